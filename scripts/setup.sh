@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the project's dependencies on Debian 12 + Node 20: npm packages and the Debian packages the
+# tests and the demo drive (containerd, runc, busybox-static, a C compiler for the HCS test double).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh || need+=(busybox-static)
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund >&2
+fi

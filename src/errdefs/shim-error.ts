@@ -1,0 +1,89 @@
+/**
+ * The one error vocabulary of the shim: containerd's errdefs codes plus an ES2022 cause chain.
+ * Every layer throws ShimError (or a subclass carrying the foreign system's evidence, e.g. HcsError);
+ * the ttrpc edge maps it to a google.rpc.Status in exactly one function (src/ttrpc status mapping).
+ */
+
+/** containerd errdefs, with the gRPC code each one travels as (errdefs/grpc.go). */
+export enum ErrorCode {
+  Unknown = 'unknown',
+  InvalidArgument = 'invalid argument',
+  NotFound = 'not found',
+  AlreadyExists = 'already exists',
+  FailedPrecondition = 'failed precondition',
+  Unavailable = 'unavailable',
+  NotImplemented = 'not implemented',
+  Canceled = 'canceled',
+  DeadlineExceeded = 'deadline exceeded',
+  ResourceExhausted = 'resource exhausted',
+  Internal = 'internal',
+}
+
+export class ShimError extends Error {
+  override name = 'ShimError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.code = code;
+  }
+
+  /** Wraps anything thrown into a ShimError, keeping an existing ShimError as it is. */
+  static from(reason: unknown, code: ErrorCode = ErrorCode.Unknown, context?: string): ShimError {
+    if (reason instanceof ShimError && context === undefined) return reason;
+    const inner = reason instanceof ShimError ? reason.code : codeOfNodeError(reason) ?? code;
+    const text = reason instanceof Error ? reason.message : String(reason);
+    return new ShimError(inner, context === undefined ? text : `${context}: ${text}`, { cause: reason });
+  }
+}
+
+/** Walks the cause chain (like Go's errors.Is) looking for a ShimError with the given code. */
+export function isErrorCode(err: unknown, code: ErrorCode): boolean {
+  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
+    if (cur instanceof ShimError && cur.code === code) return true;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return false;
+}
+
+/** The first ErrorCode found on the cause chain, or Unknown. */
+export function errorCodeOf(err: unknown): ErrorCode {
+  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
+    if (cur instanceof ShimError) return cur.code;
+    const node = codeOfNodeError(cur);
+    if (node !== undefined) return node;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return ErrorCode.Unknown;
+}
+
+const NODE_ERRNO: Readonly<Record<string, ErrorCode>> = {
+  ENOENT: ErrorCode.NotFound,
+  EEXIST: ErrorCode.AlreadyExists,
+  EINVAL: ErrorCode.InvalidArgument,
+  EACCES: ErrorCode.FailedPrecondition,
+  EPERM: ErrorCode.FailedPrecondition,
+  ECONNRESET: ErrorCode.Unavailable,
+  ECONNREFUSED: ErrorCode.Unavailable,
+  EPIPE: ErrorCode.Unavailable,
+  ETIMEDOUT: ErrorCode.DeadlineExceeded,
+  ABORT_ERR: ErrorCode.Canceled,
+};
+
+/** Maps a Node system error's `code` (errno string) to an ErrorCode; undefined when it is not one. */
+export function codeOfNodeError(err: unknown): ErrorCode | undefined {
+  if (typeof err !== 'object' || err === null || err instanceof ShimError) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? NODE_ERRNO[code] : undefined;
+}
+
+export const notFound = (msg: string, cause?: unknown): ShimError => new ShimError(ErrorCode.NotFound, msg, { cause });
+export const invalidArgument = (msg: string, cause?: unknown): ShimError =>
+  new ShimError(ErrorCode.InvalidArgument, msg, { cause });
+export const failedPrecondition = (msg: string, cause?: unknown): ShimError =>
+  new ShimError(ErrorCode.FailedPrecondition, msg, { cause });
+export const notImplemented = (msg: string): ShimError => new ShimError(ErrorCode.NotImplemented, msg);
+export const alreadyExists = (msg: string): ShimError => new ShimError(ErrorCode.AlreadyExists, msg);
+export const unavailable = (msg: string, cause?: unknown): ShimError =>
+  new ShimError(ErrorCode.Unavailable, msg, { cause });

@@ -1,0 +1,53 @@
+import type { ComputeSystem, ModifySettingRequest, SystemProperties, PropertyQuery } from './schema/index.js';
+
+/** Why a compute system exited, as the exit notification reports it. */
+export interface SystemExit {
+  /** Unsigned HRESULT carried by the SystemExited notification (0 for a clean exit). */
+  readonly hresult: number;
+  /** The notification's data document (JSON), if any. */
+  readonly data?: string;
+  /** True when the exit was not requested by us (crash, lost service). */
+  readonly unexpected: boolean;
+}
+
+export interface CallOptions {
+  /** Aborting abandons the wait (the operation is cancelled where the API allows). */
+  readonly signal?: AbortSignal;
+  /** Upper bound for the call in milliseconds; the backend's per-call default applies when absent. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * One HCS compute system handle. Contracts:
+ * - every method MUST reject with HcsError (a ShimError) carrying the unsigned HRESULT on failure;
+ * - shutdown/terminate MUST treat "already stopped" and "does not exist" as success;
+ * - close MUST be idempotent and MUST NOT deadlock with an exit notification in flight.
+ */
+export interface HcsSystem {
+  readonly id: string;
+  start(opts?: CallOptions): Promise<void>;
+  shutdown(opts?: CallOptions): Promise<void>;
+  terminate(opts?: CallOptions): Promise<void>;
+  /** Resolves once, when the system has exited (also after close: then with the last known exit). */
+  waitExit(): Promise<SystemExit>;
+  properties(query?: PropertyQuery, opts?: CallOptions): Promise<SystemProperties>;
+  modify(request: ModifySettingRequest, opts?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Summary row of HcsEnumerateComputeSystems. */
+export interface ComputeSystemSummary {
+  readonly Id: string;
+  readonly SystemType?: string;
+  readonly Owner?: string;
+  readonly RuntimeId?: string;
+  readonly State?: string;
+}
+
+/** The HCS as the rest of the shim sees it: computecore.dll on Windows, the emulator on Linux. */
+export interface HcsApi {
+  readonly backend: 'computecore' | 'emulator';
+  createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem>;
+  openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem>;
+  enumerateComputeSystems(query?: object, opts?: CallOptions): Promise<ComputeSystemSummary[]>;
+}
