@@ -3,7 +3,7 @@
 // The output is never hand-edited and not committed.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,12 +18,12 @@ function walk(dir) {
   });
 }
 
-const files = walk(protoDir).map((p) => relative(protoDir, p)).sort();
+const files = walk(protoDir).sort();
 if (files.length === 0) process.exit(0);
 mkdirSync(genDir, { recursive: true });
 const js = join(genDir, 'protos.js');
 execFileSync(process.execPath, [bin('pbjs'), '-t', 'static-module', '-w', 'es6', '--no-create', '--no-verify',
-  '--no-convert', '--no-delimited', '--force-number', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit', cwd: protoDir });
+  '--no-convert', '--no-delimited', '--force-number', '--keep-case', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit', cwd: protoDir });
 // ES modules need the file extension on a package subpath.
 writeFileSync(js, readFileSync(js, 'utf8').replace(/from "protobufjs\/minimal"/, 'from "protobufjs/minimal.js"'));
 execFileSync(process.execPath, [bin('pbts'), '--no-comments', '-o', join(genDir, 'protos.d.ts'), js], { stdio: 'inherit' });
