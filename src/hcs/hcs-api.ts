@@ -44,9 +44,21 @@ export interface ComputeSystemSummary {
   readonly State?: string;
 }
 
+/** Facts about the host the utility VM runs on, as CreateLCOW needs them (hcsshim: osversion + HCS topology). */
+export interface HostInfo {
+  /** Windows build number (e.g. 17763 = RS5, 20348 = Server 2022). The emulator reports the build it emulates. */
+  readonly osBuild: number;
+  /** Logical processors as the HCS reports them (processor count is clamped to this). */
+  readonly logicalProcessors: number;
+  /** How host paths are joined: Windows (`C:\\a\\b`) or POSIX (`/a/b`). */
+  readonly pathFlavour: 'windows' | 'posix';
+  readonly arch: 'amd64' | 'arm64';
+}
+
 /** The HCS as the rest of the shim sees it: computecore.dll on Windows, the emulator on Linux. */
 export interface HcsApi {
   readonly backend: 'computecore' | 'emulator';
+  hostInfo(): Promise<HostInfo>;
   createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem>;
   openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem>;
   enumerateComputeSystems(query?: object, opts?: CallOptions): Promise<ComputeSystemSummary[]>;
