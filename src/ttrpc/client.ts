@@ -1,0 +1,162 @@
+import type { Duplex } from 'node:stream';
+import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
+import { ttrpc } from '../proto/index.js';
+import { dialPath } from './dial.js';
+import { OversizedMessageError, TtrpcClosedError } from './errors.js';
+import { MAX_STREAM_ID, MessageType } from './frame.js';
+import type { Frame } from './frame.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { encodeFrame } from './frame-encoder.js';
+import { socketPath } from './listen-unix.js';
+import { metadataToPairs } from './metadata.js';
+import type { MetadataInit } from './metadata.js';
+import { fromStatus } from './status.js';
+
+/** setTimeout's ceiling; a longer timeout is sent to the server but not enforced locally. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ConnectOptions {
+  /** Aborts the dial (Canceled). */
+  readonly signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  /** Deadline in ms: sent as timeout_nano and enforced locally (DeadlineExceeded). Default: none. */
+  readonly timeoutMs?: number;
+  /** Stops waiting (Canceled). The server is not told; its answer, if any, is dropped. */
+  readonly signal?: AbortSignal;
+  /** Sent as repeated KeyValue, keys lower-cased (e.g. containerd-namespace-ttrpc). */
+  readonly metadata?: MetadataInit;
+}
+
+interface Pending {
+  resolve(payload: Uint8Array): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * A ttrpc client on one connection: unary calls, many in flight, matched to replies by stream id.
+ * Stream ids are odd, start at 1 and grow by 2 (strictly increasing, as ttrpc ≥ 1.2 servers demand).
+ * When the connection ends, every pending and later call fails with TtrpcClosedError (Unavailable);
+ * `closed` resolves with that error.
+ */
+export class TtrpcClient {
+  /** Resolves once the connection is gone, with the error pending calls got. */
+  readonly closed: Promise<TtrpcClosedError>;
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private nextStreamId = 1;
+  private closeError: TtrpcClosedError | undefined;
+  private resolveClosed: (err: TtrpcClosedError) => void = () => undefined;
+
+  /** Dials `address` (a socket path; `unix://` optional) and wraps the connection. */
+  static async connect(address: string, opts: ConnectOptions = {}): Promise<TtrpcClient> {
+    return new TtrpcClient(await dialPath(socketPath(address), opts.signal));
+  }
+
+  /** Wraps an already-open duplex byte stream (the client owns it from now on). */
+  constructor(private readonly conn: Duplex) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    conn.on('data', (chunk: Buffer) => this.onData(chunk));
+    conn.on('end', () => this.fail(undefined));
+    conn.on('close', () => this.fail(undefined));
+    conn.on('error', (err: Error) => this.fail(err));
+  }
+
+  get isClosed(): boolean {
+    return this.closeError !== undefined;
+  }
+
+  /** One unary call: resolves with the reply payload or rejects (TtrpcStatusError for a non-OK status). */
+  call(service: string, method: string, payload: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
+    const { timeoutMs, signal } = opts;
+    if (this.closeError !== undefined) return Promise.reject(new TtrpcClosedError(this.closeError.cause));
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+      return Promise.reject(invalidArgument(`ttrpc: timeoutMs must be a positive number, got ${timeoutMs}`));
+    }
+    const label = `${service}/${method}`;
+    if (signal?.aborted === true) return Promise.reject(canceled(label, signal));
+    if (this.nextStreamId > MAX_STREAM_ID) {
+      return Promise.reject(new ShimError(ErrorCode.Unavailable, 'ttrpc: stream ids exhausted on this connection'));
+    }
+    const streamId = this.nextStreamId;
+    this.nextStreamId += 2;
+    let frame: Buffer;
+    try {
+      const request = ttrpc.Request.encode({
+        service,
+        method,
+        payload,
+        timeout_nano: timeoutMs === undefined ? 0 : Math.round(timeoutMs * 1e6),
+        metadata: metadataToPairs(opts.metadata),
+      }).finish();
+      frame = encodeFrame(streamId, MessageType.Request, 0, request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => entry.reject(canceled(label, signal));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(streamId);
+      };
+      const entry: Pending = {
+        resolve: (p) => (cleanup(), resolve(p)),
+        reject: (e) => (cleanup(), reject(e)),
+      };
+      this.pending.set(streamId, entry);
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
+        timer = setTimeout(() => {
+          entry.reject(new ShimError(ErrorCode.DeadlineExceeded, `ttrpc: ${label}: context deadline exceeded`));
+        }, timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.conn.write(frame);
+    });
+  }
+
+  /** Closes the connection; pending calls fail with TtrpcClosedError. Resolves when closed. */
+  close(): Promise<TtrpcClosedError> {
+    this.fail(undefined);
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const ev of this.decoder.decode(chunk)) {
+      if (ev.kind === 'frame') this.onFrame(ev.frame);
+      else if (ev.type === MessageType.Response) this.pending.get(ev.streamId)?.reject(new OversizedMessageError(ev.length));
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type !== MessageType.Response) return; // We open no streams: Data and unknown types are dropped.
+    const entry = this.pending.get(frame.streamId);
+    if (entry === undefined) return; // Timed out or canceled: the late answer is dropped.
+    let resp: ttrpc.Response;
+    try {
+      resp = ttrpc.Response.decode(frame.data);
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      entry.reject(new ShimError(ErrorCode.Internal, `ttrpc: malformed response on stream ${frame.streamId}: ${text}`, { cause: err }));
+      return;
+    }
+    const failure = fromStatus(resp.status);
+    if (failure !== undefined) entry.reject(failure);
+    else entry.resolve(resp.payload ?? new Uint8Array(0));
+  }
+
+  private fail(cause: unknown): void {
+    if (this.closeError !== undefined) return;
+    const err = new TtrpcClosedError(cause);
+    this.closeError = err;
+    for (const entry of [...this.pending.values()]) entry.reject(new TtrpcClosedError(cause));
+    this.conn.destroy();
+    this.resolveClosed(err);
+  }
+}
+
+function canceled(label: string, signal: AbortSignal | undefined): ShimError {
+  return new ShimError(ErrorCode.Canceled, `ttrpc: ${label}: canceled`, { cause: signal?.reason });
+}

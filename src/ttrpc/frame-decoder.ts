@@ -1,0 +1,86 @@
+import { HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './frame.js';
+import type { Frame } from './frame.js';
+
+/** What the decoder yields: a whole frame, or the header of a frame whose body was too big and skipped. */
+export type DecodeEvent =
+  | { readonly kind: 'frame'; readonly frame: Frame }
+  | {
+      readonly kind: 'oversized';
+      readonly streamId: number;
+      readonly type: number;
+      readonly flags: number;
+      /** The data length the header announced (> maxLength). */
+      readonly length: number;
+    };
+
+/**
+ * Pure incremental ttrpc frame decoder: feed it chunks of any size, get back the events they complete.
+ * No sockets, no timers. The length is checked against the limit BEFORE the body is allocated; an
+ * oversized body is read and thrown away (across as many chunks as it spans), so the stream stays in
+ * sync, and the frame surfaces as one 'oversized' event as soon as its header has been read.
+ *
+ * States: header (collecting 10 bytes) → body (collecting `length` bytes) → header ...
+ *                                     ↘ skip (discarding `length` bytes) → header ...
+ */
+export class FrameDecoder {
+  private readonly header = new Uint8Array(HEADER_LENGTH);
+  private headerFill = 0;
+  /** The frame being filled (state body), with its buffer allocated after the size check. */
+  private body: { streamId: number; type: number; flags: number; data: Uint8Array; fill: number } | undefined;
+  /** Bytes of an oversized body still to discard (state skip). */
+  private skipRemaining = 0;
+
+  constructor(private readonly maxLength: number = MAX_MESSAGE_LENGTH) {}
+
+  /** True when no partial frame is buffered (a peer closing now closes on a frame boundary). */
+  get idle(): boolean {
+    return this.headerFill === 0 && this.body === undefined && this.skipRemaining === 0;
+  }
+
+  decode(chunk: Uint8Array): DecodeEvent[] {
+    const events: DecodeEvent[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.skipRemaining > 0) {
+        const n = Math.min(this.skipRemaining, chunk.length - pos);
+        this.skipRemaining -= n;
+        pos += n;
+      } else if (this.body !== undefined) {
+        const b = this.body;
+        const n = Math.min(b.data.length - b.fill, chunk.length - pos);
+        b.data.set(chunk.subarray(pos, pos + n), b.fill);
+        b.fill += n;
+        pos += n;
+        if (b.fill === b.data.length) {
+          this.body = undefined;
+          events.push({ kind: 'frame', frame: { streamId: b.streamId, type: b.type, flags: b.flags, data: b.data } });
+        }
+      } else {
+        const n = Math.min(HEADER_LENGTH - this.headerFill, chunk.length - pos);
+        this.header.set(chunk.subarray(pos, pos + n), this.headerFill);
+        this.headerFill += n;
+        pos += n;
+        if (this.headerFill === HEADER_LENGTH) this.onHeader(events);
+      }
+    }
+    return events;
+  }
+
+  private onHeader(events: DecodeEvent[]): void {
+    this.headerFill = 0;
+    const view = new DataView(this.header.buffer, this.header.byteOffset, HEADER_LENGTH);
+    const length = view.getUint32(0);
+    const streamId = view.getUint32(4);
+    const type = view.getUint8(8);
+    const flags = view.getUint8(9);
+    if (length > this.maxLength) {
+      // Checked before allocating: discard the body, report the frame once.
+      this.skipRemaining = length;
+      events.push({ kind: 'oversized', streamId, type, flags, length });
+    } else if (length === 0) {
+      events.push({ kind: 'frame', frame: { streamId, type, flags, data: new Uint8Array(0) } });
+    } else {
+      this.body = { streamId, type, flags, data: new Uint8Array(length), fill: 0 };
+    }
+  }
+}
