@@ -127,7 +127,7 @@ export class ServerConnection {
       return;
     }
     const call: ActiveCall = { abort: new AbortController(), timer: undefined, answered: false };
-    const timeoutMs = (req.timeout_nano ?? 0) / 1e6;
+    const timeoutMs = int64ToNumber(req.timeout_nano) / 1e6;
     const ctx: RpcContext = {
       service,
       method,
@@ -185,6 +185,19 @@ export class ServerConnection {
     this.ending = true;
     this.conn.end(() => this.destroy());
   }
+}
+
+/**
+ * An int64 field as a number. Set fields decode as numbers (src/proto turns Long off), but an absent
+ * field yields the generated default, which may be a Long-shaped {low, high} object.
+ */
+function int64ToNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'object' && v !== null && 'low' in v && 'high' in v) {
+    const { low, high } = v as { low: number; high: number };
+    return high * 2 ** 32 + (low >>> 0);
+  }
+  return 0;
 }
 
 function encodeStatus(error: unknown): Uint8Array {
