@@ -5,3 +5,4 @@
 export * from './fields.js';
 export * from './logger.js';
 export * from './logrus-format.js';
+export * from './guest-log.js';

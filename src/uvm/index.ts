@@ -1,0 +1,25 @@
+/**
+ * uvm: the Linux utility VM (hcsshim's CreateLCOW and UtilityVM, LCOW parts). Options and their
+ * defaults, verification and normalisation, the pure schema2 document builder, the `uvm-doc` dry run,
+ * and the UtilityVM lifecycle (create, start under one deadline, modify, close).
+ * Layer boundaries: imports src/hcs (HcsApi, schema2 types, toHcsJson), src/transport's types, src/log
+ * and src/errdefs. Never imports src/gcs: start() hands the GCS connection to a callback the shim
+ * supplies, which runs the handshake. Never imports src/proto. No platform checks: host facts (OS
+ * build, processors, path flavour) come from HcsApi.hostInfo() or the caller.
+ */
+export * from './constants.js';
+export * from './options.js';
+export type * from './host-facts.js';
+export { localHostFacts } from './host-facts.js';
+export { defaultExecCommandLine, defaultLCOWOSBootFilesPath, newDefaultOptionsLCOW, updateBootFilesPath } from './default-options.js';
+export { verifyOptions, checkBootFiles, bootFilePaths } from './verify.js';
+export { normalizeMemorySize, normalizeProcessorCount, type Normalized, type UvmWarning } from './normalize.js';
+export { kernelCommandLine, initArguments } from './kernel-cmdline.js';
+export { buildLCOWDocument, type LcowDocument } from './document.js';
+export { parseOptionsJson, OPTION_NAMES } from './options-json.js';
+export { uvmDocCommand, DRY_RUN_DEFAULT_OS_BUILD, type UvmDocIo, type UvmDocDeps } from './uvm-doc-command.js';
+export { UvmState } from './state.js';
+export { UtilityVM, type StartOptions } from './utility-vm.js';
+export { createLCOW, type CreateLcowDeps } from './create-lcow.js';
+export { gcsConnectionTimeoutMs } from './timeout.js';
+export { vsockServiceId } from './vsock.js';
