@@ -1,0 +1,61 @@
+# Shell helpers for a private containerd (own config, root, state and sockets under one temp dir), used by
+# scripts/demo.sh and scripts/bench.sh. Source it; call pc_start, then use $PC_SOCK / pc_ctr, then pc_stop.
+# Never touches the system's /run/containerd.
+
+PC_ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# pc_make_rootfs DIR: a busybox root filesystem (busybox-static, relative applet links).
+pc_make_rootfs() {
+  local dir=$1
+  mkdir -p "$dir/bin" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp" "$dir/etc"
+  cp /bin/busybox "$dir/bin/busybox"
+  local a
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$dir/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$dir/etc/passwd"
+}
+
+# pc_start: starts containerd; sets PC_TMP, PC_SOCK, PC_PID. Extra env for the shims may be passed in PC_ENV.
+pc_start() {
+  PC_TMP=$(mktemp -d /tmp/lcow-ctd.XXXXXX)
+  PC_SOCK="$PC_TMP/containerd.sock"
+  mkdir -p "$PC_TMP/root" "$PC_TMP/state" "$PC_TMP/s" "$PC_TMP/vm"
+  cat > "$PC_TMP/config.toml" <<TOML
+version = 2
+root = "$PC_TMP/root"
+state = "$PC_TMP/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$PC_SOCK"
+[ttrpc]
+  address = "$PC_SOCK.ttrpc"
+[debug]
+  level = "${PC_LOG_LEVEL:-info}"
+TOML
+  # Shims inherit containerd's environment: keep NODE_EXTRA_CA_CERTS/NODE_OPTIONS out (each adds start cost).
+  env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS \
+    PATH="$PC_ROOT_DIR/dist/bin:$PATH" \
+    LCOW_SHIM_SOCKET_DIR="$PC_TMP/s" LCOW_EMULATOR_ROOT="$PC_TMP/vm" ${PC_ENV:-} \
+    containerd --config "$PC_TMP/config.toml" > "$PC_TMP/containerd.log" 2>&1 &
+  PC_PID=$!
+  local i
+  for i in $(seq 1 200); do
+    [ -S "$PC_SOCK" ] && ctr -a "$PC_SOCK" version >/dev/null 2>&1 && return 0
+    kill -0 "$PC_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "containerd did not start; its log:" >&2
+  cat "$PC_TMP/containerd.log" >&2
+  return 1
+}
+
+pc_ctr() { env -u NODE_EXTRA_CA_CERTS ctr -a "$PC_SOCK" "$@"; }
+
+# pc_stop: stops containerd and removes everything it made (mounts under the temp dir first).
+pc_stop() {
+  [ -n "${PC_PID:-}" ] && kill "$PC_PID" 2>/dev/null && wait "$PC_PID" 2>/dev/null
+  if [ -n "${PC_TMP:-}" ] && [ -d "$PC_TMP" ]; then
+    grep -o " $PC_TMP[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+    rm -rf "$PC_TMP"
+  fi
+  PC_PID= PC_TMP=
+}

@@ -1,0 +1,38 @@
+import { invalidArgument } from '../../errdefs/index.js';
+import { containerd } from '../../proto/index.js';
+import type { RuntimeOptions } from '../task/deps.js';
+import type { OpaqueAny } from '../task/types.js';
+
+export const RUNHCS_OPTIONS_TYPE = 'containerd.runhcs.v1.Options';
+
+/** The bare message name of a type URL (`type.googleapis.com/x.y.Z` → `x.y.Z`). */
+const messageName = (typeUrl: string): string => typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
+
+/**
+ * Reads CreateTaskRequest.options. Accepted: nothing, or hcsshim's containerd.runhcs.v1.Options (so existing
+ * runhcs runtime configuration works with our handler). Anything else is an error naming the type.
+ */
+export function decodeRuntimeOptions(any: OpaqueAny | undefined): RuntimeOptions {
+  if (any === undefined) return {};
+  const name = messageName(any.typeUrl);
+  if (name !== RUNHCS_OPTIONS_TYPE) {
+    throw invalidArgument(
+      `unsupported runtime options type '${any.typeUrl}': io.containerd.lcow.v1 accepts ${RUNHCS_OPTIONS_TYPE}`,
+    );
+  }
+  let o: containerd.runhcs.v1.Options;
+  try {
+    o = containerd.runhcs.v1.Options.decode(any.value);
+  } catch (err) {
+    throw invalidArgument(`runtime options ${RUNHCS_OPTIONS_TYPE} do not decode: ${(err as Error).message}`, err);
+  }
+  return {
+    debug: o.debug,
+    ...(o.log_level ? { logLevel: o.log_level } : {}),
+    ...(o.boot_files_root_path ? { bootFilesRootPath: o.boot_files_root_path } : {}),
+    ...(o.vm_processor_count ? { vmProcessorCount: o.vm_processor_count } : {}),
+    ...(o.vm_memory_size_in_mb ? { vmMemorySizeInMB: o.vm_memory_size_in_mb } : {}),
+    ...(o.io_retry_timeout_in_sec ? { ioRetryTimeoutInSec: o.io_retry_timeout_in_sec } : {}),
+    defaultContainerAnnotations: { ...(o.default_container_annotations ?? {}) },
+  };
+}

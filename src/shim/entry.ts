@@ -1,0 +1,48 @@
+import { parseShimFlags, shimHelp, SHIM_NAME, SHIM_VERSION } from './flags.js';
+
+/**
+ * The binary's entry: parse containerd's flags and run the action. stdout carries only what containerd
+ * reads (the address for `start`, a DeleteResponse for `delete`); diagnostics go to stderr.
+ * Heavy modules are loaded by the action that needs them, to keep `start` and `delete` fast.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseShimFlags(argv);
+  } catch (err) {
+    process.stderr.write(`${SHIM_NAME}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    switch (flags.action) {
+      case 'help':
+        process.stdout.write(`${await shimHelp()}\n`);
+        return 0;
+      case 'version':
+        process.stdout.write(`${SHIM_NAME}:\n  Version: ${SHIM_VERSION}\n  Runtime: io.containerd.lcow.v1\n`);
+        return 0;
+      case 'start': {
+        const { startShim } = await import('./manager.js');
+        process.stdout.write(await startShim(flags, process.execArgv.concat(process.argv[1] ?? [])));
+        return 0;
+      }
+      case 'delete': {
+        const { deleteShim } = await import('./manager.js');
+        process.stdout.write(await deleteShim(flags));
+        return 0;
+      }
+      case 'serve': {
+        const { serveShim } = await import('./serve.js');
+        await serveShim(flags);
+        return -1; // keeps running; exits on Shutdown or a signal
+      }
+      case 'uvm-doc': {
+        const { uvmDocCommand } = await import('../uvm/index.js');
+        return await uvmDocCommand([...flags.rest], { stdout: process.stdout, stderr: process.stderr });
+      }
+    }
+  } catch (err) {
+    process.stderr.write(`${SHIM_NAME} ${flags.action}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { invalidArgument } from '../errdefs/index.js';
+import { containerd } from '../proto/index.js';
+import { listenUnix } from '../ttrpc/index.js';
+import type { ShimFlags } from './flags.js';
+import { shimSocketPath, unixAddress } from './socket-address.js';
+
+/** Exit status reported by `delete` for a task whose real status is unknown (hcsshim: 255). */
+const UNKNOWN_EXIT_STATUS = 255;
+
+function requireIds(flags: ShimFlags): void {
+  if (flags.namespace === '') throw invalidArgument('-namespace is required');
+  if (flags.id === '') throw invalidArgument('-id is required');
+}
+
+/** Writes a file atomically (temp file + rename), with no trailing newline. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = join(path, '..', `.${path.split('/').pop() ?? 'tmp'}.${process.pid}`);
+  writeFileSync(tmp, text, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+/**
+ * `start`: listen on the shim socket BEFORE returning, launch the daemon detached (own session, stdio to
+ * /dev/null, the listening socket as fd 3), write `address` and `shim.pid` into the bundle, and return the
+ * address for stdout. containerd reads stdout+stderr combined, so nothing else may be printed.
+ */
+export async function startShim(flags: ShimFlags, argv0: readonly string[]): Promise<string> {
+  requireIds(flags);
+  const bundle = flags.bundle || process.cwd();
+  const path = shimSocketPath(flags.address, flags.namespace, flags.id);
+  const server = await listenUnix(path);
+  const handle = (server as unknown as { _handle?: { fd?: number } })._handle;
+  const fd = handle?.fd;
+  if (fd === undefined || fd < 0) throw new Error(`cannot pass the listening socket ${path} to the daemon`);
+  const args = [...argv0, '-namespace', flags.namespace, '-id', flags.id, '-address', flags.address,
+    '-publish-binary', flags.publishBinary, '-bundle', bundle, '-socket', path];
+  if (flags.debug) args.push('-debug');
+  args.push('serve');
+  const devnull = openSync('/dev/null', 'r+');
+  const child = spawn(process.execPath, args, {
+    cwd: bundle,
+    detached: true,
+    stdio: [devnull, devnull, devnull, fd],
+    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3' },
+  });
+  closeSync(devnull);
+  child.unref();
+  const address = unixAddress(path);
+  writeAtomic(join(bundle, 'address'), address);
+  writeAtomic(join(bundle, 'shim.pid'), String(child.pid ?? ''));
+  server.close();
+  return address;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when /proc/<pid>/cmdline shows our daemon for this id (never signal a recycled pid). */
+function isOurDaemon(pid: number, id: string): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = args.indexOf('-id');
+    return i >= 0 && args[i + 1] === id && args.includes('serve');
+  } catch {
+    return process.platform === 'win32' && alive(pid);
+  }
+}
+
+/** Stops a daemon still running for this task: SIGTERM, then SIGKILL after a grace period. */
+async function stopDaemon(bundle: string, id: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(join(bundle, 'shim.pid'), 'utf8'), 10);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid, id)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 20 && alive(pid); i++) await sleep(50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * `delete`: idempotent cleanup after the daemon is gone (or to make it go). Returns the DeleteResponse
+ * protobuf for stdout: exit status 255 and exited_at now, as hcsshim does.
+ */
+export async function deleteShim(flags: ShimFlags): Promise<Uint8Array> {
+  requireIds(flags);
+  const bundle = flags.bundle || process.cwd();
+  await stopDaemon(bundle, flags.id);
+  rmSync(shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
+  const now = Date.now();
+  return containerd.task.v2.DeleteResponse.encode({
+    pid: 0,
+    exit_status: UNKNOWN_EXIT_STATUS,
+    exited_at: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 },
+  }).finish();
+}

@@ -1,0 +1,59 @@
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
+import { TtrpcServer } from '../ttrpc/index.js';
+import type { ShimFlags } from './flags.js';
+import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
+import { openShimLog } from './shim-log.js';
+import { createTaskLogic } from './task-logic-factory.js';
+
+/** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
+async function listener(flags: ShimFlags): Promise<Server> {
+  const server = createServer();
+  const fd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (Number.isInteger(fd)) server.listen({ fd }, resolve);
+    else server.listen(flags.socket, resolve);
+  });
+  return server;
+}
+
+/**
+ * The long-running shim (`serve`): the Task service over ttrpc, registered as containerd.task.v2.Task and
+ * containerd.task.v3.Task (same handlers). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
+ */
+export async function serveShim(flags: ShimFlags): Promise<void> {
+  const bundle = flags.bundle || process.cwd();
+  const sink = openShimLog(bundle);
+  const log: Logger = createLogger({
+    level: flags.debug ? 'debug' : 'info',
+    ...(sink ? { stream: sink } : {}),
+    fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id },
+  });
+  setRootLogger(log);
+  delete process.env.LCOW_SHIM_LISTEN_FD;
+
+  const server = new TtrpcServer({ logger: log });
+  let exiting = false;
+  const exit = async (reason: string, graceful: boolean): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    log.info('shim exiting', { reason });
+    await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
+    if (graceful) await server.shutdown();
+    else server.close();
+    if (flags.socket) rmSync(flags.socket, { force: true });
+    sink?.end();
+    setTimeout(() => process.exit(0), 50).unref();
+  };
+
+  const logic = await createTaskLogic({ flags, bundle, log, requestExit: (now) => void exit('shutdown', !now) });
+  const methods = taskServiceMethods(logic, log);
+  server.register(TASK_SERVICE_V2, methods);
+  server.register(TASK_SERVICE_V3, methods);
+  server.serve(await listener(flags));
+  log.info('shim serving', { socket: flags.socket, pid: process.pid });
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
+}

@@ -1,0 +1,207 @@
+/**
+ * The Task service's ttrpc edge: one table maps each RPC to its request decoder, a conversion into the
+ * internal types of task/types.ts, the logic call, and the response encoder. Errors thrown by the logic
+ * travel unchanged to the ttrpc server, which maps them to google.rpc.Status in one place.
+ * Protobuf types stop here.
+ */
+import { invalidArgument } from '../errdefs/index.js';
+import { Field, type Logger } from '../log/index.js';
+import { containerd, google, io } from '../proto/index.js';
+import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../ttrpc/index.js';
+import type { Mount, OpaqueAny, ProcessListEntry, StdioPaths, TaskLogic, TaskStats } from './task/types.js';
+import { toTimestamp } from './timestamp.js';
+
+const task = containerd.task.v2;
+const decodePayload = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T =>
+  unmarshalPayload(payload, (b) => type.decode(b));
+const empty = (): Uint8Array => google.protobuf.Empty.encode({}).finish();
+export const TASK_SERVICE_V2 = 'containerd.task.v2.Task';
+export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
+export const METRICS_V2_TYPE_URL = 'io.containerd.cgroups.v2.Metrics';
+export const PROCESS_DETAILS_TYPE_URL = 'containerd.runhcs.v1.ProcessDetails';
+
+interface StdioFields {
+  stdin?: string | null;
+  stdout?: string | null;
+  stderr?: string | null;
+  terminal?: boolean | null;
+}
+
+const stdio = (r: StdioFields): StdioPaths => ({
+  stdin: r.stdin ?? '',
+  stdout: r.stdout ?? '',
+  stderr: r.stderr ?? '',
+  terminal: r.terminal ?? false,
+});
+
+function opaque(any: { type_url?: string | null; value?: Uint8Array | null } | null | undefined): OpaqueAny | undefined {
+  if (!any || (!any.type_url && (!any.value || any.value.length === 0))) return undefined;
+  return { typeUrl: any.type_url ?? '', value: any.value ?? new Uint8Array() };
+}
+
+/** Parses a JSON Any (the OCI Process of Exec, the LinuxResources of Update). */
+function jsonAny(any: OpaqueAny | undefined, what: string): Record<string, unknown> | undefined {
+  if (any === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(any.value).toString('utf8'));
+  } catch (err) {
+    throw invalidArgument(`${what} (${any.typeUrl}) is not valid JSON: ${(err as Error).message}`, err);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidArgument(`${what} (${any.typeUrl}) must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const mounts = (list: readonly containerd.types.Mount.$Properties[] | null | undefined): Mount[] =>
+  (list ?? []).map((m) => ({ type: m.type ?? '', source: m.source ?? '', target: m.target ?? '', options: m.options ?? [] }));
+
+function processInfo(p: ProcessListEntry): containerd.v1.types.ProcessInfo.$Properties {
+  if (p.execId === undefined) return { pid: p.pid };
+  const details = containerd.runhcs.v1.ProcessDetails.encode({
+    image_name: p.imageName ?? '',
+    created_at: p.createdAt ? toTimestamp(p.createdAt) : null,
+    kernel_time_100_ns: p.kernelTime100ns ?? 0,
+    user_time_100_ns: p.userTime100ns ?? 0,
+    memory_commit_bytes: p.memoryCommitBytes ?? 0,
+    memory_working_set_private_bytes: p.memoryWorkingSetPrivateBytes ?? 0,
+    memory_working_set_shared_bytes: p.memoryWorkingSetSharedBytes ?? 0,
+    process_id: p.pid,
+    exec_id: p.execId,
+  }).finish();
+  return { pid: p.pid, info: { type_url: PROCESS_DETAILS_TYPE_URL, value: details } };
+}
+
+function metrics(s: TaskStats): Uint8Array {
+  return io.containerd.cgroups.v2.Metrics.encode({
+    pids: s.pids ? { current: s.pids.current, limit: s.pids.limit } : null,
+    cpu: s.cpu ? { ...s.cpu } : null,
+    memory: s.memory ? { ...s.memory } : null,
+  }).finish();
+}
+
+const exitFields = (e: { exitStatus: number; exitedAt?: Date }) => ({
+  exit_status: e.exitStatus,
+  exited_at: e.exitedAt ? toTimestamp(e.exitedAt) : null,
+});
+
+type Rpc = (payload: Uint8Array, logic: TaskLogic) => Promise<Uint8Array>;
+
+/** Every Task RPC: decode → convert → logic → encode. */
+const RPCS: Readonly<Record<string, Rpc>> = {
+  async Create(p, l) {
+    const r = decodePayload(task.CreateTaskRequest, p);
+    const opts = opaque(r.options);
+    const res = await l.create({
+      id: r.id ?? '', bundle: r.bundle ?? '', rootfs: mounts(r.rootfs), stdio: stdio(r),
+      checkpoint: r.checkpoint ?? '', ...(opts ? { options: opts } : {}),
+    });
+    return task.CreateTaskResponse.encode({ pid: res.pid }).finish();
+  },
+  async Start(p, l) {
+    const r = decodePayload(task.StartRequest, p);
+    return task.StartResponse.encode(await l.start(r.id ?? '', r.exec_id ?? '')).finish();
+  },
+  async State(p, l) {
+    const r = decodePayload(task.StateRequest, p);
+    const s = await l.state(r.id ?? '', r.exec_id ?? '');
+    return task.StateResponse.encode({
+      id: s.id, bundle: s.bundle, pid: s.pid, status: s.status as number as containerd.v1.types.Status, ...s.stdio, exec_id: s.execId, ...exitFields(s),
+    }).finish();
+  },
+  async Delete(p, l) {
+    const r = decodePayload(task.DeleteRequest, p);
+    const e = await l.delete(r.id ?? '', r.exec_id ?? '');
+    return task.DeleteResponse.encode({ pid: e.pid, ...exitFields(e) }).finish();
+  },
+  async Pids(p, l) {
+    const r = decodePayload(task.PidsRequest, p);
+    return task.PidsResponse.encode({ processes: (await l.pids(r.id ?? '')).map(processInfo) }).finish();
+  },
+  async Pause(p, l) {
+    await l.pause(decodePayload(task.PauseRequest, p).id ?? '');
+    return empty();
+  },
+  async Resume(p, l) {
+    await l.resume(decodePayload(task.ResumeRequest, p).id ?? '');
+    return empty();
+  },
+  async Checkpoint(p, l) {
+    const r = decodePayload(task.CheckpointTaskRequest, p);
+    await l.checkpoint(r.id ?? '', r.path ?? '');
+    return empty();
+  },
+  async Kill(p, l) {
+    const r = decodePayload(task.KillRequest, p);
+    await l.kill(r.id ?? '', r.exec_id ?? '', r.signal ?? 0, r.all ?? false);
+    return empty();
+  },
+  async Exec(p, l) {
+    const r = decodePayload(task.ExecProcessRequest, p);
+    const spec = jsonAny(opaque(r.spec), 'exec spec');
+    if (spec === undefined) throw invalidArgument(`exec ${r.exec_id ?? ''}: the process spec is missing`);
+    await l.exec({ id: r.id ?? '', execId: r.exec_id ?? '', stdio: stdio(r), spec });
+    return empty();
+  },
+  async ResizePty(p, l) {
+    const r = decodePayload(task.ResizePtyRequest, p);
+    await l.resizePty(r.id ?? '', r.exec_id ?? '', r.width ?? 0, r.height ?? 0);
+    return empty();
+  },
+  async CloseIO(p, l) {
+    const r = decodePayload(task.CloseIORequest, p);
+    await l.closeIO(r.id ?? '', r.exec_id ?? '', r.stdin ?? false);
+    return empty();
+  },
+  async Update(p, l) {
+    const r = decodePayload(task.UpdateTaskRequest, p);
+    await l.update(r.id ?? '', jsonAny(opaque(r.resources), 'resources'), { ...(r.annotations ?? {}) });
+    return empty();
+  },
+  async Wait(p, l) {
+    const r = decodePayload(task.WaitRequest, p);
+    return task.WaitResponse.encode(exitFields(await l.wait(r.id ?? '', r.exec_id ?? ''))).finish();
+  },
+  async Stats(p, l) {
+    const r = decodePayload(task.StatsRequest, p);
+    const value = metrics(await l.stats(r.id ?? ''));
+    return task.StatsResponse.encode({ stats: { type_url: METRICS_V2_TYPE_URL, value } }).finish();
+  },
+  async Connect(p, l) {
+    const r = decodePayload(task.ConnectRequest, p);
+    const c = await l.connect(r.id ?? '');
+    return task.ConnectResponse.encode({ shim_pid: c.shimPid, task_pid: c.taskPid, version: c.version }).finish();
+  },
+  async Shutdown(p, l) {
+    const r = decodePayload(task.ShutdownRequest, p);
+    await l.shutdown(r.id ?? '', r.now ?? false);
+    return empty();
+  },
+};
+
+export const TASK_RPC_NAMES: readonly string[] = Object.keys(RPCS);
+
+/**
+ * The ttrpc method table for the Task service: each handler logs the call at debug level with the task's
+ * fields and its duration, and delegates to the logic.
+ */
+export function taskServiceMethods(logic: TaskLogic, log: Logger): Record<string, UnaryHandler> {
+  const methods: Record<string, UnaryHandler> = {};
+  for (const [name, rpc] of Object.entries(RPCS)) {
+    methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
+      const started = process.hrtime.bigint();
+      try {
+        return await rpc(payload, logic);
+      } catch (err) {
+        log.debug(`${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
+        throw err;
+      } finally {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug(`task ${name}`, { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method });
+      }
+    };
+  }
+  return methods;
+}
+

@@ -1,0 +1,29 @@
+import type { Logger } from '../log/index.js';
+import { createEventPublisher } from './events/index.js';
+import type { ShimFlags } from './flags.js';
+import { createLcowSandboxFactory } from './sandbox/index.js';
+import { TaskService } from './task-service.js';
+
+export interface TaskLogicRequest {
+  readonly flags: ShimFlags;
+  readonly bundle: string;
+  readonly log: Logger;
+  readonly requestExit: (now: boolean) => void;
+}
+
+/** Wires the task service to its real collaborators: containerd's events service and LCOW sandboxes. */
+export async function createTaskLogic(r: TaskLogicRequest): Promise<TaskService> {
+  const events = createEventPublisher({
+    ttrpcAddress: process.env.TTRPC_ADDRESS ?? '',
+    namespace: r.flags.namespace,
+    log: r.log,
+  });
+  return new TaskService({
+    shimId: r.flags.id,
+    namespace: r.flags.namespace,
+    log: r.log,
+    events,
+    sandboxes: createLcowSandboxFactory({ log: r.log, debug: r.flags.debug }),
+    requestExit: r.requestExit,
+  });
+}

@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Field, type Logger } from '../../log/index.js';
+import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
+import type { GuestContainer, GuestProcess } from './deps.js';
+import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
+import type { ExitInfo, ProcessState, StdioPaths } from './types.js';
+
+/** How long output may still drain after the guest reported the exit (hcsshim: CopyAfterExitTimeout). */
+export const COPY_AFTER_EXIT_MS = 1000;
+
+export interface ExecInit {
+  readonly containerId: string;
+  /** "" for the task's init process. */
+  readonly execId: string;
+  readonly bundle: string;
+  readonly stdio: StdioPaths;
+  /** The OCI Process for execs; undefined for the init (the guest runs the container spec's process). */
+  readonly spec?: Record<string, unknown>;
+  readonly namespace: string;
+  readonly log: Logger;
+}
+
+/**
+ * One process of a task (see exec-state.ts for the state machine). Owns its upstream stdio and the relay
+ * to the guest's per-stream connections; reports its exit through `exited`.
+ */
+export class Exec {
+  private st = ExecState.Created;
+  private pidValue = 0;
+  private status = UNEXITED_STATUS;
+  private exitedAtValue: Date | undefined;
+  private guest: GuestProcess | undefined;
+  private closeStdinRequested = false;
+  private relay: { done: Promise<void>; closeStdin(): void } | undefined;
+  private resolveExited!: () => void;
+  /** Resolves once the process has exited (status recorded, output drained, stdio closed). */
+  readonly exited: Promise<void> = new Promise((r) => (this.resolveExited = r));
+  private readonly log: Logger;
+
+  private constructor(
+    readonly init: ExecInit,
+    private readonly upstream: UpstreamIO,
+  ) {
+    this.log = init.log.child({ [Field.ExecId]: init.execId || undefined });
+  }
+
+  /** Opens the client's stdio now, so a bad endpoint fails the Create/Exec call. */
+  static async create(init: ExecInit): Promise<Exec> {
+    const upstream = await openUpstreamIO(init.stdio, {
+      containerId: init.containerId,
+      namespace: init.namespace,
+      log: init.log,
+    });
+    return new Exec(init, upstream);
+  }
+
+  get execId(): string {
+    return this.init.execId;
+  }
+  get state(): ExecState {
+    return this.st;
+  }
+  get pid(): number {
+    return this.pidValue;
+  }
+  private get what(): string {
+    return this.init.execId === '' ? `task ${this.init.containerId}` : `exec ${this.init.execId}`;
+  }
+
+  /** Runs the process in the guest; a failure leaves the exec Exited with status 1. */
+  async start(container: GuestContainer): Promise<number> {
+    guard.start(this.st, this.what);
+    let proc: GuestProcess;
+    try {
+      proc = await container.execute({
+        ...(this.init.spec ? { oci: this.init.spec } : {}),
+        stdin: this.upstream.stdin !== undefined,
+        stdout: this.upstream.stdout !== undefined,
+        stderr: this.upstream.stderr !== undefined,
+        terminal: this.init.stdio.terminal,
+      });
+    } catch (err) {
+      await this.finish(1);
+      throw err;
+    }
+    this.guest = proc;
+    this.pidValue = proc.pid;
+    const relay = relayStdio(this.upstream, {
+      ...(proc.stdin ? { stdin: proc.stdin } : {}),
+      ...(proc.stdout ? { stdout: proc.stdout } : {}),
+      ...(proc.stderr ? { stderr: proc.stderr } : {}),
+    });
+    this.relay = relay;
+    if (this.closeStdinRequested) relay.closeStdin();
+    this.transition(ExecState.Running);
+    void this.watch(proc);
+    return proc.pid;
+  }
+
+  private async watch(proc: GuestProcess): Promise<void> {
+    let code: number;
+    try {
+      code = await proc.wait();
+    } catch (err) {
+      this.log.warn('lost the process: its guest is gone', { error: (err as Error).message });
+      code = 1;
+    }
+    // No output lost at exit: wait for the copies to reach EOF, within a grace period.
+    if (this.relay) await Promise.race([this.relay.done, sleep(COPY_AFTER_EXIT_MS)]);
+    await this.finish(code);
+  }
+
+  private async finish(code: number): Promise<void> {
+    if (this.st === ExecState.Exited) return;
+    this.status = code >>> 0;
+    this.exitedAtValue = new Date();
+    this.transition(ExecState.Exited);
+    await this.upstream.close().catch(() => undefined);
+    this.log.debug('process exited', { [Field.ProcessId]: this.pidValue, exitStatus: this.status });
+    this.resolveExited();
+  }
+
+  private transition(to: ExecState): void {
+    if (!canTransition(this.st, to)) throw new Error(`${this.what}: invalid transition ${this.st} → ${to}`);
+    this.st = to;
+  }
+
+  async kill(signal: number): Promise<void> {
+    guard.kill(this.st, this.what);
+    if (this.st === ExecState.Created) {
+      await this.finish(1);
+      return;
+    }
+    await this.guest?.signal(signal);
+  }
+
+  /** Marks the process exited with `status` when the guest can no longer report it (VM gone, task deleted). */
+  async forceExit(status: number): Promise<void> {
+    await this.finish(status);
+  }
+
+  async resize(width: number, height: number): Promise<void> {
+    guard.resize(this.st, this.init.stdio.terminal, this.what);
+    if (this.st !== ExecState.Running) return;
+    await this.guest?.resize(width, height);
+  }
+
+  /** CloseIO: ends the process's stdin once what was written so far is delivered. Idempotent. */
+  closeStdin(): void {
+    this.closeStdinRequested = true;
+    this.relay?.closeStdin();
+  }
+
+  async wait(): Promise<ExitInfo> {
+    await this.exited;
+    return this.exitInfo();
+  }
+
+  exitInfo(): ExitInfo {
+    return { pid: this.pidValue, exitStatus: this.status, ...(this.exitedAtValue ? { exitedAt: this.exitedAtValue } : {}) };
+  }
+
+  snapshot(): ProcessState {
+    return {
+      id: this.init.containerId,
+      execId: this.init.execId,
+      bundle: this.init.bundle,
+      status: toContainerdStatus(this.st),
+      stdio: this.init.stdio,
+      ...this.exitInfo(),
+    };
+  }
+}

@@ -1,0 +1,203 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
+import { Field, type Logger } from '../../log/index.js';
+import type { EventPublisher } from '../events/index.js';
+import type { GuestContainer, Sandbox } from './deps.js';
+import { Exec } from './exec.js';
+import { ExecState } from './exec-state.js';
+import type { ExitInfo, Mount, ProcessListEntry, StdioPaths, TaskStats } from './types.js';
+
+/** How long the init's exit waits for the container's teardown and for the execs' exits (hcsshim: 30 s). */
+export const TEARDOWN_TIMEOUT_MS = 30_000;
+
+export interface TaskInit {
+  readonly id: string;
+  readonly bundle: string;
+  readonly namespace: string;
+  readonly rootfs: readonly Mount[];
+  readonly stdio: StdioPaths;
+  readonly sandbox: Sandbox;
+  readonly container: GuestContainer;
+  readonly events: EventPublisher;
+  readonly log: Logger;
+  /** Releases host resources of the task (rootfs mounts) once it is deleted. */
+  readonly release: () => Promise<void>;
+}
+
+const withTimeout = (p: Promise<unknown>, ms: number): Promise<unknown> => Promise.race([p, sleep(ms)]);
+
+/**
+ * An LCOW task: one container in a utility VM the task owns, its init process and its execs.
+ * When the init exits: every exec's exit is published first, the container is shut down and the VM closed,
+ * then the init's TaskExit goes out and `closed` resolves (Wait on the task returns after that).
+ */
+export class LcowTask {
+  private readonly execs = new Map<string, Exec>();
+  private readonly exitPublished = new Map<string, Promise<void>>();
+  private resolveClosed!: () => void;
+  /** Resolves when the init has exited and the task's VM is torn down. */
+  readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
+  private deleted = false;
+
+  private constructor(
+    private readonly t: TaskInit,
+    readonly init: Exec,
+  ) {
+    this.execs.set('', init);
+    void this.watchInit();
+    void this.watchSandbox();
+  }
+
+  static async create(t: TaskInit): Promise<LcowTask> {
+    const init = await Exec.create({
+      containerId: t.id, execId: '', bundle: t.bundle, stdio: t.stdio, namespace: t.namespace, log: t.log,
+    });
+    const task = new LcowTask(t, init);
+    t.events.publish({
+      type: 'create', containerId: t.id, bundle: t.bundle, rootfs: [...t.rootfs],
+      io: { ...t.stdio }, checkpoint: '', pid: 0,
+    });
+    return task;
+  }
+
+  get id(): string {
+    return this.t.id;
+  }
+
+  exec(execId: string): Exec {
+    const e = this.execs.get(execId);
+    if (e === undefined) throw notFound(`process does not exist ${execId}`);
+    return e;
+  }
+
+  async start(execId: string): Promise<number> {
+    const e = this.exec(execId);
+    const pid = await e.start(this.t.container);
+    if (execId === '') this.t.events.publish({ type: 'start', containerId: this.id, pid });
+    else this.t.events.publish({ type: 'exec-started', containerId: this.id, execId, pid });
+    return pid;
+  }
+
+  async createExec(execId: string, stdio: StdioPaths, spec: Record<string, unknown>): Promise<void> {
+    if (execId === '') throw invalidArgument('exec id must not be empty');
+    if (this.execs.has(execId)) throw alreadyExists(`id ${execId}: process already exists`);
+    if (this.init.state !== ExecState.Running) {
+      throw failedPrecondition(`task ${this.id}: cannot exec in a task in state ${this.init.state}`);
+    }
+    const e = await Exec.create({
+      containerId: this.id, execId, bundle: this.t.bundle, stdio, spec, namespace: this.t.namespace, log: this.t.log,
+    });
+    this.execs.set(execId, e);
+    this.exitPublished.set(execId, e.exited.then(() => this.publishExit(e)));
+    this.t.events.publish({ type: 'exec-added', containerId: this.id, execId });
+  }
+
+  private publishExit(e: Exec): void {
+    const x = e.exitInfo();
+    this.t.events.publish({
+      type: 'exit', containerId: this.id, id: e.execId || this.id, pid: x.pid, exitStatus: x.exitStatus,
+      exitedAt: x.exitedAt ?? new Date(),
+    });
+  }
+
+  private async watchInit(): Promise<void> {
+    await this.init.exited;
+    const log = this.t.log;
+    // Execs die with the container's init; give them a moment to report, then force the rest.
+    const others = [...this.execs.values()].filter((e) => e !== this.init);
+    await withTimeout(Promise.all(others.map((e) => e.exited)), 2000);
+    for (const e of others) await e.forceExit(1);
+    await Promise.all([...this.exitPublished.values()]);
+    try {
+      await this.t.container.shutdown(TEARDOWN_TIMEOUT_MS);
+    } catch (err) {
+      log.debug('container shutdown after init exit failed', { error: (err as Error).message });
+    }
+    await this.t.sandbox.close().catch((err: Error) => log.warn('closing the utility VM failed', { error: err.message }));
+    if (this.init.pid !== 0) this.publishExit(this.init);
+    this.resolveClosed();
+  }
+
+  private async watchSandbox(): Promise<void> {
+    await this.t.sandbox.waitExit();
+    if (this.init.state === ExecState.Exited) return;
+    this.t.log.warn('the utility VM exited: every process of the task is marked exited with status 1', {
+      [Field.UvmId]: this.t.sandbox.id,
+    });
+    for (const e of this.execs.values()) if (e !== this.init) await e.forceExit(1);
+    await this.init.forceExit(1);
+  }
+
+  async kill(execId: string, signal: number, all: boolean): Promise<void> {
+    if (all && execId !== '') throw failedPrecondition('cannot signal all processes with a non-empty exec id');
+    if (!all) return this.exec(execId).kill(signal);
+    for (const e of this.execs.values()) {
+      if (e !== this.init && e.state === ExecState.Running) await e.kill(signal).catch(() => undefined);
+    }
+    await this.init.kill(signal);
+  }
+
+  /** Deletes an exec (no event) or the task (TaskDelete); the init must not be running. */
+  async delete(execId: string): Promise<ExitInfo> {
+    const e = this.exec(execId);
+    if (e.state === ExecState.Running) throw failedPrecondition(`cannot delete a running process`);
+    if (execId !== '') {
+      this.execs.delete(execId);
+      this.exitPublished.delete(execId);
+      return e.exitInfo();
+    }
+    if (e.state === ExecState.Created) await e.forceExit(0);
+    await withTimeout(this.closed, TEARDOWN_TIMEOUT_MS);
+    if (!this.deleted) {
+      this.deleted = true;
+      await this.t.sandbox.close().catch(() => undefined);
+      await this.t.release();
+      const x = e.exitInfo();
+      this.t.events.publish({
+        type: 'delete', containerId: this.id, id: this.id, pid: x.pid, exitStatus: x.exitStatus,
+        exitedAt: x.exitedAt ?? new Date(),
+      });
+    }
+    return e.exitInfo();
+  }
+
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+
+  /** Wait: an exec's exit, or for the init the task's full teardown. */
+  async wait(execId: string): Promise<ExitInfo> {
+    const e = this.exec(execId);
+    if (execId !== '') return e.wait();
+    await this.closed;
+    return e.exitInfo();
+  }
+
+  async pids(): Promise<ProcessListEntry[]> {
+    if (this.init.state !== ExecState.Running) return this.init.pid ? [{ pid: this.init.pid, execId: '' }] : [];
+    const byPid = new Map([...this.execs.values()].map((e) => [e.pid, e.execId] as const));
+    const list = await this.t.container.processList();
+    return list.map((p) => {
+      const execId = byPid.get(p.pid);
+      return execId === undefined ? p : { ...p, execId };
+    });
+  }
+
+  async stats(): Promise<TaskStats> {
+    if (this.init.state !== ExecState.Running) throw failedPrecondition(`task ${this.id} is not running`);
+    return this.t.container.statistics();
+  }
+
+  async update(resources: Record<string, unknown> | undefined): Promise<void> {
+    if (resources === undefined) throw invalidArgument('update: resources are required');
+    if (this.init.state !== ExecState.Running) throw failedPrecondition(`task ${this.id} is not running`);
+    await this.t.container.update(resources);
+  }
+
+  /** Tears everything down now (shim exiting on a signal). */
+  async dispose(): Promise<void> {
+    for (const e of this.execs.values()) await e.forceExit(e.state === ExecState.Exited ? e.exitInfo().exitStatus : 255);
+    await this.t.sandbox.close().catch(() => undefined);
+    await this.t.release().catch(() => undefined);
+  }
+}
