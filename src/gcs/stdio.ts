@@ -1,0 +1,89 @@
+/**
+ * Per-process stdio relay set-up (hcsshim newIoChannel / HvsockIoListen): one listener per requested
+ * stream, on a fresh port from the connection's counter, opened BEFORE ExecuteProcess is sent; the guest
+ * dials each port once, and each listener is closed after its single accept.
+ */
+import type { Duplex } from 'node:stream';
+import { ErrorCode, ShimError } from '../errdefs/index.js';
+import type { Listener } from '../transport/types.js';
+import type { ExecuteProcessVsockStdioRelaySettings } from './protocol/index.js';
+
+export type IoListen = (port: number) => Promise<Listener>;
+
+export interface StdioStreams {
+  stdin?: Duplex;
+  stdout?: Duplex;
+  stderr?: Duplex;
+}
+
+export interface StdioWants {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+type StreamName = keyof StdioStreams;
+const NAMES: readonly StreamName[] = ['stdin', 'stdout', 'stderr'];
+const WIRE: Record<StreamName, keyof ExecuteProcessVsockStdioRelaySettings> = { stdin: 'StdIn', stdout: 'StdOut', stderr: 'StdErr' };
+
+/** Listeners for one process's streams. */
+export class StdioListeners {
+  private constructor(private readonly listeners: ReadonlyMap<StreamName, { port: number; listener: Listener }>) {}
+
+  /** Opens a listener per wanted stream, ports from `allocPort` (stdin, stdout, stderr order). */
+  static async open(ioListen: IoListen, allocPort: () => number, wants: StdioWants): Promise<StdioListeners> {
+    const opened = new Map<StreamName, { port: number; listener: Listener }>();
+    try {
+      for (const name of NAMES) {
+        if (!wants[name]) continue;
+        const port = allocPort();
+        opened.set(name, { port, listener: await ioListen(port) });
+      }
+    } catch (err) {
+      await Promise.allSettled([...opened.values()].map((l) => l.listener.close()));
+      throw ShimError.from(err, ErrorCode.Unavailable, 'gcs: cannot listen for process stdio');
+    }
+    return new StdioListeners(opened);
+  }
+
+  /** VsockStdioRelaySettings for the request (streams not wanted are omitted). */
+  get relaySettings(): ExecuteProcessVsockStdioRelaySettings {
+    const out: ExecuteProcessVsockStdioRelaySettings = {};
+    for (const [name, { port }] of this.listeners) out[WIRE[name]] = port;
+    return out;
+  }
+
+  /**
+   * Accepts the guest's connection on every listener, closing each listener afterwards. On any failure all
+   * accepted connections are destroyed and the error (a ShimError) is thrown.
+   */
+  async accept(signal: AbortSignal): Promise<StdioStreams> {
+    const entries = [...this.listeners];
+    const results = await Promise.allSettled(
+      entries.map(async ([, { listener }]) => {
+        try {
+          return await listener.accept(signal);
+        } finally {
+          await listener.close().catch(() => undefined);
+        }
+      }),
+    );
+    const streams: StdioStreams = {};
+    let failure: unknown;
+    results.forEach((r, i) => {
+      const [name, { port }] = entries[i]!;
+      if (r.status === 'fulfilled') streams[name] = r.value;
+      else failure ??= ShimError.from(r.reason, ErrorCode.Unavailable, `gcs: ${name} connection on port 0x${port.toString(16)} not established`);
+    });
+    if (failure !== undefined) {
+      for (const s of Object.values(streams)) s.destroy();
+      throw failure;
+    }
+    return streams;
+  }
+
+  /** Closes every listener (idempotent; used when ExecuteProcess fails). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.listeners.values()].map((l) => l.listener.close()));
+  }
+}
