@@ -1,0 +1,272 @@
+/**
+ * Container and process operations of the guest: Create, ExecuteProcess, WaitForProcess, SignalProcess,
+ * ResizeConsole, GetProperties, Shutdown*, DeleteContainerState and ContainerConstraints, on top of runc
+ * (runc.ts), bundles (bundle.ts) and processes (process.ts). Processes started "in the VM"
+ * (CreateInUtilityVM / zero container id) are spawned directly. When a container's init exits (and its
+ * stdio is drained) the exit notification goes out with the Create request's ActivityId.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  fromJsonString,
+  HrVmcomputeSystemAlreadyExists,
+  HrVmcomputeTimeout,
+  InfiniteWaitTimeout,
+  LCOWRootPrefixInUVM,
+  NullContainerID,
+  type ContainerConfig,
+  type ContainerNotification,
+  type ExecuteProcessSettings,
+  type ProcessParameters,
+  type PropertyQuery,
+} from '../gcs/protocol/index.js';
+import { rewriteSpec, writeBundle } from './bundle.js';
+import { Container, ContainerState } from './container.js';
+import { containerNotFound, failed, GuestError, invalidArg, processNotFound } from './errors.js';
+import type { GuestLogger } from './log.js';
+import { mountPointsUnder, unmountAll } from './mounts.js';
+import { GuestProcess, type LaunchSpec } from './process.js';
+import { runcLogError, type Runc } from './runc.js';
+import { cgroupMetrics } from './stats.js';
+import { closeStdio, connectStdio } from './stdio.js';
+import { validateContainerId, type VmPaths } from './vm-paths.js';
+
+export type Notify = (n: ContainerNotification) => void;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Splits a CommandLine the way a simple shell would (whitespace, single and double quotes). */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
+  return out;
+}
+
+export class ContainerManager {
+  readonly containers = new Map<string, Container>();
+  /** Processes in the utility VM itself, by pid. */
+  readonly external = new Map<number, GuestProcess>();
+
+  constructor(
+    private readonly paths: VmPaths,
+    private readonly runc: Runc,
+    private readonly notify: Notify,
+    private readonly log: GuestLogger,
+  ) {}
+
+  get(id: unknown): Container {
+    const c = this.containers.get(validateContainerId(id));
+    if (!c) throw containerNotFound(String(id));
+    return c;
+  }
+
+  async create(id: string, rawConfig: unknown, activityId: string | undefined): Promise<void> {
+    validateContainerId(id);
+    if (this.containers.has(id)) throw new GuestError(HrVmcomputeSystemAlreadyExists, `container ${id} already exists`);
+    const config = fromJsonString<ContainerConfig>(rawConfig, 'ContainerConfig');
+    if (!isObj(config)) throw invalidArg('ContainerConfig is required');
+    if ('SystemType' in config) throw failed('creating the utility VM itself is not supported (SendHostCreateMessage is false)');
+    const sv = config.SchemaVersion;
+    if (!isObj(sv) || typeof sv.Major !== 'number' || typeof sv.Minor !== 'number' || sv.Major < 2 || (sv.Major === 2 && sv.Minor < 1)) {
+      throw invalidArg(`unsupported ContainerConfig SchemaVersion ${JSON.stringify(sv)}: want 2.1 or later`);
+    }
+    const bundleDir = this.paths.hostPath(config.OciBundlePath || `${LCOWRootPrefixInUVM}/${id}`, 'OciBundlePath');
+    const spec = rewriteSpec(config.OciSpecification, this.paths, id);
+    await writeBundle(bundleDir, spec);
+    const tty = isObj(spec['process']) && spec['process']['terminal'] === true;
+    this.containers.set(id, new Container(id, bundleDir, activityId, tty));
+    this.log.info('container created', { cid: id, bundle: bundleDir });
+  }
+
+  async execute(cid: string, settings: ExecuteProcessSettings | undefined): Promise<number> {
+    if (!isObj(settings)) throw invalidArg('Settings is required');
+    const params = fromJsonString<ProcessParameters>(settings.ProcessParameters, 'ProcessParameters') ?? {};
+    if (!isObj(params)) throw invalidArg('ProcessParameters must be a JSON object');
+    const externalProc = params.CreateInUtilityVM === true || params.IsExternal === true || cid === NullContainerID;
+    const container = externalProc ? undefined : this.get(cid);
+    if (container && !params.OciProcess) container.expect('start init process', ContainerState.Created);
+    if (container && params.OciProcess) container.expect('exec process', ContainerState.Running);
+
+    const stdio = await connectStdio(this.paths, settings.VsockStdioRelaySettings);
+    let spec: LaunchSpec;
+    try {
+      spec = container ? await this.runcSpec(container, params) : this.externalSpec(params);
+    } catch (err) {
+      closeStdio(stdio);
+      throw err;
+    }
+    const log = this.log.with({ cid, kind: spec.kind });
+    const proc = await GuestProcess.launch(spec, stdio, log).catch((err: unknown) => {
+      closeStdio(stdio);
+      throw err;
+    });
+    log.info('process started', { pid: proc.pid, tty: spec.tty });
+    if (spec.tty && Array.isArray(params.ConsoleSize) && params.ConsoleSize[0] && params.ConsoleSize[1]) {
+      await proc.resize(params.ConsoleSize[0], params.ConsoleSize[1]).catch((err: unknown) => log.warn('initial console size', { error: err }));
+    }
+    if (!container) {
+      this.external.set(proc.pid, proc);
+      return proc.pid;
+    }
+    container.processes.set(proc.pid, proc);
+    if (spec.kind === 'init') {
+      container.init = proc;
+      container.state = ContainerState.Running;
+      void proc.exited.then((code) => {
+        container.state = ContainerState.Exited;
+        log.info('container init exited', { pid: proc.pid, exitCode: code });
+        this.notify({ ContainerId: container.id, ActivityId: container.activityId ?? '', Type: container.exitType, Operation: 'None', Result: 0 });
+      });
+    }
+    return proc.pid;
+  }
+
+  private async runcSpec(c: Container, params: ProcessParameters): Promise<LaunchSpec> {
+    if (!params.OciProcess) {
+      const pidFile = join(c.bundleDir, 'init.pid');
+      const logFile = join(c.bundleDir, 'runc-init.log');
+      await rm(pidFile, { force: true });
+      const args = this.runc.argv(['run', '--bundle', c.bundleDir, '--pid-file', pidFile, c.id], logFile);
+      return { kind: 'init', command: this.runc.binary, args, tty: c.tty, pidFile, logFile, cwd: c.bundleDir };
+    }
+    if (!isObj(params.OciProcess)) throw invalidArg('OciProcess must be an object');
+    const name = c.nextName('exec');
+    const processFile = join(c.bundleDir, `${name}.json`);
+    const pidFile = join(c.bundleDir, `${name}.pid`);
+    const logFile = join(c.bundleDir, `runc-${name}.log`);
+    await writeFile(processFile, JSON.stringify(params.OciProcess), { mode: 0o600 });
+    const args = this.runc.argv(['exec', '--process', processFile, '--pid-file', pidFile, c.id], logFile);
+    return { kind: 'exec', command: this.runc.binary, args, tty: params.OciProcess['terminal'] === true, pidFile, logFile };
+  }
+
+  private externalSpec(params: ProcessParameters): LaunchSpec {
+    const argv = params.CommandArgs?.length ? params.CommandArgs : splitCommandLine(params.CommandLine ?? '');
+    if (argv.length === 0 || typeof argv[0] !== 'string') throw invalidArg('CommandLine or CommandArgs is required for a process in the utility VM');
+    const cwd = params.WorkingDirectory ? this.paths.hostPath(params.WorkingDirectory, 'WorkingDirectory') : this.paths.rootfs;
+    const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...(params.Environment ?? {}) };
+    return { kind: 'external', command: argv[0], args: argv.slice(1), tty: params.EmulateConsole === true, cwd, env };
+  }
+
+  /** The process `pid` of container `cid` (or of the VM for the zero id). */
+  findProcess(cid: string, pid: unknown): { proc: GuestProcess; container?: Container } {
+    if (typeof pid !== 'number' || !Number.isInteger(pid)) throw invalidArg('ProcessId must be an integer');
+    if (cid === NullContainerID || cid === '') {
+      const proc = this.external.get(pid);
+      if (proc) return { proc };
+      for (const c of this.containers.values()) {
+        const p = c.processes.get(pid);
+        if (p) return { proc: p, container: c };
+      }
+      throw processNotFound(pid);
+    }
+    const c = this.get(cid);
+    const proc = c.processes.get(pid);
+    if (!proc) throw processNotFound(pid);
+    return { proc, container: c };
+  }
+
+  async wait(cid: string, pid: unknown, timeoutMs: unknown): Promise<number> {
+    const { proc } = this.findProcess(cid, pid);
+    const infinite = timeoutMs === undefined || timeoutMs === null || timeoutMs === InfiniteWaitTimeout;
+    if (infinite) return proc.exited;
+    if (typeof timeoutMs !== 'number' || timeoutMs < 0) throw invalidArg('TimeoutInMs must be a u32');
+    const ac = new AbortController();
+    const timedOut = sleep(timeoutMs, 'timeout' as const, { signal: ac.signal }).catch(() => 'aborted' as const);
+    const r = await Promise.race([proc.exited, timedOut]);
+    ac.abort();
+    if (typeof r !== 'number') throw new GuestError(HrVmcomputeTimeout, `timed out waiting for process ${String(pid)} after ${timeoutMs} ms`);
+    return r;
+  }
+
+  async signal(cid: string, pid: unknown, signal: unknown): Promise<void> {
+    const sig = signal === undefined || signal === null || signal === 0 ? 9 : signal;
+    if (typeof sig !== 'number' || !Number.isInteger(sig) || sig < 1 || sig > 64) throw invalidArg(`invalid signal ${JSON.stringify(signal)}`);
+    const { proc, container } = this.findProcess(cid, pid);
+    if (proc.exitCode !== undefined) throw processNotFound(proc.pid);
+    if (container && proc === container.init) {
+      await this.runc.kill(container.id, sig);
+      return;
+    }
+    try {
+      proc.signal(sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw processNotFound(proc.pid);
+      throw failed(`signal process ${proc.pid}`, err);
+    }
+  }
+
+  async resize(cid: string, pid: unknown, height: unknown, width: unknown): Promise<void> {
+    const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
+    if (!ok(height) || !ok(width)) throw invalidArg('Height and Width must be u16');
+    const { proc } = this.findProcess(cid, pid);
+    await proc.resize(height, width);
+  }
+
+  async properties(cid: string, rawQuery: unknown): Promise<Record<string, unknown>> {
+    if (cid === NullContainerID) throw failed('getProperties is not supported against the utility VM');
+    const c = this.get(cid);
+    const query = fromJsonString<PropertyQuery>(rawQuery, 'Query') ?? { PropertyTypes: [] };
+    const types = Array.isArray(query.PropertyTypes) ? query.PropertyTypes : [];
+    const props: Record<string, unknown> = {};
+    const running = c.state === ContainerState.Running && c.init !== undefined;
+    for (const t of types) {
+      if (t === 'ProcessList') {
+        const pids = running ? await this.runc.ps(c.id) : [];
+        props['ProcessList'] = pids.map((p) => ({ ProcessId: p }));
+      } else if (t === 'Statistics') {
+        if (!running) throw failed(`container ${c.id} is not running`);
+        props['LCOWMetrics'] = await cgroupMetrics(c.init!.pid);
+      } else {
+        throw failed(`unsupported property type ${JSON.stringify(t)}`);
+      }
+    }
+    return props;
+  }
+
+  /** ShutdownGraceful (SIGTERM) / ShutdownForced (SIGKILL) of a container's init. */
+  async shutdown(cid: string, forced: boolean): Promise<void> {
+    const c = this.get(cid);
+    if (c.state !== ContainerState.Running) return;
+    c.exitType = forced ? 'ForcedExit' : 'GracefulExit';
+    await this.runc.kill(c.id, forced ? 9 : 15);
+  }
+
+  async update(cid: string, resources: unknown): Promise<void> {
+    const c = this.get(cid);
+    c.expect('update constraints', ContainerState.Running);
+    if (!isObj(resources)) throw invalidArg('ContainerConstraints needs Settings.Linux (OCI LinuxResources)');
+    const file = join(c.bundleDir, `${c.nextName('resources')}.json`);
+    await writeFile(file, JSON.stringify(resources), { mode: 0o600 });
+    await this.runc.update(c.id, file);
+  }
+
+  /** DeleteContainerState: runc delete, unmount what is left under the bundle, remove the bundle. */
+  async delete(cid: string): Promise<void> {
+    const c = this.get(cid);
+    c.expect('delete', ContainerState.Created, ContainerState.Exited);
+    if (c.init && (await this.runc.state(c.id))) await this.runc.delete(c.id, true);
+    await unmountAll(c.bundleDir);
+    const left = await mountPointsUnder(c.bundleDir);
+    if (left.length) throw failed(`container ${c.id}: still mounted under the bundle: ${left.join(', ')}`);
+    await rm(c.bundleDir, { recursive: true, force: true });
+    this.containers.delete(c.id);
+    this.log.info('container deleted', { cid: c.id });
+  }
+
+  /** Agent shutdown: SIGKILL every container and VM process, wait briefly, delete the runc state. */
+  async stopAll(): Promise<void> {
+    for (const p of this.external.values()) p.killChild();
+    await Promise.all(
+      [...this.containers.values()].map(async (c) => {
+        if (c.state === ContainerState.Running) {
+          await this.runc.kill(c.id, 9).catch((err: unknown) => this.log.debug('kill on shutdown', { cid: c.id, error: err }));
+          const done = await Promise.race([c.init!.exited.then(() => true), sleep(10_000, false)]);
+          if (!done) for (const p of c.processes.values()) p.killChild();
+        }
+        if (c.init) await this.runc.delete(c.id, true).catch(async (err: unknown) => this.log.debug('delete on shutdown', { cid: c.id, error: err, runc: await runcLogError(join(c.bundleDir, 'runc-init.log')) }));
+      }),
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * A container the host created. Create only writes the bundle; the first ExecuteProcess without an
+ * OciProcess starts the init (`runc run`), later ones with an OciProcess are execs (`runc exec`).
+ *
+ *   Created --init started--> Running --init exited (+ stdio drained)--> Exited
+ *   Created | Exited --DeleteContainerState--> (gone)      Running --DeleteContainerState--> error
+ *   ExecuteProcess(init) only in Created; ExecuteProcess(exec), ContainerConstraints only in Running.
+ */
+import type { NotificationType } from '../gcs/protocol/index.js';
+import { GuestError } from './errors.js';
+import { HrVmcomputeInvalidState } from '../gcs/protocol/index.js';
+import type { GuestProcess } from './process.js';
+
+export enum ContainerState {
+  Created = 'created',
+  Running = 'running',
+  Exited = 'exited',
+}
+
+export class Container {
+  state = ContainerState.Created;
+  init: GuestProcess | undefined;
+  /** Every process of the container by pid (the init included). */
+  readonly processes = new Map<number, GuestProcess>();
+  /** Set by ShutdownGraceful / ShutdownForced; the notification's Type. */
+  exitType: NotificationType = 'UnexpectedExit';
+  private seq = 0;
+
+  constructor(
+    readonly id: string,
+    readonly bundleDir: string,
+    /** The Create request's ActivityId, echoed in the exit notification. */
+    readonly activityId: string | undefined,
+    readonly tty: boolean,
+  ) {}
+
+  /** Throws unless the container is in one of `states`. */
+  expect(op: string, ...states: ContainerState[]): void {
+    if (!states.includes(this.state)) {
+      throw new GuestError(HrVmcomputeInvalidState, `${op}: container ${this.id} is ${this.state}, want ${states.join(' or ')}`);
+    }
+  }
+
+  /** A fresh name for per-process files in the bundle (exec-1.json, ...). */
+  nextName(prefix: string): string {
+    return `${prefix}-${++this.seq}`;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * guest: the agent the Linux HCS emulator boots inside the emulated utility VM (the GCS side of the GCS
+ * protocol, running containers with real runc). Entry point: main.ts.
+ *
+ * Layer boundaries: imports only the codec barrel ../gcs/protocol/index.js and ../errdefs; nothing else of
+ * the host side (no src/log, no src/transport): it talks to the host only over its sockets. Nothing of the
+ * host side imports this module except tests (the emulator starts main.js as a child process).
+ */
+export { GuestAgent, type AgentOptions } from './agent.js';
+export { parseGuestArgs, readGuestEnv, UsageError, type GuestOptions, type GuestEnv } from './flags.js';
+export { GuestLogger, formatLogLine, rfc3339Nano, silentLogger, type GuestLogLevel, type GuestLogFormat } from './log.js';
+export { VmPaths, validateContainerId, validateGuestPath } from './vm-paths.js';
+export { rewriteSpec, writeBundle } from './bundle.js';
+export { BridgeServer, errorResponse, GuestMaxMessageSize, type BridgeRequest, type Dispatch } from './bridge-server.js';
+export { GuestService, LinuxCapabilities, type GuestServiceHooks } from './guest-service.js';
+export { ContainerManager, splitCommandLine, type Notify } from './container-manager.js';
+export { VmModifier } from './modify.js';
+export { Runc, runcMessage, runcLogError } from './runc.js';
+export { GuestError, hresultOf, errorText } from './errors.js';
+export { exitCodeOf, shellQuote } from './process.js';

@@ -1,0 +1,54 @@
+/**
+ * Entry of the guest agent the Linux HCS emulator boots as the utility VM's /bin/gcs:
+ *   node <dist>/src/guest/main.js -v4 -log-format json -loglevel debug
+ * with LCOW_GUEST_VM_DIR (required) and LCOW_GUEST_ENTROPY_PORT (optional) in the environment. Exit status
+ * 0 after a normal end (bridge closed, VM shutdown, SIGTERM), 1 on a fatal error, 2 on a usage error.
+ */
+import { GuestAgent } from './agent.js';
+import { parseGuestArgs, readGuestEnv, UsageError } from './flags.js';
+import { GuestLogger } from './log.js';
+
+async function main(): Promise<number> {
+  let opts;
+  let env;
+  try {
+    opts = parseGuestArgs(process.argv.slice(2));
+    env = readGuestEnv(process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gcs: ${err.message}\nusage: main.js -v4 [-log-format json|text] [-loglevel trace|debug|info|warning|error]\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = new GuestLogger({ level: opts.logLevel, format: opts.logFormat });
+  const agent = new GuestAgent({ vmDir: env.vmDir, entropyPort: env.entropyPort, log });
+  let exiting = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (exiting) return;
+    exiting = true;
+    log.info('received signal, shutting down', { signal: sig });
+    void agent.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (err) => log.error('uncaught exception', { error: err, stack: err.stack }));
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
+  log.info('guest agent starting', { vmDir: env.vmDir, pid: process.pid });
+  try {
+    await agent.run();
+    return 0;
+  } catch (err) {
+    log.error('guest agent failed', { error: err });
+    await agent.stop();
+    return 1;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`gcs: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

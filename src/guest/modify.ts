@@ -1,0 +1,128 @@
+/**
+ * ModifySettings on the utility VM (zero container id): the guest half of hot-plugged resources, emulated
+ * with mounts below <vmDir>/rootfs (see vm-paths.ts for where the host's emulator leaves its devices):
+ *   MappedDirectory   Plan9 share <vmDir>/plan9/<ShareName> → bind mount at MountPath (ro when ReadOnly)
+ *   MappedVirtualDisk SCSI <vmDir>/scsi/<c>-<lun> → bind (directory) or loop mount (image file) at MountPath
+ *   CombinedLayers    overlay of Layers (top-most first) + ScratchPath/{upper,work} at ContainerRootPath;
+ *                     a single read-only layer without scratch is bind-mounted (overlay needs two lowers)
+ *   SCSIDevice, Network, PodCgroupMemoryLimit   accepted, nothing to do in the emulator (logged)
+ *   VPMemDevice, VPCIDevice, SecurityPolicy*    E_NOTIMPL: not emulated
+ * An unknown ResourceType is E_FAIL, like the real guest. Remove of something not mounted succeeds.
+ */
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ResourceType,
+  type Layer,
+  type LCOWCombinedLayers,
+  type LCOWMappedDirectory,
+  type LCOWMappedVirtualDisk,
+  type ModificationRequest,
+} from '../gcs/protocol/index.js';
+import { failed, invalidArg, notImpl } from './errors.js';
+import type { GuestLogger } from './log.js';
+import { bindMount, isMountPoint, loopMount, overlayMount, prepareTarget, unmount } from './mounts.js';
+import type { VmPaths } from './vm-paths.js';
+
+type Settings = Record<string, unknown>;
+
+const num = (v: unknown, what: string): number => {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArg(`${what} must be an integer`);
+  return v;
+};
+
+export class VmModifier {
+  constructor(
+    private readonly paths: VmPaths,
+    private readonly log: GuestLogger,
+  ) {}
+
+  async apply(req: ModificationRequest): Promise<void> {
+    const type = req.RequestType || 'Add';
+    if (type !== 'Add' && type !== 'Remove' && type !== 'Update' && type !== 'PreAdd') {
+      throw invalidArg(`invalid RequestType ${JSON.stringify(type)}`);
+    }
+    const settings = (req.Settings ?? {}) as Settings;
+    if (typeof settings !== 'object' || Array.isArray(settings)) throw invalidArg('Settings must be an object');
+    const remove = type === 'Remove';
+    switch (req.ResourceType) {
+      case ResourceType.MappedDirectory:
+        return remove ? this.unmountAt(settings['MountPath']) : this.addMappedDirectory(settings as LCOWMappedDirectory);
+      case ResourceType.MappedVirtualDisk:
+        if (!settings['MountPath']) return; // attach only; nothing to mount
+        return remove ? this.unmountAt(settings['MountPath']) : this.addMappedVirtualDisk(settings as LCOWMappedVirtualDisk);
+      case ResourceType.CombinedLayers:
+        return remove ? this.unmountAt(settings['ContainerRootPath']) : this.addCombinedLayers(settings as LCOWCombinedLayers);
+      case ResourceType.SCSIDevice:
+      case ResourceType.Network:
+      case ResourceType.PodCgroupMemoryLimit:
+        this.log.info('modify request accepted without effect in the emulated VM', { resourceType: req.ResourceType, requestType: type });
+        return;
+      case ResourceType.VPMemDevice:
+      case ResourceType.VPCIDevice:
+      case ResourceType.SecurityPolicy:
+      case ResourceType.SecurityPolicyFragment:
+        throw notImpl(`${req.ResourceType} is not supported by the emulated utility VM`);
+      case ResourceType.ContainerConstraints:
+        throw failed('ContainerConstraints must name a container');
+      default:
+        throw failed(`invalid ResourceType ${JSON.stringify(req.ResourceType)}`);
+    }
+  }
+
+  private async unmountAt(mountPath: unknown): Promise<void> {
+    const target = this.paths.hostPath(mountPath, 'MountPath');
+    if (!(await isMountPoint(target))) {
+      this.log.debug('remove: nothing mounted', { target });
+      return;
+    }
+    await unmount(target);
+  }
+
+  /** The real path behind one of the emulator's device symlinks. */
+  private async resolveDevice(link: string, what: string): Promise<{ path: string; dir: boolean }> {
+    try {
+      const path = await realpath(link);
+      return { path, dir: (await stat(path)).isDirectory() };
+    } catch (err) {
+      throw failed(`${what}: ${link} does not lead to an existing file or directory`, err);
+    }
+  }
+
+  private async addMappedDirectory(s: LCOWMappedDirectory): Promise<void> {
+    const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), `Plan9 share ${JSON.stringify(s.ShareName)}`);
+    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'), !dev.dir);
+    await bindMount(dev.path, target, s.ReadOnly === true);
+    this.log.info('mapped directory', { share: s.ShareName, source: dev.path, target, readOnly: s.ReadOnly === true });
+  }
+
+  private async addMappedVirtualDisk(s: LCOWMappedVirtualDisk): Promise<void> {
+    const link = this.paths.scsiLink(num(s.Controller, 'Controller'), num(s.Lun, 'Lun'));
+    const dev = await this.resolveDevice(link, 'SCSI attachment');
+    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'));
+    if (dev.dir) await bindMount(dev.path, target, s.ReadOnly === true);
+    else await loopMount(dev.path, target, s.ReadOnly === true);
+    this.log.info('mapped virtual disk', { source: dev.path, target, readOnly: s.ReadOnly === true });
+  }
+
+  private async addCombinedLayers(s: LCOWCombinedLayers): Promise<void> {
+    const layers = s.Layers ?? [];
+    if (!Array.isArray(layers) || layers.length === 0) throw invalidArg('CombinedLayers needs at least one layer');
+    const lower = layers.map((l: Layer, i) => this.paths.hostPath(l?.Path, `Layers[${i}].Path`));
+    const target = await prepareTarget(this.paths, this.paths.hostPath(s.ContainerRootPath, 'ContainerRootPath'));
+    if (s.ScratchPath) {
+      const scratch = await prepareTarget(this.paths, this.paths.hostPath(s.ScratchPath, 'ScratchPath'));
+      const upper = join(scratch, 'upper');
+      const work = join(scratch, 'work');
+      await mkdir(upper, { recursive: true });
+      await mkdir(work, { recursive: true });
+      await overlayMount(lower, upper, work, target);
+    } else if (lower.length === 1) {
+      await bindMount(lower[0]!, target, true);
+    } else {
+      await overlayMount(lower, undefined, undefined, target);
+    }
+    this.log.info('combined layers', { target, layers: lower.length, scratch: s.ScratchPath ?? '' });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Mounts inside the emulated VM: bind mounts for Plan9 shares and directory "disks", loop mounts for image
+ * files, overlay for CombinedLayers. Targets are always below <vmDir>/rootfs; after creating a target its
+ * real path is checked again, so a symlink inside the VM root cannot redirect a mount elsewhere. Mount
+ * commands are the system's mount(8)/umount(8) (Node has no mount syscall).
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { failed, invalidArg } from './errors.js';
+import type { VmPaths } from './vm-paths.js';
+
+function run(cmd: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 60_000 }, (err, _stdout, stderr) => {
+      if (err) reject(failed(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`, err));
+      else resolve();
+    });
+  });
+}
+
+/** Creates `target` (a directory, or a file when `file`) below the VM root and returns its checked real path. */
+export async function prepareTarget(paths: VmPaths, target: string, file = false): Promise<string> {
+  if (!paths.insideRootfs(target)) throw invalidArg(`mount target ${target} is outside the VM root`);
+  if (file) {
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, '', { flag: 'a' });
+  } else {
+    await mkdir(target, { recursive: true });
+  }
+  const real = await realpath(target);
+  if (!paths.insideRootfs(real)) throw invalidArg(`mount target ${target} resolves to ${real}, outside the VM root`);
+  return real;
+}
+
+/** Bind-mounts `source` onto `target` (read-only via a remount when asked). */
+export async function bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+  await run('mount', ['--bind', source, target]);
+  if (readOnly) {
+    try {
+      await run('mount', ['-o', 'remount,bind,ro', target]);
+    } catch (err) {
+      await unmount(target).catch(() => {});
+      throw err;
+    }
+  }
+}
+
+/** Loop-mounts an image file. */
+export async function loopMount(image: string, target: string, readOnly: boolean): Promise<void> {
+  await run('mount', ['-o', readOnly ? 'loop,ro' : 'loop', image, target]);
+}
+
+/** Overlay of `lower` (top-most first) with an optional upper/work pair. */
+export async function overlayMount(lower: readonly string[], upper: string | undefined, work: string | undefined, target: string): Promise<void> {
+  let opts = `lowerdir=${lower.join(':')}`;
+  if (upper && work) opts += `,upperdir=${upper},workdir=${work}`;
+  if (/[,\n]/.test(opts.replace(/,(upperdir|workdir)=/g, ''))) throw invalidArg('overlay layer paths must not contain commas or newlines');
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+}
+
+export async function unmount(target: string, lazy = false): Promise<void> {
+  await run('umount', lazy ? ['-l', target] : [target]);
+}
+
+/** Decodes the octal escapes mountinfo uses for spaces etc. */
+const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** Mount points at or below `dir`, deepest first. */
+export async function mountPointsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = new Set<string>();
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (!mp) continue;
+    const p = unescape(mp);
+    if (p === dir || p.startsWith(dir + '/')) points.add(p);
+  }
+  return [...points].sort((a, b) => b.length - a.length);
+}
+
+export async function isMountPoint(path: string): Promise<boolean> {
+  return (await mountPointsUnder(path)).includes(path);
+}
+
+/** Unmounts everything at or below `dir` (deepest first, lazily when busy). Returns what it unmounted. */
+export async function unmountAll(dir: string): Promise<string[]> {
+  const done: string[] = [];
+  for (const mp of await mountPointsUnder(dir)) {
+    try {
+      await unmount(mp);
+    } catch {
+      await unmount(mp, true);
+    }
+    done.push(mp);
+  }
+  return done;
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path)).isDirectory();
+}

@@ -1,0 +1,204 @@
+/**
+ * One process the guest started: a container's init (`runc run`), an exec (`runc exec`) or a process in the
+ * "VM" itself (spawned directly). The guest's child is runc in the foreground, so the child's exit status IS
+ * the container process's (runc reports 128 + signal for a signalled process); the pid the host sees is
+ * the container process's, read from runc's --pid-file.
+ *
+ * TTY processes: runc in the foreground needs a terminal of its own to relay the container's pty, so the
+ * child is `script -q -e -E never -c '<runc …>' /dev/null` (util-linux), which gives runc a pty and relays
+ * it to our pipes. Resizing sets the window size on the container process's own terminal: `stty -F
+ * /proc/<pid>/fd/0 rows H cols W` (the fd is the container pty's slave; the kernel then sends SIGWINCH to
+ * the foreground process group). This avoids receiving the pty master over runc's console socket, which
+ * Node cannot do (no SCM_RIGHTS).
+ *
+ * Lifecycle:  launching --pid known--> running --child exit + output drained--> exited
+ *             launching --child exit first--> failed (launch rejects with runc's error)
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { failed, notImpl } from './errors.js';
+import type { GuestLogger } from './log.js';
+import { runcLogError } from './runc.js';
+
+export interface StdioSockets {
+  stdin?: Socket;
+  stdout?: Socket;
+  stderr?: Socket;
+}
+
+export type ProcessKind = 'init' | 'exec' | 'external';
+
+export interface LaunchSpec {
+  kind: ProcessKind;
+  command: string;
+  args: readonly string[];
+  tty: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** runc writes the container process's pid here; required for init and exec. */
+  pidFile?: string;
+  /** runc's --log file, read for the error when the launch fails. */
+  logFile?: string;
+}
+
+/** Quotes one word for sh -c. */
+export const shellQuote = (s: string): string => (/^[A-Za-z0-9_./=:@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** Exit code of a child: its status, or 128 + signal number when a signal ended it. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const n = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
+  return 128 + (n ?? 0);
+}
+
+function relayOut(src: Readable | null, dst: Socket | undefined, log: GuestLogger, stream: string): void {
+  if (!src) return;
+  if (!dst) {
+    src.resume();
+    return;
+  }
+  dst.on('error', (err) => {
+    log.debug('stdio relay closed by host', { stream, error: err });
+    src.unpipe(dst);
+    src.resume();
+  });
+  src.pipe(dst);
+}
+
+function relayIn(src: Socket | undefined, dst: Writable | null, log: GuestLogger): void {
+  if (!dst) return;
+  dst.on('error', (err) => log.debug('process stdin closed', { error: err }));
+  if (!src) return;
+  src.on('error', (err) => log.debug('stdin relay error', { error: err }));
+  // pipe() ends the process's stdin when the host half-closes its side (stdin EOF).
+  src.pipe(dst);
+}
+
+export class GuestProcess {
+  pid = 0;
+  exitCode: number | undefined;
+  readonly exited: Promise<number>;
+  readonly tty: boolean;
+  readonly kind: ProcessKind;
+  private readonly child: ChildProcess;
+  private childExited = false;
+
+  private constructor(
+    spec: LaunchSpec,
+    private readonly stdio: StdioSockets,
+    log: GuestLogger,
+  ) {
+    this.tty = spec.tty;
+    this.kind = spec.kind;
+    let command = spec.command;
+    let args = [...spec.args];
+    const env = { ...(spec.env ?? process.env) };
+    if (spec.tty) {
+      args = ['-q', '-e', '-E', 'never', '-c', [command, ...args].map(shellQuote).join(' '), '/dev/null'];
+      command = 'script';
+      env['SHELL'] = '/bin/sh';
+    }
+    const wantIn = stdio.stdin !== undefined || spec.tty; // a tty keeps a stdin pipe open (script sends EOF on close)
+    this.child = spawn(command, args, {
+      cwd: spec.cwd,
+      env,
+      stdio: [wantIn ? 'pipe' : 'ignore', stdio.stdout ? 'pipe' : 'ignore', stdio.stderr || spec.tty ? 'pipe' : 'ignore'],
+    });
+    relayIn(stdio.stdin, this.child.stdin, log);
+    relayOut(this.child.stdout, stdio.stdout, log, 'stdout');
+    if (spec.tty && this.child.stderr) {
+      this.child.stderr.on('data', (d: Buffer) => log.warn('tty helper stderr', { output: d.toString('utf8').trim() }));
+    } else relayOut(this.child.stderr, stdio.stderr, log, 'stderr');
+
+    this.exited = new Promise<number>((resolve) => {
+      let code = 0;
+      this.child.once('exit', (c, s) => {
+        this.childExited = true;
+        code = exitCodeOf(c, s);
+      });
+      this.child.once('error', (err) => {
+        this.childExited = true;
+        code = 255;
+        log.error('process failed to start', { error: err });
+      });
+      // 'close' follows 'exit' once the child's stdio pipes are drained; then flush our sockets.
+      this.child.once('close', () => {
+        this.childExited = true;
+        this.exitCode = code;
+        this.stdio.stdin?.destroy();
+        void Promise.all([this.flushed(this.stdio.stdout), this.flushed(this.stdio.stderr)]).then(() => resolve(code));
+      });
+    });
+  }
+
+  private flushed(sock: Socket | undefined): Promise<void> {
+    if (!sock || sock.destroyed || sock.writableFinished) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => resolve();
+      sock.once('finish', done);
+      sock.once('close', done);
+      sock.once('error', done);
+      setTimeout(done, 5000).unref();
+    });
+  }
+
+  /** Starts the process; resolves once its pid is known. Rejects (E_FAIL) when it cannot start. */
+  static async launch(spec: LaunchSpec, stdio: StdioSockets, log: GuestLogger): Promise<GuestProcess> {
+    const p = new GuestProcess(spec, stdio, log);
+    await p.waitForPid(spec);
+    return p;
+  }
+
+  private async waitForPid(spec: LaunchSpec): Promise<void> {
+    if (!spec.pidFile) {
+      await new Promise<void>((resolve, reject) => {
+        this.child.once('spawn', resolve);
+        this.child.once('error', (err) => reject(failed(`failed to start ${spec.command}`, err)));
+      });
+      this.pid = this.child.pid ?? 0;
+      return;
+    }
+    for (;;) {
+      const text = await readFile(spec.pidFile, 'utf8').catch(() => '');
+      const pid = Number.parseInt(text.trim(), 10);
+      if (Number.isInteger(pid) && pid > 0) {
+        this.pid = pid;
+        return;
+      }
+      if (this.childExited) {
+        const code = await this.exited;
+        const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${code}`;
+        throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
+      }
+      await sleep(10);
+    }
+  }
+
+  /** Sends a signal to the process itself (exec and external processes; the init goes through runc kill). */
+  signal(sig: number): void {
+    if (this.exitCode !== undefined) return;
+    if (this.kind === 'external') this.child.kill(sig);
+    else process.kill(this.pid, sig);
+  }
+
+  /** Sets the terminal size of a tty process. */
+  async resize(height: number, width: number): Promise<void> {
+    if (!this.tty) throw failed(`process ${this.pid} has no console`);
+    if (this.kind === 'external') throw notImpl('resizing the console of a process in the utility VM is not supported');
+    await new Promise<void>((resolve, reject) => {
+      execFile('stty', ['-F', `/proc/${this.pid}/fd/0`, 'rows', String(height), 'cols', String(width)], (err, _o, stderr) => {
+        if (err) reject(failed(`resize console of process ${this.pid}: ${stderr.trim() || err.message}`, err));
+        else resolve();
+      });
+    });
+  }
+
+  /** Kills the local child (runc / script / the external process) — the last resort on agent shutdown. */
+  killChild(): void {
+    if (!this.childExited) this.child.kill('SIGKILL');
+  }
+}
