@@ -22,4 +22,3 @@ export { UvmState } from './state.js';
 export { UtilityVM, type StartOptions } from './utility-vm.js';
 export { createLCOW, type CreateLcowDeps } from './create-lcow.js';
 export { gcsConnectionTimeoutMs } from './timeout.js';
-export { vsockServiceId } from './vsock.js';
