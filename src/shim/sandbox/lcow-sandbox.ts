@@ -1,0 +1,108 @@
+import { connectGuest, containerConfig, type GuestConnection } from '../../gcs/index.js';
+import { createHcsApi, type HcsApi } from '../../hcs/index.js';
+import { Field, type Logger } from '../../log/index.js';
+import { createTransport, type Transport } from '../../transport/index.js';
+import {
+  createLCOW, localHostFacts, newDefaultOptionsLCOW, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
+} from '../../uvm/index.js';
+import { uvmOptionsFromAnnotations } from '../create/annotations.js';
+import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from '../task/deps.js';
+import { LcowContainer } from './lcow-container.js';
+import { Plan9Shares } from './plan9-shares.js';
+
+/** Where the guest keeps a container's bundle (hcsshim: /run/gcs/c/<id>). */
+const guestBundle = (id: string): string => `/run/gcs/c/${id}`;
+
+/** A utility VM with its GCS connection, hosting one task (hcsshim: a task that owns its UVM). */
+class LcowSandbox implements Sandbox {
+  private closing: Promise<void> | undefined;
+  readonly shares: Plan9Shares;
+
+  constructor(
+    private readonly vm: UtilityVM,
+    private readonly gc: GuestConnection,
+    private readonly log: Logger,
+  ) {
+    this.shares = new Plan9Shares(vm, gc);
+  }
+
+  get id(): string {
+    return this.vm.id;
+  }
+
+  /**
+   * Shares the host rootfs (spec.root.path) and every host bind-mount source into the VM, rewrites the
+   * spec to guest paths and creates the container through the GCS.
+   */
+  async createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer> {
+    const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
+    const bundle = guestBundle(id);
+    const rootfs = `${bundle}/rootfs`;
+    await this.shares.add(root.path ?? '', rootfs, root.readonly === true);
+    const mounts: Array<Record<string, unknown>> = [];
+    let n = 0;
+    for (const m of (spec.mounts ?? []) as Array<Record<string, unknown>>) {
+      const options = (m.options ?? []) as string[];
+      const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
+      if (isBind && typeof m.source === 'string' && m.source.startsWith('/')) {
+        const source = await this.shares.addBindSource(m.source, `/run/mounts/${id}/m${n++}`, options.includes('ro'));
+        mounts.push({ ...m, source });
+      } else mounts.push(m);
+    }
+    const guestSpec = { ...spec, root: { ...root, path: rootfs }, mounts };
+    const c = await this.gc.createContainer(id, containerConfig(id, guestSpec));
+    return new LcowContainer(c, this.gc, this.log, () => this.shares.removeAll());
+  }
+
+  waitExit(): Promise<void> {
+    return this.vm.waitExit().then(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.gc.close();
+      await this.vm.close();
+    })();
+    return this.closing;
+  }
+}
+
+export interface SandboxFactoryOptions {
+  readonly log: Logger;
+  readonly debug: boolean;
+  /** Injected for tests; default: the platform's HCS backend and transport, created once. */
+  readonly hcs?: () => Promise<HcsApi>;
+  readonly transport?: Transport;
+}
+
+/**
+ * Creates LCOW sandboxes: CreateLCOW with the VM id `<task id>@vm`, options from the defaults, the runtime
+ * options and the io.microsoft.virtualmachine.* annotations; then start (entropy, logs, GCS handshake).
+ */
+export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFactory {
+  let hcs: Promise<HcsApi> | undefined;
+  const transport = o.transport ?? createTransport();
+  return async (req: SandboxRequest): Promise<Sandbox> => {
+    hcs ??= o.hcs ? o.hcs() : createHcsApi();
+    const api = await hcs;
+    const facts = localHostFacts(await api.hostInfo());
+    const level = req.options.logLevel ?? (o.debug || req.options.debug ? 'debug' : 'info');
+    const opts: OptionsLCOW = newDefaultOptionsLCOW(`${req.taskId}@vm`, '', facts, level);
+    const fromAnnotations = uvmOptionsFromAnnotations(req.annotations);
+    Object.assign(opts, fromAnnotations);
+    if (fromAnnotations.BootFilesPath !== undefined) updateBootFilesPath(opts, fromAnnotations.BootFilesPath, facts);
+    const log = req.log.child({ [Field.UvmId]: opts.ID });
+    if (api.backend === 'emulator') log.info('HCS backend: emulator (no Hyper-V on this host; the utility VM is emulated)');
+    const vm = await createLCOW(opts, { hcs: api, transport, log });
+    try {
+      const gc = await vm.start({
+        onGcsConnection: (conn, signal) => connectGuest({ conn, ioListen: (port) => vm.listenVsock(port), log, signal }),
+      });
+      if (gc === undefined) throw new Error(`utility VM ${vm.id} started without a GCS connection`);
+      return new LcowSandbox(vm, gc, log);
+    } catch (err) {
+      await vm.close().catch(() => undefined);
+      throw err;
+    }
+  };
+}

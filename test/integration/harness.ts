@@ -1,0 +1,173 @@
+/**
+ * A private containerd for integration tests: its own config, root, state and sockets in a temp dir (never
+ * the system's /run/containerd), dist/bin on its PATH so it finds containerd-shim-lcow-v1, and the shims'
+ * socket and emulator directories inside the same temp dir so leftovers can be checked.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO = resolve(process.cwd());
+export const SHIM_BIN_DIR = join(REPO, 'dist', 'bin');
+export const RUNTIME = 'io.containerd.lcow.v1';
+
+export interface CtrResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CtrOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Builds a busybox root filesystem (busybox-static with relative applet links). */
+export function makeBusyboxRootfs(dir: string): string {
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
+  const { stdout } = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' });
+  for (const applet of stdout.split('\n').filter((a) => a && a !== 'busybox')) {
+    const link = join(dir, 'bin', applet);
+    if (!existsSync(link)) symlinkSync('busybox', link);
+  }
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  return dir;
+}
+
+
+
+export class PrivateContainerd {
+  readonly tmp: string;
+  readonly sock: string;
+  readonly socketDir: string;
+  readonly vmRoot: string;
+  readonly rootfs: string;
+  private proc: ChildProcess | undefined;
+
+  constructor() {
+    this.tmp = mkdtempSync('/tmp/lcow-it.');
+    this.sock = join(this.tmp, 'containerd.sock');
+    this.socketDir = join(this.tmp, 's');
+    this.vmRoot = join(this.tmp, 'vm');
+    this.rootfs = join(this.tmp, 'rootfs');
+    for (const d of ['root', 'state', 's', 'vm']) mkdirSync(join(this.tmp, d), { recursive: true });
+    makeBusyboxRootfs(this.rootfs);
+  }
+
+  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    writeFileSync(
+      join(this.tmp, 'config.toml'),
+      [
+        'version = 2',
+        `root = "${this.tmp}/root"`,
+        `state = "${this.tmp}/state"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = "${this.sock}"`,
+        '[ttrpc]',
+        `  address = "${this.sock}.ttrpc"`,
+        '[debug]',
+        '  level = "debug"',
+      ].join('\n') + '\n',
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      LCOW_SHIM_SOCKET_DIR: this.socketDir,
+      LCOW_EMULATOR_ROOT: this.vmRoot,
+      ...extraEnv,
+    };
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    const log = openSync(join(this.tmp, 'containerd.log'), 'a');
+    this.proc = spawn('containerd', ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
+    closeSync(log);
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(this.sock) && (await this.ctr(['version'], { timeoutMs: 2000 })).code === 0) return;
+      if (this.proc.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`containerd did not start:\n${this.log()}`);
+  }
+
+  /** Runs ctr against this containerd. Never rejects; returns code and output. */
+  ctr(args: string[], opts: CtrOptions = {}): Promise<CtrResult> {
+    return new Promise((resolvePromise) => {
+      const env = { ...process.env, ...(opts.env ?? {}) };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const child = execFile('ctr', ['-a', this.sock, ...args], { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+          resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
+        });
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
+      else child.stdin?.end();
+    });
+  }
+
+  /** ctr run --rm with our runtime and the busybox rootfs. */
+  run(id: string, cmd: string[], flags: string[] = [], opts: CtrOptions = {}): Promise<CtrResult> {
+    return this.ctr(['run', '--rm', '--runtime', RUNTIME, ...flags, '--rootfs', this.rootfs, id, ...cmd], opts);
+  }
+
+  log(): string {
+    try {
+      return readFileSync(join(this.tmp, 'containerd.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** What is left behind: shim daemons, guest agents, runc containers, mounts and sockets of this instance. */
+  leftovers(): string[] {
+    const out: string[] = [];
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        continue;
+      }
+      if (!cmdline.includes(this.tmp) && !cmdline.includes(this.sock)) continue;
+      if (cmdline.startsWith('containerd --config')) continue;
+      out.push(`process ${pid}: ${cmdline.trim()}`);
+    }
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const target = line.split(' ')[1];
+      if (target?.startsWith(this.tmp)) out.push(`mount ${target}`);
+    }
+    for (const f of readdirSync(this.socketDir)) out.push(`socket ${join(this.socketDir, f)}`);
+    for (const f of readdirSync(this.vmRoot)) out.push(`vm dir ${join(this.vmRoot, f)}`);
+    return out;
+  }
+
+  /** Waits (bounded) until nothing is left behind; returns what is still there. */
+  async settled(timeoutMs = 10_000): Promise<string[]> {
+    const until = Date.now() + timeoutMs;
+    let left = this.leftovers();
+    while (left.length > 0 && Date.now() < until) {
+      await sleep(100);
+      left = this.leftovers();
+    }
+    return left;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) {
+      this.proc.kill('SIGTERM');
+      await new Promise((r) => this.proc?.once('exit', r));
+    }
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
+      const target = line.split(' ')[1];
+      if (target?.startsWith(this.tmp)) spawnSync('umount', ['-l', target]);
+    }
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
