@@ -69,6 +69,7 @@ export class Bridge {
   private readonly decoder: FrameDecoder;
   private readonly onNotification: ((n: ContainerNotification) => void) | undefined;
   private readonly pending = new Map<number, PendingCall>();
+  private readonly closeListeners = new Set<(err: Error | undefined) => void>();
   private nextId = 0;
   private closedWith: { err: Error | undefined } | undefined;
   private readonly done: Promise<Error | undefined>;
@@ -100,6 +101,20 @@ export class Bridge {
   /** Resolves when the bridge terminates, with the reason (undefined for close() or a clean EOF). */
   wait(): Promise<Error | undefined> {
     return this.done;
+  }
+
+  /**
+   * Calls `fn` once when the bridge terminates (immediately, on a microtask, if it already has).
+   * Returns an unsubscribe function, so short-lived waiters do not pile up on a long-lived bridge.
+   */
+  onClose(fn: (err: Error | undefined) => void): () => void {
+    if (this.closedWith) {
+      const err = this.closedWith.err;
+      queueMicrotask(() => fn(err));
+      return () => undefined;
+    }
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
   }
 
   /** Terminates the bridge; pending calls fail with GcsBridgeClosedError. Idempotent. */
@@ -275,6 +290,9 @@ export class Bridge {
     this.pending.clear();
     for (const call of calls) call.reject(new GcsBridgeClosedError(err));
     this.resolveDone(err);
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const fn of listeners) fn(err);
   }
 }
 

@@ -45,7 +45,7 @@ export async function executeProcess(
   // Accepting starts now, so a guest that dials before answering is served; it ends with the bridge.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new ShimError(ErrorCode.DeadlineExceeded, 'gcs: guest did not dial the stdio ports')), ctx.timeoutMs);
-  void ctx.bridge.wait().then(() => abort.abort(new ShimError(ErrorCode.Unavailable, 'gcs: bridge closed')));
+  const unsubscribe = ctx.bridge.onClose(() => abort.abort(new ShimError(ErrorCode.Unavailable, 'gcs: bridge closed')));
   const accepted = listeners.accept(abort.signal);
   accepted.catch(() => undefined);
 
@@ -60,6 +60,7 @@ export async function executeProcess(
     pid = typeof resp.ProcessId === 'number' ? resp.ProcessId >>> 0 : 0;
   } catch (err) {
     clearTimeout(timer);
+    unsubscribe();
     abort.abort(err);
     await listeners.close();
     throw err;
@@ -79,6 +80,7 @@ export async function executeProcess(
     throw err;
   } finally {
     clearTimeout(timer);
+    unsubscribe();
     await listeners.close();
   }
 }

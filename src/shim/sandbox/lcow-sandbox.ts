@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { connectGuest, containerConfig, type GuestConnection } from '../../gcs/index.js';
 import { createHcsApi, type HcsApi } from '../../hcs/index.js';
 import { Field, type Logger } from '../../log/index.js';
@@ -9,6 +10,16 @@ import { uvmOptionsFromAnnotations } from '../create/annotations.js';
 import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from '../task/deps.js';
 import { LcowContainer } from './lcow-container.js';
 import { Plan9Shares } from './plan9-shares.js';
+
+/** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
+function shimExecutable(): string {
+  const argv1 = process.argv[1] ?? process.execPath;
+  try {
+    return realpathSync(argv1);
+  } catch {
+    return argv1;
+  }
+}
 
 /** Where the guest keeps a container's bundle (hcsshim: /run/gcs/c/<id>). */
 const guestBundle = (id: string): string => `/run/gcs/c/${id}`;
@@ -85,7 +96,7 @@ export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFacto
   return async (req: SandboxRequest): Promise<Sandbox> => {
     hcs ??= o.hcs ? o.hcs() : createHcsApi();
     const api = await hcs;
-    const facts = localHostFacts(await api.hostInfo());
+    const facts = localHostFacts(await api.hostInfo(), { executablePath: shimExecutable() });
     const level = req.options.logLevel ?? (o.debug || req.options.debug ? 'debug' : 'info');
     const opts: OptionsLCOW = newDefaultOptionsLCOW(`${req.taskId}@vm`, '', facts, level);
     const fromAnnotations = uvmOptionsFromAnnotations(req.annotations);
