@@ -25,5 +25,9 @@ const js = join(genDir, 'protos.js');
 execFileSync(process.execPath, [bin('pbjs'), '-t', 'static-module', '-w', 'es6', '--no-create', '--no-verify',
   '--no-convert', '--no-delimited', '--force-number', '--keep-case', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit', cwd: protoDir });
 // ES modules need the file extension on a package subpath.
-writeFileSync(js, readFileSync(js, 'utf8').replace(/from "protobufjs\/minimal"/, 'from "protobufjs/minimal.js"'));
+// 64-bit fields are JavaScript numbers here (src/proto turns Long off): make their defaults plain 0 too,
+// since prototype defaults are computed when this module loads, before src/proto's body runs.
+writeFileSync(js, readFileSync(js, 'utf8')
+  .replace(/from "protobufjs\/minimal"/, 'from "protobufjs/minimal.js"')
+  .replace(/\$util\.Long \? \$util\.Long\.fromBits\(0,0,(true|false)\) : 0/g, '0'));
 execFileSync(process.execPath, [bin('pbts'), '--no-comments', '-o', join(genDir, 'protos.d.ts'), js], { stdio: 'inherit' });
