@@ -51,8 +51,8 @@ export class ComputecoreSystem implements HcsSystem {
     }
   }
 
-  start(opts?: CallOptions): Promise<void> {
-    return this.run('HcsStartComputeSystem', opts, (op) => callAsync(this.deps.lib.fn.HcsStartComputeSystem, this.handle, op, null)).then(() => undefined);
+  async start(opts?: CallOptions): Promise<void> {
+    await this.run('HcsStartComputeSystem', opts, (op) => callAsync(this.deps.lib.fn.HcsStartComputeSystem, this.handle, op, null));
   }
 
   shutdown(_opts?: CallOptions): Promise<void> {
@@ -111,7 +111,7 @@ export class ComputecoreSystem implements HcsSystem {
     }
   }
 
-  private run(operation: string, opts: CallOptions | undefined, issue: (op: unknown) => Promise<unknown>): Promise<string | undefined> {
+  private async run(operation: string, opts: CallOptions | undefined, issue: (op: unknown) => Promise<unknown>): Promise<string | undefined> {
     this.assertOpen(operation);
     return runOperation(
       this.deps.lib,
