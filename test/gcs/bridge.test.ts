@@ -256,3 +256,17 @@ test('round trip over a real unix socket, and the socket closing fails the pendi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('onClose listeners run once with the reason; unsubscribed ones do not', async () => {
+  const { bridge, peer } = setup();
+  const seen: (Error | undefined)[] = [];
+  bridge.onClose((e) => seen.push(e));
+  const off = bridge.onClose(() => seen.push(new Error('unsubscribed listener ran')));
+  off();
+  peer.writeRaw(encodeFrame(0x20100201, 9, { Result: 0 }));
+  await bridge.wait();
+  assert.equal(seen.length, 1);
+  assert.ok(seen[0] instanceof GcsProtocolError);
+  const late = await new Promise<Error | undefined>((resolve) => bridge.onClose(resolve));
+  assert.equal(late, seen[0]);
+});
