@@ -144,12 +144,12 @@ export class UtilityVM {
     const step = async <R>(what: string, work: () => Promise<R>): Promise<R> => {
       pending.add(what);
       try {
-        return await work();
+        const r = await work();
+        pending.delete(what); // on failure it stays: the error message names what was still pending
+        return r;
       } catch (err) {
         group.abort(err);
         throw err;
-      } finally {
-        pending.delete(what);
       }
     };
     try {
