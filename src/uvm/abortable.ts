@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { Listener } from '../transport/types.js';
+import type { Listener } from '../transport/index.js';
 import { LinuxEntropyBytes } from './constants.js';
 
 /** Accepts one connection and closes the listener either way (hcsshim's acceptAndClose). */

@@ -2,12 +2,11 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
 import type { HcsSystem, ModifySettingRequest, SystemExit } from '../hcs/index.js';
 import type { Logger } from '../log/index.js';
-import type { Connection, Listener, Transport } from '../transport/types.js';
+import { vsockServiceId, type Connection, type Listener, type Transport } from '../transport/index.js';
 import { acceptAndClose, raceAbort, sendEntropy } from './abortable.js';
 import type { OptionsLCOW, OutputHandler } from './options.js';
 import { UvmState, assertUvmState } from './state.js';
 import { gcsConnectionTimeoutMs } from './timeout.js';
-import { vsockServiceId } from './vsock.js';
 
 /** Everything createLCOW hands to a new UtilityVM. */
 export interface UtilityVMInit {

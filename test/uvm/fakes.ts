@@ -14,7 +14,7 @@ import type {
   SystemExit,
   SystemProperties,
 } from '../../src/hcs/index.js';
-import type { Connection, HvSocketAddress, Listener, Transport } from '../../src/transport/types.js';
+import type { Connection, HvSocketAddress, Listener, Transport } from '../../src/transport/index.js';
 
 /** Two connected in-memory duplex streams (end() on one is EOF on the other). */
 export function duplexPair(): [Duplex, Duplex] {
