@@ -52,7 +52,9 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[]): Pro
   const address = unixAddress(path);
   writeAtomic(join(bundle, 'address'), address);
   writeAtomic(join(bundle, 'shim.pid'), String(child.pid ?? ''));
-  server.close();
+  // Do not close() the server: libuv unlinks a unix socket's path on close, and the daemon serves it now.
+  // Unref it so this process exits; its copy of the descriptor goes with it.
+  server.unref();
   return address;
 }
 

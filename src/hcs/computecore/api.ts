@@ -59,14 +59,21 @@ class ComputecoreHcsApi implements HcsApi {
     const json = toHcsJson(document, 'ComputeSystem');
     const out: unknown[] = [null];
     let handle: HcsSystemHandle | null = null;
+    let nativeWait: Promise<unknown> = Promise.resolve();
+    const closeHandle = async (): Promise<void> => {
+      await nativeWait.catch(() => undefined); // an aborted create's wait may still be running
+      if (handle !== null) await callAsync(this.lib.fn.HcsCloseComputeSystem, handle);
+    };
     try {
-      await runOperation(this.lib, this.opOptions('HcsCreateComputeSystem', id, opts), async (op) => {
+      const base = this.opOptions('HcsCreateComputeSystem', id, opts);
+      await runOperation(this.lib, { ...base, track: (p) => (nativeWait = p) }, async (op) => {
         const hr = asHresult(await callAsync(this.lib.fn.HcsCreateComputeSystem, id, json, op, null, out));
         handle = (out[0] ?? null) as HcsSystemHandle | null;
         return hr;
       });
     } catch (err) {
-      if (handle !== null) await callAsync(this.lib.fn.HcsCloseComputeSystem, handle);
+      // Reject now; the handle HCS returned is closed once the native wait has returned.
+      void closeHandle().catch((e: unknown) => this.log.warn('closing abandoned compute system failed', { 'uvm-id': id, error: String(e) }));
       throw err;
     }
     return this.adopt(id, handle, 'HcsCreateComputeSystem');

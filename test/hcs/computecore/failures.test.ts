@@ -60,6 +60,7 @@ test('a create whose wait fails closes the handle HCS returned', async () => {
   const { dbl } = h;
   dbl.script('HcsCreateComputeSystem', { waitHr: hr(0x8037010f) });
   await assert.rejects((await h.api()).createComputeSystem('dup', DOC), (err: unknown) => err instanceof HcsError && err.code === ErrorCode.AlreadyExists);
+  await new Promise((r) => setTimeout(r, 20));
   assert.equal(dbl.callsOf('HcsCloseComputeSystem').length, 1);
   assert.equal(dbl.callsOf('HcsSetComputeSystemCallback').length, 0);
 });
@@ -124,4 +125,18 @@ test('a properties document that is not JSON is an error naming the call', async
   await assert.rejects(sys.properties(), (err: unknown) => err instanceof HcsError && /unexpected result document "not json"/.test(err.message));
   assert.equal(h.dbl.counter(Counter.LiveAllocs), 0);
   await sys.close();
+});
+
+test('an aborted create rejects at once and closes the late handle after the native wait returns', async () => {
+  const { dbl } = h;
+  dbl.script('HcsCreateComputeSystem', { delayMs: 200 });
+  const ac = new AbortController();
+  const p = (await h.api()).createComputeSystem('late', DOC, { signal: ac.signal });
+  setTimeout(() => ac.abort(), 10);
+  await assert.rejects(p, (err: unknown) => err instanceof ShimError && err.code === ErrorCode.Canceled);
+  assert.equal(dbl.counter(Counter.SystemsClosed), 0, 'not closed under the running wait');
+  for (let i = 0; i < 250 && dbl.counter(Counter.SystemsClosed) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(dbl.counter(Counter.SystemsClosed), 1);
+  assert.equal(dbl.callsOf('HcsCloseComputeSystem')[0]?.str[0], 'late');
+  assert.equal(dbl.counter(Counter.OpsClosed), dbl.counter(Counter.OpsCreated));
 });
