@@ -117,6 +117,19 @@ export class PrivateContainerd {
     return this.ctr(['run', '--rm', '--runtime', RUNTIME, ...flags, '--rootfs', this.rootfs, id, ...cmd], opts);
   }
 
+  /** ctr under a pseudo-terminal (`script`), for `-t`: stdout and stderr come back merged in stdout. */
+  ctrInPty(args: string[], opts: CtrOptions = {}): Promise<CtrResult> {
+    return new Promise((resolvePromise) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const cmd = ['ctr', '-a', this.sock, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      execFile('script', ['-qefc', cmd, '/dev/null'], { env, timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
+      });
+    });
+  }
+
   log(): string {
     try {
       return readFileSync(join(this.tmp, 'containerd.log'), 'utf8');

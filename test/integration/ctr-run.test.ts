@@ -1,0 +1,123 @@
+/**
+ * The product, end to end: a real containerd 1.6 (Debian package, private instance) runs containers with
+ * `ctr … --runtime io.containerd.lcow.v1`, through our shim, the HCS emulator's utility VM, the GCS bridge
+ * and the guest agent, with runc. After every test nothing may be left: no shim, guest or runc process,
+ * no mount, no socket, no VM dir.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PrivateContainerd, RUNTIME } from './harness.js';
+import { buildOciArchive } from './oci-image.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : false;
+
+describe('ctr run through io.containerd.lcow.v1', { skip, timeout: 600_000 }, () => {
+  let ctd: PrivateContainerd;
+  before(async () => {
+    ctd = new PrivateContainerd();
+    await ctd.start();
+  });
+  after(async () => ctd?.stop());
+  afterEach(async () => {
+    const left = await ctd.settled();
+    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+  });
+
+  const ok = (r: { code: number; stderr: string }, what: string): void =>
+    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+
+  test('echo prints the container output', async () => {
+    const r = await ctd.run('t-echo', ['/bin/echo', 'hello from LCOW']);
+    ok(r, 'ctr run');
+    assert.equal(r.stdout, 'hello from LCOW\n');
+  });
+
+  test('the exit code propagates to ctr', async () => {
+    const r = await ctd.run('t-exit', ['/bin/sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.match(r.stderr, /err/);
+  });
+
+  test('stdin is piped through cat until EOF', async () => {
+    const input = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    const r = await ctd.run('t-cat', ['/bin/cat'], [], { input });
+    ok(r, 'ctr run cat');
+    assert.equal(r.stdout, input);
+  });
+
+  test('ctr task exec, ps and metrics on a running task; kill SIGKILL ends it with 137', async () => {
+    const runner = ctd.run('t-exec', ['/bin/sh', '-c', 'sleep 300']);
+    await waitForStatus(ctd, 't-exec', 'RUNNING');
+    const ex = await ctd.ctr(['task', 'exec', '--exec-id', 'e1', 't-exec', '/bin/sh', '-c', 'echo from exec; exit 3']);
+    assert.equal(ex.code, 3, ex.stderr);
+    assert.equal(ex.stdout, 'from exec\n');
+    const ps = await ctd.ctr(['task', 'ps', 't-exec']);
+    ok(ps, 'ctr task ps');
+    assert.match(ps.stdout, /PID/);
+    assert.ok(ps.stdout.trim().split('\n').length >= 2, ps.stdout);
+    const metrics = await ctd.ctr(['task', 'metrics', 't-exec']);
+    ok(metrics, 'ctr task metrics');
+    assert.match(metrics.stdout, /pids\.current|memory/);
+    ok(await ctd.ctr(['task', 'kill', '-s', 'SIGKILL', 't-exec']), 'ctr task kill');
+    const r = await runner;
+    assert.equal(r.code, 137, r.stderr);
+  });
+
+  test('kill SIGTERM reaches a process that traps it', async () => {
+    const runner = ctd.run('t-term', ['/bin/sh', '-c', 'trap "echo got TERM; exit 143" TERM; while true; do sleep 0.1; done']);
+    await waitForStatus(ctd, 't-term', 'RUNNING');
+    await sleep(300);
+    ok(await ctd.ctr(['task', 'kill', '-s', 'SIGTERM', 't-term']), 'ctr task kill');
+    const r = await runner;
+    assert.equal(r.code, 143, r.stderr);
+    assert.match(r.stdout, /got TERM/);
+  });
+
+  test('a TTY run (-t) sees a terminal', async () => {
+    const r = await ctd.ctrInPty(['run', '--rm', '-t', '--runtime', RUNTIME, '--rootfs', ctd.rootfs, 't-tty', '/bin/sh', '-c', 'tty && echo tty-ok']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    assert.match(r.stdout, /tty-ok/);
+  });
+
+  test('an imported OCI image runs on overlay snapshot mounts', async () => {
+    const archive = buildOciArchive(ctd.rootfs, ctd.tmp, 'docker.io/library/lcowtest:latest');
+    ok(await ctd.ctr(['image', 'import', archive]), 'ctr image import');
+    const r = await ctd.ctr(['run', '--rm', '--runtime', RUNTIME, 'docker.io/library/lcowtest:latest', 't-image', '/bin/sh', '-c', 'echo from image; ls /bin/busybox']);
+    ok(r, 'ctr run image');
+    assert.equal(r.stdout, 'from image\n/bin/busybox\n');
+    ok(await ctd.ctr(['image', 'rm', 'docker.io/library/lcowtest:latest']), 'ctr image rm');
+  });
+
+  test('10 containers at once', async () => {
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ctd.run(`t-many-${i}`, ['/bin/echo', `container ${i}`])));
+    runs.forEach((r, i) => {
+      ok(r, `container ${i}`);
+      assert.equal(r.stdout, `container ${i}\n`);
+    });
+  });
+
+  test('ctr events shows create, start, exit, delete in order', async () => {
+    const events = spawn('ctr', ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    events.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    await sleep(300);
+    ok(await ctd.run('t-events', ['/bin/true']), 'ctr run');
+    await sleep(500);
+    events.kill();
+    const topics = text.split('\n').filter((l) => l.includes('t-events')).map((l) => /\/tasks\/[a-z-]+/.exec(l)?.[0]).filter(Boolean);
+    assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete'], text);
+  });
+});
+
+async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const r = await ctd.ctr(['task', 'ls']);
+    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
+    await sleep(100);
+  }
+  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
+}
