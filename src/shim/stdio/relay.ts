@@ -121,11 +121,17 @@ function copyOutput(name: string, src: Readable | undefined, dst: Writable | und
       src.resume(); // Nobody upstream: drain so the guest never blocks.
       return;
     }
-    dst.on('error', (err: Error) => {
-      log.warn(`stdio: writing ${name} upstream failed (client gone?), discarding the rest`, { error: err.message });
+    // The client is gone (write error, or the endpoint closed under us): keep draining, discard the rest.
+    let gone = false;
+    const onGone = (err?: Error): void => {
+      if (gone || settled) return;
+      gone = true;
+      log.warn(`stdio: writing ${name} upstream failed (client gone?), discarding the rest`, { error: err?.message ?? 'closed' });
       src.unpipe(dst);
       src.resume();
-    });
+    };
+    dst.on('error', onGone);
+    dst.once('close', () => onGone());
     src.pipe(dst, { end: false });
   });
 }
