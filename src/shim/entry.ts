@@ -32,6 +32,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
+        // Blocking HCS waits run on libuv's pool, sized when it first starts: raise it before any I/O.
+        const { ensureThreadpoolSize } = await import('../hcs/index.js');
+        ensureThreadpoolSize();
         const { serveShim } = await import('./serve.js');
         await serveShim(flags);
         return -1; // keeps running; exits on Shutdown or a signal
