@@ -42,7 +42,7 @@ export function relayStdio(upstream: Pick<UpstreamIO, 'stdin' | 'stdout' | 'stde
     copyOutput('stdout', guest.stdout, upstream.stdout, sinks, log),
     copyOutput('stderr', guest.stderr, upstream.stderr, sinks, log),
   ];
-  const done = Promise.resolve();
+  const done = Promise.all(copies).then(() => sinks.allFinished());
   return { done, closeStdin };
 }
 
