@@ -1,0 +1,77 @@
+/**
+ * FakeSandbox and a recording SandboxFactory: the utility VM as the task sees it. `exitVm()` plays a VM
+ * crash (waitExit resolves); close() counts calls and also ends the VM, as the real sandbox does.
+ */
+import type { Sandbox, SandboxFactory, SandboxRequest } from '../../src/shim/task/deps.js';
+import { FakeGuestContainer } from './guest-container.js';
+
+export class FakeSandbox implements Sandbox {
+  readonly containers: FakeGuestContainer[] = [];
+  readonly specs: Array<Record<string, unknown>> = [];
+  closeCount = 0;
+  /** createContainer() rejects with this error. */
+  createContainerError: Error | undefined;
+  private exited = false;
+  private resolveExit!: () => void;
+  private readonly exitPromise = new Promise<void>((r) => (this.resolveExit = r));
+
+  constructor(readonly id: string) {}
+
+  get hasExited(): boolean {
+    return this.exited;
+  }
+
+  /** The single container of a standalone task. */
+  get container(): FakeGuestContainer {
+    const c = this.containers[0];
+    if (c === undefined) throw new Error(`fake sandbox ${this.id}: no container created`);
+    return c;
+  }
+
+  async createContainer(id: string, spec: Record<string, unknown>): Promise<FakeGuestContainer> {
+    this.specs.push(spec);
+    if (this.createContainerError) throw this.createContainerError;
+    const c = new FakeGuestContainer(id);
+    this.containers.push(c);
+    return c;
+  }
+
+  waitExit(): Promise<void> {
+    return this.exitPromise;
+  }
+
+  /** The VM exits on its own (crash, host shutdown). */
+  exitVm(): void {
+    this.exited = true;
+    this.resolveExit();
+  }
+
+  async close(): Promise<void> {
+    this.closeCount++;
+    this.exitVm();
+  }
+}
+
+/** A SandboxFactory that records its requests and the sandboxes it made; `failWith` makes it reject. */
+export class FakeSandboxFactory {
+  readonly requests: SandboxRequest[] = [];
+  readonly sandboxes: FakeSandbox[] = [];
+  failWith: Error | undefined;
+  /** Called on each new sandbox before it is returned (e.g. to arm createContainerError). */
+  prepare: ((s: FakeSandbox) => void) | undefined;
+
+  readonly factory: SandboxFactory = async (req) => {
+    this.requests.push(req);
+    if (this.failWith) throw this.failWith;
+    const s = new FakeSandbox(`${req.taskId}@vm`);
+    this.prepare?.(s);
+    this.sandboxes.push(s);
+    return s;
+  };
+
+  get last(): FakeSandbox {
+    const s = this.sandboxes.at(-1);
+    if (s === undefined) throw new Error('no sandbox was created');
+    return s;
+  }
+}

@@ -1,0 +1,551 @@
+/**
+ * TaskService (the Task logic of one standalone task) against the fakes of test/fakes: Create's
+ * validation and cleanup, and every RPC's behaviour on the init and on execs.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ErrorCode } from '../../src/errdefs/index.js';
+import { containerd } from '../../src/proto/index.js';
+import { ProcessStatus } from '../../src/shim/task/types.js';
+import { rejectsWith } from './support/assert-error.js';
+import {
+  EXEC_SPEC, NULL_IO, TASK_ID, TTY_IO, harness, minimalSpec, runningExec, runningTask, settle, type Harness,
+} from './support/task-harness.js';
+
+const MEMORY_ANNOTATION = 'io.microsoft.virtualmachine.computetopology.memory.sizeinmb';
+const hs: Harness[] = [];
+afterEach(async () => {
+  for (const h of hs.splice(0)) await h.dispose();
+});
+async function setup(spec?: Record<string, unknown> | string): Promise<Harness> {
+  const h = await harness(spec);
+  hs.push(h);
+  return h;
+}
+
+describe('Create', () => {
+  it('creates the task: sandbox request, container spec, create event, State created', async () => {
+    const h = await setup();
+    assert.deepEqual(await h.svc.create(h.createOptions()), { pid: 0 });
+    const req = h.factory.requests[0];
+    assert.ok(req);
+    assert.equal(req.taskId, TASK_ID);
+    assert.equal(req.bundle, h.bundle);
+    // The host rootfs path is resolved against the bundle before the sandbox sees it.
+    assert.equal((req.spec.root as { path: string }).path, join(h.bundle, 'rootfs'));
+    assert.equal(h.sandbox.specs.length, 1);
+    assert.equal(h.container.id, TASK_ID);
+    assert.deepEqual(h.events.sequence, ['create']);
+    const ev = h.events.ofType('create')[0];
+    assert.equal(ev?.bundle, h.bundle);
+    assert.equal(ev?.pid, 0);
+    const s = await h.svc.state(TASK_ID, '');
+    assert.equal(s.status, ProcessStatus.Created);
+    assert.equal(s.pid, 0);
+    assert.equal(s.exitStatus, 255);
+    assert.equal(s.exitedAt, undefined);
+    assert.equal(s.bundle, h.bundle);
+  });
+
+  it('rejects an id other than the one the shim serves (InvalidArgument naming it)', async () => {
+    const h = await setup();
+    await rejectsWith(h.svc.create(h.createOptions({ id: 'other' })), ErrorCode.InvalidArgument, /'other'/);
+    assert.equal(h.factory.requests.length, 0);
+  });
+
+  it('a second Create is AlreadyExists, also while the first is still in flight', async () => {
+    const h = await setup();
+    const first = h.svc.create(h.createOptions());
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.AlreadyExists);
+    await first;
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.AlreadyExists);
+    assert.equal(h.factory.requests.length, 1);
+  });
+
+  it('a config.json without a linux section is InvalidArgument naming it', async () => {
+    const spec = minimalSpec();
+    delete spec.linux;
+    const h = await setup(spec);
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.InvalidArgument, /linux/);
+    assert.equal(h.factory.requests.length, 0);
+  });
+
+  it('a config.json that is not JSON is InvalidArgument naming the file', async () => {
+    const h = await setup('{ "linux": ');
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.InvalidArgument, /config\.json/);
+  });
+
+  it('a missing config.json is NotFound naming the file', async () => {
+    const h = await setup();
+    await rm(join(h.bundle, 'config.json'));
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.NotFound, /config\.json/);
+  });
+
+  it('a rootfs directory that does not exist is InvalidArgument naming it', async () => {
+    const h = await setup(minimalSpec({ root: { path: 'no-such-rootfs' } }));
+    await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.InvalidArgument, /no-such-rootfs/);
+    assert.equal(h.factory.requests.length, 0);
+  });
+
+  it('an unknown runtime options type is InvalidArgument naming the type', async () => {
+    const h = await setup();
+    const options = { typeUrl: 'containerd.runc.v1.Options', value: new Uint8Array([8, 1]) };
+    await rejectsWith(h.svc.create(h.createOptions({ options })), ErrorCode.InvalidArgument, /containerd\.runc\.v1\.Options/);
+    assert.equal(h.factory.requests.length, 0);
+  });
+
+  it('runhcs options become defaults under the spec annotations', async () => {
+    const h = await setup(minimalSpec({ annotations: { 'x.spec': 'spec', 'x.both': 'spec' } }));
+    const value = containerd.runhcs.v1.Options.encode({
+      vm_memory_size_in_mb: 2048,
+      default_container_annotations: { 'x.default': 'd', 'x.both': 'default' },
+    }).finish();
+    await h.svc.create(h.createOptions({ options: { typeUrl: 'type.googleapis.com/containerd.runhcs.v1.Options', value } }));
+    const req = h.factory.requests[0];
+    assert.equal(req?.options.vmMemorySizeInMB, 2048);
+    assert.equal(req?.annotations[MEMORY_ANNOTATION], '2048');
+    assert.equal(req?.annotations['x.default'], 'd');
+    assert.equal(req?.annotations['x.both'], 'spec');
+    assert.equal(req?.annotations['x.spec'], 'spec');
+  });
+
+  it(
+    'a bad annotation value is InvalidArgument naming the annotation, before any VM is asked for',
+    { todo: 'src bug: TaskService.create never validates annotations; only the LCOW sandbox factory does' },
+    async () => {
+      const h = await setup(minimalSpec({ annotations: { [MEMORY_ANNOTATION]: 'lots' } }));
+      await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.InvalidArgument, new RegExp(MEMORY_ANNOTATION.replace(/\./g, '\\.')));
+      assert.equal(h.factory.requests.length, 0);
+    },
+  );
+
+  it('a terminal with a separate stderr is InvalidArgument; a checkpoint is NotImplemented', async () => {
+    const h = await setup();
+    await rejectsWith(h.svc.create(h.createOptions({ stdio: { ...TTY_IO, stderr: '/x' } })), ErrorCode.InvalidArgument, /stderr/);
+    await rejectsWith(h.svc.create(h.createOptions({ checkpoint: '/cp' })), ErrorCode.NotImplemented);
+    assert.equal(h.factory.requests.length, 0);
+  });
+
+  it('a sandbox factory failure is returned and leaves nothing behind; Create can be retried', async () => {
+    const h = await setup();
+    const boom = new Error('no VM today');
+    h.factory.failWith = boom;
+    await assert.rejects(h.svc.create(h.createOptions()), (err) => err === boom);
+    await rejectsWith(h.svc.state(TASK_ID, ''), ErrorCode.NotFound);
+    assert.deepEqual(h.events.events, []);
+    h.factory.failWith = undefined;
+    await h.svc.create(h.createOptions());
+    assert.equal(h.factory.sandboxes.length, 1);
+  });
+
+  it('a container creation failure closes the sandbox', async () => {
+    const h = await setup();
+    const boom = new Error('guest refused the container');
+    h.factory.prepare = (s) => (s.createContainerError = boom);
+    await assert.rejects(h.svc.create(h.createOptions()), (err) => err === boom);
+    assert.equal(h.factory.last.closeCount, 1);
+    await rejectsWith(h.svc.state(TASK_ID, ''), ErrorCode.NotFound);
+    assert.deepEqual(h.events.events, []);
+  });
+});
+
+/** The mount points under `dir` (from /proc/self/mountinfo). */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(dir));
+}
+
+describe('Create with rootfs mounts (root only: real bind mounts)', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+  for (const failure of ['sandbox factory', 'container creation'] as const) {
+    it(`a ${failure} failure unmounts the rootfs again`, async () => {
+      const h = await setup();
+      const layer = await mkdtemp(join(tmpdir(), 'shim-layer-'));
+      try {
+        await mkdir(join(layer, 'bin'));
+        if (failure === 'sandbox factory') h.factory.failWith = new Error('boom');
+        else h.factory.prepare = (s) => (s.createContainerError = new Error('boom'));
+        const rootfs = [{ type: 'bind', source: layer, target: '', options: ['rbind'] }];
+        await assert.rejects(h.svc.create(h.createOptions({ rootfs })), /boom/);
+        assert.equal(h.factory.requests.length, 1, 'the rootfs was mounted and the factory called');
+        assert.deepEqual(await mountsUnder(h.bundle), []);
+      } finally {
+        for (const m of await mountsUnder(h.bundle)) await promisify(execFile)('umount', ['-l', m]).catch(() => undefined);
+        await rm(layer, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('the rootfs is mounted while the task lives and unmounted by Delete', async () => {
+    const h = await setup();
+    const layer = await mkdtemp(join(tmpdir(), 'shim-layer-'));
+    try {
+      const rootfs = [{ type: 'bind', source: layer, target: '', options: ['rbind'] }];
+      await h.svc.create(h.createOptions({ rootfs }));
+      assert.deepEqual(await mountsUnder(h.bundle), [join(h.bundle, 'rootfs')]);
+      assert.equal((h.factory.requests[0]?.spec.root as { path: string }).path, join(h.bundle, 'rootfs'));
+      await h.svc.delete(TASK_ID, '');
+      assert.deepEqual(await mountsUnder(h.bundle), []);
+    } finally {
+      for (const m of await mountsUnder(h.bundle)) await promisify(execFile)('umount', ['-l', m]).catch(() => undefined);
+      await rm(layer, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the init process', () => {
+  it('Start runs the container spec process; State, Wait and Delete follow its exit', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    assert.deepEqual(await h.svc.start(TASK_ID, ''), { pid: 100 });
+    assert.deepEqual(h.container.requests, [{ stdin: false, stdout: false, stderr: false, terminal: false }]);
+    let s = await h.svc.state(TASK_ID, '');
+    assert.equal(s.status, ProcessStatus.Running);
+    assert.equal(s.pid, 100);
+    let waited = false;
+    const wait = h.svc.wait(TASK_ID, '').then((x) => ((waited = true), x));
+    await settle();
+    assert.equal(waited, false, 'Wait returns only after the exit');
+    h.container.process(0).exit(3);
+    const x = await wait;
+    assert.equal(x.pid, 100);
+    assert.equal(x.exitStatus, 3);
+    assert.ok(x.exitedAt instanceof Date);
+    // The task is torn down before Wait returns.
+    assert.deepEqual(h.container.shutdowns, [30_000]);
+    assert.ok(h.sandbox.closeCount >= 1);
+    s = await h.svc.state(TASK_ID, '');
+    assert.equal(s.status, ProcessStatus.Stopped);
+    assert.equal(s.exitStatus, 3);
+    assert.deepEqual(s.exitedAt, x.exitedAt);
+    assert.deepEqual(await h.svc.wait(TASK_ID, ''), x, 'Wait may be called again');
+    const d = await h.svc.delete(TASK_ID, '');
+    assert.deepEqual(d, x);
+    assert.deepEqual(h.events.sequence, ['create', 'start', `exit:${TASK_ID}`, 'delete']);
+    const del = h.events.ofType('delete')[0];
+    assert.equal(del?.exitStatus, 3);
+    assert.equal(del?.pid, 100);
+  });
+
+  it('Wait before Start blocks until the process exits', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    const wait = h.svc.wait(TASK_ID, '');
+    await h.svc.start(TASK_ID, '');
+    h.container.process(0).exit(0);
+    assert.equal((await wait).exitStatus, 0);
+  });
+
+  it('Delete of a created task force-exits it with status 0 and closes the VM', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    const d = await h.svc.delete(TASK_ID, '');
+    assert.equal(d.exitStatus, 0);
+    assert.equal(d.pid, 0);
+    assert.ok(h.sandbox.closeCount >= 1);
+    assert.deepEqual(h.events.sequence, ['create', 'delete']);
+  });
+
+  it('a failed Start leaves the init exited with status 1 and returns the error', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    const boom = new Error('exec format error');
+    h.container.failNextExecute = boom;
+    await assert.rejects(h.svc.start(TASK_ID, ''), (err) => err === boom);
+    const s = await h.svc.state(TASK_ID, '');
+    assert.equal(s.status, ProcessStatus.Stopped);
+    assert.equal(s.exitStatus, 1);
+    assert.deepEqual(h.events.sequence, ['create']);
+  });
+
+  it(
+    'two concurrent Starts run the process once; the second is FailedPrecondition',
+    { todo: 'src bug: Exec.start checks the state before awaiting execute() and sets Running only after it' },
+    async () => {
+      const h = await setup();
+      await h.svc.create(h.createOptions());
+      const results = await Promise.allSettled([h.svc.start(TASK_ID, ''), h.svc.start(TASK_ID, '')]);
+      assert.equal(h.container.requests.length, 1);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    },
+  );
+});
+
+describe('Kill', () => {
+  it('of a created init exits it with status 1 and publishes no exit', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    await h.svc.kill(TASK_ID, '', 9, false);
+    const s = await h.svc.state(TASK_ID, '');
+    assert.equal(s.status, ProcessStatus.Stopped);
+    assert.equal(s.exitStatus, 1);
+    assert.equal((await h.svc.wait(TASK_ID, '')).exitStatus, 1);
+    assert.deepEqual(h.events.sequence, ['create']);
+    assert.equal(h.container.requests.length, 0, 'nothing ran in the guest');
+  });
+
+  it('of a running process sends the signal to the guest process', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    await h.svc.kill(TASK_ID, '', 15, false);
+    assert.deepEqual(init.signals, [15]);
+    assert.equal((await h.svc.state(TASK_ID, '')).status, ProcessStatus.Running);
+  });
+
+  it('of an exited process is NotFound', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    init.exit(0);
+    await h.svc.wait(TASK_ID, '');
+    await rejectsWith(h.svc.kill(TASK_ID, '', 9, false), ErrorCode.NotFound, /already finished/);
+    assert.deepEqual(init.signals, []);
+  });
+
+  it('with all=true signals every running exec and the init; with an exec id it is FailedPrecondition', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    const e1 = await runningExec(h, 'e1');
+    await h.svc.exec({ id: TASK_ID, execId: 'e2', stdio: NULL_IO, spec: EXEC_SPEC });
+    await rejectsWith(h.svc.kill(TASK_ID, 'e1', 9, true), ErrorCode.FailedPrecondition);
+    await h.svc.kill(TASK_ID, '', 9, true);
+    assert.deepEqual(e1.signals, [9]);
+    assert.deepEqual(init.signals, [9]);
+    assert.equal((await h.svc.state(TASK_ID, 'e2')).status, ProcessStatus.Created, 'a created exec is left alone');
+  });
+
+  it('validates the signal number and the ids', async () => {
+    const h = await setup();
+    await runningTask(h);
+    for (const sig of [0, -1, 65, 1.5]) await rejectsWith(h.svc.kill(TASK_ID, '', sig, false), ErrorCode.InvalidArgument, /signal/);
+    await rejectsWith(h.svc.kill(TASK_ID, 'nope', 9, false), ErrorCode.NotFound, /nope/);
+    await rejectsWith(h.svc.kill('other', '', 9, false), ErrorCode.NotFound);
+  });
+});
+
+describe('Exec', () => {
+  it('before the init runs is FailedPrecondition', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    await rejectsWith(h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC }), ErrorCode.FailedPrecondition);
+    assert.deepEqual(h.events.sequence, ['create']);
+  });
+
+  it('a duplicate id is AlreadyExists; an empty id is InvalidArgument; an unknown task is NotFound', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC });
+    await rejectsWith(h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC }), ErrorCode.AlreadyExists, /e1/);
+    await rejectsWith(h.svc.exec({ id: TASK_ID, execId: '', stdio: NULL_IO, spec: EXEC_SPEC }), ErrorCode.InvalidArgument);
+    await rejectsWith(h.svc.exec({ id: 'other', execId: 'e2', stdio: NULL_IO, spec: EXEC_SPEC }), ErrorCode.NotFound);
+    await rejectsWith(h.svc.exec({ id: TASK_ID, execId: 'e3', stdio: { ...TTY_IO, stderr: '/x' }, spec: EXEC_SPEC }), ErrorCode.InvalidArgument);
+    assert.deepEqual(h.events.sequence, ['create', 'start', 'exec-added']);
+  });
+
+  it('Start of an exec runs its OCI process and returns its pid; Wait returns its exit', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: TTY_IO, spec: EXEC_SPEC });
+    const s0 = await h.svc.state(TASK_ID, 'e1');
+    assert.equal(s0.status, ProcessStatus.Created);
+    assert.equal(s0.execId, 'e1');
+    assert.deepEqual(await h.svc.start(TASK_ID, 'e1'), { pid: 101 });
+    assert.deepEqual(h.container.requests[1], { oci: EXEC_SPEC, stdin: false, stdout: false, stderr: false, terminal: true });
+    assert.equal((await h.svc.state(TASK_ID, 'e1')).status, ProcessStatus.Running);
+    h.container.process(1).exit(7);
+    const x = await h.svc.wait(TASK_ID, 'e1');
+    assert.equal(x.exitStatus, 7);
+    assert.equal(x.pid, 101);
+    assert.equal((await h.svc.state(TASK_ID, '')).status, ProcessStatus.Running, 'the init lives on');
+  });
+
+  it('Delete of an exec publishes nothing and forgets it', async () => {
+    const h = await setup();
+    await runningTask(h);
+    const e1 = await runningExec(h, 'e1');
+    e1.exit(0);
+    await h.svc.wait(TASK_ID, 'e1');
+    await h.events.untilCount('exit');
+    const before = h.events.sequence;
+    const d = await h.svc.delete(TASK_ID, 'e1');
+    assert.equal(d.exitStatus, 0);
+    assert.equal(d.pid, 101);
+    await settle();
+    assert.deepEqual(h.events.sequence, before);
+    await rejectsWith(h.svc.state(TASK_ID, 'e1'), ErrorCode.NotFound, /e1/);
+    // The id is free again.
+    await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC });
+  });
+
+  it(
+    'Kill of a created exec exits it with status 1 and publishes no exit (hcsshim: no event)',
+    { todo: 'src bug: LcowTask publishes a TaskExit (pid 0) for an exec that never started' },
+    async () => {
+      const h = await setup();
+      await runningTask(h);
+      await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC });
+      await h.svc.kill(TASK_ID, 'e1', 9, false);
+      assert.equal((await h.svc.wait(TASK_ID, 'e1')).exitStatus, 1);
+      await settle();
+      assert.deepEqual(h.events.sequence, ['create', 'start', 'exec-added']);
+    },
+  );
+});
+
+describe('Delete, CloseIO, ResizePty', () => {
+  it('Delete of a running process (init or exec) is FailedPrecondition', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await runningExec(h, 'e1');
+    await rejectsWith(h.svc.delete(TASK_ID, ''), ErrorCode.FailedPrecondition, /running/);
+    await rejectsWith(h.svc.delete(TASK_ID, 'e1'), ErrorCode.FailedPrecondition, /running/);
+    assert.equal((await h.svc.state(TASK_ID, 'e1')).status, ProcessStatus.Running);
+  });
+
+  it('CloseIO is idempotent, before and after Start, with and without stdin', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC });
+    for (let i = 0; i < 2; i++) await h.svc.closeIO(TASK_ID, 'e1', true);
+    await h.svc.start(TASK_ID, 'e1');
+    for (let i = 0; i < 2; i++) await h.svc.closeIO(TASK_ID, 'e1', true);
+    await h.svc.closeIO(TASK_ID, '', false);
+    await h.svc.closeIO(TASK_ID, '', true);
+    await rejectsWith(h.svc.closeIO(TASK_ID, 'nope', true), ErrorCode.NotFound);
+  });
+
+  it('ResizePty on a process without a terminal is FailedPrecondition', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    await rejectsWith(h.svc.resizePty(TASK_ID, '', 80, 24), ErrorCode.FailedPrecondition, /terminal/);
+    assert.deepEqual(init.resizes, []);
+  });
+
+  it('ResizePty on a terminal resizes the running process and is ignored before it runs', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await h.svc.exec({ id: TASK_ID, execId: 't', stdio: TTY_IO, spec: EXEC_SPEC });
+    await h.svc.resizePty(TASK_ID, 't', 10, 20);
+    await h.svc.start(TASK_ID, 't');
+    await h.svc.resizePty(TASK_ID, 't', 132, 43);
+    assert.deepEqual(h.container.process(1).resizes, [{ width: 132, height: 43 }]);
+  });
+});
+
+describe('Pids, Stats, Update, Pause/Resume/Checkpoint', () => {
+  it('Pids maps guest pids to exec ids', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    assert.deepEqual(await h.svc.pids(TASK_ID), [], 'nothing runs before Start');
+    await h.svc.start(TASK_ID, '');
+    await runningExec(h, 'e1');
+    h.container.processListResult = [{ pid: 100, imageName: 'sleep' }, { pid: 101 }, { pid: 999, imageName: 'orphan' }];
+    assert.deepEqual(await h.svc.pids(TASK_ID), [
+      { pid: 100, imageName: 'sleep', execId: '' },
+      { pid: 101, execId: 'e1' },
+      { pid: 999, imageName: 'orphan' },
+    ]);
+  });
+
+  it('Pids after the init exited lists the init only', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    init.exit(0);
+    await h.svc.wait(TASK_ID, '');
+    assert.deepEqual(await h.svc.pids(TASK_ID), [{ pid: 100, execId: '' }]);
+  });
+
+  it('Stats returns the container statistics while running, FailedPrecondition otherwise', async () => {
+    const h = await setup();
+    await h.svc.create(h.createOptions());
+    await rejectsWith(h.svc.stats(TASK_ID), ErrorCode.FailedPrecondition);
+    await h.svc.start(TASK_ID, '');
+    h.container.statisticsResult = { pids: { current: 3, limit: 10 }, memory: { usage: 4096 } };
+    assert.deepEqual(await h.svc.stats(TASK_ID), { pids: { current: 3, limit: 10 }, memory: { usage: 4096 } });
+    await rejectsWith(h.svc.stats('other'), ErrorCode.NotFound);
+  });
+
+  it('Update without resources is InvalidArgument; with resources it reaches the container', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await rejectsWith(h.svc.update(TASK_ID, undefined), ErrorCode.InvalidArgument, /resources/);
+    await h.svc.update(TASK_ID, { memory: { limit: 1 << 30 } });
+    assert.deepEqual(h.container.updates, [{ memory: { limit: 1 << 30 } }]);
+  });
+
+  it('Pause, Resume and Checkpoint are NotImplemented (NotFound for an unknown task)', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await rejectsWith(h.svc.pause(TASK_ID), ErrorCode.NotImplemented, /pause/);
+    await rejectsWith(h.svc.resume(TASK_ID), ErrorCode.NotImplemented, /resume/);
+    await rejectsWith(h.svc.checkpoint(TASK_ID), ErrorCode.NotImplemented, /checkpoint/);
+    await rejectsWith(h.svc.pause('other'), ErrorCode.NotFound);
+  });
+});
+
+describe('Shutdown and Connect', () => {
+  it('Shutdown with a live task stays up; after Delete it requests the exit', async () => {
+    const h = await setup();
+    const init = await runningTask(h);
+    await h.svc.shutdown(TASK_ID, false);
+    await h.svc.shutdown('', true);
+    assert.deepEqual(h.exitRequests, []);
+    init.exit(0);
+    await h.svc.wait(TASK_ID, '');
+    await h.svc.shutdown(TASK_ID, false);
+    assert.deepEqual(h.exitRequests, [], 'exited but not deleted: still up');
+    await h.svc.delete(TASK_ID, '');
+    await h.svc.shutdown('someone-else', false);
+    assert.deepEqual(h.exitRequests, [], 'another id is ignored');
+    await h.svc.shutdown(TASK_ID, true);
+    assert.deepEqual(h.exitRequests, [true]);
+  });
+
+  it('Shutdown before any Create requests the exit', async () => {
+    const h = await setup();
+    await h.svc.shutdown(TASK_ID, false);
+    assert.deepEqual(h.exitRequests, [false]);
+  });
+
+  it('Connect returns the shim pid and the init pid (0 until started)', async () => {
+    const h = await setup();
+    assert.deepEqual(await h.svc.connect(), { shimPid: process.pid, taskPid: 0, version: '' });
+    await h.svc.create(h.createOptions());
+    assert.equal((await h.svc.connect()).taskPid, 0);
+    await h.svc.start(TASK_ID, '');
+    assert.deepEqual(await h.svc.connect(), { shimPid: process.pid, taskPid: 100, version: '' });
+  });
+});
+
+describe('the utility VM exits', () => {
+  it('every process is marked exited with status 1 and the exits are published, execs first', async () => {
+    const h = await setup();
+    await runningTask(h);
+    await runningExec(h, 'e1');
+    await h.svc.exec({ id: TASK_ID, execId: 'e2', stdio: NULL_IO, spec: EXEC_SPEC });
+    h.sandbox.exitVm();
+    const x = await h.svc.wait(TASK_ID, '');
+    assert.equal(x.exitStatus, 1);
+    for (const id of ['', 'e1', 'e2']) {
+      const s = await h.svc.state(TASK_ID, id);
+      assert.equal(s.status, ProcessStatus.Stopped, `process '${id}'`);
+      assert.equal(s.exitStatus, 1, `process '${id}'`);
+    }
+    const exits = h.events.ofType('exit');
+    assert.equal(exits.at(-1)?.id, TASK_ID, 'the init exit is last');
+    assert.ok(exits.some((e) => e.id === 'e1' && e.exitStatus === 1));
+    await h.svc.delete(TASK_ID, '');
+    assert.equal(h.events.sequence.at(-1), 'delete');
+  });
+
+  it('a guest process whose wait() rejects (guest gone) is exited with status 1', async () => {
+    const h = await setup();
+    await runningTask(h);
+    const e1 = await runningExec(h, 'e1');
+    e1.loseGuest();
+    assert.equal((await h.svc.wait(TASK_ID, 'e1')).exitStatus, 1);
+  });
+});
