@@ -19,6 +19,8 @@ export class FakeGuestContainer implements GuestContainer {
   processListResult: ProcessListEntry[] | undefined;
   statisticsResult: TaskStats = { pids: { current: 1, limit: 0 } };
   shutdownError: Error | undefined;
+  /** Runs on each new process before execute() returns it (e.g. `(p) => p.exit(0)` for an early exit). */
+  onExecute: ((p: FakeGuestProcess) => void) | undefined;
   private nextPid: number;
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
 
@@ -38,6 +40,7 @@ export class FakeGuestContainer implements GuestContainer {
     }
     const p = new FakeGuestProcess(this.nextPid++, this.processOptions);
     this.processes.push(p);
+    this.onExecute?.(p);
     for (const w of this.waiters.filter((x) => this.processes.length >= x.count)) w.resolve();
     return p;
   }

@@ -1,0 +1,67 @@
+/**
+ * A fake `runc` for the guest's unit tier: a /bin/sh script written to a temp dir. It appends its argv to
+ * <dir>/calls.log and emulates what the guest drives: `run` / `exec` write their own pid to --pid-file and
+ * become `sh -c "$FAKE_RUNC_CMD"` (default `sleep 1000`; stdio passes straight through), `kill <id> <sig>`
+ * signals the pid recorded for <id>, `ps` prints it, `state` succeeds while it is recorded, `update` copies
+ * the resources file next to the log, `delete` forgets the id. `FAKE_RUNC_FAIL=<cmd>` makes <cmd> fail with a
+ * runc-style error on stderr (and in the --log file).
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SCRIPT = `#!/bin/sh
+dir=$(dirname "$0")
+echo "$*" >> "$dir/calls.log"
+pidfile=""; log=""; res=""; cmd=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root|--log-format|--bundle|--process) shift 2;;
+    --log) log=$2; shift 2;;
+    --pid-file) pidfile=$2; shift 2;;
+    --resources) res=$2; shift 2;;
+    --force|--all|--format) if [ "$1" = --format ]; then shift 2; else shift; fi;;
+    run|exec|kill|delete|state|ps|update) if [ -z "$cmd" ]; then cmd=$1; shift; else break; fi;;
+    *) break;;
+  esac
+done
+id=$1
+if [ "$FAKE_RUNC_FAIL" = "$cmd" ]; then
+  [ -n "$log" ] && echo '{"level":"error","msg":"fake runc: '"$cmd"' failed"}' >> "$log"
+  echo 'time="2024-01-01T00:00:00Z" level=error msg="fake runc: '"$cmd"' failed"' >&2
+  exit 1
+fi
+case "$cmd" in
+  run|exec)
+    [ "$cmd" = run ] && echo $$ > "$dir/$id.pid"
+    echo $$ > "$pidfile"
+    exec sh -c "\${FAKE_RUNC_CMD:-sleep 1000}";;
+  kill) kill -"$2" "$(cat "$dir/$id.pid")";;
+  ps) echo "[$(cat "$dir/$id.pid")]";;
+  state) [ -f "$dir/$id.pid" ] && echo '{"id":"'"$id"'","pid":'"$(cat "$dir/$id.pid")"',"status":"running"}' || exit 1;;
+  update) cp "$res" "$dir/$id.resources.json";;
+  delete) rm -f "$dir/$id.pid";;
+esac
+`;
+
+export class FakeRunc {
+  readonly binary: string;
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.binary = join(dir, 'runc');
+    writeFileSync(this.binary, SCRIPT);
+    chmodSync(this.binary, 0o755);
+  }
+
+  /** Every invocation's argv, one string each. */
+  calls(): string[] {
+    try {
+      return readFileSync(join(this.dir, 'calls.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  resources(id: string): unknown {
+    return JSON.parse(readFileSync(join(this.dir, `${id}.resources.json`), 'utf8'));
+  }
+}
