@@ -8,3 +8,5 @@ export { FakeGuestContainer } from './guest-container.js';
 export { FakeSandbox, FakeSandboxFactory } from './sandbox.js';
 export { RecordingPublisher } from './event-publisher.js';
 export { silentLogger } from './silent-logger.js';
+export { FakeTaskLogic } from './task-logic.js';
+export type { FakeAnswers, RecordedCall } from './task-logic.js';
