@@ -1,0 +1,35 @@
+/**
+ * The emulator's boot files (made by scripts/build-steps/10-emulator-boot-files.mjs): `kernel` is a text
+ * marker and `initrd.img` a JSON manifest naming the guest agent entry relative to its folder. Real boot
+ * files may be named instead: the emulator only requires that they exist, and then boots its own agent.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+export const EMULATOR_BOOT_FILES_FORMAT = 'containerd-shim-lcow-v1/emulator-boot-files@1';
+
+export interface BootManifest {
+  readonly format: string;
+  /** Absolute path of the guest agent entry named by the manifest. */
+  readonly guestEntry?: string;
+}
+
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/** Reads an emulator initrd manifest; undefined when the file is not one (e.g. a real initrd). */
+export async function readBootManifest(initrdPath: string): Promise<BootManifest | undefined> {
+  try {
+    const st = await stat(initrdPath);
+    if (!st.isFile() || st.size > MAX_MANIFEST_BYTES) return undefined;
+    const doc = JSON.parse(await readFile(initrdPath, 'utf8')) as { format?: unknown; guestEntry?: unknown };
+    if (doc.format !== EMULATOR_BOOT_FILES_FORMAT) return undefined;
+    return {
+      format: doc.format,
+      ...(typeof doc.guestEntry === 'string' && doc.guestEntry !== ''
+        ? { guestEntry: resolve(dirname(initrdPath), doc.guestEntry) }
+        : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The emulated VM's hot-pluggable devices (HcsModifyComputeSystem), as the emulated-VM contract maps them
+ * onto the VM dir, where the guest agent finds them:
+ *   VirtualMachine/Devices/Plan9/Shares                        Add/Remove → <vmDir>/plan9/<AccessName|Name> → Path
+ *   VirtualMachine/Devices/Scsi/<ctrl>/Attachments/<lun>       Add/Remove → <vmDir>/scsi/<ctrl#>-<lun> → Path
+ *   VirtualMachine/Devices/VirtualPMem/Devices/<n>             Add/Remove → <vmDir>/vpmem/<n> → HostPath (extension)
+ *   VirtualMachine/Devices/HvSocket/HvSocketConfig/ServiceTable/<guid>  Add/Update/Remove → recorded
+ *   VirtualMachine/ComputeTopology/Memory/SizeInMB             Update → recorded
+ * Anything else is E_INVALIDARG naming the ResourcePath. <ctrl#> is the controller number the guest sees:
+ * a numeric key as is, one of the four well-known controller GUIDs by its index, else the document order.
+ */
+import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isGuid, normalizeGuid } from '../../transport/index.js';
+import { EmuHResult, hcsFail } from './hresults.js';
+
+const OP = 'HcsModifyComputeSystem';
+const SCSI_CONTROLLER_GUIDS = [
+  'df6d0690-79e5-55b6-a5ec-c1e2f77f580a',
+  '0110f83b-de10-5172-a266-78bca56bf50a',
+  'b5d2d8d4-3a75-51bf-945b-3444dc6b8579',
+  '305891a9-b251-5dfe-91a2-c25d9212275b',
+];
+const MAX_LUN = 63;
+const NAME_RE = /^[A-Za-z0-9_.+-]{1,255}$/;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+
+export interface ModifyRequestLike {
+  readonly ResourcePath?: unknown;
+  readonly RequestType?: unknown;
+  readonly Settings?: unknown;
+}
+
+export class EmulatedDevices {
+  /** HvSocket service table (service GUID → settings), as recorded from the document and modifies. */
+  readonly serviceTable = new Map<string, unknown>();
+  memoryMB: number;
+
+  constructor(
+    private readonly systemId: string,
+    private readonly vmDir: string,
+    private readonly scsiControllers: readonly string[],
+    memoryMB: number,
+  ) {
+    this.memoryMB = memoryMB;
+  }
+
+  /** Applies the devices a create document already carries (shares, attachments, VPMem, service table). */
+  async applyDocument(vm: Obj): Promise<void> {
+    const devices = obj(vm['Devices']);
+    for (const share of asArray(obj(devices['Plan9'])['Shares'])) await this.plan9('Add', share);
+    for (const [ctrl, c] of Object.entries(obj(devices['Scsi']))) {
+      for (const [lun, att] of Object.entries(obj(obj(c)['Attachments']))) await this.scsi('Add', ctrl, lun, att);
+    }
+    for (const [n, dev] of Object.entries(obj(obj(devices['VirtualPMem'])['Devices']))) await this.vpmem('Add', n, dev);
+    const table = obj(obj(obj(devices['HvSocket'])['HvSocketConfig'])['ServiceTable']);
+    for (const [guid, cfg] of Object.entries(table)) if (isGuid(guid)) this.serviceTable.set(normalizeGuid(guid), cfg);
+  }
+
+  async modify(req: ModifyRequestLike): Promise<void> {
+    const path = req.ResourcePath;
+    const type = req.RequestType;
+    if (typeof path !== 'string' || path === '') throw this.fail(EmuHResult.E_INVALIDARG, 'ModifySettingRequest.ResourcePath is required');
+    if (type !== 'Add' && type !== 'Remove' && type !== 'Update') {
+      throw this.fail(EmuHResult.E_INVALIDARG, `RequestType ${JSON.stringify(type ?? null)} for ${path} is not emulated (Add, Remove, Update)`);
+    }
+    const parts = path.split('/');
+    if (path === 'VirtualMachine/Devices/Plan9/Shares') return this.plan9(type, req.Settings);
+    if (parts.length === 6 && path.startsWith('VirtualMachine/Devices/Scsi/') && parts[4] === 'Attachments') {
+      return this.scsi(type, parts[3] as string, parts[5] as string, req.Settings);
+    }
+    if (parts.length === 5 && path.startsWith('VirtualMachine/Devices/VirtualPMem/Devices/')) {
+      return this.vpmem(type, parts[4] as string, req.Settings);
+    }
+    if (parts.length === 6 && path.startsWith('VirtualMachine/Devices/HvSocket/HvSocketConfig/ServiceTable/')) {
+      return this.service(type, parts[5] as string, req.Settings);
+    }
+    if (path === 'VirtualMachine/ComputeTopology/Memory/SizeInMB' && type === 'Update') return this.memory(req.Settings);
+    throw this.fail(EmuHResult.E_INVALIDARG, `resource ${path} (${type}) is not supported by the emulator`);
+  }
+
+  private async plan9(type: string, settings: unknown): Promise<void> {
+    const s = obj(settings);
+    const name = typeof s['AccessName'] === 'string' && s['AccessName'] !== '' ? s['AccessName'] : s['Name'];
+    if (typeof name !== 'string' || !NAME_RE.test(name) || name === '.' || name === '..') {
+      throw this.fail(EmuHResult.E_INVALIDARG, `Plan9 share needs a Name/AccessName of [A-Za-z0-9_.+-], got ${JSON.stringify(name ?? null)}`);
+    }
+    const link = join(this.vmDir, 'plan9', name);
+    if (type === 'Remove') return this.removeLink(link, `Plan9 share ${name}`);
+    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `Plan9 shares support Add and Remove, not ${type}`);
+    await this.addLink(link, s['Path'], `Plan9 share ${name}`, 'directory');
+  }
+
+  private async scsi(type: string, controller: string, lunText: string, settings: unknown): Promise<void> {
+    const index = this.controllerIndex(controller);
+    const lun = /^\d+$/.test(lunText) ? Number(lunText) : Number.NaN;
+    if (!(lun >= 0 && lun <= MAX_LUN)) throw this.fail(EmuHResult.E_INVALIDARG, `SCSI LUN ${JSON.stringify(lunText)} is outside 0..${MAX_LUN}`);
+    const link = join(this.vmDir, 'scsi', `${index}-${lun}`);
+    if (type === 'Remove') return this.removeLink(link, `SCSI attachment ${controller}/${lun}`);
+    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `SCSI attachments support Add and Remove, not ${type}`);
+    const s = obj(settings);
+    const kind = s['Type'] ?? 'VirtualDisk';
+    if (kind !== 'VirtualDisk' && kind !== 'PassThru' && kind !== 'ExtensibleVirtualDisk') {
+      throw this.fail(EmuHResult.E_INVALIDARG, `SCSI attachment Type ${JSON.stringify(kind)} is not emulated`);
+    }
+    await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, 'any');
+  }
+
+  private async vpmem(type: string, device: string, settings: unknown): Promise<void> {
+    if (!/^\d+$/.test(device) || Number(device) > 127) throw this.fail(EmuHResult.E_INVALIDARG, `VPMem device ${JSON.stringify(device)} is outside 0..127`);
+    const link = join(this.vmDir, 'vpmem', String(Number(device)));
+    if (type === 'Remove') return this.removeLink(link, `VPMem device ${device}`);
+    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `VPMem devices support Add and Remove, not ${type}`);
+    await this.addLink(link, obj(settings)['HostPath'], `VPMem device ${device}`, 'any');
+  }
+
+  private service(type: string, guid: string, settings: unknown): void {
+    if (!isGuid(guid)) throw this.fail(EmuHResult.E_INVALIDARG, `HvSocket service id ${JSON.stringify(guid)} is not a GUID`);
+    const key = normalizeGuid(guid);
+    if (type === 'Remove') {
+      if (!this.serviceTable.delete(key)) throw this.fail(EmuHResult.ErrElementNotFound, `HvSocket service ${key} is not in the service table`);
+      return;
+    }
+    this.serviceTable.set(key, settings ?? {});
+  }
+
+  private memory(settings: unknown): void {
+    if (typeof settings !== 'number' || !Number.isInteger(settings) || settings <= 0) {
+      throw this.fail(EmuHResult.E_INVALIDARG, `memory SizeInMB must be a positive integer, got ${JSON.stringify(settings ?? null)}`);
+    }
+    this.memoryMB = settings;
+  }
+
+  private controllerIndex(key: string): number {
+    if (!this.scsiControllers.includes(key)) {
+      throw this.fail(EmuHResult.E_INVALIDARG, `no SCSI controller ${JSON.stringify(key)} in the document (have ${this.scsiControllers.join(', ') || 'none'})`);
+    }
+    if (/^\d+$/.test(key)) return Number(key);
+    const known = SCSI_CONTROLLER_GUIDS.indexOf(key.toLowerCase());
+    return known >= 0 ? known : this.scsiControllers.indexOf(key);
+  }
+
+  private async addLink(link: string, target: unknown, what: string, want: 'directory' | 'any'): Promise<void> {
+    if (typeof target !== 'string' || !target.startsWith('/')) {
+      throw this.fail(EmuHResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
+    }
+    const st = await stat(target).catch(() => undefined);
+    if (st === undefined) throw this.fail(EmuHResult.ERROR_FILE_NOT_FOUND, `${what}: host path ${target} not found`);
+    if (want === 'directory' && !st.isDirectory()) throw this.fail(EmuHResult.E_INVALIDARG, `${what}: host path ${target} is not a directory`);
+    if ((await lstat(link).catch(() => undefined)) !== undefined) {
+      throw this.fail(EmuHResult.ERROR_ALREADY_EXISTS, `${what} is already attached`);
+    }
+    await mkdir(join(link, '..'), { recursive: true, mode: 0o700 });
+    await symlink(target, link);
+  }
+
+  private async removeLink(link: string, what: string): Promise<void> {
+    try {
+      await unlink(link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.fail(EmuHResult.ErrElementNotFound, `${what} is not attached`);
+      throw this.fail(EmuHResult.E_FAIL, `${what}: cannot remove ${link}: ${(err as Error).message}`, err);
+    }
+  }
+
+  private fail(hr: number, message: string, cause?: unknown): Error {
+    return hcsFail(OP, hr, message, this.systemId, cause);
+  }
+}
+
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

@@ -1,0 +1,254 @@
+/**
+ * One emulated compute system (shared by every handle opened on it): its VM dir, devices, guest agent
+ * process and lifecycle (vm-state.ts). The HcsSystem methods of system-handle.ts delegate here.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Logger } from '../../log/index.js';
+import type { SystemExit } from '../hcs-api.js';
+import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
+import { readBootManifest } from './boot-files.js';
+import { EmulatedDevices } from './devices.js';
+import { launchGuest } from './guest-launcher.js';
+import { EmuHResult, hcsFail } from './hresults.js';
+import { CmdlineError, parseKernelCmdLine } from './kernel-cmdline.js';
+import { buildProperties } from './properties.js';
+import { teardownVmDir } from './teardown.js';
+import { VmState, hcsStateName } from './vm-state.js';
+import type { VmSpec } from './validate-document.js';
+import { stat } from 'node:fs/promises';
+
+export interface EmulatedVmInit {
+  readonly id: string;
+  readonly runtimeId: string;
+  readonly root: string;
+  readonly vmDir: string;
+  readonly spec: VmSpec;
+  readonly devices: EmulatedDevices;
+  readonly guestEntry?: string;
+  readonly defaultGuestEntry: string;
+  readonly runcBinary: string;
+  readonly log: Logger;
+}
+
+export interface WaitOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+type ExitType = 'GracefulExit' | 'ForcedExit' | 'UnexpectedExit';
+
+/** Default bound for waiting on a shutdown or terminate to finish. */
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+export class EmulatedVm {
+  readonly id: string;
+  readonly runtimeId: string;
+  readonly vmDir: string;
+  readonly devices: EmulatedDevices;
+  state = VmState.Created;
+  handles = 0;
+  private readonly init: EmulatedVmInit;
+  private readonly log: Logger;
+  private child: ChildProcess | undefined;
+  private startedAt: Date | undefined;
+  private starting: Promise<void> | undefined;
+  private requested: ExitType | undefined;
+  private exitType: ExitType | undefined;
+  private exitResolve!: (e: SystemExit) => void;
+  readonly exited: Promise<SystemExit>;
+  /** Called once the system is stopped (the registry drops it when no handle remains). */
+  onStopped: () => void = () => {};
+
+  constructor(init: EmulatedVmInit) {
+    this.init = init;
+    this.id = init.id;
+    this.runtimeId = init.runtimeId;
+    this.vmDir = init.vmDir;
+    this.devices = init.devices;
+    this.log = init.log.child({ 'uvm-id': init.id, runtimeId: init.runtimeId });
+    this.exited = new Promise((resolve) => (this.exitResolve = resolve));
+  }
+
+  get terminateOnLastHandleClosed(): boolean {
+    return this.init.spec.terminateOnLastHandleClosed;
+  }
+
+  start(): Promise<void> {
+    if (this.state !== VmState.Created) {
+      return Promise.reject(this.fail('HcsStartComputeSystem', EmuHResult.ErrVmcomputeOperationInvalidState, `cannot start a system in state ${this.state}`));
+    }
+    this.state = VmState.Starting;
+    this.starting = this.boot().catch((err: unknown) => {
+      if (this.state === VmState.Starting) this.state = VmState.Created;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async boot(): Promise<void> {
+    const op = 'HcsStartComputeSystem';
+    let plan;
+    try {
+      plan = parseKernelCmdLine(this.init.spec.boot.cmdline);
+    } catch (err) {
+      if (!(err instanceof CmdlineError)) throw err;
+      throw this.fail(op, EmuHResult.E_INVALIDARG, `cannot boot from the kernel command line: ${err.message}`, err);
+    }
+    const entry = await this.guestEntry();
+    let child: ChildProcess;
+    try {
+      child = await launchGuest({
+        plan,
+        runtimeId: this.runtimeId,
+        root: this.init.root,
+        vmDir: this.vmDir,
+        guestEntry: entry,
+        dieWithParent: this.terminateOnLastHandleClosed,
+        memoryMB: this.devices.memoryMB,
+        processorCount: this.init.spec.processorCount,
+        log: this.log,
+      });
+    } catch (err) {
+      throw this.fail(op, EmuHResult.HCS_E_CONNECT_FAILED, `cannot launch the guest agent: ${(err as Error).message}`, err);
+    }
+    this.child = child;
+    this.startedAt = new Date();
+    this.state = VmState.Running;
+    child.once('exit', (code, signal) => void this.onAgentExit(code, signal));
+  }
+
+  /** options.guestEntry, else the entry named by an emulator initrd manifest, else the built src/guest/main.js. */
+  private async guestEntry(): Promise<string> {
+    const initrd = this.init.spec.boot.initrdPath;
+    const manifest = initrd === undefined ? undefined : await readBootManifest(initrd);
+    const entry = this.init.guestEntry ?? manifest?.guestEntry ?? this.init.defaultGuestEntry;
+    if ((await stat(entry).catch(() => undefined))?.isFile() !== true) {
+      throw this.fail('HcsStartComputeSystem', EmuHResult.ERROR_FILE_NOT_FOUND, `guest agent ${entry} not found (build src/guest, or pass guestEntry)`);
+    }
+    return entry;
+  }
+
+  private async onAgentExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid !== undefined) killGroup(pid, 'SIGKILL'); // whatever the agent left in its process group
+    const requested = this.requested;
+    this.state = VmState.Stopping;
+    const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary).catch((err: unknown) => {
+      this.log.error('HCS emulator: teardown failed', { error: String(err) });
+      return undefined;
+    });
+    const unexpected = requested === undefined;
+    const hresult = unexpected && (code !== 0 || signal !== null) ? EmuHResult.HCS_E_UNEXPECTED_EXIT : 0;
+    this.exitType = requested ?? 'UnexpectedExit';
+    this.state = VmState.Stopped;
+    const fields = { code, signal, exitType: this.exitType, containers: report?.containers, unmounted: report?.unmounted?.length, vmDirRemoved: report?.removed };
+    if (unexpected) this.log.warn('HCS emulator: emulated utility VM exited unexpectedly (guest agent exited)', fields);
+    else this.log.info('HCS emulator: emulated utility VM stopped', fields);
+    this.exitResolve({ hresult, unexpected, data: JSON.stringify({ Status: hresult | 0, ExitType: this.exitType }) });
+    this.onStopped();
+  }
+
+  /** Graceful: SIGTERM to the agent (which stops its containers), then wait for it to exit. */
+  async shutdown(opts: WaitOptions = {}): Promise<void> {
+    await this.stop('GracefulExit', 'HcsShutDownComputeSystem', opts);
+  }
+
+  /** Forced: SIGKILL to the agent's process group, then runc/mount/VM-dir cleanup. */
+  async terminate(opts: WaitOptions = {}): Promise<void> {
+    await this.stop('ForcedExit', 'HcsTerminateComputeSystem', opts);
+  }
+
+  private async stop(kind: ExitType, op: string, opts: WaitOptions): Promise<void> {
+    if (this.state === VmState.Starting) await this.starting?.catch(() => undefined);
+    if (this.state === VmState.Stopped) return; // already stopped: success, as the API contract says
+    if (this.state === VmState.Created) {
+      this.requested = kind;
+      this.state = VmState.Stopping;
+      await teardownVmDir(this.vmDir, this.log, this.init.runcBinary);
+      this.exitType = kind;
+      this.state = VmState.Stopped;
+      this.log.info('HCS emulator: emulated utility VM stopped before it was started', { exitType: kind });
+      this.exitResolve({ hresult: 0, unexpected: false, data: JSON.stringify({ Status: 0, ExitType: kind }) });
+      this.onStopped();
+      return;
+    }
+    const pid = this.child?.pid;
+    if (this.requested !== 'ForcedExit') this.requested = kind;
+    if (pid !== undefined) {
+      if (kind === 'ForcedExit') killGroup(pid, 'SIGKILL');
+      else if (this.state === VmState.Running) killPid(pid, 'SIGTERM');
+    }
+    if (this.state === VmState.Running) this.state = VmState.Stopping;
+    await this.waitStopped(op, opts);
+  }
+
+  private waitStopped(op: string, opts: WaitOptions): Promise<void> {
+    const ms = opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(this.fail(op, EmuHResult.ERROR_CANCELLED, 'the wait was canceled; the system keeps stopping', opts.signal?.reason));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(this.fail(op, EmuHResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`));
+      }, ms);
+      if (opts.signal?.aborted === true) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      void this.exited.then(() => (done(), resolve()));
+    });
+  }
+
+  async properties(query: unknown): Promise<SystemProperties> {
+    return buildProperties(
+      {
+        id: this.id,
+        runtimeId: this.runtimeId,
+        ...(this.init.spec.owner === undefined ? {} : { owner: this.init.spec.owner }),
+        state: hcsStateName(this.state),
+        ...(this.exitType === undefined ? {} : { exitType: this.exitType }),
+        memoryMB: this.devices.memoryMB,
+        processorCount: this.init.spec.processorCount,
+        terminateOnLastHandleClosed: this.terminateOnLastHandleClosed,
+        ...(this.startedAt === undefined ? {} : { startedAt: this.startedAt }),
+        ...(this.state === VmState.Running && this.child?.pid !== undefined ? { pid: this.child.pid } : {}),
+      },
+      query,
+    );
+  }
+
+  async modify(request: ModifySettingRequest): Promise<void> {
+    if (this.state === VmState.Stopping || this.state === VmState.Stopped) {
+      throw this.fail('HcsModifyComputeSystem', EmuHResult.ErrVmcomputeOperationInvalidState, `cannot modify a system in state ${this.state}`);
+    }
+    if (request.GuestRequest !== undefined) {
+      this.log.warn('HCS emulator: GuestRequest ignored (no HCS-internal guest connection; use the GCS bridge)', { resourcePath: request.ResourcePath });
+    }
+    await this.devices.modify(request);
+    this.log.debug('HCS emulator: modified', { resourcePath: request.ResourcePath, requestType: request.RequestType });
+  }
+
+  fail(op: string, hr: number, message: string, cause?: unknown): Error {
+    return hcsFail(op, hr, message, this.id, cause);
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already exited
+  }
+}

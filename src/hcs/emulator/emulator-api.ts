@@ -1,0 +1,148 @@
+/**
+ * HcsApi on Linux: an emulator of the Host Compute Service. It honours the same schema2 documents as
+ * HCS, but a "utility VM" is a VM dir plus the guest agent (src/guest) running as a host process; see
+ * README.md beside this file for what is and is not emulated. Systems live in a process-wide registry,
+ * so openComputeSystem and enumerateComputeSystems see what this process created (HCS is machine-wide;
+ * the emulator is per shim process).
+ */
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rootLogger, type Logger } from '../../log/index.js';
+import { emulatedVmDir, emulatorRoot } from '../../transport/index.js';
+import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
+import type { ComputeSystem } from '../schema/index.js';
+import { EmulatedDevices } from './devices.js';
+import { EmulatedVm } from './emulated-vm.js';
+import { EmuHResult, hcsFail } from './hresults.js';
+import { EmulatedSystemHandle } from './system-handle.js';
+import { validateDocument } from './validate-document.js';
+
+export interface EmulatorOptions {
+  /** Emulator root (default: env LCOW_EMULATOR_ROOT, else /run/containerd-shim-lcow-v1/vm). */
+  readonly root?: string;
+  /** The guest agent entry (default: the initrd manifest's, else the built src/guest/main.js). */
+  readonly guestEntry?: string;
+  readonly log?: Logger;
+  /** The Windows build the emulator reports (default 20348, Windows Server 2022). */
+  readonly osBuild?: number;
+  /** runc used to sweep containers at teardown (default `runc` on PATH). */
+  readonly runcBinary?: string;
+}
+
+export const EMULATED_OS_BUILD = 20348;
+
+/** Every system created in this process, by id (shared by all emulator instances, like the machine-wide HCS). */
+const registry = new Map<string, EmulatedVm>();
+const reserved = new Set<string>();
+
+export function createEmulatorHcsApi(options: EmulatorOptions = {}): HcsApi {
+  return new EmulatorHcsApi(options);
+}
+
+class EmulatorHcsApi implements HcsApi {
+  readonly backend = 'emulator' as const;
+  private readonly log: Logger;
+  private readonly defaultGuestEntry = fileURLToPath(new URL('../../guest/main.js', import.meta.url));
+
+  constructor(private readonly options: EmulatorOptions) {
+    this.log = (options.log ?? rootLogger()).child({ backend: 'emulator' });
+  }
+
+  async hostInfo(): Promise<HostInfo> {
+    return {
+      osBuild: this.options.osBuild ?? EMULATED_OS_BUILD,
+      logicalProcessors: hostProcessors(),
+      pathFlavour: 'posix',
+      arch: process.arch === 'arm64' ? 'arm64' : 'amd64',
+    };
+  }
+
+  async createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem> {
+    const op = 'HcsCreateComputeSystem';
+    if (typeof id !== 'string' || id === '' || id.includes('\0')) throw hcsFail(op, EmuHResult.E_INVALIDARG, 'a compute system id is required');
+    if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
+    if (registry.has(id) || reserved.has(id)) throw hcsFail(op, EmuHResult.HCS_E_SYSTEM_ALREADY_EXISTS, 'a compute system with this id already exists', id);
+    reserved.add(id);
+    try {
+      const spec = await validateDocument(id, document, hostProcessors());
+      const root = emulatorRoot(this.options.root);
+      const runtimeId = randomUUID();
+      const vmDir = emulatedVmDir(runtimeId, root);
+      await mkdir(root, { recursive: true, mode: 0o755 });
+      await mkdir(vmDir, { mode: 0o700 });
+      await chmod(vmDir, 0o700); // whatever the umask
+      for (const sub of ['vsock', 'plan9', 'scsi', 'rootfs']) await mkdir(join(vmDir, sub), { mode: sub === 'rootfs' ? 0o755 : 0o700 });
+      const devices = new EmulatedDevices(id, vmDir, spec.scsiControllers, spec.memoryMB);
+      try {
+        await devices.applyDocument((spec.document['VirtualMachine'] ?? {}) as Record<string, unknown>);
+      } catch (err) {
+        await rm(vmDir, { recursive: true, force: true });
+        throw err;
+      }
+      const vm = new EmulatedVm({
+        id, runtimeId, root, vmDir, spec, devices,
+        ...(this.options.guestEntry === undefined ? {} : { guestEntry: this.options.guestEntry }),
+        defaultGuestEntry: this.defaultGuestEntry,
+        runcBinary: this.options.runcBinary ?? 'runc',
+        log: this.log,
+      });
+      vm.onStopped = () => {
+        if (vm.handles === 0 && registry.get(id) === vm) registry.delete(id);
+      };
+      registry.set(id, vm);
+      this.log.info('HCS emulator: created emulated utility VM (no hypervisor: the guest agent will run as a host process)', {
+        'uvm-id': id, runtimeId, vmDir, memoryMB: spec.memoryMB, processors: spec.processorCount, boot: spec.boot.kind,
+      });
+      return new EmulatedSystemHandle(vm, (v) => this.lastHandleClosed(v));
+    } finally {
+      reserved.delete(id);
+    }
+  }
+
+  async openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem> {
+    const op = 'HcsOpenComputeSystem';
+    if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
+    const vm = registry.get(id);
+    if (vm === undefined) throw hcsFail(op, EmuHResult.ErrComputeSystemDoesNotExist, 'no such compute system in this emulator', id);
+    return new EmulatedSystemHandle(vm, (v) => this.lastHandleClosed(v));
+  }
+
+  /** Query (optional): `{Ids?: string[], Owners?: string[], SystemType?: string}`. */
+  async enumerateComputeSystems(query?: object): Promise<ComputeSystemSummary[]> {
+    const q = (query ?? {}) as { Ids?: unknown; Owners?: unknown; SystemType?: unknown };
+    const ids = Array.isArray(q.Ids) ? new Set(q.Ids) : undefined;
+    const owners = Array.isArray(q.Owners) ? new Set(q.Owners) : undefined;
+    const out: ComputeSystemSummary[] = [];
+    for (const vm of registry.values()) {
+      const p = await vm.properties(undefined);
+      if (ids !== undefined && !ids.has(p.Id)) continue;
+      if (owners !== undefined && !owners.has(p.Owner)) continue;
+      if (typeof q.SystemType === 'string' && q.SystemType !== p.SystemType) continue;
+      out.push({
+        Id: p.Id,
+        ...(p.SystemType === undefined ? {} : { SystemType: p.SystemType }),
+        ...(p.Owner === undefined ? {} : { Owner: p.Owner }),
+        ...(p.RuntimeId === undefined ? {} : { RuntimeId: p.RuntimeId }),
+        ...(p.State === undefined ? {} : { State: p.State }),
+      });
+    }
+    return out;
+  }
+
+  /** HCS semantics: ShouldTerminateOnLastHandleClosed kills the VM; a stopped system is forgotten. */
+  private async lastHandleClosed(vm: EmulatedVm): Promise<void> {
+    if (vm.terminateOnLastHandleClosed) {
+      await vm.terminate().catch((err: unknown) =>
+        this.log.error('HCS emulator: terminate on last handle close failed', { 'uvm-id': vm.id, error: String(err) }),
+      );
+    }
+    if (vm.state === 'Stopped' && vm.handles === 0 && registry.get(vm.id) === vm) registry.delete(vm.id);
+  }
+}
+
+function hostProcessors(): number {
+  return Math.max(1, os.cpus().length);
+}

@@ -1,0 +1,75 @@
+/**
+ * An HCS_SYSTEM handle on an emulated system. Several handles may share one system (create + opens);
+ * a closed handle fails every call with ERROR_INVALID_HANDLE, except close (idempotent) and waitExit.
+ * Closing the last handle terminates the VM when its document set ShouldTerminateOnLastHandleClosed.
+ */
+import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
+import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
+import type { EmulatedVm } from './emulated-vm.js';
+import { EmuHResult } from './hresults.js';
+
+export class EmulatedSystemHandle implements HcsSystem {
+  readonly id: string;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly vm: EmulatedVm,
+    private readonly onLastClose: (vm: EmulatedVm) => Promise<void>,
+  ) {
+    this.id = vm.id;
+    vm.handles++;
+  }
+
+  private async guard(op: string, opts?: CallOptions): Promise<void> {
+    if (this.closed) throw this.vm.fail(op, EmuHResult.ErrInvalidHandle, 'the handle is closed');
+    if (opts?.signal?.aborted === true) throw this.vm.fail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', opts.signal.reason);
+  }
+
+  async start(opts?: CallOptions): Promise<void> {
+    await this.guard('HcsStartComputeSystem', opts);
+    await this.vm.start();
+  }
+
+  async shutdown(opts?: CallOptions): Promise<void> {
+    await this.guard('HcsShutDownComputeSystem', opts);
+    await this.vm.shutdown(waitOpts(opts));
+  }
+
+  async terminate(opts?: CallOptions): Promise<void> {
+    await this.guard('HcsTerminateComputeSystem', opts);
+    await this.vm.terminate(waitOpts(opts));
+  }
+
+  waitExit(): Promise<SystemExit> {
+    return this.vm.exited;
+  }
+
+  async properties(query?: PropertyQuery, opts?: CallOptions): Promise<SystemProperties> {
+    await this.guard('HcsGetComputeSystemProperties', opts);
+    return this.vm.properties(query);
+  }
+
+  async modify(request: ModifySettingRequest, opts?: CallOptions): Promise<void> {
+    await this.guard('HcsModifyComputeSystem', opts);
+    await this.vm.modify(request);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    this.vm.handles--;
+    if (this.vm.handles === 0) await this.onLastClose(this.vm);
+  }
+}
+
+function waitOpts(opts?: CallOptions): { signal?: AbortSignal; timeoutMs?: number } {
+  return {
+    ...(opts?.signal === undefined ? {} : { signal: opts.signal }),
+    ...(opts?.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+  };
+}

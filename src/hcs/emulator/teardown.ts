@@ -1,0 +1,86 @@
+/**
+ * What powering off an emulated VM leaves to clean: runc containers whose state lives under
+ * `<vmDir>/runc`, mounts under the VM dir (the guest's binds, overlays and loop mounts below
+ * `<vmDir>/rootfs`), and the VM dir itself. The dir is removed only once nothing is mounted below it,
+ * so a recursive delete can never reach a host directory through a bind mount.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '../../log/index.js';
+
+const run = promisify(execFile);
+const TOOL_TIMEOUT_MS = 15_000;
+
+export interface TeardownReport {
+  readonly containers: readonly string[];
+  readonly unmounted: readonly string[];
+  /** Mount points still present after every attempt (the VM dir is then kept). */
+  readonly stuck: readonly string[];
+  readonly removed: boolean;
+}
+
+export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc'): Promise<TeardownReport> {
+  const containers = await killRuncContainers(join(vmDir, 'runc'), log, runcBinary);
+  const { unmounted, stuck } = await unmountUnder(vmDir, log);
+  if (stuck.length > 0) {
+    log.error('HCS emulator: mounts remain under the VM dir; keeping it', { vmDir, stuck });
+    return { containers, unmounted, stuck, removed: false };
+  }
+  await rm(vmDir, { recursive: true, force: true });
+  return { containers, unmounted, stuck, removed: true };
+}
+
+/** `runc --root <root> kill <id> KILL` then `delete -f <id>` for every container state dir under root. */
+export async function killRuncContainers(root: string, log: Logger, runcBinary = 'runc'): Promise<string[]> {
+  const ids: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && (await stat(join(root, entry.name, 'state.json')).catch(() => undefined)) !== undefined) {
+      ids.push(entry.name);
+    }
+  }
+  for (const id of ids) {
+    const opts = { timeout: TOOL_TIMEOUT_MS };
+    await run(runcBinary, ['--root', root, 'kill', id, 'KILL'], opts).catch(() => undefined); // may already be stopped
+    await run(runcBinary, ['--root', root, 'delete', '-f', id], opts).catch((err: unknown) =>
+      log.warn('HCS emulator: runc delete failed', { id, root, error: String(err) }),
+    );
+  }
+  return ids;
+}
+
+/** Mount points at or below `dir` from /proc/self/mountinfo, in mount order. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const raw = line.split(' ')[4];
+    if (raw === undefined) continue;
+    const point = raw.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+    if (point === dir || point.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) out.push(point);
+  }
+  return out;
+}
+
+/** Unmounts everything below `dir`, deepest first (later mounts first among equals); lazy as a last resort. */
+export async function unmountUnder(dir: string, log: Logger): Promise<{ unmounted: string[]; stuck: string[] }> {
+  const unmounted: string[] = [];
+  for (let pass = 0; pass < 3; pass++) {
+    const points = (await mountsUnder(dir)).map((p, i) => ({ p, i }));
+    if (points.length === 0) return { unmounted, stuck: [] };
+    points.sort((a, b) => depth(b.p) - depth(a.p) || b.i - a.i);
+    for (const { p } of points) {
+      const args = pass === 2 ? ['-l', p] : [p];
+      try {
+        await run('umount', args, { timeout: TOOL_TIMEOUT_MS });
+        unmounted.push(p);
+      } catch (err) {
+        log.debug('HCS emulator: umount failed', { mountpoint: p, pass, error: String(err) });
+      }
+    }
+  }
+  return { unmounted, stuck: await mountsUnder(dir) };
+}
+
+const depth = (p: string): number => p.split('/').length;
