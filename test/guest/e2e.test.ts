@@ -114,7 +114,7 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     assert.equal(exit.type, 'UnexpectedExit');
     assert.equal(exit.result, 0);
     await removeContainer('echo1');
-    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('/run/gcs/c/echo1')), []);
+    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${vmDir}/rootfs/run/gcs/c/echo1`)), []);
   });
 
   it('reports the exit code of the init process (exit 7 → 7)', async () => {

@@ -1,0 +1,272 @@
+/**
+ * The guest's request handling at the byte level: negotiation rules, error response shape, ActivityId echo,
+ * chunked input, and the container/process operations against a fake runc (unit tier; no containers).
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import {
+  ComputeSystemNotificationV1,
+  encodeFrame,
+  NullContainerID,
+  RPCCreate,
+  RPCDeleteContainerState,
+  RPCDumpStacks,
+  RPCExecuteProcess,
+  RPCGetProperties,
+  RPCModifySettings,
+  RPCNegotiateProtocol,
+  RPCShutdownForced,
+  RPCShutdownGraceful,
+  RPCSignalProcess,
+  RPCStart,
+  RPCUpdateContainer,
+  RPCWaitForProcess,
+  requestType,
+  responseType,
+} from '../../src/gcs/protocol/index.js';
+import { cleanupVmDir, tempDir } from './support/fixtures.js';
+import { RawHost } from './support/raw-host.js';
+import { UnixListener } from './support/unix-listener.js';
+
+const ACT = '11111111-2222-3333-4444-555555555555';
+const u32 = (n: unknown): number => (n as number) >>> 0;
+const spec = (id: string): Record<string, unknown> => ({ process: { args: ['sh'], cwd: '/' }, root: { path: `/run/gcs/c/${id}/rootfs` } });
+const config = (id: string): string => JSON.stringify({ SchemaVersion: { Major: 2, Minor: 1 }, OciBundlePath: `/run/gcs/c/${id}`, OciSpecification: spec(id) });
+
+describe('guest bridge: negotiation and error responses', () => {
+  let vmDir = '';
+  let host: RawHost;
+  beforeEach(async () => {
+    if (host) host.close();
+    if (vmDir) cleanupVmDir(vmDir);
+    vmDir = tempDir();
+    host = await RawHost.start(vmDir);
+  });
+  after(() => {
+    host?.close();
+    if (vmDir) cleanupVmDir(vmDir);
+  });
+
+  it('answers anything before NegotiateProtocol with E_NOTIMPL naming the header type', async () => {
+    const r = await host.rpc(RPCCreate, { ContainerId: 'c1', ActivityId: ACT, ContainerConfig: config('c1') });
+    assert.equal(r.type, 0x20100101);
+    assert.equal(u32(r.body['Result']), 0x80004001);
+    assert.equal(r.body['Result'], 0x80004001 | 0); // signed int32 on the wire
+    assert.equal(r.body['ErrorMessage'], 'bridge: function not supported, header type: ComputeSystemCreateV1');
+    assert.equal(r.body['ActivityId'], ACT);
+    assert.deepEqual(r.body['ErrorRecords'], [
+      { Result: 0x80004001 | 0, Message: r.body['ErrorMessage'], ModuleName: 'gcs', FileName: '', Line: 4294967295 },
+    ]);
+  });
+
+  it('negotiates version 4 with exactly the Linux capabilities, once', async () => {
+    const r = await host.rpc(RPCNegotiateProtocol, { ContainerId: '', ActivityId: ACT, MinimumVersion: 4, MaximumVersion: 4 });
+    assert.deepEqual(r.body, {
+      Result: 0,
+      ActivityId: ACT,
+      Version: 4,
+      Capabilities: {
+        SupportedSchemaVersions: [{ Major: 2, Minor: 1 }],
+        RuntimeOsType: 'Linux',
+        GuestDefinedCapabilities: { NamespaceAddRequestSupported: true, SignalProcessSupported: true, DumpStacksSupported: true, DeleteContainerStateSupported: true },
+      },
+    });
+    const again = await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    assert.equal(u32(again.body['Result']), 0x80004001);
+    assert.equal(again.body['ActivityId'], undefined); // absent when the request had none
+  });
+
+  for (const [min, max] of [[5, 5], [3, 3], [1, 2]]) {
+    it(`rejects versions ${min}..${max} with 0xC037010C`, async () => {
+      const r = await host.rpc(RPCNegotiateProtocol, { MinimumVersion: min, MaximumVersion: max });
+      assert.equal(u32(r.body['Result']), 0xc037010c);
+      const ok = await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 1, MaximumVersion: 9 });
+      assert.equal(ok.body['Version'], 4);
+    });
+  }
+
+  it('decodes requests fed one byte at a time', async () => {
+    const r = await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 }, { chunk: 1 });
+    assert.equal(r.body['Version'], 4);
+  });
+
+  it('answers a body that is not JSON with 0xC037010D and keeps serving', async () => {
+    await host.write(encodeFrame(requestType(RPCNegotiateProtocol), 77, Buffer.from('{nope')));
+    const bad = await host.waitFrame((f) => f.id === 77);
+    assert.equal(u32(bad.body['Result']), 0xc037010d);
+    const r = await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    assert.equal(r.body['Version'], 4);
+  });
+
+  it('answers unknown types, responses sent to it and host-only RPCs with E_NOTIMPL', async () => {
+    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    const upd = await host.rpc(RPCUpdateContainer, { ContainerId: 'x' });
+    assert.equal(u32(upd.body['Result']), 0x80004001);
+    await host.write(encodeFrame(responseType(RPCCreate), 90, { Result: 0 }));
+    const resp = await host.waitFrame((f) => f.id === 90);
+    assert.equal(u32(resp.body['Result']), 0x80004001);
+    assert.match(String(resp.body['ErrorMessage']), /header type: 537919745/);
+  });
+});
+
+describe('guest bridge: containers and processes (fake runc)', () => {
+  let vmDir = '';
+  let host: RawHost;
+  const stdioListeners: UnixListener[] = [];
+  before(async () => {
+    vmDir = tempDir();
+    host = await RawHost.start(vmDir);
+    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+  });
+  after(async () => {
+    await host.containers.stopAll();
+    host.close();
+    for (const l of stdioListeners) await l.close();
+    cleanupVmDir(vmDir);
+  });
+
+  async function create(id: string): Promise<void> {
+    const r = await host.rpc(RPCCreate, { ContainerId: id, ActivityId: ACT, ContainerConfig: config(id) });
+    assert.deepEqual(r.body, { Result: 0, ActivityId: ACT, SelectedProtocolVersion: 0 });
+  }
+
+  async function exec(id: string, params: Record<string, unknown>, relay?: Record<string, number>): Promise<number> {
+    const r = await host.rpc(RPCExecuteProcess, {
+      ContainerId: id,
+      ActivityId: ACT,
+      Settings: { ProcessParameters: JSON.stringify(params), ...(relay ? { VsockStdioRelaySettings: relay } : {}) },
+    });
+    assert.equal(r.body['Result'], 0, String(r.body['ErrorMessage']));
+    return r.body['ProcessId'] as number;
+  }
+
+  it('Create writes the rewritten bundle and does not start anything', async () => {
+    await create('c1');
+    const bundle = join(vmDir, 'rootfs/run/gcs/c/c1/config.json');
+    const written = JSON.parse(readFileSync(bundle, 'utf8')) as { root: { path: string } };
+    assert.equal(written.root.path, join(vmDir, 'rootfs/run/gcs/c/c1/rootfs'));
+    assert.deepEqual(host.runc.calls(), []);
+    const dup = await host.rpc(RPCCreate, { ContainerId: 'c1', ContainerConfig: config('c1') });
+    assert.equal(u32(dup.body['Result']), 0xc037010f);
+    const old = await host.rpc(RPCCreate, { ContainerId: 'c9', ContainerConfig: JSON.stringify({ SchemaVersion: { Major: 2, Minor: 0 }, OciSpecification: spec('c9') }) });
+    assert.equal(u32(old.body['Result']), 0x80070057);
+    assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c9')), false);
+    const notJson = await host.rpc(RPCCreate, { ContainerId: 'c8', ContainerConfig: '{' });
+    assert.equal(u32(notJson.body['Result']), 0xc037010d);
+  });
+
+  it('starts the init with runc run, waits with a timeout, signals through runc kill, notifies the exit', async () => {
+    const pid = await exec('c1', { CreateStdOutPipe: false });
+    assert.ok(pid > 0);
+    assert.match(host.runc.calls().at(-1)!, /^--root \S+\/runc --log \S+runc-init.log --log-format json run --bundle \S+\/rootfs\/run\/gcs\/c\/c1 --pid-file \S+init.pid c1$/);
+    const again = await exec('c1', {}).catch((e: unknown) => e);
+    assert.ok(again instanceof Error); // a second init is an invalid state
+
+    const timedOut = await host.rpc(RPCWaitForProcess, { ContainerId: 'c1', ProcessId: pid, TimeoutInMs: 0 });
+    assert.equal(u32(timedOut.body['Result']), 0xc0370109);
+    const unknown = await host.rpc(RPCWaitForProcess, { ContainerId: 'c1', ProcessId: 999999, TimeoutInMs: 0xffffffff });
+    assert.equal(u32(unknown.body['Result']), 0x80070490);
+
+    const busyDelete = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
+    assert.equal(u32(busyDelete.body['Result']), 0x80370105);
+
+    const props = await host.rpc(RPCGetProperties, { ContainerId: 'c1', Query: JSON.stringify({ PropertyTypes: ['ProcessList'] }) });
+    assert.deepEqual(JSON.parse(props.body['Properties'] as string), { ProcessList: [{ ProcessId: pid }] });
+
+    const waiting = host.rpc(RPCWaitForProcess, { ContainerId: 'c1', ProcessId: pid, TimeoutInMs: 0xffffffff });
+    const sig = await host.rpc(RPCSignalProcess, { ContainerId: 'c1', ProcessId: pid, Options: { Signal: 15 } });
+    assert.equal(sig.body['Result'], 0);
+    assert.ok(host.runc.calls().some((c) => c.endsWith('kill c1 15')));
+    const w = await waiting;
+    assert.deepEqual(w.body, { Result: 0, ExitCode: 143 });
+    const note = await host.waitFrame((f) => f.type === ComputeSystemNotificationV1);
+    assert.equal(note.id, 0);
+    assert.deepEqual(note.body, { ContainerId: 'c1', ActivityId: ACT, Type: 'UnexpectedExit', Operation: 'None', Result: 0 });
+
+    const gone = await host.rpc(RPCSignalProcess, { ContainerId: 'c1', ProcessId: pid });
+    assert.equal(u32(gone.body['Result']), 0x80070490);
+    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
+    assert.equal(del.body['Result'], 0);
+    assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c1')), false);
+    const delAgain = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
+    assert.equal(u32(delAgain.body['Result']), 0xc037010e);
+  });
+
+  it('relays stdio over connections the guest dials, with stdin EOF on half-close', async () => {
+    await create('c2');
+    process.env['FAKE_RUNC_CMD'] = 'cat; echo done >&2; exit 4';
+    const ports = { StdIn: 0x40000101, StdOut: 0x40000102, StdErr: 0x40000103 };
+    const ls = await Promise.all(Object.values(ports).map((p) => UnixListener.listen(host.paths.vsockPath(p))));
+    stdioListeners.push(...ls);
+    const pidP = exec('c2', { CreateStdInPipe: true, CreateStdOutPipe: true, CreateStdErrPipe: true }, ports);
+    const [stdin, stdout, stderr] = (await Promise.all(ls.map((l) => l.accept()))) as [Socket, Socket, Socket];
+    const pid = await pidP;
+    delete process.env['FAKE_RUNC_CMD'];
+    const collect = (s: Socket): Promise<string> =>
+      new Promise((resolve) => {
+        let t = '';
+        s.on('data', (d: Buffer) => (t += d.toString()));
+        s.on('end', () => resolve(t));
+      });
+    const out = collect(stdout);
+    const err = collect(stderr);
+    stdin.end('ping\n');
+    const w = await host.rpc(RPCWaitForProcess, { ContainerId: 'c2', ProcessId: pid, TimeoutInMs: 0xffffffff });
+    assert.equal(w.body['ExitCode'], 4);
+    assert.equal(await out, 'ping\n');
+    assert.equal(await err, 'done\n');
+  });
+
+  it('fails ExecuteProcess with runc\'s message when runc fails, and when stdio cannot be dialled', async () => {
+    await create('c3');
+    process.env['FAKE_RUNC_FAIL'] = 'run';
+    const r = await host.rpc(RPCExecuteProcess, { ContainerId: 'c3', Settings: { ProcessParameters: '{}' } });
+    delete process.env['FAKE_RUNC_FAIL'];
+    assert.equal(u32(r.body['Result']), 0x80004005);
+    assert.match(String(r.body['ErrorMessage']), /runc run failed: fake runc: run failed/);
+    const noListener = await host.rpc(RPCExecuteProcess, { ContainerId: 'c3', Settings: { ProcessParameters: '{}', VsockStdioRelaySettings: { StdOut: 0x40000999 } } });
+    assert.equal(u32(noListener.body['Result']), 0x80004005);
+    assert.match(String(noListener.body['ErrorMessage']), /failed to connect stdout to vsock port 1073744281/);
+  });
+
+  it('applies ContainerConstraints with runc update and refuses other container resources', async () => {
+    await create('c4');
+    await exec('c4', {});
+    const linux = { memory: { limit: 1048576 } };
+    const r = await host.rpc(RPCModifySettings, { ContainerId: 'c4', Request: { ResourceType: 'ContainerConstraints', RequestType: 'Update', Settings: { Linux: linux } } });
+    assert.equal(r.body['Result'], 0, String(r.body['ErrorMessage']));
+    assert.deepEqual(host.runc.resources('c4'), linux);
+    const bad = await host.rpc(RPCModifySettings, { ContainerId: 'c4', Request: { ResourceType: 'MappedDirectory', Settings: {} } });
+    assert.equal(u32(bad.body['Result']), 0x80070057);
+    const shut = await host.rpc(RPCShutdownGraceful, { ContainerId: 'c4' });
+    assert.equal(shut.body['Result'], 0);
+    assert.ok(host.runc.calls().some((c) => c.endsWith('kill c4 15')));
+    const note = await host.waitFrame((f) => f.type === ComputeSystemNotificationV1 && f.body.includes('"c4"'));
+    assert.equal(note.body['Type'], 'GracefulExit');
+  });
+
+  it('handles UVM-level requests: Start no-op, DumpStacks, GetProperties refused, unknown resources, VM shutdown', async () => {
+    assert.equal((await host.rpc(RPCStart, { ContainerId: NullContainerID })).body['Result'], 0);
+    const stacks = await host.rpc(RPCDumpStacks, { ContainerId: NullContainerID });
+    assert.match(String(stacks.body['GuestStacks']), /container c4: exited/);
+    const props = await host.rpc(RPCGetProperties, { ContainerId: NullContainerID, Query: '{"PropertyTypes":["ProcessList"]}' });
+    assert.equal(u32(props.body['Result']), 0x80004005);
+    const unknown = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'Bogus' } });
+    assert.equal(u32(unknown.body['Result']), 0x80004005);
+    const vpmem = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'VPMemDevice', Settings: {} } });
+    assert.equal(u32(vpmem.body['Result']), 0x80004001);
+    const escape = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'MappedDirectory', Settings: { ShareName: '../x', MountPath: '/a' } } });
+    assert.equal(u32(escape.body['Result']), 0x80070057);
+    const net = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'Network', Settings: {} } });
+    assert.equal(net.body['Result'], 0);
+    // ShutdownForced on the VM: no response, the agent is asked to power off.
+    await host.write(encodeFrame(requestType(RPCShutdownForced), 4242, { ContainerId: NullContainerID }));
+    const probe = await host.rpc(RPCStart, { ContainerId: NullContainerID });
+    assert.equal(probe.body['Result'], 0);
+    assert.deepEqual(host.shutdownRequests, [true]);
+    assert.equal(host.frames.some((f) => f.id === 4242), false);
+  });
+});
