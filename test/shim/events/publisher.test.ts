@@ -12,6 +12,8 @@ const ev = containerd.events;
 const NOW = new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
 const EXITED = new Date(Date.UTC(2024, 4, 6, 7, 8, 1, 500));
 
+/** A regression must fail, not hang: the sockets and servers keep the event loop alive. */
+const T = { timeout: 30_000 };
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -125,7 +127,7 @@ const CASES: Array<{ event: TaskEvent; typeUrl: string; decode: (v: Uint8Array) 
 ];
 
 describe('event publisher against a real ttrpc Events server', () => {
-  it('forwards each event type as Envelope{timestamp, namespace, topic, Any{bare type_url, message}}', async () => {
+  it('forwards each event type as Envelope{timestamp, namespace, topic, Any{bare type_url, message}}', T, async () => {
     const { server, pub } = await setup();
     for (const c of CASES) pub.publish(c.event);
     await server.waitDelivered(CASES.length);
@@ -144,7 +146,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     });
   });
 
-  it('stamps the envelope with the time of publish from the real clock (never zero)', async () => {
+  it('stamps the envelope with the time of publish from the real clock (never zero)', T, async () => {
     const before = Date.now();
     const { server, pub } = await setup({ now: undefined });
     pub.publish(exit(1));
@@ -155,7 +157,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.ok(ms >= before - 1 && ms <= Date.now(), `timestamp ${ms} outside [${before}, now]`);
   });
 
-  it('replaces a zero clock reading by 1 ns (containerd rejects a zero timestamp)', async () => {
+  it('replaces a zero clock reading by 1 ns (containerd rejects a zero timestamp)', T, async () => {
     const { server, pub } = await setup({ now: () => new Date(0) });
     pub.publish(exit(1));
     await server.waitDelivered(1);
@@ -165,7 +167,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(ts.nanos, 1);
   });
 
-  it('delivers 100 events strictly in publish order while the server answers after random delays', async () => {
+  it('delivers 100 events strictly in publish order while the server answers after random delays', T, async () => {
     const { server, pub } = await setup();
     server.behaviour = () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 3)));
     for (let n = 0; n < 100; n++) pub.publish(exit(n));
@@ -174,7 +176,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(server.calls.length, 100);
   });
 
-  it('keeps strict order across failed attempts: a retried event is never overtaken', async () => {
+  it('keeps strict order across failed attempts: a retried event is never overtaken', T, async () => {
     const { server, pub } = await setup();
     server.behaviour = (_env, call) => {
       if (call % 7 === 0) throw new ShimError(ErrorCode.Unavailable, 'busy');
@@ -185,7 +187,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.ok(server.calls.length > 100);
   });
 
-  it('reconnects after the server restarts while the publisher is idle', async () => {
+  it('reconnects after the server restarts while the publisher is idle', T, async () => {
     const { server, pub } = await setup({ maxRetries: 0 });
     pub.publish(exit(1));
     await server.waitDelivered(1);
@@ -195,7 +197,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.deepEqual(server.delivered.map((r) => idOf(r.envelope)), ['e1', 'e2']);
   });
 
-  it('re-dials once and repeats the call when the connection closes under a Forward (no retry needed)', async () => {
+  it('re-dials once and repeats the call when the connection closes under a Forward (no retry needed)', T, async () => {
     let dials = 0;
     const { server, pub, logs } = await setup({
       maxRetries: 0,
@@ -218,7 +220,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(logs.has('error', 'dropping'), false);
   });
 
-  it('retries a failing event maxRetries times with the injected delays, then drops it and moves on', async () => {
+  it('retries a failing event maxRetries times with the injected delays, then drops it and moves on', T, async () => {
     const delays: number[] = [];
     const { server, pub, logs } = await setup({ maxRetries: 3, retryDelayMs: (a) => (delays.push(a), 0) });
     server.behaviour = (env) => {
@@ -234,7 +236,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.ok(logs.lines.some((l) => l.includes('topic=/tasks/exit') && l.includes('attempts=4')));
   });
 
-  it('uses 1 s × attempt as the default retry delay', async () => {
+  it('uses 1 s × attempt as the default retry delay', T, async () => {
     let slept = 0;
     const server = await FakeEventsServer.start();
     cleanup.push(() => server.dispose());
@@ -259,7 +261,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(slept, 1000);
   });
 
-  it('drops an event containerd rejects as InvalidArgument without retrying', async () => {
+  it('drops an event containerd rejects as InvalidArgument without retrying', T, async () => {
     const { server, pub, logs } = await setup({ maxRetries: 5 });
     server.behaviour = (env) => {
       if (idOf(env) === 'e1') throw invalidArgument('timestamp must be set on forwarded event');
@@ -271,7 +273,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     await until(() => logs.has('error', 'dropping event'));
   });
 
-  it('times a Forward out after forwardTimeoutMs and retries it', async () => {
+  it('times a Forward out after forwardTimeoutMs and retries it', T, async () => {
     const { server, pub } = await setup({ forwardTimeoutMs: 100 });
     server.behaviour = (_env, call, ctx) =>
       call === 1 ? new Promise<void>((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) : undefined;
@@ -282,7 +284,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.deepEqual(server.delivered.map((r) => idOf(r.envelope)), ['e1', 'e2']);
   });
 
-  it('retries while nobody listens, drops after the budget, and delivers once the server is back', async () => {
+  it('retries while nobody listens, drops after the budget, and delivers once the server is back', T, async () => {
     const { server, pub, logs } = await setup({ maxRetries: 2 });
     server.stop();
     pub.publish(exit(1));
@@ -294,7 +296,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.deepEqual(server.calls.map((r) => idOf(r.envelope)), ['e2']);
   });
 
-  it('close() drains the queue before closing the connection, then ignores new events', async () => {
+  it('close() drains the queue before closing the connection, then ignores new events', T, async () => {
     const { server, pub, logs } = await setup();
     server.behaviour = () => new Promise((resolve) => setTimeout(resolve, 5));
     for (let n = 0; n < 20; n++) pub.publish(exit(n));
@@ -306,7 +308,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(server.calls.length, 20);
   });
 
-  it('close() gives up after closeTimeoutMs when the server never answers, dropping what is left', async () => {
+  it('close() gives up after closeTimeoutMs when the server never answers, dropping what is left', T, async () => {
     const { server, pub, logs } = await setup({ closeTimeoutMs: 100, forwardTimeoutMs: 60_000 });
     server.behaviour = (_env, _call, ctx) => new Promise<void>((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
     pub.publish(exit(1));
@@ -318,7 +320,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.equal(server.calls.length, 1);
   });
 
-  it('never throws into the caller: an event the wire cannot carry is logged and skipped', async () => {
+  it('never throws into the caller: an event the wire cannot carry is logged and skipped', T, async () => {
     const { server, pub, logs } = await setup();
     assert.doesNotThrow(() => pub.publish({ type: 'start', containerId: 'c1', pid: -1 }));
     assert.doesNotThrow(() => pub.publish({ type: 'exit', containerId: 'c1', id: 'c1', pid: 1, exitStatus: 2 ** 32, exitedAt: EXITED }));
@@ -330,7 +332,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     assert.ok(logs.lines.some((l) => l.includes('pid must be a uint32, got -1')));
   });
 
-  it('without a TTRPC_ADDRESS logs each event at debug level and drops it', async () => {
+  it('without a TTRPC_ADDRESS logs each event at debug level and drops it', T, async () => {
     const logs = captureLog();
     const pub = createEventPublisher({ ttrpcAddress: '', namespace: 'default', log: logs.log });
     pub.publish(exit(1));

@@ -9,6 +9,8 @@ import { captureLog } from '../events/fake-events-server.js';
 import { collect, mkfifo, pattern, settle, streamPair, tempDir, until } from './helpers.js';
 
 const destroyAll = (...streams: Array<{ destroy(): unknown }>): void => streams.forEach((s) => s.destroy());
+/** A regression must fail, not hang: the sockets and servers keep the event loop alive. */
+const T = { timeout: 30_000 };
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -30,7 +32,7 @@ async function fifoSet(opts: { terminal?: boolean; stdin?: boolean } = {}): Prom
 }
 
 describe('relayStdio over real FIFOs', () => {
-  it('copies client stdin to the guest and half-closes the guest stdin at the client EOF', async () => {
+  it('copies client stdin to the guest and half-closes the guest stdin at the client EOF', T, async () => {
     const { dir, paths, up, logs } = await fifoSet();
     const [shimIn, guestIn] = await streamPair(dir, 'stdin');
     cleanup.push(() => destroyAll(shimIn, guestIn));
@@ -50,7 +52,7 @@ describe('relayStdio over real FIFOs', () => {
     await relay.done;
   });
 
-  it('closeStdin() (CloseIO) ends the guest stdin before the client EOF, once, and stops the copy', async () => {
+  it('closeStdin() (CloseIO) ends the guest stdin before the client EOF, once, and stops the copy', T, async () => {
     const { dir, paths, up, logs } = await fifoSet();
     const [shimIn, guestIn] = await streamPair(dir, 'stdin');
     cleanup.push(() => destroyAll(shimIn, guestIn));
@@ -70,7 +72,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.equal(guestIn.bytesRead, 'before-'.length);
   });
 
-  it('ends the guest stdin at once when the client gave no stdin', async () => {
+  it('ends the guest stdin at once when the client gave no stdin', T, async () => {
     const { dir, up, logs } = await fifoSet({ stdin: false });
     assert.equal(up.stdin, undefined);
     const [shimIn, guestIn] = await streamPair(dir, 'stdin');
@@ -79,7 +81,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.deepEqual(await collect(guestIn), { data: Buffer.alloc(0), ended: true });
   });
 
-  it('copies 1 MiB of stdout and of stderr completely, to a slow client, before done resolves', async () => {
+  it('copies 1 MiB of stdout and of stderr completely, to a slow client, before done resolves', T, async () => {
     const { dir, paths, up, logs } = await fifoSet();
     const [shimOut, guestOut] = await streamPair(dir, 'stdout');
     const [shimErr, guestErr] = await streamPair(dir, 'stderr');
@@ -115,7 +117,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.ok(e.data.equals(err), `stderr: ${e.data.length} of ${err.length} bytes, in order`);
   });
 
-  it('terminal mode: no stderr upstream, stdout relayed; the client gets EOF', async () => {
+  it('terminal mode: no stderr upstream, stdout relayed; the client gets EOF', T, async () => {
     const { dir, paths, up, logs } = await fifoSet({ terminal: true });
     assert.equal(up.terminal, true);
     assert.equal(up.stderr, undefined);
@@ -128,7 +130,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.deepEqual(await got, { data: Buffer.from('tty output\r\n'), ended: true });
   });
 
-  it('keeps writing into the FIFO when the client went away (runc keeps both ends open): no error', async () => {
+  it('keeps writing into the FIFO when the client went away (runc keeps both ends open): no error', T, async () => {
     const { dir, paths, up, logs } = await fifoSet();
     const client = createReadStream(paths.stdout);
     await new Promise((resolve) => client.once('open', resolve));
@@ -141,7 +143,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.equal(logs.lines.some((l) => l.includes('level=warn')), false);
   });
 
-  it('logs (never throws) an upstream write error (EPIPE) and still drains the guest output to EOF', async () => {
+  it('logs (never throws) an upstream write error (EPIPE) and still drains the guest output to EOF', T, async () => {
     const t = tempDir();
     cleanup.push(t.cleanup);
     const logs = captureLog();
@@ -161,7 +163,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.ok(logs.lines.some((l) => /EPIPE|ECONNRESET|write after end|destroyed/.test(l)));
   });
 
-  it('ends an upstream output shared by stdout and stderr only after both reached EOF', async () => {
+  it('ends an upstream output shared by stdout and stderr only after both reached EOF', T, async () => {
     const merged = new PassThrough();
     const got = collect(merged);
     const gOut = new PassThrough();
@@ -177,7 +179,7 @@ describe('relayStdio over real FIFOs', () => {
     assert.deepEqual(r.data.toString().split(';').sort(), ['', 'err', 'out']);
   });
 
-  it('treats a guest output that fails as EOF: done resolves, the client gets what was sent and EOF', async () => {
+  it('treats a guest output that fails as EOF: done resolves, the client gets what was sent and EOF', T, async () => {
     const up = new PassThrough();
     const got = collect(up);
     const g = new PassThrough();

@@ -9,6 +9,8 @@ import type { UpstreamOptions } from '../../../src/shim/stdio/index.js';
 import { captureLog } from '../events/fake-events-server.js';
 import { mkfifo, pattern, tempDir, until } from './helpers.js';
 
+/** A regression must fail, not hang: the sockets and servers keep the event loop alive. */
+const T = { timeout: 30_000 };
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -46,7 +48,7 @@ function loggerScript(d: string, body?: string): string {
 }
 
 describe('openUpstreamIO', () => {
-  it('opens nothing for empty strings', async () => {
+  it('opens nothing for empty strings', T, async () => {
     const up = await openUpstreamIO({ stdin: '', stdout: '', stderr: '', terminal: false }, opts());
     assert.equal(up.stdin, undefined);
     assert.equal(up.stdout, undefined);
@@ -55,7 +57,7 @@ describe('openUpstreamIO', () => {
     await up.close();
   });
 
-  it('accepts fifo:// URIs for the FIFO paths', async () => {
+  it('accepts fifo:// URIs for the FIFO paths', T, async () => {
     const d = dir();
     const out = mkfifo(join(d, 'out'));
     const up = await openUpstreamIO({ stdin: '', stdout: `fifo://${out}`, stderr: '', terminal: false }, opts());
@@ -63,7 +65,7 @@ describe('openUpstreamIO', () => {
     assert.ok(up.stdout);
   });
 
-  it('refuses a terminal with a stderr (InvalidArgument), before opening anything', async () => {
+  it('refuses a terminal with a stderr (InvalidArgument), before opening anything', T, async () => {
     const d = dir();
     await assert.rejects(
       openUpstreamIO({ stdin: '', stdout: mkfifo(join(d, 'o')), stderr: mkfifo(join(d, 'e')), terminal: true }, opts()),
@@ -71,14 +73,14 @@ describe('openUpstreamIO', () => {
     );
   });
 
-  it('refuses an unknown scheme with InvalidArgument `unknown STDIO scheme <scheme>`', async () => {
+  it('refuses an unknown scheme with InvalidArgument `unknown STDIO scheme <scheme>`', T, async () => {
     await assert.rejects(
       openUpstreamIO({ stdin: '', stdout: 'tcp://1.2.3.4:5', stderr: 'tcp://1.2.3.4:5', terminal: false }, opts()),
       code(ErrorCode.InvalidArgument, 'unknown STDIO scheme tcp'),
     );
   });
 
-  it('fails NotFound for a missing FIFO and closes what it had opened', async () => {
+  it('fails NotFound for a missing FIFO and closes what it had opened', T, async () => {
     const d = dir();
     const stdin = mkfifo(join(d, 'in'));
     await assert.rejects(
@@ -87,14 +89,14 @@ describe('openUpstreamIO', () => {
     );
   });
 
-  it('refuses a regular file where a FIFO is expected', async () => {
+  it('refuses a regular file where a FIFO is expected', T, async () => {
     const d = dir();
     const f = join(d, 'regular');
     writeFileSync(f, '');
     await assert.rejects(openUpstreamIO({ stdin: '', stdout: f, stderr: '', terminal: false }, opts()), code(ErrorCode.InvalidArgument, 'is not a FIFO'));
   });
 
-  it('file:// appends stdout and stderr to one file, creating its directory', async () => {
+  it('file:// appends stdout and stderr to one file, creating its directory', T, async () => {
     const d = dir();
     const path = join(d, 'logs', 'sub', 'c1.log');
     const up1 = await openUpstreamIO({ stdin: '', stdout: `file://${path}`, stderr: `file://${path}`, terminal: false }, opts());
@@ -116,7 +118,7 @@ describe('openUpstreamIO', () => {
     assert.deepEqual(text.slice('first\n'.length).split('\n').sort(), ['', 'err line', 'out line']);
   });
 
-  it('binary:// starts the logger with CONTAINER_ID/CONTAINER_NAMESPACE, args from the query, fds 3/4, and waits for fd 5', async () => {
+  it('binary:// starts the logger with CONTAINER_ID/CONTAINER_NAMESPACE, args from the query, fds 3/4, and waits for fd 5', T, async () => {
     const d = dir();
     const script = loggerScript(d);
     const prefix = join(d, 'captured');
@@ -138,7 +140,7 @@ describe('openUpstreamIO', () => {
     assert.equal(readFileSync(`${prefix}.err`, 'utf8'), 'to stderr');
   });
 
-  it('binary:// fails DeadlineExceeded when the logger never signals readiness, and kills it', async () => {
+  it('binary:// fails DeadlineExceeded when the logger never signals readiness, and kills it', T, async () => {
     const d = dir();
     const pidFile = join(d, 'pid');
     const script = loggerScript(d, `#!/bin/sh\necho $$ > ${pidFile}\nexec /bin/sleep 30\n`);
@@ -157,7 +159,7 @@ describe('openUpstreamIO', () => {
     });
   });
 
-  it('binary:// reports a binary that cannot be started', async () => {
+  it('binary:// reports a binary that cannot be started', T, async () => {
     const d = dir();
     await assert.rejects(
       openUpstreamIO({ stdin: '', stdout: `binary://${join(d, 'nope')}`, stderr: '', terminal: false }, opts()),
@@ -165,7 +167,7 @@ describe('openUpstreamIO', () => {
     );
   });
 
-  it('binary:// logger that dies: writes fail with EPIPE, logged, relay still completes', async () => {
+  it('binary:// logger that dies: writes fail with EPIPE, logged, relay still completes', T, async () => {
     const d = dir();
     const script = loggerScript(d, '#!/bin/sh\nexit 0\n');
     const logs = captureLog();
