@@ -3,6 +3,7 @@
  * process and lifecycle (vm-state.ts). The HcsSystem methods of system-handle.ts delegate here.
  */
 import type { ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import type { Logger } from '../../log/index.js';
 import type { SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
@@ -15,7 +16,6 @@ import { buildProperties } from './properties.js';
 import { teardownVmDir } from './teardown.js';
 import { VmState, hcsStateName } from './vm-state.js';
 import type { VmSpec } from './validate-document.js';
-import { stat } from 'node:fs/promises';
 
 export interface EmulatedVmInit {
   readonly id: string;
@@ -117,15 +117,20 @@ export class EmulatedVm {
     child.once('exit', (code, signal) => void this.onAgentExit(code, signal));
   }
 
-  /** options.guestEntry, else the entry named by an emulator initrd manifest, else the built src/guest/main.js. */
+  /**
+   * options.guestEntry when given (it must exist); else the first existing of the entry named by an
+   * emulator initrd manifest and the built src/guest/main.js beside this module.
+   */
   private async guestEntry(): Promise<string> {
     const initrd = this.init.spec.boot.initrdPath;
     const manifest = initrd === undefined ? undefined : await readBootManifest(initrd);
-    const entry = this.init.guestEntry ?? manifest?.guestEntry ?? this.init.defaultGuestEntry;
-    if ((await stat(entry).catch(() => undefined))?.isFile() !== true) {
-      throw this.fail('HcsStartComputeSystem', EmuHResult.ERROR_FILE_NOT_FOUND, `guest agent ${entry} not found (build src/guest, or pass guestEntry)`);
+    const candidates = this.init.guestEntry !== undefined
+      ? [this.init.guestEntry]
+      : [...(manifest?.guestEntry === undefined ? [] : [manifest.guestEntry]), this.init.defaultGuestEntry];
+    for (const entry of candidates) {
+      if ((await stat(entry).catch(() => undefined))?.isFile() === true) return entry;
     }
-    return entry;
+    throw this.fail('HcsStartComputeSystem', EmuHResult.ERROR_FILE_NOT_FOUND, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
 
   private async onAgentExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {

@@ -34,8 +34,9 @@ export function tokenize(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     if (c === '"' || c === "'") {
-      const end = text.indexOf(c, i + 1);
-      if (end < 0) throw new CmdlineError(`unbalanced ${c} in ${JSON.stringify(text)}`);
+      let end = i + 1;
+      while (end < text.length && text[end] !== c) end += c === '"' && text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) throw new CmdlineError(`unbalanced ${c} in ${JSON.stringify(text)}`);
       cur += c === '"' ? text.slice(i + 1, end).replace(/\\(["\\$`])/g, '$1') : text.slice(i + 1, end);
       inToken = true;
       i = end;

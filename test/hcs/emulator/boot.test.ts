@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
+import { HResult, type HcsApi, type HcsSystem } from '../../../src/hcs/index.js';
+import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
+import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
+
+const FAKE_GUEST = fileURLToPath(new URL('./fake-guest.js', import.meta.url));
+const REAL_GUEST = fileURLToPath(new URL('../../../src/guest/main.js', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+
+/** True when the process exists and is not a zombie (an orphan's zombie waits for a reaper that may be slow). */
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Reads one newline-terminated line (without destroying the stream). */
+async function readLine(conn: Connection): Promise<string> {
+  let buf = '';
+  for (;;) {
+    const i = buf.indexOf('\n');
+    if (i >= 0) return buf.slice(0, i);
+    const [chunk] = (await once(conn, 'data')) as [Buffer];
+    buf += chunk.toString();
+  }
+}
+
+interface Booted {
+  sys: HcsSystem;
+  runtimeId: string;
+  vmDir: string;
+  listeners: Listener[];
+  log: Connection;
+  gcs: Connection;
+}
+
+/** hcsshim's start sequence: listen on 1/109/0x40000000, start, serve entropy, accept log and GCS. */
+async function boot(api: HcsApi, vmRoot: string, bootDir: string, id = uniqueId('boot')): Promise<Booted> {
+  const sys = await api.createComputeSystem(id, lcowDocument(bootDir));
+  const runtimeId = (await sys.properties()).RuntimeId as string;
+  const tr = createTransport({ platform: 'linux', emulatorRoot: vmRoot });
+  const [entropyL, logL, gcsL] = await Promise.all(
+    [1, 109, 0x40000000].map((port) => tr.listenHvSocket({ vmId: runtimeId, serviceId: vsockServiceId(port) })),
+  ) as [Listener, Listener, Listener];
+  await sys.start();
+  assert.equal((await sys.properties()).State, 'Running');
+  const entropy = await entropyL.accept(AbortSignal.timeout(20_000));
+  entropy.end(randomBytes(512));
+  const log = await logL.accept(AbortSignal.timeout(20_000));
+  const gcs = await gcsL.accept(AbortSignal.timeout(20_000));
+  return { sys, runtimeId, vmDir: emulatedVmDir(runtimeId, vmRoot), listeners: [entropyL, logL, gcsL], log, gcs };
+}
+
+async function closeAll(b: Booted): Promise<void> {
+  b.log.destroy();
+  b.gcs.destroy();
+  for (const l of b.listeners) await l.close();
+  await b.sys.close();
+}
+
+describe('emulator: booting a guest (fake agent)', () => {
+  let root: string;
+  let vmRoot: string;
+  let bootDir: string;
+  let api: HcsApi;
+  before(async () => {
+    root = await tempDir('lcow-emu-boot-');
+    vmRoot = join(root, 'vm');
+    bootDir = await buildBootFiles(join(root, 'out'));
+    api = createEmulatorHcsApi({ root: vmRoot, guestEntry: FAKE_GUEST, log: testLogger() });
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('boots: entropy on port 1, log on 109, GCS on 0x40000000; terminate kills the group, unmounts and removes the VM dir', async () => {
+    const b = await boot(api, vmRoot, bootDir);
+    const report = JSON.parse(await readLine(b.gcs)) as { argv: string[]; entropy: number; sleeperPid: number; pid: number; memoryMB: string };
+    assert.deepEqual(report.argv, ['-v4', '-log-format', 'json', '-loglevel', 'debug']);
+    assert.equal(report.entropy, 512);
+    assert.equal(report.memoryMB, '1024');
+    const logLine = JSON.parse(await readLine(b.log)) as { msg: string; pid: number };
+    assert.equal(logLine.msg, 'fake guest up');
+    assert.equal(logLine.pid, report.pid);
+    assert.ok(alive(report.pid) && alive(report.sleeperPid));
+
+    let bindSource: string | undefined;
+    if (isRoot) {
+      // What a guest leaves behind: a bind mount below rootfs, over a host directory holding data.
+      bindSource = join(root, 'host-data');
+      await mkdir(bindSource, { recursive: true });
+      await writeFile(join(bindSource, 'keep.txt'), 'precious');
+      const target = join(b.vmDir, 'rootfs', 'mnt', 'data');
+      await mkdir(target, { recursive: true });
+      execFileSync('mount', ['--bind', bindSource, target]);
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(b.vmDir, 'rootfs', 'mnt')]); // stacked on top of the bind's parent
+    }
+
+    await b.sys.terminate();
+    const exit = await b.sys.waitExit();
+    assert.equal(exit.unexpected, false);
+    assert.equal(exit.hresult, 0);
+    assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'ForcedExit');
+    assert.equal(alive(report.pid), false, 'the agent is gone');
+    assert.equal(alive(report.sleeperPid), false, 'its process group is gone');
+    assert.equal(existsSync(b.vmDir), false, 'the VM dir is removed');
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    assert.equal(mounts.includes(b.vmDir), false, 'nothing stays mounted under the VM dir');
+    if (bindSource !== undefined) assert.equal(await readFile(join(bindSource, 'keep.txt'), 'utf8'), 'precious');
+    assert.equal((await b.sys.properties()).State, 'Stopped');
+    await closeAll(b);
+  });
+
+  it('reports an unexpected exit when the agent crashes (HCS_E_UNEXPECTED_EXIT) and cleans up', async () => {
+    process.env['FAKE_GUEST_MODE'] = 'crash';
+    let b: Booted;
+    try {
+      b = await boot(api, vmRoot, bootDir);
+    } finally {
+      delete process.env['FAKE_GUEST_MODE'];
+    }
+    const exit = await b.sys.waitExit();
+    assert.equal(exit.unexpected, true);
+    assert.equal(exit.hresult, HResult.HCS_E_UNEXPECTED_EXIT);
+    assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'UnexpectedExit');
+    assert.equal(existsSync(b.vmDir), false);
+    const p = await b.sys.properties();
+    assert.equal(p.State, 'Stopped');
+    assert.equal(p.ExitType, 'UnexpectedExit');
+    await b.sys.terminate(); // already stopped: success
+    await closeAll(b);
+  });
+
+  it('shuts down gracefully (SIGTERM, agent exits 0)', async () => {
+    const b = await boot(api, vmRoot, bootDir);
+    const report = JSON.parse(await readLine(b.gcs)) as { pid: number; sleeperPid: number };
+    await b.sys.shutdown({ timeoutMs: 20_000 });
+    const exit = await b.sys.waitExit();
+    assert.deepEqual({ unexpected: exit.unexpected, hresult: exit.hresult }, { unexpected: false, hresult: 0 });
+    assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'GracefulExit');
+    assert.equal(alive(report.pid), false);
+    assert.equal(alive(report.sleeperPid), false);
+    assert.equal(existsSync(b.vmDir), false);
+    await closeAll(b);
+  });
+
+  it('closing the last handle terminates a VM whose document asked for it', async () => {
+    const b = await boot(api, vmRoot, bootDir);
+    const report = JSON.parse(await readLine(b.gcs)) as { pid: number };
+    const exited = b.sys.waitExit();
+    await b.sys.close();
+    assert.equal((await exited).unexpected, false);
+    assert.equal(alive(report.pid), false);
+    assert.equal(existsSync(b.vmDir), false);
+    await closeAll(b);
+  });
+
+  it('start fails with HCS_E_CONNECT_FAILED when nobody listens on the log port vsockexec dials', async () => {
+    const sys = await api.createComputeSystem(uniqueId('nolisten'), lcowDocument(bootDir));
+    await assert.rejects(sys.start(), (e: unknown) => (e as { hresult?: number }).hresult === HResult.HCS_E_CONNECT_FAILED && /109\.sock/.test(String(e)));
+    assert.equal((await sys.properties()).State, 'Created');
+    await sys.close();
+  });
+});
+
+describe('emulator: booting the real guest agent (src/guest/main.js)', { skip: existsSync(REAL_GUEST) ? false : 'src/guest/main.js is not built' }, () => {
+  let root: string;
+  let vmRoot: string;
+  let bootDir: string;
+  before(async () => {
+    root = await tempDir('lcow-emu-real-');
+    vmRoot = join(root, 'vm');
+    bootDir = await buildBootFiles(join(root, 'out'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('boots the guest, which takes entropy, logs JSON on port 109 and dials the GCS; terminate cleans up', async () => {
+    const api = createEmulatorHcsApi({ root: vmRoot, log: testLogger() }); // default entry: the built src/guest/main.js
+    const b = await boot(api, vmRoot, bootDir);
+    const line = JSON.parse(await readLine(b.log)) as Record<string, unknown>;
+    assert.ok(typeof line['msg'] === 'string' && typeof line['level'] === 'string', 'logrus-style JSON on the log stream');
+    await b.sys.terminate();
+    const exit = await b.sys.waitExit();
+    assert.equal(exit.unexpected, false);
+    assert.equal(existsSync(b.vmDir), false);
+    await closeAll(b);
+  });
+});
