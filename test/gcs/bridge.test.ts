@@ -38,7 +38,7 @@ function setup(opts: { timeoutMs?: number; onNotification?: (n: ContainerNotific
 const closedWith = (check?: (cause: unknown) => boolean) => (e: unknown) =>
   e instanceof GcsBridgeClosedError && e.code === ErrorCode.Unavailable && (check ? check(e.cause) : true);
 
-test('ids start at 0 and count up; responses are paired by id in any order', async () => {
+test('ids start at 0 and count up; responses are paired by id in any order', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const calls = [0, 1, 2].map((n) => bridge.rpc<{ Result: number; N: number }>(RPCStart, { ContainerId: `c${n}`, ActivityId: '' }));
   await peer.waitForRequests(3);
@@ -51,7 +51,7 @@ test('ids start at 0 and count up; responses are paired by id in any order', asy
   bridge.close();
 });
 
-test('responses arriving one byte at a time', async () => {
+test('responses arriving one byte at a time', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const call = bridge.rpc<{ Result: number; Version: number }>(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
   await peer.waitForRequests(1);
@@ -60,7 +60,7 @@ test('responses arriving one byte at a time', async () => {
   bridge.close();
 });
 
-test('Result != 0 rejects with GcsRpcError carrying the unsigned HRESULT, message and records', async () => {
+test('Result != 0 rejects with GcsRpcError carrying the unsigned HRESULT, message and records', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const a = bridge.rpc(RPCCreate, { ContainerId: 'x', ActivityId: '' });
   const b = bridge.rpc(RPCWaitForProcess, { ContainerId: 'x', ActivityId: '' });
@@ -83,7 +83,7 @@ test('Result != 0 rejects with GcsRpcError carrying the unsigned HRESULT, messag
   bridge.close();
 });
 
-test('a response with an unknown id is a protocol error: bridge closes, every pending call fails', async () => {
+test('a response with an unknown id is a protocol error: bridge closes, every pending call fails', { timeout: 10_000 }, async () => {
   const { bridge, peer, logs } = setup();
   const calls = [bridge.rpc(RPCStart, {}), bridge.asyncRpc(RPCWaitForProcess, {})];
   await peer.waitForRequests(2);
@@ -97,7 +97,7 @@ test('a response with an unknown id is a protocol error: bridge closes, every pe
   await assert.rejects(bridge.rpc(RPCStart, {}), closedWith());
 });
 
-test('a request or an unknown message type from the guest closes the bridge', async () => {
+test('a request or an unknown message type from the guest closes the bridge', { timeout: 10_000 }, async () => {
   for (const type of [requestType(RPCCreate), 0x40100101, 0x30100201]) {
     const { bridge, peer, logs } = setup();
     const call = bridge.rpc(RPCStart, {});
@@ -108,7 +108,7 @@ test('a request or an unknown message type from the guest closes the bridge', as
   }
 });
 
-test('container notifications are delivered; a malformed body is fatal', async () => {
+test('container notifications are delivered; a malformed body is fatal', { timeout: 10_000 }, async () => {
   const got: ContainerNotification[] = [];
   const { bridge, peer } = setup({ onNotification: (n) => got.push(n) });
   const call = bridge.rpc(RPCStart, {});
@@ -121,14 +121,14 @@ test('container notifications are delivered; a malformed body is fatal', async (
   assert.ok((await bridge.wait()) instanceof GcsProtocolError);
 });
 
-test('a notification handler that throws closes the bridge', async () => {
+test('a notification handler that throws closes the bridge', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup({ onNotification: () => { throw new Error('boom'); } });
   peer.writeRaw(encodeFrame(ComputeSystemNotificationV1, 0, { ContainerId: 'c1' }));
   const reason = await bridge.wait();
   assert.match(String(reason?.message), /notification handler failed: boom/);
 });
 
-test('an RPC with no answer within the timeout kills the whole bridge', async () => {
+test('an RPC with no answer within the timeout kills the whole bridge', { timeout: 10_000 }, async () => {
   const { bridge, peer, logs } = setup({ timeoutMs: 30 });
   const waiting = bridge.asyncRpc(RPCWaitForProcess, {});
   const timed = bridge.rpc(RPCStart, {});
@@ -139,7 +139,7 @@ test('an RPC with no answer within the timeout kills the whole bridge', async ()
   assert.match(logs.text(), /bridge message timeout/);
 });
 
-test('asyncRpc (long poll) is not subject to the bridge timeout', async () => {
+test('asyncRpc (long poll) is not subject to the bridge timeout', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup({ timeoutMs: 20 });
   const waiting = bridge.asyncRpc<{ Result: number; ExitCode: number }>(RPCWaitForProcess, { ProcessId: 1, TimeoutInMs: 0xffffffff });
   await peer.waitForRequests(1);
@@ -150,7 +150,7 @@ test('asyncRpc (long poll) is not subject to the bridge timeout', async () => {
   bridge.close();
 });
 
-test('cancellable calls: abort rejects with Canceled, the late response is discarded and the bridge lives', async () => {
+test('cancellable calls: abort rejects with Canceled, the late response is discarded and the bridge lives', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const ac = new AbortController();
   const call = bridge.rpc(RPCGetProperties, {}, { signal: ac.signal, allowCancel: true });
@@ -166,7 +166,7 @@ test('cancellable calls: abort rejects with Canceled, the late response is disca
   bridge.close();
 });
 
-test('non-cancellable calls ignore an abort after sending; a pre-aborted signal sends nothing', async () => {
+test('non-cancellable calls ignore an abort after sending; a pre-aborted signal sends nothing', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const ac = new AbortController();
   const call = bridge.rpc<{ Result: number; ProcessId: number }>(RPCExecuteProcess, {}, { signal: ac.signal });
@@ -183,7 +183,7 @@ test('non-cancellable calls ignore an abort after sending; a pre-aborted signal 
   bridge.close();
 });
 
-test('peer closes mid-frame: every pending call fails with GcsBridgeClosedError', async () => {
+test('peer closes mid-frame: every pending call fails with GcsBridgeClosedError', { timeout: 10_000 }, async () => {
   const { bridge, peer, logs } = setup();
   const calls = [bridge.rpc(RPCStart, {}), bridge.rpc(RPCCreate, {}), bridge.asyncRpc(RPCWaitForProcess, {})];
   await peer.waitForRequests(3);
@@ -193,7 +193,7 @@ test('peer closes mid-frame: every pending call fails with GcsBridgeClosedError'
   assert.match(logs.text(), /mid-frame/);
 });
 
-test('peer resets the connection: pending calls fail; clean EOF closes without a cause', async () => {
+test('peer resets the connection: pending calls fail; clean EOF closes without a cause', { timeout: 10_000 }, async () => {
   {
     const { bridge, peer } = setup();
     const call = bridge.rpc(RPCStart, {});
@@ -211,7 +211,7 @@ test('peer resets the connection: pending calls fail; clean EOF closes without a
   }
 });
 
-test('an oversize frame from the guest closes the bridge with ResourceExhausted as the cause', async () => {
+test('an oversize frame from the guest closes the bridge with ResourceExhausted as the cause', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const call = bridge.rpc(RPCStart, {});
   await peer.waitForRequests(1);
@@ -219,7 +219,7 @@ test('an oversize frame from the guest closes the bridge with ResourceExhausted 
   await assert.rejects(call, closedWith((c) => c instanceof GcsProtocolError && c.code === ErrorCode.ResourceExhausted));
 });
 
-test('close() fails pending calls and later calls', async () => {
+test('close() fails pending calls and later calls', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const call = bridge.rpc(RPCStart, {});
   await peer.waitForRequests(1);
@@ -230,7 +230,7 @@ test('close() fails pending calls and later calls', async () => {
   assert.ok(peer.conn.destroyed);
 });
 
-test('round trip over a real unix socket, and the socket closing fails the pending call', async () => {
+test('round trip over a real unix socket, and the socket closing fails the pending call', { timeout: 10_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gcs-bridge-'));
   try {
     const path = join(dir, 'gcs.sock');
@@ -257,7 +257,7 @@ test('round trip over a real unix socket, and the socket closing fails the pendi
   }
 });
 
-test('onClose listeners run once with the reason; unsubscribed ones do not', async () => {
+test('onClose listeners run once with the reason; unsubscribed ones do not', { timeout: 10_000 }, async () => {
   const { bridge, peer } = setup();
   const seen: (Error | undefined)[] = [];
   bridge.onClose((e) => seen.push(e));

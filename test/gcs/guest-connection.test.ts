@@ -47,7 +47,7 @@ function readAll(s: Duplex): Promise<string> {
   });
 }
 
-test('negotiates v4 first and decodes the capabilities', async () => {
+test('negotiates v4 first and decodes the capabilities', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup();
   const first = guest.requests[0]!;
   assert.equal(first.proc, RPCNegotiateProtocol);
@@ -61,14 +61,14 @@ test('negotiates v4 first and decodes the capabilities', async () => {
   gc.close();
 });
 
-test('absent capability flags read as false; empty RuntimeOsType is windows', async () => {
+test('absent capability flags read as false; empty RuntimeOsType is windows', { timeout: 10_000 }, async () => {
   const { gc } = await setup((g) => (g.capabilities = { GuestDefinedCapabilities: { DumpStacksSupported: true } }));
   assert.equal(gc.os, 'windows');
   assert.deepEqual(gc.guestCapabilities, { NamespaceAddRequestSupported: false, SignalProcessSupported: false, DumpStacksSupported: true, DeleteContainerStateSupported: false });
   gc.close();
 });
 
-test('a guest answering any version other than 4 is rejected and the connection closed', async () => {
+test('a guest answering any version other than 4 is rejected and the connection closed', { timeout: 10_000 }, async () => {
   for (const version of [3, 5, 0]) {
     const [host, guestEnd] = duplexPair();
     const net = new FakeIoNetwork();
@@ -82,7 +82,7 @@ test('a guest answering any version other than 4 is rejected and the connection 
   }
 });
 
-test('a guest refusing the negotiation surfaces its HRESULT', async () => {
+test('a guest refusing the negotiation surfaces its HRESULT', { timeout: 10_000 }, async () => {
   const [host, guestEnd] = duplexPair();
   const net = new FakeIoNetwork();
   const guest = new FakeGuest(guestEnd, net);
@@ -90,7 +90,7 @@ test('a guest refusing the negotiation surfaces its HRESULT', async () => {
   await assert.rejects(connectGuest({ conn: host, ioListen: net.ioListen, log: captureLogger().log }), (e: unknown) => e instanceof GcsRpcError && e.result === 0xc037010c);
 });
 
-test('SendHostCreateMessage / SendHostStartMessage make the host create and start the UVM', async () => {
+test('SendHostCreateMessage / SendHostStartMessage make the host create and start the UVM', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup((g) => (g.capabilities = { ...g.capabilities, SendHostCreateMessage: true, SendHostStartMessage: true }));
   assert.deepEqual(guest.requests.map((r) => r.proc), [RPCNegotiateProtocol, RPCCreate, RPCStart]);
   assert.equal(guest.requests[1]!.body['ContainerId'], NullContainerID);
@@ -98,7 +98,7 @@ test('SendHostCreateMessage / SendHostStartMessage make the host create and star
   gc.close();
 });
 
-test('createContainer sends the ContainerConfig as JSON in a string; duplicates and bad ids are refused', async () => {
+test('createContainer sends the ContainerConfig as JSON in a string; duplicates and bad ids are refused', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC, '/run/gcs/c/c1/scratch'));
   assert.equal(c.id, 'c1');
@@ -120,7 +120,7 @@ test('createContainer sends the ContainerConfig as JSON in a string; duplicates 
   gc.close();
 });
 
-test('exec: listeners first, one port per stream counting from 0x40000001, stdio relayed, wait gives the exit code', async () => {
+test('exec: listeners first, one port per stream counting from 0x40000001, stdio relayed, wait gives the exit code', { timeout: 10_000 }, async () => {
   const { gc, guest, net } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   await c.start();
@@ -158,7 +158,7 @@ test('exec: listeners first, one port per stream counting from 0x40000001, stdio
   gc.close();
 });
 
-test('signal, kill and resize', async () => {
+test('signal, kill and resize', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   const p = await c.executeProcess({});
@@ -178,7 +178,7 @@ test('signal, kill and resize', async () => {
   gc.close();
 });
 
-test('getProperties decodes the Properties string; modifySettings, dumpStacks and deleteContainerState', async () => {
+test('getProperties decodes the Properties string; modifySettings, dumpStacks and deleteContainerState', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   const p = await c.executeProcess({});
@@ -206,7 +206,7 @@ test('getProperties decodes the Properties string; modifySettings, dumpStacks an
   gc.close();
 });
 
-test('container exit notification resolves waitExit, even when it precedes the shutdown response', async () => {
+test('container exit notification resolves waitExit, even when it precedes the shutdown response', { timeout: 10_000 }, async () => {
   const { gc } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   assert.equal(c.exited, false);
@@ -218,7 +218,7 @@ test('container exit notification resolves waitExit, even when it precedes the s
   gc.close();
 });
 
-test('a dropped bridge fails process waits, container waits and later calls with GcsBridgeClosedError', async () => {
+test('a dropped bridge fails process waits, container waits and later calls with GcsBridgeClosedError', { timeout: 10_000 }, async () => {
   const { gc, guest } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   const p = await c.executeProcess({});
@@ -229,7 +229,7 @@ test('a dropped bridge fails process waits, container waits and later calls with
   assert.ok(gc.closed);
 });
 
-test('a failed ExecuteProcess closes the stdio listeners', async () => {
+test('a failed ExecuteProcess closes the stdio listeners', { timeout: 10_000 }, async () => {
   const { gc, guest, net } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   guest.handle(RPCExecuteProcess, () => err(E_FAIL, 'exec failed: no such file'));
@@ -241,7 +241,7 @@ test('a failed ExecuteProcess closes the stdio listeners', async () => {
   gc.close();
 });
 
-test('a guest that never dials the stdio ports: exec fails and the process is killed', async () => {
+test('a guest that never dials the stdio ports: exec fails and the process is killed', { timeout: 10_000 }, async () => {
   const { gc, guest, net } = await setup((g) => (g.dialStdio = false), 50);
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
   await assert.rejects(c.executeProcess({ CreateStdOutPipe: true }), (e: unknown) => e instanceof ShimError && /stdout connection on port 0x40000001/.test(e.message));
