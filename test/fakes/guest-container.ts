@@ -19,6 +19,8 @@ export class FakeGuestContainer implements GuestContainer {
   processListResult: ProcessListEntry[] | undefined;
   statisticsResult: TaskStats = { pids: { current: 1, limit: 0 } };
   shutdownError: Error | undefined;
+  /** When set, execute() waits for it before answering (a start still in flight). */
+  executeGate: Promise<void> | undefined;
   /** Runs on each new process before execute() returns it (e.g. `(p) => p.exit(0)` for an early exit). */
   onExecute: ((p: FakeGuestProcess) => void) | undefined;
   private nextPid: number;
@@ -33,6 +35,7 @@ export class FakeGuestContainer implements GuestContainer {
 
   async execute(req: ProcessRequest): Promise<FakeGuestProcess> {
     this.requests.push(req);
+    if (this.executeGate) await this.executeGate;
     const err = this.failNextExecute;
     if (err !== undefined) {
       this.failNextExecute = undefined;
