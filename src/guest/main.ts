@@ -21,7 +21,15 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const log = new GuestLogger({ level: opts.logLevel, format: opts.logFormat });
+  // stderr is the host's log socket (vsock 109); if the host stops reading, drop logs instead of looping on EPIPE.
+  let stderrBroken = false;
+  process.stderr.on('error', () => {
+    stderrBroken = true;
+  });
+  const write = (line: string): void => {
+    if (!stderrBroken) process.stderr.write(line);
+  };
+  const log = new GuestLogger({ level: opts.logLevel, format: opts.logFormat, write });
   const agent = new GuestAgent({ vmDir: env.vmDir, entropyPort: env.entropyPort, log });
   let exiting = false;
   const onSignal = (sig: NodeJS.Signals): void => {
