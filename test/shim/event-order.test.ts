@@ -16,7 +16,7 @@ async function setup(): Promise<Harness> {
   return h;
 }
 
-describe('event order', () => {
+describe('event order', { timeout: 60_000 }, () => {
   it('a full lifecycle publishes create, start, exec-added, exec-started, exit(exec), exit(init), delete', async () => {
     const h = await setup();
     const init = await runningTask(h);

@@ -69,7 +69,7 @@ async function makeBundle(): Promise<string> {
   return bundle;
 }
 
-describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { skip: !existsSync(BIN) && `no binary at ${BIN}` }, () => {
+describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 120_000 }, () => {
   let socketDir: string;
   const bundles: string[] = [];
   const daemons: number[] = [];

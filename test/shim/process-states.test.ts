@@ -109,12 +109,12 @@ function cases(kind: 'init' | 'exec', table: Partial<Record<State, Partial<Recor
   }
 }
 
-describe('process states × operations', () => {
+describe('process states × operations', { timeout: 60_000 }, () => {
   describe('init', () => cases('init', INIT_TABLE));
   describe('exec', () => cases('exec', EXEC_TABLE));
 });
 
-describe('the allowed operations move the process as documented', () => {
+describe('the allowed operations move the process as documented', { timeout: 60_000 }, () => {
   const status = async (h: Harness, id: string) => (await h.svc.state(TASK_ID, id)).status;
   it('start: created → running', async () => {
     const h = await inState('e1', 'created', false);

@@ -26,7 +26,7 @@ async function setup(spec?: Record<string, unknown> | string): Promise<Harness> 
   return h;
 }
 
-describe('Create', () => {
+describe('Create', { timeout: 60_000 }, () => {
   it('creates the task: sandbox request, container spec, create event, State created', async () => {
     const h = await setup();
     assert.deepEqual(await h.svc.create(h.createOptions()), { pid: 0 });
@@ -158,7 +158,7 @@ async function mountsUnder(dir: string): Promise<string[]> {
   return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(dir));
 }
 
-describe('Create with rootfs mounts (root only: real bind mounts)', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+describe('Create with rootfs mounts (root only: real bind mounts)', { skip: process.getuid?.() !== 0 && 'needs root', timeout: 60_000 }, () => {
   for (const failure of ['sandbox factory', 'container creation'] as const) {
     it(`a ${failure} failure unmounts the rootfs again`, async () => {
       const h = await setup();

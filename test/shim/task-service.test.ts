@@ -21,7 +21,7 @@ async function setup(spec?: Record<string, unknown> | string): Promise<Harness> 
   return h;
 }
 
-describe('the init process', () => {
+describe('the init process', { timeout: 60_000 }, () => {
   it('Start runs the container spec process; State, Wait and Delete follow its exit', async () => {
     const h = await setup();
     await h.svc.create(h.createOptions());
@@ -99,7 +99,7 @@ describe('the init process', () => {
   );
 });
 
-describe('operations while a Start is in flight', () => {
+describe('operations while a Start is in flight', { timeout: 60_000 }, () => {
   it(
     'Kill during Start waits for it (hcsshim serializes them) and then signals the process',
     { todo: 'src bug: Kill of a Created exec during an in-flight start exits it; the start then fails with a plain Error and orphans the guest process' },
@@ -122,7 +122,7 @@ describe('operations while a Start is in flight', () => {
   );
 });
 
-describe('Kill', () => {
+describe('Kill', { timeout: 60_000 }, () => {
   it('of a created init exits it with status 1 and publishes no exit', async () => {
     const h = await setup();
     await h.svc.create(h.createOptions());
@@ -173,7 +173,7 @@ describe('Kill', () => {
   });
 });
 
-describe('Exec', () => {
+describe('Exec', { timeout: 60_000 }, () => {
   it('before the init runs is FailedPrecondition', async () => {
     const h = await setup();
     await h.svc.create(h.createOptions());
@@ -242,7 +242,7 @@ describe('Exec', () => {
   );
 });
 
-describe('Delete, CloseIO, ResizePty', () => {
+describe('Delete, CloseIO, ResizePty', { timeout: 60_000 }, () => {
   it('Delete of a running process (init or exec) is FailedPrecondition', async () => {
     const h = await setup();
     await runningTask(h);
@@ -282,7 +282,7 @@ describe('Delete, CloseIO, ResizePty', () => {
   });
 });
 
-describe('Pids, Stats, Update, Pause/Resume/Checkpoint', () => {
+describe('Pids, Stats, Update, Pause/Resume/Checkpoint', { timeout: 60_000 }, () => {
   it('Pids maps guest pids to exec ids', async () => {
     const h = await setup();
     await h.svc.create(h.createOptions());
@@ -333,7 +333,7 @@ describe('Pids, Stats, Update, Pause/Resume/Checkpoint', () => {
   });
 });
 
-describe('Shutdown and Connect', () => {
+describe('Shutdown and Connect', { timeout: 60_000 }, () => {
   it('Shutdown with a live task stays up; after Delete it requests the exit', async () => {
     const h = await setup();
     const init = await runningTask(h);
@@ -367,7 +367,7 @@ describe('Shutdown and Connect', () => {
   });
 });
 
-describe('the utility VM exits', () => {
+describe('the utility VM exits', { timeout: 60_000 }, () => {
   it('every process is marked exited with status 1 and the exits are published, execs first', async () => {
     const h = await setup();
     await runningTask(h);
