@@ -130,7 +130,12 @@ export class GuestProcess {
         this.childExited = true;
         this.exitCode = code;
         this.stdio.stdin?.destroy();
-        void Promise.all([this.flushed(this.stdio.stdout), this.flushed(this.stdio.stderr)]).then(() => resolve(code));
+        void Promise.all([this.flushed(this.stdio.stdout), this.flushed(this.stdio.stderr)]).then(() => {
+          // Everything is in the peer's queue: release the connections even if the host never closes its side.
+          this.stdio.stdout?.destroy();
+          this.stdio.stderr?.destroy();
+          resolve(code);
+        });
       });
     });
   }

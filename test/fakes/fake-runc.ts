@@ -1,7 +1,7 @@
 /**
  * A fake `runc` for the guest's unit tier: a /bin/sh script written to a temp dir. It appends its argv to
  * <dir>/calls.log and emulates what the guest drives: `run` / `exec` write their own pid to --pid-file and
- * become `sh -c "$FAKE_RUNC_CMD"` (default `sleep 1000`; stdio passes straight through), `kill <id> <sig>`
+ * become `sh -c "$FAKE_RUNC_CMD"` (default `exec sleep 1000`; stdio passes straight through), `kill <id> <sig>`
  * signals the pid recorded for <id>, `ps` prints it, `state` succeeds while it is recorded, `update` copies
  * the resources file next to the log, `delete` forgets the id. `FAKE_RUNC_FAIL=<cmd>` makes <cmd> fail with a
  * runc-style error on stderr (and in the --log file).
@@ -34,7 +34,7 @@ case "$cmd" in
   run|exec)
     [ "$cmd" = run ] && echo $$ > "$dir/$id.pid"
     echo $$ > "$pidfile"
-    exec sh -c "\${FAKE_RUNC_CMD:-sleep 1000}";;
+    exec sh -c "\${FAKE_RUNC_CMD:-exec sleep 1000}";;
   kill) kill -"$2" "$(cat "$dir/$id.pid")";;
   ps) echo "[$(cat "$dir/$id.pid")]";;
   state) [ -f "$dir/$id.pid" ] && echo '{"id":"'"$id"'","pid":'"$(cat "$dir/$id.pid")"',"status":"running"}' || exit 1;;
