@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { invalidArgument } from '../errdefs/index.js';
+import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
 import { listenUnix } from '../ttrpc/index.js';
 import type { ShimFlags } from './flags.js';
@@ -32,7 +33,12 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[]): Pro
   requireIds(flags);
   const bundle = flags.bundle || process.cwd();
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
-  const server = await listenUnix(path);
+  await refuseLiveSocket(path);
+  // Bind under a temporary name and rename: libuv unlinks a unix socket's bound path when this process
+  // exits, and the path must outlive `start` (the daemon serves it through the inherited descriptor).
+  const tmpPath = `${path}.${process.pid}`;
+  const server = await listenUnix(tmpPath);
+  renameSync(tmpPath, path);
   const handle = (server as unknown as { _handle?: { fd?: number } })._handle;
   const fd = handle?.fd;
   if (fd === undefined || fd < 0) throw new Error(`cannot pass the listening socket ${path} to the daemon`);
@@ -52,10 +58,23 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[]): Pro
   const address = unixAddress(path);
   writeAtomic(join(bundle, 'address'), address);
   writeAtomic(join(bundle, 'shim.pid'), String(child.pid ?? ''));
-  // Do not close() the server: libuv unlinks a unix socket's path on close, and the daemon serves it now.
-  // Unref it so this process exits; its copy of the descriptor goes with it.
-  server.unref();
+  server.unref(); // exit now; the daemon keeps serving the socket
+
   return address;
+}
+
+/** A socket at `path` that answers belongs to a running shim: refuse. One that does not is stale: remove it. */
+async function refuseLiveSocket(path: string): Promise<void> {
+  const live = await new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw alreadyExists(`a shim is already serving ${path}`);
+  rmSync(path, { force: true });
 }
 
 function alive(pid: number): boolean {

@@ -8,9 +8,8 @@ import { openShimLog } from './shim-log.js';
 import { createTaskLogic } from './task-logic-factory.js';
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
-async function listener(flags: ShimFlags): Promise<Server> {
+async function listener(flags: ShimFlags, fd: number): Promise<Server> {
   const server = createServer();
-  const fd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (Number.isInteger(fd)) server.listen({ fd }, resolve);
@@ -32,7 +31,8 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
     fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id },
   });
   setRootLogger(log);
-  delete process.env.LCOW_SHIM_LISTEN_FD;
+  const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
+  delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
 
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
@@ -52,7 +52,7 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
   const methods = taskServiceMethods(logic, log);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
-  server.serve(await listener(flags));
+  server.serve(await listener(flags, listenFd));
   log.info('shim serving', { socket: flags.socket, pid: process.pid });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));

@@ -1,6 +1,6 @@
 import { alreadyExists, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
-import { effectiveAnnotations } from './create/annotations.js';
+import { effectiveAnnotations, uvmOptionsFromAnnotations } from './create/annotations.js';
 import { prepareRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { loadSpec } from './create/spec.js';
@@ -47,6 +47,7 @@ export class TaskService implements TaskLogic {
       const spec = await loadSpec(o.bundle);
       const options = decodeRuntimeOptions(o.options);
       const annotations = effectiveAnnotations(spec.annotations ?? {}, options);
+      uvmOptionsFromAnnotations(annotations); // a bad value fails before anything is mounted or created
       const rootfs = await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
       try {
         const sandboxSpec = { ...spec, root: { ...(spec.root ?? {}), path: rootfs.path } };

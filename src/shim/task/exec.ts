@@ -31,6 +31,8 @@ export class Exec {
   private exitedAtValue: Date | undefined;
   private guest: GuestProcess | undefined;
   private closeStdinRequested = false;
+  /** Set while a start is in flight: a second Start is refused and Kill waits for it (hcsshim serialises them). */
+  private starting: Promise<number> | undefined;
   private relay: { done: Promise<void>; closeStdin(): void } | undefined;
   private resolveExited!: () => void;
   /** Resolves once the process has exited (status recorded, output drained, stdio closed). */
@@ -68,8 +70,16 @@ export class Exec {
   }
 
   /** Runs the process in the guest; a failure leaves the exec Exited with status 1. */
-  async start(container: GuestContainer): Promise<number> {
-    guard.start(this.st, this.what);
+  start(container: GuestContainer): Promise<number> {
+    guard.start(this.starting ? ExecState.Running : this.st, this.what);
+    const run = this.run(container);
+    this.starting = run;
+    return run.finally(() => {
+      this.starting = undefined;
+    });
+  }
+
+  private async run(container: GuestContainer): Promise<number> {
     let proc: GuestProcess;
     try {
       proc = await container.execute({
@@ -85,11 +95,15 @@ export class Exec {
     }
     this.guest = proc;
     this.pidValue = proc.pid;
-    const relay = relayStdio(this.upstream, {
-      ...(proc.stdin ? { stdin: proc.stdin } : {}),
-      ...(proc.stdout ? { stdout: proc.stdout } : {}),
-      ...(proc.stderr ? { stderr: proc.stderr } : {}),
-    });
+    const relay = relayStdio(
+      this.upstream,
+      {
+        ...(proc.stdin ? { stdin: proc.stdin } : {}),
+        ...(proc.stdout ? { stdout: proc.stdout } : {}),
+        ...(proc.stderr ? { stderr: proc.stderr } : {}),
+      },
+      { log: this.log },
+    );
     this.relay = relay;
     if (this.closeStdinRequested) relay.closeStdin();
     this.transition(ExecState.Running);
@@ -106,7 +120,7 @@ export class Exec {
       code = 1;
     }
     // No output lost at exit: wait for the copies to reach EOF, within a grace period.
-    if (this.relay) await Promise.race([this.relay.done, sleep(COPY_AFTER_EXIT_MS)]);
+    if (this.relay) await Promise.race([this.relay.done, sleep(COPY_AFTER_EXIT_MS, undefined, { ref: false })]);
     await this.finish(code);
   }
 
@@ -126,6 +140,7 @@ export class Exec {
   }
 
   async kill(signal: number): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
     guard.kill(this.st, this.what);
     if (this.st === ExecState.Created) {
       await this.finish(1);
@@ -136,7 +151,13 @@ export class Exec {
 
   /** Marks the process exited with `status` when the guest can no longer report it (VM gone, task deleted). */
   async forceExit(status: number): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
     await this.finish(status);
+  }
+
+  /** True once the process ran in the guest (it has a pid), so its exit is worth an event. */
+  get ran(): boolean {
+    return this.pidValue !== 0;
   }
 
   async resize(width: number, height: number): Promise<void> {

@@ -24,7 +24,8 @@ export interface TaskInit {
   readonly release: () => Promise<void>;
 }
 
-const withTimeout = (p: Promise<unknown>, ms: number): Promise<unknown> => Promise.race([p, sleep(ms)]);
+const withTimeout = (p: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([p, sleep(ms, undefined, { ref: false })]);
 
 /**
  * An LCOW task: one container in a utility VM the task owns, its init process and its execs.
@@ -92,7 +93,9 @@ export class LcowTask {
     this.t.events.publish({ type: 'exec-added', containerId: this.id, execId });
   }
 
+  /** TaskExit for a process that ran (hcsshim publishes nothing for one that never started). */
   private publishExit(e: Exec): void {
+    if (!e.ran) return;
     const x = e.exitInfo();
     this.t.events.publish({
       type: 'exit', containerId: this.id, id: e.execId || this.id, pid: x.pid, exitStatus: x.exitStatus,
@@ -114,7 +117,7 @@ export class LcowTask {
       log.debug('container shutdown after init exit failed', { error: (err as Error).message });
     }
     await this.t.sandbox.close().catch((err: Error) => log.warn('closing the utility VM failed', { error: err.message }));
-    if (this.init.pid !== 0) this.publishExit(this.init);
+    this.publishExit(this.init);
     this.resolveClosed();
   }
 
