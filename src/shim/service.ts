@@ -18,7 +18,7 @@ const empty = (): Uint8Array => google.protobuf.Empty.encode({}).finish();
 export const TASK_SERVICE_V2 = 'containerd.task.v2.Task';
 export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
 export const METRICS_V2_TYPE_URL = 'io.containerd.cgroups.v2.Metrics';
-export const PROCESS_DETAILS_TYPE_URL = 'containerd.runhcs.v1.ProcessDetails';
+export const PROCESS_DETAILS_TYPE_URL = 'containerd.runc.v1.ProcessDetails';
 
 interface StdioFields {
   stdin?: string | null;
@@ -57,19 +57,13 @@ function jsonAny(any: OpaqueAny | undefined, what: string): Record<string, unkno
 const mounts = (list: readonly containerd.types.Mount.$Properties[] | null | undefined): Mount[] =>
   (list ?? []).map((m) => ({ type: m.type ?? '', source: m.source ?? '', target: m.target ?? '', options: m.options ?? [] }));
 
+/**
+ * A process of Pids. Exec pids carry containerd.runc.v1.ProcessDetails{exec_id}: the details type Linux
+ * clients decode (hcsshim's containerd.runhcs.v1.ProcessDetails is unknown to them and fails `ctr task ps`).
+ */
 function processInfo(p: ProcessListEntry): containerd.v1.types.ProcessInfo.$Properties {
-  if (p.execId === undefined) return { pid: p.pid };
-  const details = containerd.runhcs.v1.ProcessDetails.encode({
-    image_name: p.imageName ?? '',
-    created_at: p.createdAt ? toTimestamp(p.createdAt) : null,
-    kernel_time_100_ns: p.kernelTime100ns ?? 0,
-    user_time_100_ns: p.userTime100ns ?? 0,
-    memory_commit_bytes: p.memoryCommitBytes ?? 0,
-    memory_working_set_private_bytes: p.memoryWorkingSetPrivateBytes ?? 0,
-    memory_working_set_shared_bytes: p.memoryWorkingSetSharedBytes ?? 0,
-    process_id: p.pid,
-    exec_id: p.execId,
-  }).finish();
+  if (p.execId === undefined || p.execId === '') return { pid: p.pid };
+  const details = containerd.runc.v1.ProcessDetails.encode({ exec_id: p.execId }).finish();
   return { pid: p.pid, info: { type_url: PROCESS_DETAILS_TYPE_URL, value: details } };
 }
 

@@ -50,6 +50,7 @@ describe('ctr run through io.containerd.lcow.v1', { skip, timeout: 600_000 }, ()
 
   test('ctr task exec, ps and metrics on a running task; kill SIGKILL ends it with 137', async () => {
     const runner = ctd.run('t-exec', ['/bin/sh', '-c', 'sleep 300']);
+    try {
     await waitForStatus(ctd, 't-exec', 'RUNNING');
     const ex = await ctd.ctr(['task', 'exec', '--exec-id', 'e1', 't-exec', '/bin/sh', '-c', 'echo from exec; exit 3']);
     assert.equal(ex.code, 3, ex.stderr);
@@ -64,16 +65,23 @@ describe('ctr run through io.containerd.lcow.v1', { skip, timeout: 600_000 }, ()
     ok(await ctd.ctr(['task', 'kill', '-s', 'SIGKILL', 't-exec']), 'ctr task kill');
     const r = await runner;
     assert.equal(r.code, 137, r.stderr);
+    } finally {
+      await killAndWait(ctd, 't-exec', runner);
+    }
   });
 
   test('kill SIGTERM reaches a process that traps it', async () => {
     const runner = ctd.run('t-term', ['/bin/sh', '-c', 'trap "echo got TERM; exit 143" TERM; while true; do sleep 0.1; done']);
+    try {
     await waitForStatus(ctd, 't-term', 'RUNNING');
     await sleep(300);
     ok(await ctd.ctr(['task', 'kill', '-s', 'SIGTERM', 't-term']), 'ctr task kill');
     const r = await runner;
     assert.equal(r.code, 143, r.stderr);
     assert.match(r.stdout, /got TERM/);
+    } finally {
+      await killAndWait(ctd, 't-term', runner);
+    }
   });
 
   test('a TTY run (-t) sees a terminal', async () => {
@@ -112,6 +120,12 @@ describe('ctr run through io.containerd.lcow.v1', { skip, timeout: 600_000 }, ()
     assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete'], text);
   });
 });
+
+/** On the way out of a test, SIGKILL the task (if still there) and wait for its ctr, so a failure does not leak. */
+async function killAndWait(ctd: PrivateContainerd, id: string, runner: Promise<unknown>): Promise<void> {
+  await ctd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+  await runner;
+}
 
 async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

@@ -8,6 +8,8 @@ import { statsFromLcowMetrics } from './guest-stats.js';
 /** A container in the guest, driven over the GCS bridge (hcsshim's gcs.Container + cmd). */
 export class LcowContainer implements GuestContainer {
   private started = false;
+  /** True once the container's init is running in the guest; only then does the guest report its exit. */
+  private initRan = false;
 
   constructor(
     private readonly c: Container,
@@ -33,6 +35,7 @@ export class LcowContainer implements GuestContainer {
       EmulateConsole: req.terminal,
       ...(req.oci ? { OciProcess: req.oci } : {}),
     });
+    if (req.oci === undefined) this.initRan = true;
     return {
       pid: p.pid,
       ...(p.stdin ? { stdin: p.stdin } : {}),
@@ -76,6 +79,7 @@ export class LcowContainer implements GuestContainer {
   async shutdown(timeoutMs: number): Promise<void> {
     const exited = this.c.waitExit().then(() => true, () => true);
     try {
+      if (!this.initRan) throw new Error('the init never ran: nothing to stop');
       await this.c.shutdownGraceful();
       if (!(await Promise.race([exited, sleep(timeoutMs).then(() => false)]))) {
         await this.c.shutdownForced();
