@@ -114,7 +114,6 @@ describe('Create', { timeout: 60_000 }, () => {
 
   it(
     'a bad annotation value is InvalidArgument naming the annotation, before any VM is asked for',
-    { todo: 'src bug: TaskService.create never validates annotations; only the LCOW sandbox factory does' },
     async () => {
       const h = await setup(minimalSpec({ annotations: { [MEMORY_ANNOTATION]: 'lots' } }));
       await rejectsWith(h.svc.create(h.createOptions()), ErrorCode.InvalidArgument, new RegExp(MEMORY_ANNOTATION.replace(/\./g, '\\.')));

@@ -88,7 +88,6 @@ describe('the init process', { timeout: 60_000 }, () => {
 
   it(
     'two concurrent Starts run the process once; the second is FailedPrecondition',
-    { todo: 'src bug: Exec.start checks the state before awaiting execute() and sets Running only after it' },
     async () => {
       const h = await setup();
       await h.svc.create(h.createOptions());
@@ -102,7 +101,6 @@ describe('the init process', { timeout: 60_000 }, () => {
 describe('operations while a Start is in flight', { timeout: 60_000 }, () => {
   it(
     'Kill during Start waits for it (hcsshim serializes them) and then signals the process',
-    { todo: 'src bug: Kill of a Created exec during an in-flight start exits it; the start then fails with a plain Error and orphans the guest process' },
     async () => {
       const h = await setup();
       await runningTask(h);
@@ -229,7 +227,6 @@ describe('Exec', { timeout: 60_000 }, () => {
 
   it(
     'Kill of a created exec exits it with status 1 and publishes no exit (hcsshim: no event)',
-    { todo: 'src bug: LcowTask publishes a TaskExit (pid 0) for an exec that never started' },
     async () => {
       const h = await setup();
       await runningTask(h);

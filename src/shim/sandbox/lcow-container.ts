@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Container, GuestConnection } from '../../gcs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { GuestContainer, GuestProcess, ProcessRequest } from '../task/deps.js';
 import type { ProcessListEntry, TaskStats } from '../task/types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
+import { settlesWithin } from '../task/race-timeout.js';
 
 /** A container in the guest, driven over the GCS bridge (hcsshim's gcs.Container + cmd). */
 export class LcowContainer implements GuestContainer {
@@ -77,13 +77,14 @@ export class LcowContainer implements GuestContainer {
    * DeleteContainerState RPC) and the guest mounts released.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    const exited = this.c.waitExit().then(() => true, () => true);
+    const exited = this.c.waitExit();
+    exited.catch(() => undefined); // observed below, or not at all when the init never ran
     try {
       if (!this.initRan) throw new Error('the init never ran: nothing to stop');
       await this.c.shutdownGraceful();
-      if (!(await Promise.race([exited, sleep(timeoutMs).then(() => false)]))) {
+      if (!(await settlesWithin(exited, timeoutMs))) {
         await this.c.shutdownForced();
-        await Promise.race([exited, sleep(timeoutMs)]);
+        await settlesWithin(exited, timeoutMs);
       }
     } catch (err) {
       this.log.debug('container shutdown', { error: (err as Error).message });

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Field, type Logger } from '../../log/index.js';
 import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
 import type { GuestContainer, GuestProcess } from './deps.js';
 import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
+import { settlesWithin } from './race-timeout.js';
 import type { ExitInfo, ProcessState, StdioPaths } from './types.js';
 
 /** How long output may still drain after the guest reported the exit (hcsshim: CopyAfterExitTimeout). */
@@ -120,7 +120,7 @@ export class Exec {
       code = 1;
     }
     // No output lost at exit: wait for the copies to reach EOF, within a grace period.
-    if (this.relay) await Promise.race([this.relay.done, sleep(COPY_AFTER_EXIT_MS, undefined, { ref: false })]);
+    if (this.relay) await settlesWithin(this.relay.done, COPY_AFTER_EXIT_MS);
     await this.finish(code);
   }
 

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import type { EventPublisher } from '../events/index.js';
 import type { GuestContainer, Sandbox } from './deps.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
+import { settlesWithin } from './race-timeout.js';
 import type { ExitInfo, Mount, ProcessListEntry, StdioPaths, TaskStats } from './types.js';
 
 /** How long the init's exit waits for the container's teardown and for the execs' exits (hcsshim: 30 s). */
@@ -24,8 +24,6 @@ export interface TaskInit {
   readonly release: () => Promise<void>;
 }
 
-const withTimeout = (p: Promise<unknown>, ms: number): Promise<unknown> =>
-  Promise.race([p, sleep(ms, undefined, { ref: false })]);
 
 /**
  * An LCOW task: one container in a utility VM the task owns, its init process and its execs.
@@ -108,7 +106,7 @@ export class LcowTask {
     const log = this.t.log;
     // Execs die with the container's init; give them a moment to report, then force the rest.
     const others = [...this.execs.values()].filter((e) => e !== this.init);
-    await withTimeout(Promise.all(others.map((e) => e.exited)), 2000);
+    await settlesWithin(Promise.all(others.map((e) => e.exited)), 2000);
     for (const e of others) await e.forceExit(1);
     await Promise.all([...this.exitPublished.values()]);
     try {
@@ -150,7 +148,7 @@ export class LcowTask {
       return e.exitInfo();
     }
     if (e.state === ExecState.Created) await e.forceExit(0);
-    await withTimeout(this.closed, TEARDOWN_TIMEOUT_MS);
+    await settlesWithin(this.closed, TEARDOWN_TIMEOUT_MS);
     if (!this.deleted) {
       this.deleted = true;
       await this.t.sandbox.close().catch(() => undefined);

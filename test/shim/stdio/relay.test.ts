@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
@@ -58,7 +59,10 @@ describe('relayStdio over real FIFOs', () => {
     cleanup.push(() => destroyAll(shimIn, guestIn));
     const relay = relayStdio(up, { stdin: shimIn }, { log: logs.log });
     const got = collect(guestIn);
-    const client = createWriteStream(paths.stdin);
+    // ctr's side, as a non-blocking socket on the FIFO (the shim's reader is open, so O_NONBLOCK succeeds): an
+    // fs stream would park a blocking write(2) in the thread pool, which can outlive the test.
+    const client = new Socket({ fd: openSync(paths.stdin, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
+    client.on('error', () => undefined);
     cleanup.push(() => void client.destroy());
     client.write('before-');
     await until(() => guestIn.bytesRead >= 'before-'.length);
@@ -124,7 +128,11 @@ describe('relayStdio over real FIFOs', () => {
     const [shimOut, guestOut] = await streamPair(dir, 'stdout');
     cleanup.push(() => destroyAll(shimOut, guestOut));
     const relay = relayStdio(up, { stdout: shimOut }, { log: logs.log });
-    const got = collect(createReadStream(paths.stdout));
+    // The client's open must complete while the shim still holds the FIFO, as ctr's does (it opens before
+    // Create); an open racing the shim's close would block in the thread pool forever.
+    const reader = createReadStream(paths.stdout);
+    await new Promise((resolve) => reader.once('open', resolve));
+    const got = collect(reader);
     guestOut.end('tty output\r\n');
     await relay.done;
     assert.deepEqual(await got, { data: Buffer.from('tty output\r\n'), ended: true });

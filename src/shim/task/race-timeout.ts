@@ -1,0 +1,15 @@
+/**
+ * Waits for `p` at most `ms` milliseconds; resolves true when `p` settled first. The timer is cleared as
+ * soon as the race is decided, so a settled wait never keeps the process alive.
+ */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
