@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
-import type { Listener } from '../transport/types.js';
+import type { Listener } from '../transport/index.js';
 import type { ExecuteProcessVsockStdioRelaySettings } from './protocol/index.js';
 
 export type IoListen = (port: number) => Promise<Listener>;
