@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The benchmark (issue 7): our shim (io.containerd.lcow.v1) side by side with containerd-shim-runc-v2, and our
+# ttrpc side by side with Go containerd/ttrpc 1.1.1, against ONE private containerd (debug log level, no
+# NODE_EXTRA_CA_CERTS/NODE_OPTIONS in its environment). Measures:
+#   (a) `ctr run --rm <rootfs> id /bin/true` wall time, both shims, and their ratio (N runs each, interleaved)
+#   (b) 50 containers started at once, wall time until all exited, both shims
+#   (c) RSS of the shim daemon (and of the emulated VM's guest agent) with one running container
+#   (d) ttrpc unary calls/s and p50/p99 at 1 and 16 in flight: go→go, ours→ours, go→ours, ours→go
+#   (e) GCS bridge round trips/s and p50/p99 against the real guest agent
+#   (f) the start-up breakdown of one container, from the log timestamps
+# Writes results/bench.{json,md,png} and prints the table.
+# Usage: scripts/bench.sh [-n N] [--concurrent K] [--build DIR]
+#   -n N          sequential runs per runtime for (a) (default 20; env BENCH_N)
+#   --concurrent  containers started at once for (b) (default 50; env BENCH_CONCURRENT)
+#   --build DIR   use an existing build (e.g. .build-bench) instead of `npm run build` into dist/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${BENCH_N:-20}; k=${BENCH_CONCURRENT:-50}; build=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) n=$2; shift 2 ;;
+    --concurrent) k=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [-n N] [--concurrent K] [--build DIR]" >&2; exit 2 ;;
+  esac
+done
+bash scripts/setup.sh
+if [ -z "$build" ]; then npm run --silent build >&2; build=dist; fi
+build=$(cd "$build" && pwd)
+out=results
+mkdir -p "$out"
+rm -f "$out"/{containerd,gcs,ttrpc,machine,bench}.json
+
+source scripts/lib/private-containerd.sh
+trap pc_stop EXIT
+PC_LOG_LEVEL=debug PC_ENV="PATH=$build/bin:$PATH" pc_start
+pc_make_rootfs "$PC_TMP/rootfs"
+
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+cat > "$out/machine.json" <<JSON
+{ "nproc": $(nproc), "memory": "$mem", "kernel": "$(uname -r)", "node": "$(node --version)",
+  "containerd": "$(containerd --version | awk '{print $3}')", "runc": "$(runc --version | awk 'NR==1 {print $3}')",
+  "date": "$(date -u +%Y-%m-%dT%H:%MZ)", "build": "$build" }
+JSON
+
+nodeenv=(env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS)
+"${nodeenv[@]}" node scripts/bench/containerd-bench.mjs --address "$PC_SOCK" --rootfs "$PC_TMP/rootfs" \
+  --log "$PC_TMP/containerd.log" --state "$PC_TMP/state" --n "$n" --concurrent "$k" --out "$out/containerd.json"
+pc_stop || true
+trap - EXIT
+echo "bench: (e) GCS bridge round trips" >&2
+"${nodeenv[@]}" node scripts/bench/gcs-bench.mjs --build "$build" --out "$out/gcs.json"
+bash scripts/bench/ttrpc-compare.sh "$build" 20000 "$out/ttrpc.json"
+"${nodeenv[@]}" node scripts/bench/report.mjs "$out"

@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// The containerd half of scripts/bench.sh: against one running private containerd, measures
+//   (a) `ctr run --rm <rootfs> id /bin/true` wall time, lcow vs runc-v2 (interleaved, after a warm-up),
+//   (b) K containers started at once, wall time until all have exited, both runtimes,
+//   (c) VmRSS of the shim daemon (and of the emulated VM's guest agent) with one running container,
+//   (f) the start-up breakdown of one lcow container from containerd's debug log.
+// Usage: node scripts/bench/containerd-bench.mjs --address SOCK --rootfs DIR --log CONTAINERD_LOG
+//          --state STATE_DIR [--n 20] [--concurrent 50] [--concurrent-reps 3] [--rss-reps 3] --out FILE.json
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { summarize } from './stats.mjs';
+
+const { values: o } = parseArgs({
+  options: {
+    address: { type: 'string' },
+    rootfs: { type: 'string' },
+    log: { type: 'string' },
+    state: { type: 'string' },
+    n: { type: 'string', default: '20' },
+    concurrent: { type: 'string', default: '50' },
+    'concurrent-reps': { type: 'string', default: '3' },
+    'rss-reps': { type: 'string', default: '3' },
+    out: { type: 'string' },
+  },
+});
+for (const k of ['address', 'rootfs', 'log', 'state', 'out']) {
+  if (!o[k]) {
+    console.error(`containerd-bench: --${k} is required`);
+    process.exit(2);
+  }
+}
+
+const RUNTIMES = { lcow: 'io.containerd.lcow.v1', runc: 'io.containerd.runc.v2' };
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+delete env.NODE_OPTIONS;
+let seq = 0;
+const newId = (tag) => `bench-${tag}-${process.pid}-${seq++}`;
+
+/** Runs ctr with args; resolves with the wall time in ms; rejects with its output on a non-zero exit. */
+function ctr(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('ctr', ['-a', o.address, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve({ ms, out });
+      else reject(new Error(`ctr ${args.join(' ')} exited with ${code}: ${out.trim()}`));
+    });
+  });
+}
+
+const runRm = (runtime, id, cmd = ['/bin/true']) => ctr(['run', '--rm', '--runtime', runtime, '--rootfs', o.rootfs, id, ...cmd]);
+
+/** (a) sequential `ctr run --rm`, interleaving the runtimes so both see the same machine state. */
+async function sequential(n) {
+  const ms = { lcow: [], runc: [] };
+  for (const name of Object.keys(RUNTIMES)) await runRm(RUNTIMES[name], newId(`warm-${name}`)); // warm-up
+  for (let i = 0; i < n; i++) {
+    for (const name of Object.keys(RUNTIMES)) ms[name].push((await runRm(RUNTIMES[name], newId(name))).ms);
+  }
+  return { lcow: summarize(ms.lcow), runc: summarize(ms.runc), ratioMedian: round(median(ms.lcow) / median(ms.runc), 2) };
+}
+
+/** (b) k containers at once; the wall time until every ctr has returned. */
+async function concurrent(k, reps) {
+  const res = {};
+  for (const name of Object.keys(RUNTIMES)) {
+    const ms = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = process.hrtime.bigint();
+      const runs = Array.from({ length: k }, () => runRm(RUNTIMES[name], newId(`c-${name}`)));
+      const settled = await Promise.allSettled(runs);
+      const failed = settled.filter((s) => s.status === 'rejected');
+      if (failed.length > 0) throw new Error(`${failed.length}/${k} concurrent ${name} runs failed; first: ${failed[0].reason.message}`);
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    res[name] = summarize(ms);
+  }
+  res.containers = k;
+  res.ratioMedian = round(res.lcow.median / res.runc.median, 2);
+  return res;
+}
+
+function vmRssKb(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every descendant pid of `root` (walks /proc's ppid links). */
+function descendants(root) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const cmdline = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+};
+
+/** The shim daemon serving task `id`: its bundle's shim.pid, else the containerd-shim process with `-id id`. */
+function shimPid(id) {
+  try {
+    return Number(readFileSync(join(o.state, 'io.containerd.runtime.v2.task', 'default', id, 'shim.pid'), 'utf8'));
+  } catch {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const args = cmdline(Number(d)).split(' ');
+      const i = args.indexOf('-id');
+      if (/containerd-shim/.test(args[0] ?? '') && i >= 0 && args[i + 1] === id) return Number(d);
+    }
+    throw new Error(`no shim process found for task ${id}`);
+  }
+}
+
+/** (c) RSS of the shim daemon (+ guest agent) with one running `sleep` container, after it settles. */
+async function rss(reps) {
+  const res = {};
+  for (const name of Object.keys(RUNTIMES)) {
+    const shim = [];
+    const guest = [];
+    for (let r = 0; r < reps; r++) {
+      const id = newId(`rss-${name}`);
+      await ctr(['run', '-d', '--runtime', RUNTIMES[name], '--rootfs', o.rootfs, id, '/bin/sleep', '120']);
+      try {
+        await sleep(1000); // let start-up garbage settle, as a long-running shim would
+        const pid = shimPid(id);
+        shim.push(vmRssKb(pid) / 1024);
+        if (name === 'lcow') {
+          const agent = descendants(pid).find((p) => /guest\/main\.js|lcow-guest/.test(cmdline(p)) && !cmdline(p).startsWith('/usr/bin/setpriv'));
+          if (agent !== undefined) guest.push(vmRssKb(agent) / 1024);
+        }
+      } finally {
+        await ctr(['task', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
+        for (let i = 0; i < 50; i++) {
+          const st = await ctr(['task', 'ls']).catch(() => ({ out: '' }));
+          if (!st.out.includes(id) || /STOPPED/.test(st.out.split('\n').find((l) => l.startsWith(id)) ?? '')) break;
+          await sleep(100);
+        }
+        await ctr(['task', 'delete', id]).catch(() => undefined);
+        await ctr(['container', 'rm', id]).catch(() => undefined);
+      }
+    }
+    res[name] = { shimMB: summarize(shim, 1) };
+    if (guest.length > 0) res[name].guestAgentMB = summarize(guest, 1);
+  }
+  return res;
+}
+
+/**
+ * (f) One lcow container, its milestones from containerd's debug log (the shim's logrus lines carry
+ * tid=<id>; containerd's own carry id=<id>). Times are ms after `ctr run` was spawned.
+ */
+async function breakdown() {
+  const id = newId('trace');
+  const t0 = Date.now();
+  const { ms } = await runRm(RUNTIMES.lcow, id);
+  await sleep(300); // containerd copies the shim's FIFO asynchronously
+  const lines = readFileSync(o.log, 'utf8').split('\n').filter((l) => l.includes(`tid=${id}`) || l.includes(`id=${id}`) || l.includes(`cid=${id}`));
+  const at = (re) => {
+    const l = lines.find((x) => re.test(x));
+    const m = l && /time="([^"]+)"/.exec(l);
+    return m ? Date.parse(m[1]) - t0 : undefined;
+  };
+  const milestones = [
+    ['start command', /msg="shim start"/],
+    ['server ready', /msg="shim serving"/],
+    ['Create received', /msg="task Create received"/],
+    ['VM document built', /msg="uvm::CreateLCOW document built"/],
+    ['guest connected', /msg="gcs protocol negotiated"/],
+    ['container created', /msg="task Create"/],
+    ['container started', /msg="task Start"/],
+    ['exit observed', /msg="process exited"/],
+    ['task deleted', /msg="task Delete"/],
+    ['shim disconnected', /msg="shim disconnected"/],
+  ].map(([name, re]) => ({ name, ms: at(re) }));
+  milestones.push({ name: 'ctr returned', ms: Math.round(ms) });
+  return { id, milestones };
+}
+
+const median = (xs) => summarize(xs).median;
+const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+const n = Number(o.n);
+const result = { n };
+process.stderr.write(`bench: (a) ctr run --rm, ${n} runs per runtime\n`);
+result.runRm = await sequential(n);
+process.stderr.write(`bench: (f) start-up breakdown\n`);
+result.breakdown = await breakdown();
+process.stderr.write(`bench: (c) RSS with one running container\n`);
+result.rss = await rss(Number(o['rss-reps']));
+process.stderr.write(`bench: (b) ${o.concurrent} containers at once, ${o['concurrent-reps']} times per runtime\n`);
+result.concurrent = await concurrent(Number(o.concurrent), Number(o['concurrent-reps']));
+writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
