@@ -7,6 +7,7 @@ import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
 import { listenUnix } from '../ttrpc/index.js';
 import type { ShimFlags } from './flags.js';
+import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
 
 /** Exit status reported by `delete` for a task whose real status is unknown (hcsshim: 255). */
@@ -30,8 +31,10 @@ function writeAtomic(path: string, text: string): void {
  * address for stdout. containerd reads stdout+stderr combined, so nothing else may be printed.
  */
 export async function startShim(flags: ShimFlags, argv0: readonly string[]): Promise<string> {
+  const began = new Date();
   requireIds(flags);
   const bundle = flags.bundle || process.cwd();
+  if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began);
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
   await refuseLiveSocket(path);
   // Bind under a temporary name and rename: libuv unlinks a unix socket's bound path when this process

@@ -185,6 +185,7 @@ export function taskServiceMethods(logic: TaskLogic, log: Logger): Record<string
   for (const [name, rpc] of Object.entries(RPCS)) {
     methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
       const started = process.hrtime.bigint();
+      if (name === 'Create') log.debug('task Create received', { [Field.Operation]: name }); // a start-up milestone
       try {
         return await rpc(payload, logic);
       } catch (err) {

@@ -1,4 +1,4 @@
-import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
@@ -15,5 +15,26 @@ export function openShimLog(bundle: string): Writable | undefined {
     return createWriteStream(path, { flags: 'w' });
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * One logrus-format debug line from the short-lived `start` process into the bundle's `log` FIFO (when a
+ * reader is there), marking when `start` began. Written directly, without the winston logger, which would
+ * cost `start` more time than the whole action. Never throws.
+ */
+export function logStartMilestone(bundle: string, fields: Record<string, string>, at: Date): void {
+  const value = (v: string): string => (/^[A-Za-z0-9\-._/@^+]+$/.test(v) ? v : JSON.stringify(v));
+  const kv = Object.keys(fields).sort().map((k) => `${k}=${value(fields[k] ?? '')}`);
+  const line = [`time="${at.toISOString()}"`, 'level=debug', 'msg="shim start"', ...kv].join(' ') + '\n';
+  try {
+    const fd = openSync(join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      writeSync(fd, line);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no reader (containerd not copying the log) or a full pipe: the milestone is only diagnostics
   }
 }

@@ -36,6 +36,7 @@ export async function createLCOW(options: OptionsLCOW, deps: CreateLcowDeps): Pr
   const info = await deps.hcs.hostInfo();
   checkBootFiles(opts, info, deps.exists ?? existsSync);
   const built = buildLCOWDocument(opts, info);
+  log.debug('uvm::CreateLCOW document built');
   for (const w of built.warnings) log.warn(w.message, w.fields);
 
   let system: HcsSystem;
