@@ -67,7 +67,8 @@ async function emulator(opts: CreateHcsApiOptions): Promise<HcsApi> {
   const specifier = './emulator/index.js';
   let mod: Partial<EmulatorModule>;
   try {
-    mod = (await import(specifier)) as Partial<EmulatorModule>;
+    // A literal path (the same as `specifier`), so that a bundler can follow it.
+    mod = (await import('./emulator/index.js')) as Partial<EmulatorModule>;
   } catch (err) {
     throw new ShimError(ErrorCode.Unavailable, `HCS backend "emulator" is unavailable: cannot load ${specifier}`, { cause: err });
   }

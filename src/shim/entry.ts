@@ -1,4 +1,6 @@
-import { parseShimFlags, shimHelp, SHIM_NAME, SHIM_VERSION } from './flags.js';
+import { parseContainerdFlags } from './fast-flags.js';
+import type { ShimFlags } from './flags.js';
+import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
 
 /**
  * The binary's entry: parse containerd's flags and run the action. stdout carries only what containerd
@@ -6,9 +8,10 @@ import { parseShimFlags, shimHelp, SHIM_NAME, SHIM_VERSION } from './flags.js';
  * Heavy modules are loaded by the action that needs them, to keep `start` and `delete` fast.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  let flags;
+  // containerd's own command lines take the fast path; yargs (slow to load) only sees the others.
+  let flags: ShimFlags | undefined = parseContainerdFlags(argv);
   try {
-    flags = parseShimFlags(argv);
+    flags ??= (await import('./flags.js')).parseShimFlags(argv);
   } catch (err) {
     process.stderr.write(`${SHIM_NAME}: ${(err as Error).message}\n`);
     return 2;
@@ -16,7 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (flags.action) {
       case 'help':
-        process.stdout.write(`${await shimHelp()}\n`);
+        process.stdout.write(`${await (await import('./flags.js')).shimHelp()}\n`);
         return 0;
       case 'version':
         process.stdout.write(`${SHIM_NAME}:\n  Version: ${SHIM_VERSION}\n  Runtime: io.containerd.lcow.v1\n`);

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { invalidArgument } from '../errdefs/index.js';
+import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
 
 /** What containerd (or an operator) asked the binary to do. */
 export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'version' | 'help';
@@ -18,8 +19,7 @@ export interface ShimFlags {
   readonly rest: readonly string[];
 }
 
-export const SHIM_NAME = 'containerd-shim-lcow-v1';
-export const SHIM_VERSION = '0.1.0';
+export { SHIM_NAME, SHIM_VERSION };
 
 const ACTIONS = new Set<ShimAction>(['start', 'delete', 'serve', 'uvm-doc']);
 

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
-import { listenUnix } from '../ttrpc/index.js';
 import type { ShimFlags } from './flags.js';
 import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
@@ -40,7 +39,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[]): Pro
   // Bind under a temporary name and rename: libuv unlinks a unix socket's bound path when this process
   // exits, and the path must outlive `start` (the daemon serves it through the inherited descriptor).
   const tmpPath = `${path}.${process.pid}`;
-  const server = await listenUnix(tmpPath);
+  const server = await listenSocket(tmpPath);
   renameSync(tmpPath, path);
   const handle = (server as unknown as { _handle?: { fd?: number } })._handle;
   const fd = handle?.fd;
@@ -64,6 +63,29 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[]): Pro
   server.unref(); // exit now; the daemon keeps serving the socket
 
   return address;
+}
+
+/**
+ * Listens on a fresh unix socket, mode 0600, in a directory made 0700 when missing (what the ttrpc
+ * module's listenUnix does; not imported from there because loading the ttrpc barrel loads the logger,
+ * and `start` never serves: the daemon does). `path` is a temporary name nobody else uses.
+ */
+async function listenSocket(path: string): Promise<Server> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const server = createServer();
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', resolve);
+  });
+  const oldMask = process.umask(0o177); // born 0600: listen() binds a path synchronously
+  try {
+    server.listen(path);
+  } finally {
+    process.umask(oldMask);
+  }
+  await listening;
+  chmodSync(path, 0o600);
+  return server;
 }
 
 /** A socket at `path` that answers belongs to a running shim: refuse. One that does not is stale: remove it. */
