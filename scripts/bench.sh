@@ -32,7 +32,7 @@ mkdir -p "$out"
 rm -f "$out"/{containerd,gcs,ttrpc,machine,bench}.json
 
 source scripts/lib/private-containerd.sh
-trap pc_stop EXIT
+trap 'pc_stop || true' EXIT  # || true: pc_stop's kill && wait would trip set -e before it removes the temp dir
 PC_LOG_LEVEL=debug PC_ENV="PATH=$build/bin:$PATH" pc_start
 pc_make_rootfs "$PC_TMP/rootfs"
 
