@@ -52,9 +52,12 @@ pc_ctr() { env -u NODE_EXTRA_CA_CERTS ctr -a "$PC_SOCK" "$@"; }
 
 # pc_stop: stops containerd and removes everything it made (mounts under the temp dir first).
 pc_stop() {
-  [ -n "${PC_PID:-}" ] && kill "$PC_PID" 2>/dev/null && wait "$PC_PID" 2>/dev/null
+  if [ -n "${PC_PID:-}" ]; then
+    kill "$PC_PID" 2>/dev/null || true
+    wait "$PC_PID" 2>/dev/null || true
+  fi
   if [ -n "${PC_TMP:-}" ] && [ -d "$PC_TMP" ]; then
-    grep -o " $PC_TMP[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+    grep -o " $PC_TMP[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$PC_TMP"
   fi
   PC_PID= PC_TMP=
