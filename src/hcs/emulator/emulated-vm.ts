@@ -13,6 +13,7 @@ import { launchGuest } from './guest-launcher.js';
 import { EmuHResult, hcsFail } from './hresults.js';
 import { CmdlineError, parseKernelCmdLine } from './kernel-cmdline.js';
 import { buildProperties } from './properties.js';
+import { processRef, writeRecord, type ProcessRef, type SystemRecord, RECORD_FORMAT } from './system-record.js';
 import { teardownVmDir } from './teardown.js';
 import { VmState, hcsStateName } from './vm-state.js';
 import type { VmSpec } from './validate-document.js';
@@ -28,6 +29,8 @@ export interface EmulatedVmInit {
   readonly defaultGuestEntry: string;
   readonly runcBinary: string;
   readonly log: Logger;
+  /** This process, as system.json names the owner. */
+  readonly ownerProcess: ProcessRef;
 }
 
 export interface WaitOptions {
@@ -50,6 +53,7 @@ export class EmulatedVm {
   private readonly init: EmulatedVmInit;
   private readonly log: Logger;
   private child: ChildProcess | undefined;
+  private guest: ProcessRef | undefined;
   private startedAt: Date | undefined;
   private starting: Promise<void> | undefined;
   private requested: ExitType | undefined;
@@ -113,8 +117,10 @@ export class EmulatedVm {
     }
     this.child = child;
     this.startedAt = new Date();
+    this.guest = child.pid === undefined ? undefined : await processRef(child.pid);
     this.state = VmState.Running;
     child.once('exit', (code, signal) => void this.onAgentExit(code, signal));
+    await this.persist();
   }
 
   /**
@@ -146,6 +152,7 @@ export class EmulatedVm {
     const hresult = unexpected && (code !== 0 || signal !== null) ? EmuHResult.HCS_E_UNEXPECTED_EXIT : 0;
     this.exitType = requested ?? 'UnexpectedExit';
     this.state = VmState.Stopped;
+    if (report?.removed !== true) await this.persist();
     const fields = { code, signal, exitType: this.exitType, containers: report?.containers, unmounted: report?.unmounted?.length, vmDirRemoved: report?.removed };
     if (unexpected) this.log.warn('HCS emulator: emulated utility VM exited unexpectedly (guest agent exited)', fields);
     else this.log.info('HCS emulator: emulated utility VM stopped', fields);
@@ -169,9 +176,10 @@ export class EmulatedVm {
     if (this.state === VmState.Created) {
       this.requested = kind;
       this.state = VmState.Stopping;
-      await teardownVmDir(this.vmDir, this.log, this.init.runcBinary);
+      const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary);
       this.exitType = kind;
       this.state = VmState.Stopped;
+      if (!report.removed) await this.persist();
       this.log.info('HCS emulator: emulated utility VM stopped before it was started', { exitType: kind });
       this.exitResolve({ hresult: 0, unexpected: false, data: JSON.stringify({ Status: 0, ExitType: kind }) });
       this.onStopped();
@@ -235,6 +243,33 @@ export class EmulatedVm {
     }
     await this.devices.modify(request);
     this.log.debug('HCS emulator: modified', { resourcePath: request.ResourcePath, requestType: request.RequestType });
+  }
+
+  /**
+   * Writes `<vmDir>/system.json` (system-record.ts) so other processes can open this system; called at
+   * create, once the agent runs, and when a stopped VM's dir could not be removed. Best-effort: a failed
+   * write only makes the system invisible to other processes.
+   */
+  async persist(): Promise<void> {
+    const record: SystemRecord = {
+      Format: RECORD_FORMAT,
+      Id: this.id,
+      ...(this.init.spec.owner === undefined ? {} : { Owner: this.init.spec.owner }),
+      RuntimeId: this.runtimeId,
+      SystemType: 'VirtualMachine',
+      State: hcsStateName(this.state),
+      ...(this.exitType === undefined ? {} : { ExitType: this.exitType }),
+      TerminateOnLastHandleClosed: this.terminateOnLastHandleClosed,
+      MemoryMB: this.devices.memoryMB,
+      ProcessorCount: this.init.spec.processorCount,
+      OwnerProcess: this.init.ownerProcess,
+      ...(this.guest === undefined ? {} : { Guest: this.guest }),
+      ...(this.startedAt === undefined ? {} : { GuestStartedAt: this.startedAt.toISOString() }),
+      RuncBinary: this.init.runcBinary,
+    };
+    await writeRecord(this.vmDir, record).catch((err: unknown) =>
+      this.log.warn('HCS emulator: cannot write the system record (other processes will not see this system)', { error: String(err) }),
+    );
   }
 
   fail(op: string, hr: number, message: string, cause?: unknown): Error {

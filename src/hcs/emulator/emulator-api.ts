@@ -1,9 +1,9 @@
 /**
  * HcsApi on Linux: an emulator of the Host Compute Service. It honours the same schema2 documents as
  * HCS, but a "utility VM" is a VM dir plus the guest agent (src/guest) running as a host process; see
- * README.md beside this file for what is and is not emulated. Systems live in a process-wide registry,
- * so openComputeSystem and enumerateComputeSystems see what this process created (HCS is machine-wide;
- * the emulator is per shim process).
+ * README.md beside this file for what is and is not emulated. Systems this process created live in a
+ * process-wide registry; like HCS, open and enumerate also reach systems of other processes, through
+ * the `<vmDir>/system.json` record each VM dir carries (system-record.ts, foreign-system.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
@@ -15,9 +15,11 @@ import { emulatedVmDir, emulatorRoot } from '../../transport/index.js';
 import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
 import type { ComputeSystem } from '../schema/index.js';
 import { EmulatedDevices } from './devices.js';
-import { EmulatedVm } from './emulated-vm.js';
+import { DEFAULT_STOP_TIMEOUT_MS, EmulatedVm } from './emulated-vm.js';
+import { ForeignSystemHandle, observeState } from './foreign-system.js';
 import { EmuHResult, hcsFail } from './hresults.js';
 import { EmulatedSystemHandle } from './system-handle.js';
+import { isAlive, processRef, scanRecords, type ProcessRef, type SystemRecord } from './system-record.js';
 import { validateDocument } from './validate-document.js';
 
 export interface EmulatorOptions {
@@ -37,6 +39,20 @@ export const EMULATED_OS_BUILD = 20348;
 /** Every system created in this process, by id (shared by all emulator instances, like the machine-wide HCS). */
 const registry = new Map<string, EmulatedVm>();
 const reserved = new Set<string>();
+let self: Promise<ProcessRef> | undefined;
+
+/** This process as system records name their owner (pid + start time). */
+function ownerProcess(): Promise<ProcessRef> {
+  self ??= processRef().then((ref) => ref ?? { Pid: process.pid, StartTime: '' });
+  return self;
+}
+
+/** Longest compute system id accepted (HCS ids are short strings; this only bounds a scan's comparisons). */
+const MAX_ID_LENGTH = 1024;
+
+function validId(id: unknown): id is string {
+  return typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH && !id.includes('\0');
+}
 
 export function createEmulatorHcsApi(options: EmulatorOptions = {}): HcsApi {
   return new EmulatorHcsApi(options);
@@ -62,7 +78,7 @@ class EmulatorHcsApi implements HcsApi {
 
   async createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem> {
     const op = 'HcsCreateComputeSystem';
-    if (typeof id !== 'string' || id === '' || id.includes('\0')) throw hcsFail(op, EmuHResult.E_INVALIDARG, 'a compute system id is required');
+    if (!validId(id)) throw hcsFail(op, EmuHResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
     if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
     if (registry.has(id) || reserved.has(id)) throw hcsFail(op, EmuHResult.HCS_E_SYSTEM_ALREADY_EXISTS, 'a compute system with this id already exists', id);
     reserved.add(id);
@@ -88,7 +104,9 @@ class EmulatorHcsApi implements HcsApi {
         defaultGuestEntry: this.defaultGuestEntry,
         runcBinary: this.options.runcBinary ?? 'runc',
         log: this.log,
+        ownerProcess: await ownerProcess(),
       });
+      await vm.persist();
       vm.onStopped = () => {
         if (vm.handles === 0 && registry.get(id) === vm) registry.delete(id);
       };
@@ -105,9 +123,34 @@ class EmulatorHcsApi implements HcsApi {
   async openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem> {
     const op = 'HcsOpenComputeSystem';
     if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
+    if (!validId(id)) throw hcsFail(op, EmuHResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
     const vm = registry.get(id);
-    if (vm === undefined) throw hcsFail(op, EmuHResult.ErrComputeSystemDoesNotExist, 'no such compute system in this emulator', id);
-    return new EmulatedSystemHandle(vm, (v) => this.lastHandleClosed(v));
+    if (vm !== undefined) return new EmulatedSystemHandle(vm, (v) => this.lastHandleClosed(v));
+    const found = await this.findForeign(id);
+    if (found === undefined) throw hcsFail(op, EmuHResult.ErrComputeSystemDoesNotExist, 'no such compute system in this emulator', id);
+    return new ForeignSystemHandle({
+      ...found,
+      log: this.log,
+      defaultTimeoutMs: DEFAULT_STOP_TIMEOUT_MS,
+      ...(this.options.runcBinary === undefined ? {} : { runcBinary: this.options.runcBinary }),
+    });
+  }
+
+  /** Records under the root that this process's registry does not hold (systems of other processes). */
+  private async foreignRecords(): Promise<Array<{ vmDir: string; record: SystemRecord }>> {
+    const mine = new Set([...registry.values()].map((v) => v.runtimeId));
+    return (await scanRecords(emulatorRoot(this.options.root))).filter((r) => !mine.has(r.record.RuntimeId));
+  }
+
+  /**
+   * The foreign system with this id. Two records can share an id only across processes (HCS ids are
+   * machine-wide; the emulator does not enforce that across processes); one whose owner has exited is
+   * preferred, as that is the one left for others to clean up.
+   */
+  private async findForeign(id: string): Promise<{ vmDir: string; record: SystemRecord } | undefined> {
+    const matches = (await this.foreignRecords()).filter((r) => r.record.Id === id);
+    for (const m of matches) if (!(await isAlive(m.record.OwnerProcess))) return m;
+    return matches[0];
   }
 
   /** Query (optional): `{Ids?: string[], Owners?: string[], SystemType?: string}`. */
@@ -128,6 +171,13 @@ class EmulatorHcsApi implements HcsApi {
         ...(p.RuntimeId === undefined ? {} : { RuntimeId: p.RuntimeId }),
         ...(p.State === undefined ? {} : { State: p.State }),
       });
+    }
+    for (const { record: r } of await this.foreignRecords()) {
+      if (ids !== undefined && !ids.has(r.Id)) continue;
+      if (owners !== undefined && !owners.has(r.Owner)) continue;
+      if (typeof q.SystemType === 'string' && q.SystemType !== r.SystemType) continue;
+      const { state } = await observeState(r);
+      out.push({ Id: r.Id, SystemType: r.SystemType, ...(r.Owner === undefined ? {} : { Owner: r.Owner }), RuntimeId: r.RuntimeId, State: state });
     }
     return out;
   }
