@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
+import { cleanupAfterShim } from './cleanup.js';
 import type { ShimFlags } from './flags.js';
 import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
@@ -145,6 +146,7 @@ export async function deleteShim(flags: ShimFlags): Promise<Uint8Array> {
   const bundle = flags.bundle || process.cwd();
   await stopDaemon(bundle, flags.id);
   rmSync(shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
+  await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
   const now = Date.now();
   return containerd.task.v2.DeleteResponse.encode({
     pid: 0,

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
+import { installCrashGuard } from './crash-guard.js';
 import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
 import { openShimLog } from './shim-log.js';
@@ -49,6 +50,7 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
   };
 
   const logic = await createTaskLogic({ flags, bundle, log, requestExit: (now) => void exit('shutdown', !now) });
+  installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
   const methods = taskServiceMethods(logic, log);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);

@@ -2,7 +2,8 @@
  * A second process for the cross-process tests: creates (and, unless told not to, starts) one emulated
  * system, prints `{"runtimeId": …, "guestPid": …}` on stdout, then waits. A line "terminate" on stdin
  * makes it terminate the system and exit; otherwise the test SIGKILLs it (a shim that crashed).
- * argv[2]: JSON {root, id, bootDir, guestEntry, terminateOnLastHandleClosed, start}.
+ * argv[2]: JSON {root, id, bootDir, guestEntry, terminateOnLastHandleClosed, start}. Without it (e.g.
+ * picked up by a test runner) it does nothing.
  */
 import { createInterface } from 'node:readline';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+if (process.argv[2] !== undefined) main().catch((err: unknown) => {
   process.stderr.write(`owner process failed: ${String(err)}\n`);
   process.exit(1);
 });
