@@ -1,16 +1,38 @@
 /**
- * transport: the one platform seam, i.e. how the shim listens for and dials its peers.
- * Windows: Hyper-V sockets and named pipes. Linux: unix sockets, with hvsockets emulated at
- * `<emulator root>/<runtimeId>/vsock/<port>.sock` (the rule the HCS emulator and the guest share).
- * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV).
+ * transport: the one platform seam, i.e. how the shim listens for and dials its peers, serves its own
+ * ttrpc endpoint, and opens containerd's stdio endpoints.
+ * Windows: Hyper-V sockets through Winsock (koffi `.async`, winsock-ffi.ts), named pipes, stdout/stderr
+ * pipe clients that redial with backoff, and the re-exec handshake for `start`.
+ * Linux: unix sockets, hvsockets emulated at `<emulator root>/<runtimeId>/vsock/<port>.sock` (the rule the
+ * HCS emulator and the guest share), FIFOs, and the listening socket passed to the daemon as fd 3.
+ * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV) and the shim addresses.
  *
- * Layer boundaries: imports only src/errdefs. Used by src/uvm, src/gcs, src/shim and src/hcs/emulator
- * (for the emulated paths). The only module besides the HCS backend factory that looks at process.platform.
+ * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts only, loaded lazily on Windows).
+ * Used by src/uvm, src/gcs, src/shim and src/hcs/emulator (for the emulated paths). The only module besides
+ * the HCS backend factory that looks at process.platform (create-transport.ts).
  */
 export type { Connection, HvSocketAddress, Listener, Transport } from './types.js';
-export { createTransport, type PlatformTransport, type TransportOptions } from './create-transport.js';
+export {
+  createTransport,
+  type PlatformTransport,
+  type ServeMode,
+  type StdioWriterOptions,
+  type TransportOptions,
+} from './create-transport.js';
 export { UnixTransport, type UnixTransportOptions } from './unix-transport.js';
-export { WindowsTransport, isNamedPipePath } from './windows-transport.js';
+export { WindowsTransport, isNamedPipePath, type WindowsTransportOptions } from './windows-transport.js';
+export { WinsockError, WsaError, asWinsockError, errorCodeForWsa } from './winsock-error.js';
+export { RedialWriter, type RedialWriterOptions } from './redial-writer.js';
+export { DEFAULT_BACKOFF, backoffDelays, ioRetryBudgetMs, type BackoffOptions } from './backoff.js';
+export {
+  NAMED_PIPE_SHIM_PREFIX,
+  binaryLoggerPipe,
+  namedPipeShimAddress,
+  namedPipeShimLogAddress,
+  shimSocketDir,
+  unixShimSocketPath,
+} from './shim-address.js';
+export { openFifoReader, openFifoWriter } from './fifo-stdio.js';
 export { SocketListener, MAX_QUEUED_CONNECTIONS } from './socket-listener.js';
 export { unixSocketPath, MAX_UNIX_PATH_BYTES, SUN_PATH_BYTES } from './unix-path.js';
 export {

@@ -5,11 +5,15 @@
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, alreadyExists, notFound } from '../errdefs/index.js';
 import { dialPath } from './dial.js';
+import type { PlatformTransport, ServeMode } from './create-transport.js';
 import { emulatedHvSocketPath } from './emulated-paths.js';
+import { openFifoReader, openFifoWriter } from './fifo-stdio.js';
+import { unixShimSocketPath } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener, Transport } from './types.js';
+import type { Connection, HvSocketAddress, Listener } from './types.js';
 import { unixSocketPath } from './unix-path.js';
 
 export interface UnixTransportOptions {
@@ -17,8 +21,9 @@ export interface UnixTransportOptions {
   readonly emulatorRoot?: string;
 }
 
-export class UnixTransport implements Transport {
+export class UnixTransport implements PlatformTransport {
   readonly platform = 'linux' as const;
+  readonly serveMode: ServeMode = 'listener-fd';
   private readonly root: string | undefined;
 
   constructor(opts: UnixTransportOptions = {}) {
@@ -60,6 +65,21 @@ export class UnixTransport implements Transport {
       return Promise.reject(err);
     }
     return dialPath(path, signal);
+  }
+
+  /** `unix://<socket dir>/<sha256 hex>` (shim-address.ts). */
+  shimAddress(namespace: string, id: string, containerdAddress: string): string {
+    return `unix://${unixShimSocketPath(containerdAddress, namespace, id)}`;
+  }
+
+  /** stdin FIFO (fifo-stdio.ts). */
+  openStdioReader(path: string): Promise<Readable> {
+    return openFifoReader(path);
+  }
+
+  /** stdout/stderr FIFO, opened O_RDWR so it survives its reader (no redial needed). */
+  openStdioWriter(path: string): Promise<Writable> {
+    return openFifoWriter(path);
   }
 }
 

@@ -1,13 +1,19 @@
 /**
- * The Windows transport. Dialing named pipes works through node:net; listening on AF_HYPERV sockets
- * needs a native binding (koffi: socket/bind/listen/accept on SOCKADDR_HV, see sockaddr-hv.ts), which is
- * a later piece of work: until it lands listenHvSocket rejects NotImplemented, saying so.
+ * The Windows transport:
+ * - Hyper-V sockets through Winsock (koffi, loaded on first use): hvsock-listener.ts.
+ * - The shim's own ttrpc endpoint: a named pipe served by node:net, announced by the re-exec handshake.
+ * - stdio: the shim is the pipe CLIENT of containerd's pipes; stdout/stderr redial a vanished reader.
  */
 import { createServer } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
+import type { PlatformTransport, ServeMode, StdioWriterOptions } from './create-transport.js';
 import { dialPath } from './dial.js';
+import { RedialWriter } from './redial-writer.js';
+import { namedPipeShimAddress } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener, Transport } from './types.js';
+import type { Connection, HvSocketAddress, Listener } from './types.js';
+import { WinsockError } from './winsock-error.js';
 
 const PIPE_PREFIXES = ['\\\\.\\pipe\\', '//./pipe/'];
 
@@ -15,17 +21,40 @@ export function isNamedPipePath(address: string): boolean {
   return PIPE_PREFIXES.some((p) => address.toLowerCase().startsWith(p) && address.length > p.length);
 }
 
-export class WindowsTransport implements Transport {
-  readonly platform = 'windows' as const;
+export interface WindowsTransportOptions {
+  /** The Winsock library; default %SystemRoot%\System32\ws2_32.dll. Tests inject the Linux double. */
+  readonly winsockLibrary?: string;
+}
 
-  listenHvSocket(address: HvSocketAddress): Promise<Listener> {
-    return Promise.reject(
-      new ShimError(
-        ErrorCode.NotImplemented,
-        `listening on Hyper-V socket ${address.vmId}/${address.serviceId} is not implemented yet: ` +
-          'the Windows AF_HYPERV listener (koffi binding of socket/bind/listen/accept over SOCKADDR_HV) is missing',
-      ),
-    );
+export class WindowsTransport implements PlatformTransport {
+  readonly platform = 'windows' as const;
+  readonly serveMode: ServeMode = 'ready-handshake';
+  private readonly winsockLibrary: string | undefined;
+
+  constructor(opts: WindowsTransportOptions = {}) {
+    this.winsockLibrary = opts.winsockLibrary;
+  }
+
+  /**
+   * Binds (VM runtime id, service id) and listens. Needs Administrator or SYSTEM; errors are WinsockErrors
+   * carrying the WSA code (e.g. 10013 → FailedPrecondition, 10048 → AlreadyExists).
+   */
+  async listenHvSocket(address: HvSocketAddress): Promise<Listener> {
+    // koffi and the Winsock binding load only when a Windows hvsocket is really needed.
+    const [{ loadWinsock, systemWinsockPath }, { listenHvSocketWinsock }] = await Promise.all([
+      import('./winsock-ffi.js'),
+      import('./hvsock-listener.js'),
+    ]);
+    const path = this.winsockLibrary ?? systemWinsockPath();
+    let lib;
+    try {
+      lib = loadWinsock(path);
+    } catch (err) {
+      const wsa = (err as { wsaCode?: unknown }).wsaCode;
+      if (typeof wsa === 'number') throw new WinsockError('WSAStartup', wsa, `(${path})`, { cause: err });
+      throw ShimError.from(err, ErrorCode.FailedPrecondition, `cannot load Winsock from ${path}`);
+    }
+    return listenHvSocketWinsock(lib, address);
   }
 
   /** Serves a named pipe (`\\.\pipe\name`), e.g. the shim's own ttrpc address. */
@@ -45,5 +74,24 @@ export class WindowsTransport implements Transport {
       return Promise.reject(invalidArgument(`not a named pipe path (want \\\\.\\pipe\\<name>): ${address}`));
     }
     return dialPath(address, signal);
+  }
+
+  shimAddress(namespace: string, id: string): string {
+    return namedPipeShimAddress(namespace, id);
+  }
+
+  /** stdin: one dial, no retry (hcsshim does not redial stdin). */
+  openStdioReader(path: string): Promise<Readable> {
+    return this.dial(path);
+  }
+
+  async openStdioWriter(path: string, opts: StdioWriterOptions = {}): Promise<Writable> {
+    const first = await this.dial(path);
+    return new RedialWriter(first, {
+      address: path,
+      redial: () => this.dial(path),
+      totalMs: opts.retryTimeoutMs ?? 0,
+      ...(opts.onRedial ? { onRedial: opts.onRedial } : {}),
+    });
   }
 }

@@ -156,12 +156,13 @@ describe('unix transport', () => {
 });
 
 describe('windows transport (selected by platform)', () => {
-  it('listenHvSocket rejects NotImplemented naming the missing AF_HYPERV listener', async () => {
-    const tr = createTransport({ platform: 'win32' });
+  it('listenHvSocket without a loadable Winsock library is FailedPrecondition naming the library', async () => {
+    const tr = createTransport({ platform: 'win32', winsockLibrary: '/nonexistent/no-such-ws2_32.dll' });
     assert.equal(tr.platform, 'windows');
+    assert.equal(tr.serveMode, 'ready-handshake');
     await assert.rejects(
       tr.listenHvSocket({ vmId: RID, serviceId: vsockServiceId(1) }),
-      (e) => isErrorCode(e, ErrorCode.NotImplemented) && /AF_HYPERV/.test(String(e)),
+      (e) => isErrorCode(e, ErrorCode.FailedPrecondition) && /no-such-ws2_32\.dll/.test(String(e)),
     );
   });
 
