@@ -5,8 +5,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
+import { createTransport, type PlatformTransport } from '../transport/index.js';
 import { cleanupAfterShim } from './cleanup.js';
 import type { ShimFlags } from './flags.js';
+import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
 import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
 
@@ -30,9 +32,10 @@ function writeAtomic(path: string, text: string): void {
  * /dev/null, the listening socket as fd 3), write `address` and `shim.pid` into the bundle, and return the
  * address for stdout. containerd reads stdout+stderr combined, so nothing else may be printed.
  */
-export async function startShim(flags: ShimFlags, argv0: readonly string[]): Promise<string> {
+export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport = createTransport()): Promise<string> {
   const began = new Date();
   requireIds(flags);
+  if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport);
   const bundle = flags.bundle || process.cwd();
   if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began);
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
@@ -87,6 +90,29 @@ async function listenSocket(path: string): Promise<Server> {
   await listening;
   chmodSync(path, 0o600);
   return server;
+}
+
+/**
+ * `start` where the endpoint cannot be inherited (Windows named pipes): refuse a pipe some shim already
+ * serves, re-exec `serve -socket <pipe>` and wait until it says it serves (reexec-start.ts), then write
+ * `shim.pid` and `address` into the bundle and return the address.
+ */
+async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport): Promise<string> {
+  const bundle = flags.bundle || process.cwd();
+  const address = transport.shimAddress(flags.namespace, flags.id, flags.address);
+  const live = await transport.dial(address).then(
+    (c) => (c.destroy(), true),
+    () => false,
+  );
+  if (live) throw alreadyExists(`a shim is already serving ${address}`);
+  const args = [...selfArgv(argv0), '-namespace', flags.namespace, '-id', flags.id, '-address', flags.address,
+    '-publish-binary', flags.publishBinary, '-bundle', bundle, '-socket', address];
+  if (flags.debug) args.push('-debug');
+  args.push('serve');
+  const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log') });
+  writeFileAtomic(join(bundle, 'shim.pid'), String(pid));
+  writeFileAtomic(join(bundle, 'address'), address);
+  return address;
 }
 
 /** A socket at `path` that answers belongs to a running shim: refuse. One that does not is stale: remove it. */

@@ -1,10 +1,12 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
+import { createTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
 import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
+import { signalServing } from './reexec-start.js';
 import { openShimLog } from './shim-log.js';
 import { createTaskLogic } from './task-logic-factory.js';
 
@@ -35,6 +37,9 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
   const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
   delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
 
+  // Linux: serve the unix socket `start` passed as fd 3. Windows: listen on the -socket pipe ourselves and
+  // tell `start` (our parent) once we serve (reexec-start.ts).
+  const handshake = createTransport().serveMode === 'ready-handshake';
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
   const exit = async (reason: string, graceful: boolean): Promise<void> => {
@@ -44,7 +49,7 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
     await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
     if (graceful) await server.shutdown();
     else server.close();
-    if (flags.socket) rmSync(flags.socket, { force: true });
+    if (flags.socket && !handshake) rmSync(flags.socket, { force: true });
     sink?.end();
     setTimeout(() => process.exit(0), 50).unref();
   };
@@ -55,6 +60,7 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
   server.serve(await listener(flags, listenFd));
+  if (handshake) signalServing();
   log.info('shim serving', { socket: flags.socket, pid: process.pid });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
