@@ -5,8 +5,8 @@
  * so a recursive delete can never reach a host directory through a bind mount.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../log/index.js';
 
@@ -23,6 +23,7 @@ export interface TeardownReport {
 
 export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc'): Promise<TeardownReport> {
   const containers = await killRuncContainers(join(vmDir, 'runc'), log, runcBinary);
+  await removeVmCgroups(basename(vmDir));
   const { unmounted, stuck } = await unmountUnder(vmDir, log);
   if (stuck.length > 0) {
     log.error('HCS emulator: mounts remain under the VM dir; keeping it', { vmDir, stuck });
@@ -48,6 +49,25 @@ export async function killRuncContainers(root: string, log: Logger, runcBinary =
     );
   }
   return ids;
+}
+
+/** Where cgroup hierarchies are mounted (v1: one per controller below it; v2: it is the hierarchy). */
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * Removes the VM's cgroup parents the guest's containers were placed under (`/lcow/<runtimeId>/<cid>`,
+ * src/guest/bundle.ts): runc delete removes each container's own cgroup, not the parent. rmdir only
+ * removes an empty cgroup, so nothing still running is touched; every failure is ignored.
+ */
+export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROOT): Promise<void> {
+  const hierarchies = [cgroupRoot, ...(await readdir(cgroupRoot).catch(() => [] as string[])).map((c) => join(cgroupRoot, c))];
+  for (const h of hierarchies) {
+    const dir = join(h, 'lcow', runtimeId);
+    for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (child.isDirectory()) await rmdir(join(dir, child.name)).catch(() => undefined);
+    }
+    await rmdir(dir).catch(() => undefined);
+  }
 }
 
 /** Mount points at or below `dir` from /proc/self/mountinfo, in mount order. */

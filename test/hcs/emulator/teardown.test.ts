@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHcsApi } from '../../../src/hcs/index.js';
 import { emulatedVmDir } from '../../../src/transport/index.js';
+import { removeVmCgroups } from '../../../src/hcs/emulator/teardown.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 
 describe('emulator: teardown of a stopped VM', () => {
@@ -72,5 +73,28 @@ describe('emulator: teardown of a stopped VM', () => {
     assert.equal(await readFile(join(data, 'keep'), 'utf8'), 'x');
     assert.equal(existsSync(vmDir), false);
     await sys.close();
+  });
+});
+
+describe('emulator: the VM cgroup parents (/lcow/<runtimeId>) go at teardown', () => {
+  it('removes empty cgroup dirs under every hierarchy, keeps a populated one and other VMs', async () => {
+    const root = await tempDir('lcow-emu-cg-');
+    try {
+      const rid = '11111111-2222-4333-8444-555555555555';
+      const other = '99999999-2222-4333-8444-555555555555';
+      await mkdir(join(root, 'cpu', 'lcow', rid, 'c1'), { recursive: true });
+      await mkdir(join(root, 'memory', 'lcow', rid, 'busy'), { recursive: true });
+      await writeFile(join(root, 'memory', 'lcow', rid, 'busy', 'tasks'), '42'); // a cgroup that still has members
+      await mkdir(join(root, 'lcow', rid), { recursive: true }); // cgroup v2 layout
+      await mkdir(join(root, 'cpu', 'lcow', other, 'c9'), { recursive: true });
+      await removeVmCgroups(rid, root);
+      assert.equal(existsSync(join(root, 'cpu', 'lcow', rid)), false);
+      assert.equal(existsSync(join(root, 'lcow', rid)), false);
+      assert.equal(existsSync(join(root, 'memory', 'lcow', rid, 'busy', 'tasks')), true, 'rmdir never removes a populated cgroup');
+      assert.equal(existsSync(join(root, 'cpu', 'lcow', other, 'c9')), true, 'another VM is untouched');
+      await removeVmCgroups(rid, join(root, 'does-not-exist')); // nothing there: no error
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

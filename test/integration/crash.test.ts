@@ -1,0 +1,126 @@
+/**
+ * A shim daemon that dies abnormally (SIGKILL) under a real containerd 1.6: containerd notices the
+ * connection drop, publishes /tasks/exit, runs `containerd-shim-lcow-v1 … delete`, and afterwards nothing
+ * of the task is left: no shim, guest or runc process, no mount (the guest's, nor the host rootfs at
+ * `<bundle>/rootfs`), no socket, no VM dir. The guest agent dies with the daemon (pdeathsig); the runc
+ * containers, mounts and VM dir are what `delete` cleans, through the HCS emulator's system.json.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PrivateContainerd, RUNTIME } from './harness.js';
+import { buildOciArchive } from './oci-image.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : false;
+
+describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => {
+  let ctd: PrivateContainerd;
+  before(async () => {
+    ctd = new PrivateContainerd();
+    await ctd.start();
+  });
+  after(async () => ctd?.stop());
+  afterEach(async () => {
+    const left = await ctd.settled();
+    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+  });
+
+  const ok = (r: { code: number; stderr: string }, what: string): void =>
+    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+
+  /** Runs `ctr run -d …`, SIGKILLs the task's shim daemon, and checks what containerd and `delete` did. */
+  async function crashAndCheck(id: string, runArgs: string[]): Promise<void> {
+    const events = watchEvents(ctd);
+    try {
+      ok(await ctd.ctr(['run', '-d', '--runtime', RUNTIME, ...runArgs]), 'ctr run -d');
+      await waitForStatus(ctd, id, 'RUNNING');
+      const before = ctd.leftovers();
+      assert.ok(before.some((l) => l.startsWith('vm dir ')), `a VM dir while running:\n${before.join('\n')}`);
+      assert.ok(before.some((l) => l.startsWith('mount ')), `mounts while running:\n${before.join('\n')}`);
+      const shim = shimDaemonPid(id);
+      assert.ok(shim !== undefined, `the shim daemon of ${id} is running`);
+
+      process.kill(shim, 'SIGKILL');
+      // containerd notices: the task is gone from its list (or stopped) and /tasks/exit was published.
+      await waitUntil(async () => {
+        const line = (await ctd.ctr(['task', 'ls'])).stdout.split('\n').find((l) => l.startsWith(`${id} `));
+        return line === undefined || line.includes('STOPPED');
+      }, `containerd drops or stops task ${id}`);
+      await waitUntil(async () => events.text().split('\n').some((l) => l.includes('/tasks/exit') && l.includes(id)), `/tasks/exit for ${id}`);
+      await events.stop(); // its ctr process would count as left behind
+      const left = await ctd.settled(15_000);
+      assert.deepEqual(left, [], `left behind after delete:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-4000)}`);
+      // delete reported its work on stderr, which containerd logs as cleanup warnings.
+      assert.match(ctd.log(), /terminated the utility VM the shim left behind/);
+    } finally {
+      await events.stop();
+      if (shimDaemonPid(id) === undefined) await ctd.ctr(['task', 'delete', '-f', id]);
+      await ctd.ctr(['container', 'rm', id]);
+    }
+  }
+
+  test('a container on a --rootfs directory', async () => {
+    await crashAndCheck('t-crash', ['--rootfs', ctd.rootfs, 't-crash', '/bin/sh', '-c', 'sleep 300']);
+  });
+
+  test('an imported image (overlay snapshot mounted at <bundle>/rootfs)', async () => {
+    const image = 'docker.io/library/lcowcrash:latest';
+    ok(await ctd.ctr(['image', 'import', buildOciArchive(ctd.rootfs, ctd.tmp, image)]), 'ctr image import');
+    try {
+      await crashAndCheck('t-crash-img', [image, 't-crash-img', '/bin/sh', '-c', 'sleep 300']);
+    } finally {
+      await ctd.ctr(['image', 'rm', image]);
+    }
+  });
+
+  test('the next task with the same id runs normally afterwards', async () => {
+    const r = await ctd.run('t-crash', ['/bin/echo', 'after the crash']);
+    ok(r, 'ctr run');
+    assert.equal(r.stdout, 'after the crash\n');
+  });
+});
+
+/** The pid of the shim daemon serving task `id` (its cmdline has `-id <id>` and `serve`). */
+function shimDaemonPid(id: string): number | undefined {
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const i = args.indexOf('-id');
+    if (i >= 0 && args[i + 1] === id && args.includes('serve')) return Number(p);
+  }
+  return undefined;
+}
+
+/** `ctr events` in the background; stop() kills it and waits for it to be gone (idempotent). */
+function watchEvents(ctd: PrivateContainerd): { text: () => string; stop: () => Promise<void> } {
+  const proc: ChildProcess = spawn('ctr', ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  proc.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return {
+    text: () => text,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill();
+      await exited;
+    },
+  };
+}
+
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
+  await waitUntil(async () => (await ctd.ctr(['task', 'ls'])).stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status)),
+    `task ${id} is ${status}\n${ctd.log().slice(-3000)}`);
+}
