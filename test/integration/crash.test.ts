@@ -31,7 +31,7 @@ describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => 
     assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
 
   /** Runs `ctr run -d …`, SIGKILLs the task's shim daemon, and checks what containerd and `delete` did. */
-  async function crashAndCheck(id: string, runArgs: string[]): Promise<void> {
+  async function crashAndCheck(id: string, runArgs: string[], report: (msg: string) => void): Promise<void> {
     const events = watchEvents(ctd);
     try {
       ok(await ctd.ctr(['run', '-d', '--runtime', RUNTIME, ...runArgs]), 'ctr run -d');
@@ -54,6 +54,7 @@ describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => 
       assert.deepEqual(left, [], `left behind after delete:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-4000)}`);
       // delete reported its work on stderr, which containerd logs as cleanup warnings.
       assert.match(ctd.log(), /terminated the utility VM the shim left behind/);
+      report(deleteTiming(ctd.log(), id));
     } finally {
       await events.stop();
       if (shimDaemonPid(id) === undefined) await ctd.ctr(['task', 'delete', '-f', id]);
@@ -61,15 +62,15 @@ describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => 
     }
   }
 
-  test('a container on a --rootfs directory', async () => {
-    await crashAndCheck('t-crash', ['--rootfs', ctd.rootfs, 't-crash', '/bin/sh', '-c', 'sleep 300']);
+  test('a container on a --rootfs directory', async (t) => {
+    await crashAndCheck('t-crash', ['--rootfs', ctd.rootfs, 't-crash', '/bin/sh', '-c', 'sleep 300'], (m) => t.diagnostic(m));
   });
 
-  test('an imported image (overlay snapshot mounted at <bundle>/rootfs)', async () => {
+  test('an imported image (overlay snapshot mounted at <bundle>/rootfs)', async (t) => {
     const image = 'docker.io/library/lcowcrash:latest';
     ok(await ctd.ctr(['image', 'import', buildOciArchive(ctd.rootfs, ctd.tmp, image)]), 'ctr image import');
     try {
-      await crashAndCheck('t-crash-img', [image, 't-crash-img', '/bin/sh', '-c', 'sleep 300']);
+      await crashAndCheck('t-crash-img', [image, 't-crash-img', '/bin/sh', '-c', 'sleep 300'], (m) => t.diagnostic(m));
     } finally {
       await ctd.ctr(['image', 'rm', image]);
     }
@@ -81,6 +82,19 @@ describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => 
     assert.equal(r.stdout, 'after the crash\n');
   });
 });
+
+/**
+ * How long containerd's cleanup of the dead shim took, from its log: "cleaning up after shim disconnected"
+ * (id=<id>) to the /tasks/exit it publishes once `delete` returned. Informational (no timing assertions).
+ */
+function deleteTiming(log: string, id: string): string {
+  const lines = log.split('\n');
+  const from = lines.findIndex((l) => l.includes('cleaning up after shim disconnected') && l.includes(`id=${id}`));
+  const to = lines.findIndex((l, i) => i > from && l.includes('topic=/tasks/exit'));
+  const time = (l: string | undefined): number => Date.parse(/time="([^"]+)"/.exec(l ?? '')?.[1] ?? '');
+  const ms = time(lines[to]) - time(lines[from]);
+  return from < 0 || to < 0 || Number.isNaN(ms) ? `${id}: delete timing not found in the containerd log` : `${id}: containerd's dead-shim cleanup (delete included) took ${ms} ms`;
+}
 
 /** The pid of the shim daemon serving task `id` (its cmdline has `-id <id>` and `serve`). */
 function shimDaemonPid(id: string): number | undefined {
