@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
+import { createTransport } from '../../transport/index.js';
 
 export interface BinaryLoggerOptions {
   readonly path: string;
@@ -38,6 +39,11 @@ export interface BinaryLogger {
 }
 
 export async function startBinaryLogger(opts: BinaryLoggerOptions): Promise<BinaryLogger> {
+  if (createTransport().platform === 'windows') {
+    // Windows speaks its own protocol (named pipes and environment variables): binary-logger-windows.ts.
+    const { startWindowsBinaryLogger } = await import('./binary-logger-windows.js');
+    return startWindowsBinaryLogger(opts);
+  }
   const child = spawn(opts.path, [...opts.args], {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
     env: { CONTAINER_ID: opts.containerId, CONTAINER_NAMESPACE: opts.namespace },
