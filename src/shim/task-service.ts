@@ -57,6 +57,7 @@ export class TaskService implements TaskLogic {
           this.task = await LcowTask.create({
             id: o.id, bundle: o.bundle, namespace: this.d.namespace, rootfs: o.rootfs, stdio: o.stdio,
             sandbox, container, events: this.d.events, log, release: () => rootfs.release(),
+            ...(options.ioRetryTimeoutInSec ? { ioRetryTimeoutMs: options.ioRetryTimeoutInSec * 1000 } : {}),
           });
         } catch (err) {
           await sandbox.close().catch(() => undefined);

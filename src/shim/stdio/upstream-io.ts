@@ -28,6 +28,8 @@ export interface UpstreamOptions {
   readonly binaryReadyTimeoutMs?: number;
   /** binary://: SIGTERM → SIGKILL grace on close. Default 12000. */
   readonly binaryTermTimeoutMs?: number;
+  /** Windows: how long stdout/stderr redial a reader that went away (io_retry_timeout_in_sec; 0 = forever). */
+  readonly ioRetryTimeoutMs?: number;
 }
 
 /** The opened endpoints. A stream is absent when its string was "" (or unused, e.g. stderr with a terminal). */
@@ -62,14 +64,15 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
     await Promise.all(cleanups.map((c) => c().catch(() => undefined)));
     for (const s of opened) s.destroy();
   };
+  const writerOpts = opts.ioRetryTimeoutMs === undefined ? {} : { retryTimeoutMs: opts.ioRetryTimeoutMs };
   try {
     const stdin = paths.stdin === '' ? undefined : track(await openPipeReader(fifoPath(paths.stdin)), 'stdin');
     let stdout: Writable | undefined;
     let stderr: Writable | undefined;
     switch (mode.kind) {
       case 'fifo':
-        if (paths.stdout !== '') stdout = track(await openPipeWriter(fifoPath(paths.stdout)), 'stdout');
-        if (paths.stderr !== '') stderr = track(await openPipeWriter(fifoPath(paths.stderr)), 'stderr');
+        if (paths.stdout !== '') stdout = track(await openPipeWriter(fifoPath(paths.stdout), writerOpts), 'stdout');
+        if (paths.stderr !== '') stderr = track(await openPipeWriter(fifoPath(paths.stderr), writerOpts), 'stderr');
         break;
       case 'file':
         // runc: stdout and stderr both go to the file (stderr unused with a terminal).

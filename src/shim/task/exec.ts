@@ -18,6 +18,8 @@ export interface ExecInit {
   readonly spec?: Record<string, unknown>;
   readonly namespace: string;
   readonly log: Logger;
+  /** runhcs io_retry_timeout_in_sec × 1000, when set (Windows pipe redial budget). */
+  readonly ioRetryTimeoutMs?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Exec {
       containerId: init.containerId,
       namespace: init.namespace,
       log: init.log,
+      ...(init.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: init.ioRetryTimeoutMs }),
     });
     return new Exec(init, upstream);
   }

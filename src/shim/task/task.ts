@@ -20,6 +20,8 @@ export interface TaskInit {
   readonly container: GuestContainer;
   readonly events: EventPublisher;
   readonly log: Logger;
+  /** runhcs io_retry_timeout_in_sec × 1000, when set: handed to every process's stdio. */
+  readonly ioRetryTimeoutMs?: number;
   /** Releases host resources of the task (rootfs mounts) once it is deleted. */
   readonly release: () => Promise<void>;
 }
@@ -50,6 +52,7 @@ export class LcowTask {
   static async create(t: TaskInit): Promise<LcowTask> {
     const init = await Exec.create({
       containerId: t.id, execId: '', bundle: t.bundle, stdio: t.stdio, namespace: t.namespace, log: t.log,
+      ...(t.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: t.ioRetryTimeoutMs }),
     });
     const task = new LcowTask(t, init);
     t.events.publish({
@@ -85,6 +88,7 @@ export class LcowTask {
     }
     const e = await Exec.create({
       containerId: this.id, execId, bundle: this.t.bundle, stdio, spec, namespace: this.t.namespace, log: this.t.log,
+      ...(this.t.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: this.t.ioRetryTimeoutMs }),
     });
     this.execs.set(execId, e);
     this.exitPublished.set(execId, e.exited.then(() => this.publishExit(e)));
