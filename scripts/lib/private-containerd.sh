@@ -57,7 +57,7 @@ pc_stop() {
     wait "$PC_PID" 2>/dev/null || true
   fi
   if [ -n "${PC_TMP:-}" ] && [ -d "$PC_TMP" ]; then
-    grep -o " $PC_TMP[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o " $PC_TMP[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$PC_TMP"
   fi
   PC_PID= PC_TMP=
