@@ -13,13 +13,20 @@ const h = useComputecoreDouble();
 
 test('an exit fired from a foreign thread reaches waitExit (unexpected: nobody asked it to stop)', async () => {
   const sys = await (await h.api()).createComputeSystem('crash-ü', { Owner: 'o' });
-  const data = JSON.stringify({ Status: hr(0x80370106), ExitType: 'UnexpectedExit' });
-  assert.equal(h.dbl.fireEvent(h.systemPointer('crash-ü'), HCS_EVENT_SYSTEM_EXITED, data, 20), 0);
-  const exit = await sys.waitExit();
-  assert.deepEqual(exit, { hresult: 0x80370106, data, unexpected: true });
-  assert.equal(h.dbl.counter(Counter.CallbacksDelivered), 1);
-  await sys.close();
-  assert.deepEqual(await sys.waitExit(), exit, 'resolves once; the same exit after close');
+  try {
+    const data = JSON.stringify({ Status: hr(0x80370106), ExitType: 'UnexpectedExit' });
+    assert.equal(h.dbl.fireEvent(h.systemPointer('crash-ü'), HCS_EVENT_SYSTEM_EXITED, data, 20), 0);
+    const exit = await sys.waitExit();
+    assert.deepEqual(exit, { hresult: 0x80370106, data, unexpected: true });
+    // The double counts a delivery once the callback has returned on its thread, which may be just after
+    // JS has already seen the event: wait (bounded) for the count rather than racing it.
+    for (let i = 0; i < 200 && h.dbl.counter(Counter.CallbacksDelivered) < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(h.dbl.counter(Counter.CallbacksDelivered), 1);
+    await sys.close();
+    assert.deepEqual(await sys.waitExit(), exit, 'resolves once; the same exit after close');
+  } finally {
+    await sys.close(); // idempotent; a failed assertion must not leave a callback keeping the process alive
+  }
 });
 
 test('a requested graceful exit is not unexpected; events are routed to their own system', async () => {
