@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,13 +18,6 @@ const UNKNOWN_EXIT_STATUS = 255;
 function requireIds(flags: ShimFlags): void {
   if (flags.namespace === '') throw invalidArgument('-namespace is required');
   if (flags.id === '') throw invalidArgument('-id is required');
-}
-
-/** Writes a file atomically (temp file + rename), with no trailing newline. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = join(path, '..', `.${path.split('/').pop() ?? 'tmp'}.${process.pid}`);
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, path);
 }
 
 /**
@@ -62,8 +55,8 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
   closeSync(devnull);
   child.unref();
   const address = unixAddress(path);
-  writeAtomic(join(bundle, 'address'), address);
-  writeAtomic(join(bundle, 'shim.pid'), String(child.pid ?? ''));
+  writeFileAtomic(join(bundle, 'address'), address);
+  writeFileAtomic(join(bundle, 'shim.pid'), String(child.pid ?? ''));
   server.unref(); // exit now; the daemon keeps serving the socket
 
   return address;
