@@ -10,3 +10,4 @@ export { RecordingPublisher } from './event-publisher.js';
 export { silentLogger } from './silent-logger.js';
 export { FakeTaskLogic } from './task-logic.js';
 export type { FakeAnswers, RecordedCall } from './task-logic.js';
+export { captureLogger } from './capture-logger.js';

@@ -8,27 +8,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateContainerd, RUNTIME } from './harness.js';
+import { NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
-const skip = process.getuid?.() !== 0 ? 'needs root' : false;
+describe('a shim daemon killed with SIGKILL', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd();
 
-describe('a shim daemon killed with SIGKILL', { skip, timeout: 600_000 }, () => {
-  let ctd: PrivateContainerd;
-  before(async () => {
-    ctd = new PrivateContainerd();
-    await ctd.start();
-  });
-  after(async () => ctd?.stop());
-  afterEach(async () => {
-    const left = await ctd.settled();
-    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
-  });
-
-  const ok = (r: { code: number; stderr: string }, what: string): void =>
-    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+  const ok = ctd.assertOk.bind(ctd);
 
   /** Runs `ctr run -d …`, SIGKILLs the task's shim daemon, and checks what containerd and `delete` did. */
   async function crashAndCheck(id: string, runArgs: string[], report: (msg: string) => void): Promise<void> {

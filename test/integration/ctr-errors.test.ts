@@ -4,23 +4,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { PrivateContainerd, RUNTIME } from './harness.js';
+import { describe, test } from 'node:test';
+import { NEEDS_ROOT, RUNTIME, usePrivateContainerd } from './harness.js';
 
-const skip = process.getuid?.() !== 0 ? 'needs root' : false;
-
-describe('bad input through io.containerd.lcow.v1', { skip, timeout: 300_000 }, () => {
-  let ctd: PrivateContainerd;
-  before(async () => {
-    ctd = new PrivateContainerd();
-    await ctd.start();
-  });
-  after(async () => ctd?.stop());
-  afterEach(async () => {
-    const left = await ctd.settled();
-    assert.deepEqual(left, [], `left behind:\n${left.join('\n')}`);
-    await ctd.ctr(['container', 'rm', 'bad']);
-  });
+describe('bad input through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd((c) => c.ctr(['container', 'rm', 'bad']));
 
   test('a config.json without a linux section', async () => {
     const spec = {

@@ -6,27 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateContainerd, RUNTIME } from './harness.js';
+import { NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
-const skip = process.getuid?.() !== 0 ? 'needs root' : false;
+describe('ctr run through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd();
 
-describe('ctr run through io.containerd.lcow.v1', { skip, timeout: 600_000 }, () => {
-  let ctd: PrivateContainerd;
-  before(async () => {
-    ctd = new PrivateContainerd();
-    await ctd.start();
-  });
-  after(async () => ctd?.stop());
-  afterEach(async () => {
-    const left = await ctd.settled();
-    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
-  });
-
-  const ok = (r: { code: number; stderr: string }, what: string): void =>
-    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+  const ok = ctd.assertOk.bind(ctd);
 
   test('echo prints the container output', async () => {
     const r = await ctd.run('t-echo', ['/bin/echo', 'hello from LCOW']);

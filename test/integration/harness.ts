@@ -8,12 +8,16 @@ import {
   closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO = resolve(process.cwd());
 export const SHIM_BIN_DIR = join(REPO, 'dist', 'bin');
 export const RUNTIME = 'io.containerd.lcow.v1';
+/** The integration suites drive containerd, runc and mounts: they need root. */
+export const NEEDS_ROOT: string | false = process.getuid?.() !== 0 ? 'needs root' : false;
 
 export interface CtrResult {
   code: number;
@@ -130,6 +134,11 @@ export class PrivateContainerd {
     });
   }
 
+  /** Asserts a ctr call succeeded, with containerd's log tail in the message when it did not. */
+  assertOk(r: { code: number; stderr: string }, what: string): void {
+    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${this.log().slice(-3000)}`);
+  }
+
   log(): string {
     try {
       return readFileSync(join(this.tmp, 'containerd.log'), 'utf8');
@@ -183,4 +192,21 @@ export class PrivateContainerd {
     }
     rmSync(this.tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Call inside a describe: one private containerd for the suite, started before its first test and stopped
+ * after its last. After each test nothing of the instance may be left (settled() returns []); then
+ * `afterEachTest` runs (e.g. to remove a container record a failed run left).
+ */
+export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) => Promise<unknown>): PrivateContainerd {
+  const ctd = new PrivateContainerd();
+  before(() => ctd.start());
+  after(() => ctd.stop());
+  afterEach(async () => {
+    const left = await ctd.settled();
+    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+    await afterEachTest?.(ctd);
+  });
+  return ctd;
 }

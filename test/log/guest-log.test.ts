@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import winston from 'winston';
-import { GuestLogDecoder, MAX_GUEST_LOG_ENTRY, MAX_GUEST_LOG_TAIL, parseGuestLog, type Logger } from '../../src/log/index.js';
+import { captureLogger } from '../fakes/index.js';
+import { GuestLogDecoder, MAX_GUEST_LOG_ENTRY, MAX_GUEST_LOG_TAIL, parseGuestLog } from '../../src/log/index.js';
 
-/** A logger that records the info objects it is given. */
-function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, cb) {
-      lines.push({ ...info });
-      cb();
-    },
-  });
-  const logger = winston.createLogger({
-    levels: { error: 0, warn: 1, info: 2, debug: 3, trace: 4 },
-    level: 'trace',
-    transports: [new winston.transports.Stream({ stream: sink })],
-  });
-  return { logger, lines };
-}
+const capture = captureLogger;
 
 /** Waits until winston has flushed (its transport writes asynchronously). */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));

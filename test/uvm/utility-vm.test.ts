@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Duplex, Readable } from 'node:stream';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import winston from 'winston';
+import { captureLogger } from '../fakes/index.js';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
-import type { Logger } from '../../src/log/index.js';
 import {
   buildLCOWDocument,
   createLCOW,
@@ -18,22 +16,7 @@ import { lcowOptions, WIN_HOST } from './helpers.js';
 const RUNTIME_ID = '11111111-2222-3333-4444-555555555555';
 const GCS_PORT = 0x40000000;
 
-function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _e, cb) {
-      lines.push({ ...info });
-      cb();
-    },
-  });
-  const logger = winston.createLogger({
-    levels: { error: 0, warn: 1, info: 2, debug: 3, trace: 4 },
-    level: 'trace',
-    transports: [new winston.transports.Stream({ stream: sink })],
-  });
-  return { logger, lines };
-}
+const capture = captureLogger;
 
 async function setup(overrides: Partial<OptionsLCOW> = {}) {
   const hcs = new FakeHcsApi();
