@@ -2,8 +2,10 @@
  * hcs: the Host Compute Service as the shim sees it. The HcsApi interface (hcs-api.ts), the schema2
  * documents and their Go-compatible encoder (schema/), HcsError with HRESULT predicates (errors.ts), and
  * the backend factory (createHcsApi): computecore.dll through koffi on Windows, the emulator on Linux.
- * Layer boundaries: imports only src/errdefs and src/log; used by src/uvm (and src/shim for the factory).
- * Only this module's computecore/ffi.ts imports koffi; nothing here imports src/proto.
+ * HRESULT names and their ErrorCode table are src/errdefs's (the one HRESULT vocabulary).
+ * Layer boundaries: imports src/errdefs, src/log and src/transport (the emulator maps hvsocket ports onto unix
+ * sockets through it); used by src/uvm and the layers above it for the backend factory. Only this module's
+ * computecore/ffi.ts imports koffi; nothing here imports src/proto. scripts/check-layers.mjs checks this.
  */
 export * from './schema/index.js';
 export type * from './hcs-api.js';

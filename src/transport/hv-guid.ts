@@ -15,11 +15,6 @@ export const HV_GUID_CHILDREN = '90db8b89-0d35-4f79-8ce9-49ea0ac8b7cd';
 export const HV_GUID_LOOPBACK = 'e0e16197-dd56-4a10-9195-5ee7a155a838';
 export const HV_GUID_PARENT = 'a42e7cda-d03f-480c-9cc2-a4de20abb878';
 
-/** Fixed LCOW vsock ports (hcsshim vmutils/prot constants). */
-export const LINUX_ENTROPY_VSOCK_PORT = 1;
-export const LINUX_LOG_VSOCK_PORT = 109;
-export const LINUX_GCS_VSOCK_PORT = 0x40000000;
-
 const GUID_RE = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i;
 
 /** True when `text` is a GUID in canonical form (braces optional, any case). */

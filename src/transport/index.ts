@@ -8,17 +8,13 @@
  * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV) and the shim addresses.
  *
  * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts only, loaded lazily on Windows).
- * Used by src/uvm, src/gcs, src/shim and src/hcs/emulator (for the emulated paths). The only module besides
+ * Used by src/uvm, src/gcs, src/shim and src/hcs (the emulator, for the emulated paths). The only module besides
  * the HCS backend factory that looks at process.platform (create-transport.ts).
  */
-export type { Connection, HvSocketAddress, Listener, Transport } from './types.js';
-export {
-  createTransport,
-  type PlatformTransport,
-  type ServeMode,
-  type StdioWriterOptions,
-  type TransportOptions,
-} from './create-transport.js';
+export type {
+  Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode, StdioWriterOptions, Transport,
+} from './types.js';
+export { createTransport, type TransportOptions } from './create-transport.js';
 export { UnixTransport, type UnixTransportOptions } from './unix-transport.js';
 export { WindowsTransport, isNamedPipePath, type WindowsTransportOptions } from './windows-transport.js';
 export { WinsockError, WsaError, asWinsockError, errorCodeForWsa } from './winsock-error.js';
@@ -43,9 +39,6 @@ export {
   HV_GUID_VSOCK_TEMPLATE,
   HV_GUID_WILDCARD,
   HV_GUID_ZERO,
-  LINUX_ENTROPY_VSOCK_PORT,
-  LINUX_GCS_VSOCK_PORT,
-  LINUX_LOG_VSOCK_PORT,
   guidFromBytes,
   guidToBytes,
   isGuid,

@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 /**
  * A Hyper-V socket address: the VM (its HCS RuntimeId GUID) and the service id GUID
@@ -32,4 +32,32 @@ export interface Transport {
   listenHvSocket(address: HvSocketAddress): Promise<Listener>;
   /** Dials a local endpoint: a unix socket path (`unix://` optional) or a named pipe. */
   dial(address: string, signal?: AbortSignal): Promise<Connection>;
+}
+
+/**
+ * How `start` hands the serving endpoint to the long-running shim:
+ *   'listener-fd'      Linux: start listens, passes the socket as fd 3 to the detached daemon, exits.
+ *   'ready-handshake'  Windows (a named pipe cannot be inherited): start re-execs `serve -socket <pipe>`;
+ *                      the child listens itself and signals on its stdout once it serves.
+ */
+export type ServeMode = 'listener-fd' | 'ready-handshake';
+
+export interface StdioWriterOptions {
+  /** Windows: how long stdout/stderr redial a vanished reader (io_retry_timeout_in_sec × 1000; 0 = forever). */
+  readonly retryTimeoutMs?: number;
+  /** Windows: called on each redial attempt (for logs). */
+  readonly onRedial?: (event: { attempt: number; delayMs: number; error?: Error }) => void;
+}
+
+/** Transport plus what the shim process itself needs from the platform. */
+export interface PlatformTransport extends Transport {
+  /** Serves a local endpoint (the shim's own ttrpc address): a unix socket path, or a named pipe. */
+  listen(address: string): Promise<Listener>;
+  readonly serveMode: ServeMode;
+  /** The address the shim serves on and prints from `start`. */
+  shimAddress(namespace: string, id: string, containerdAddress: string): string;
+  /** Opens containerd's stdin endpoint (Linux: a FIFO; Windows: dials its named pipe). */
+  openStdioReader(path: string): Promise<Readable>;
+  /** Opens a stdout/stderr endpoint (Linux: a FIFO; Windows: dials its pipe, redialling if the reader goes). */
+  openStdioWriter(path: string, opts?: StdioWriterOptions): Promise<Writable>;
 }

@@ -8,12 +8,11 @@ import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, alreadyExists, notFound } from '../errdefs/index.js';
 import { dialPath } from './dial.js';
-import type { PlatformTransport, ServeMode } from './create-transport.js';
 import { emulatedHvSocketPath } from './emulated-paths.js';
 import { openFifoReader, openFifoWriter } from './fifo-stdio.js';
 import { unixShimSocketPath } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener } from './types.js';
+import type { Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode } from './types.js';
 import { unixSocketPath } from './unix-path.js';
 
 export interface UnixTransportOptions {

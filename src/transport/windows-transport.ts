@@ -7,12 +7,11 @@
 import { createServer } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
-import type { PlatformTransport, ServeMode, StdioWriterOptions } from './create-transport.js';
 import { dialPath } from './dial.js';
 import { RedialWriter } from './redial-writer.js';
 import { namedPipeShimAddress } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener } from './types.js';
+import type { Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode, StdioWriterOptions } from './types.js';
 import { WinsockError } from './winsock-error.js';
 
 const PIPE_PREFIXES = ['\\\\.\\pipe\\', '//./pipe/'];

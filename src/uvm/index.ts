@@ -2,9 +2,9 @@
  * uvm: the Linux utility VM (hcsshim's CreateLCOW and UtilityVM, LCOW parts). Options and their
  * defaults, verification and normalisation, the pure schema2 document builder, the `uvm-doc` dry run,
  * and the UtilityVM lifecycle (create, start under one deadline, modify, close).
- * Layer boundaries: imports src/hcs (HcsApi, schema2 types, toHcsJson), src/transport's types, src/log
- * and src/errdefs. Never imports src/gcs: start() hands the GCS connection to a callback the shim
- * supplies, which runs the handshake. Never imports src/proto. No platform checks: host facts (OS
+ * Layer boundaries: imports src/hcs (HcsApi, schema2 types, toHcsJson), src/transport, src/log, src/errdefs
+ * and the vsock port numbers of src/gcs/protocol (as hcsshim's internal/uvm takes them from gcs/prot). Never the
+ * GCS bridge itself: start() hands the GCS connection to a callback the shim supplies, which runs the handshake. Never imports src/proto. No platform checks: host facts (OS
  * build, processors, path flavour) come from HcsApi.hostInfo() or the caller.
  */
 export * from './constants.js';

@@ -3,7 +3,7 @@
  * PropertyQuery, ContainerProperties) and the guest-side ModifySettings resources. Field names exactly as on
  * the wire; optional = omitempty upstream (a missing number reads as 0, a missing flag as false).
  */
-import type { SchemaVersion } from './messages.js';
+import type { SchemaVersion } from './schema-version.js';
 
 /** An OCI runtime spec (config.json) as a plain object; the bridge carries it opaquely. */
 export type OciSpec = Record<string, unknown>;

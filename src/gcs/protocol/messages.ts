@@ -5,6 +5,7 @@
  * json-body.ts and the inner types in documents.ts).
  */
 import type { ModificationRequest } from './documents.js';
+import type { SchemaVersion } from './schema-version.js';
 
 /** Optional OpenCensus span context (deprecated upstream, still read by older guests). */
 export interface Ocspancontext {
@@ -53,11 +54,6 @@ export interface ResponseBase {
 export interface NegotiateProtocolRequest extends RequestBase {
   MinimumVersion: number;
   MaximumVersion: number;
-}
-
-export interface SchemaVersion {
-  Major: number;
-  Minor: number;
 }
 
 export interface GuestDefinedCapabilities {

@@ -1,10 +1,5 @@
+import type { SchemaVersion } from './schema-version.js';
 import type { VirtualMachine } from './virtual-machine.js';
-
-/** schema2 `Version`: `{Major, Minor}`; Minor 0 is omitted on the wire (omitempty). */
-export interface SchemaVersion {
-  Major: number;
-  Minor?: number;
-}
 
 /**
  * schema2 `ComputeSystem`: the document passed to HcsCreateComputeSystem. For LCOW only `Owner`,

@@ -4,6 +4,7 @@
  * Layer boundaries: imports only src/errdefs. Pure types and one pure encoder; no I/O.
  */
 export type * from './compute-system.js';
+export type * from './schema-version.js';
 export type * from './virtual-machine.js';
 export type * from './chipset.js';
 export type * from './topology.js';

@@ -1,6 +1,6 @@
 import type { Chipset } from './chipset.js';
 import type { Devices } from './devices.js';
-import type { SchemaVersion } from './compute-system.js';
+import type { SchemaVersion } from './schema-version.js';
 import type { Topology } from './topology.js';
 
 /** schema2 `StorageQoS`: both int32. */

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import { binaryLoggerPipe, createTransport, type Connection, type Listener } from '../../transport/index.js';
-import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger.js';
+import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
 export interface WindowsBinaryLoggerOptions extends BinaryLoggerOptions {
   /** Default binaryLoggerPipe (\\.\pipe\binary-<id>-<stream>). */

@@ -17,26 +17,9 @@ import type { Writable } from 'node:stream';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import { createTransport } from '../../transport/index.js';
+import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
-export interface BinaryLoggerOptions {
-  readonly path: string;
-  readonly args: readonly string[];
-  readonly containerId: string;
-  readonly namespace: string;
-  readonly log: Logger;
-  /** Default 10000. */
-  readonly readyTimeoutMs?: number;
-  /** Default 12000. */
-  readonly termTimeoutMs?: number;
-}
-
-export interface BinaryLogger {
-  readonly stdout: Writable;
-  readonly stderr: Writable;
-  readonly pid: number;
-  /** Ends both streams, SIGTERM, waits for exit (SIGKILL after termTimeoutMs). Idempotent. */
-  close(): Promise<void>;
-}
+export type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
 export async function startBinaryLogger(opts: BinaryLoggerOptions): Promise<BinaryLogger> {
   if (createTransport().platform === 'windows') {

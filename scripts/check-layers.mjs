@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Checks the layering the README states, on the TypeScript sources (cmd/, src/), without building:
+//   1. which top-level module (src/<module>) may import which (LAYERS below: the README's arrows);
+//   2. another module is imported only through its barrel (src/<module>/index.ts);
+//   3. no import cycle between files, type-only imports included (a type cycle is still a design cycle);
+//   4. koffi is imported only in src/hcs and src/transport.
+// Prints every violation and exits 1 if there is one. Usage: node scripts/check-layers.mjs [repo root]
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+/**
+ * May-import table, one row per module (besides itself). Arrows run one way:
+ *   cmd → shim → sandbox → {uvm, gcs} → {hcs, transport}
+ * hcs may use transport (the emulator maps hvsocket ports onto unix sockets through it); transport is the one
+ * platform seam, so the layers above may reach it for their own sockets and pipes. ttrpc, log, errdefs, proto are
+ * leaves below everything (ttrpc uses proto's status messages). guest shares only the GCS codec (gcs/protocol);
+ * uvm takes the vsock port numbers from it too, as hcsshim's internal/uvm takes them from internal/gcs/prot.
+ */
+export const LAYERS = {
+  cmd: ['shim', 'log', 'errdefs'],
+  shim: ['sandbox', 'uvm', 'gcs', 'transport', 'ttrpc', 'proto', 'log', 'errdefs'],
+  sandbox: ['uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
+  uvm: ['hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
+  gcs: ['transport', 'log', 'errdefs'],
+  hcs: ['transport', 'log', 'errdefs'],
+  transport: ['log', 'errdefs'],
+  guest: ['gcs/protocol', 'log', 'errdefs'],
+  ttrpc: ['proto', 'log', 'errdefs'],
+  log: ['errdefs'],
+  errdefs: [],
+  proto: [],
+};
+const KOFFI_ALLOWED = ['hcs', 'transport'];
+
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function listTs(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) { if (name !== 'gen' && name !== 'node_modules') out.push(...listTs(p)); }
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** The module a file belongs to: 'cmd', or the first folder under src/ ('gcs/protocol' is reported as gcs). */
+function moduleOf(root, file) {
+  const parts = relative(root, file).split(sep);
+  if (parts[0] === 'cmd') return 'cmd';
+  return parts[0] === 'src' && parts.length > 2 ? parts[1] : undefined;
+}
+
+function stripComments(text) {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+export function checkLayers(root) {
+  const files = [...listTs(join(root, 'cmd')), ...listTs(join(root, 'src'))];
+  const problems = new Set();
+  const graph = new Map();
+  for (const file of files) {
+    const from = moduleOf(root, file);
+    const rel = relative(root, file);
+    const edges = [];
+    const text = stripComments(readFileSync(file, 'utf8'));
+    for (const m of text.matchAll(IMPORT_RE)) {
+      const spec = m[1] ?? m[2];
+      if (spec === 'koffi' && !KOFFI_ALLOWED.includes(from)) problems.add(`${rel}: imports koffi (only src/hcs and src/transport may)`);
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const targetTs = existsSync(target) ? target : join(target, 'index.ts');
+      if (!existsSync(targetTs)) {
+        // Generated at build time (src/gen: protobufjs static code) and not there before the first build.
+        if (!relative(root, target).startsWith(`src${sep}gen${sep}`)) problems.add(`${rel}: cannot resolve ${spec}`);
+        continue;
+      }
+      edges.push(targetTs);
+      const to = moduleOf(root, targetTs);
+      if (!from || !to || to === from) continue;
+      const sub = relative(join(root, 'src', to), dirname(targetTs)).split(sep).join('/');
+      const allowed = LAYERS[from] ?? [];
+      const ok = allowed.includes(to) || (sub && allowed.includes(`${to}/${sub}`));
+      if (!ok) problems.add(`${rel}: ${from} may not import ${to}${sub ? `/${sub}` : ''} (${spec})`);
+      if (!targetTs.endsWith(`${sep}index.ts`)) problems.add(`${rel}: imports ${spec}, not the ${to} barrel (index.ts)`);
+    }
+    graph.set(file, edges);
+  }
+  for (const cycle of findCycles(graph)) {
+    problems.add(`import cycle: ${cycle.map((f) => relative(root, f)).join(' → ')}`);
+  }
+  return [...problems];
+}
+
+/** Strongly connected components with more than one file (or a self-import), by Tarjan's algorithm. */
+function findCycles(graph) {
+  let index = 0;
+  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], cycles = [];
+  const visit = (v) => {
+    idx.set(v, index); low.set(v, index); index += 1; stack.push(v); onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
+      else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc = [];
+      let w;
+      do { w = stack.pop(); onStack.delete(w); scc.push(w); } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(scc.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
+  return cycles;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = resolve(process.argv[2] ?? join(dirname(new URL(import.meta.url).pathname), '..'));
+  const problems = checkLayers(root);
+  for (const p of problems) console.error(`check-layers: ${p}`);
+  if (problems.length > 0) { console.error(`check-layers: ${problems.length} violation(s)`); process.exit(1); }
+  console.error('check-layers: layering and barrels as the README states, no import cycles');
+}
