@@ -6,53 +6,10 @@
  *   GcsBridgeClosedError  the bridge is gone (peer EOF, socket error, protocol violation, RPC timeout or
  *                         close()); code Unavailable, like hcsshim's ErrBridgeClosed. `cause` says why.
  *
- * HRESULT → ErrorCode (GcsRpcError.code):
- *   HrErrNotFound 0x80070490, HrVmcomputeSystemNotFound 0xC037010E        → NotFound
- *   HrVmcomputeSystemAlreadyExists 0xC037010F                            → AlreadyExists
- *   HrVmcomputeInvalidState 0x80370105, HrVmcomputeSystemAlreadyStopped  → FailedPrecondition
- *   HrVmcomputeUnsupportedProtocolVersion 0xC037010C                     → FailedPrecondition
- *   E_NOTIMPL 0x80004001, HrVmcomputeUnknownMessage 0xC037010B           → NotImplemented
- *   E_INVALIDARG 0x80070057, HrVmcomputeInvalidJSON 0xC037010D           → InvalidArgument
- *   HrVmcomputeTimeout 0xC0370109                                        → DeadlineExceeded
- *   anything else (E_FAIL 0x80004005 most often)                         → Unknown
+ * GcsRpcError.code comes from the project's one HRESULT → ErrorCode table (errorCodeForHresult, src/errdefs).
  */
-import { ErrorCode, ShimError } from '../errdefs/index.js';
-import {
-  E_INVALIDARG,
-  E_NOTIMPL,
-  HrErrNotFound,
-  HrVmcomputeInvalidJSON,
-  HrVmcomputeInvalidState,
-  HrVmcomputeSystemAlreadyExists,
-  HrVmcomputeSystemAlreadyStopped,
-  HrVmcomputeSystemNotFound,
-  HrVmcomputeTimeout,
-  HrVmcomputeUnknownMessage,
-  HrVmcomputeUnsupportedProtocolVersion,
-  formatHresult,
-  hresultFromWire,
-  rpcName,
-  type ErrorRecord,
-} from './protocol/index.js';
-
-const CODE_BY_HRESULT: ReadonlyMap<number, ErrorCode> = new Map([
-  [HrErrNotFound, ErrorCode.NotFound],
-  [HrVmcomputeSystemNotFound, ErrorCode.NotFound],
-  [HrVmcomputeSystemAlreadyExists, ErrorCode.AlreadyExists],
-  [HrVmcomputeInvalidState, ErrorCode.FailedPrecondition],
-  [HrVmcomputeSystemAlreadyStopped, ErrorCode.FailedPrecondition],
-  [HrVmcomputeUnsupportedProtocolVersion, ErrorCode.FailedPrecondition],
-  [E_NOTIMPL, ErrorCode.NotImplemented],
-  [HrVmcomputeUnknownMessage, ErrorCode.NotImplemented],
-  [E_INVALIDARG, ErrorCode.InvalidArgument],
-  [HrVmcomputeInvalidJSON, ErrorCode.InvalidArgument],
-  [HrVmcomputeTimeout, ErrorCode.DeadlineExceeded],
-]);
-
-/** The ErrorCode a guest HRESULT maps to (table above). */
-export function errorCodeForHresult(hresult: number): ErrorCode {
-  return CODE_BY_HRESULT.get(hresult >>> 0) ?? ErrorCode.Unknown;
-}
+import { ErrorCode, ShimError, errorCodeForHresult, formatHresult } from '../errdefs/index.js';
+import { hresultFromWire, rpcName, type ErrorRecord } from './protocol/index.js';
 
 /** A failed guest RPC (Result != 0). */
 export class GcsRpcError extends ShimError {

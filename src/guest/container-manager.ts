@@ -8,10 +8,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HResult } from '../errdefs/index.js';
 import {
   fromJsonString,
-  HrVmcomputeSystemAlreadyExists,
-  HrVmcomputeTimeout,
   InfiniteWaitTimeout,
   LCOWRootPrefixInUVM,
   NullContainerID,
@@ -64,7 +63,7 @@ export class ContainerManager {
 
   async create(id: string, rawConfig: unknown, activityId: string | undefined): Promise<void> {
     validateContainerId(id);
-    if (this.containers.has(id)) throw new GuestError(HrVmcomputeSystemAlreadyExists, `container ${id} already exists`);
+    if (this.containers.has(id)) throw new GuestError(HResult.ErrVmcomputeSystemAlreadyExists, `container ${id} already exists`);
     const config = fromJsonString<ContainerConfig>(rawConfig, 'ContainerConfig');
     if (!isObj(config)) throw invalidArg('ContainerConfig is required');
     if ('SystemType' in config) throw failed('creating the utility VM itself is not supported (SendHostCreateMessage is false)');
@@ -176,7 +175,7 @@ export class ContainerManager {
     const timedOut = sleep(timeoutMs, 'timeout' as const, { signal: ac.signal }).catch(() => 'aborted' as const);
     const r = await Promise.race([proc.exited, timedOut]);
     ac.abort();
-    if (typeof r !== 'number') throw new GuestError(HrVmcomputeTimeout, `timed out waiting for process ${String(pid)} after ${timeoutMs} ms`);
+    if (typeof r !== 'number') throw new GuestError(HResult.ErrVmcomputeTimeout, `timed out waiting for process ${String(pid)} after ${timeoutMs} ms`);
     return r;
   }
 

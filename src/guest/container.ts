@@ -6,9 +6,9 @@
  *   Created | Exited --DeleteContainerState--> (gone)      Running --DeleteContainerState--> error
  *   ExecuteProcess(init) only in Created; ExecuteProcess(exec), ContainerConstraints only in Running.
  */
+import { HResult } from '../errdefs/index.js';
 import type { NotificationType } from '../gcs/protocol/index.js';
 import { GuestError } from './errors.js';
-import { HrVmcomputeInvalidState } from '../gcs/protocol/index.js';
 import type { GuestProcess } from './process.js';
 
 export enum ContainerState {
@@ -37,7 +37,7 @@ export class Container {
   /** Throws unless the container is in one of `states`. */
   expect(op: string, ...states: ContainerState[]): void {
     if (!states.includes(this.state)) {
-      throw new GuestError(HrVmcomputeInvalidState, `${op}: container ${this.id} is ${this.state}, want ${states.join(' or ')}`);
+      throw new GuestError(HResult.ErrInvalidState, `${op}: container ${this.id} is ${this.state}, want ${states.join(' or ')}`);
     }
   }
 

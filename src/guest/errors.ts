@@ -1,27 +1,11 @@
 /**
  * Errors the guest answers with. Every failure of a request becomes an error response carrying an HRESULT:
- * a GuestError names its own (E_INVALIDARG for bad input, HrErrNotFound for an unknown process, ...);
+ * a GuestError names its own (E_INVALIDARG for bad input, ErrElementNotFound for an unknown process, ...);
  * anything else is E_FAIL, the real GCS's default for errors without a specific code (runc failures...).
+ * Names and the HRESULT → ErrorCode table are the project's one HRESULT vocabulary (src/errdefs).
  */
-import { ErrorCode, ShimError } from '../errdefs/index.js';
-import {
-  E_FAIL,
-  E_INVALIDARG,
-  E_NOTIMPL,
-  GcsProtocolError,
-  HrErrNotFound,
-  HrVmcomputeInvalidJSON,
-  HrVmcomputeSystemAlreadyExists,
-  HrVmcomputeSystemNotFound,
-} from '../gcs/protocol/index.js';
-
-const CODE_FOR: ReadonlyMap<number, ErrorCode> = new Map([
-  [E_INVALIDARG, ErrorCode.InvalidArgument],
-  [E_NOTIMPL, ErrorCode.NotImplemented],
-  [HrErrNotFound, ErrorCode.NotFound],
-  [HrVmcomputeSystemNotFound, ErrorCode.NotFound],
-  [HrVmcomputeSystemAlreadyExists, ErrorCode.AlreadyExists],
-]);
+import { HResult, ShimError, errorCodeForHresult } from '../errdefs/index.js';
+import { GcsProtocolError } from '../gcs/protocol/index.js';
 
 /** A request failure with the HRESULT the host will see (unsigned). */
 export class GuestError extends ShimError {
@@ -29,24 +13,24 @@ export class GuestError extends ShimError {
   readonly hresult: number;
 
   constructor(hresult: number, message: string, options?: { cause?: unknown }) {
-    super(CODE_FOR.get(hresult >>> 0) ?? ErrorCode.Unknown, message, options);
+    super(errorCodeForHresult(hresult), message, options);
     this.hresult = hresult >>> 0;
   }
 }
 
-export const invalidArg = (msg: string, cause?: unknown): GuestError => new GuestError(E_INVALIDARG, msg, { cause });
-export const failed = (msg: string, cause?: unknown): GuestError => new GuestError(E_FAIL, msg, { cause });
-export const notImpl = (msg: string): GuestError => new GuestError(E_NOTIMPL, msg);
-export const processNotFound = (pid: number): GuestError => new GuestError(HrErrNotFound, `process ${pid} not found`);
+export const invalidArg = (msg: string, cause?: unknown): GuestError => new GuestError(HResult.E_INVALIDARG, msg, { cause });
+export const failed = (msg: string, cause?: unknown): GuestError => new GuestError(HResult.E_FAIL, msg, { cause });
+export const notImpl = (msg: string): GuestError => new GuestError(HResult.E_NOTIMPL, msg);
+export const processNotFound = (pid: number): GuestError => new GuestError(HResult.ErrElementNotFound, `process ${pid} not found`);
 export const containerNotFound = (id: string): GuestError =>
-  new GuestError(HrVmcomputeSystemNotFound, `container ${JSON.stringify(id)} not found`);
+  new GuestError(HResult.ErrComputeSystemDoesNotExist, `container ${JSON.stringify(id)} not found`);
 
 /** The HRESULT for any thrown value. */
 export function hresultOf(err: unknown): number {
   if (err instanceof GuestError) return err.hresult;
-  if (err instanceof GcsProtocolError && err.violation === 'invalid-json') return HrVmcomputeInvalidJSON;
-  if (err instanceof GcsProtocolError && err.violation === 'invalid-field') return E_INVALIDARG;
-  return E_FAIL;
+  if (err instanceof GcsProtocolError && err.violation === 'invalid-json') return HResult.ErrVmcomputeInvalidJSON;
+  if (err instanceof GcsProtocolError && err.violation === 'invalid-field') return HResult.E_INVALIDARG;
+  return HResult.E_FAIL;
 }
 
 /** Error text for a response: the message plus its causes, like Go's wrapped error strings. */

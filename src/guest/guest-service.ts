@@ -4,8 +4,8 @@
  * E_NOTIMPL); afterwards NegotiateProtocol itself is E_NOTIMPL. Unknown and host-only RPCs
  * (UpdateContainer, LifecycleNotification, ModifyServiceSettings) are E_NOTIMPL.
  */
+import { HResult } from '../errdefs/index.js';
 import {
-  HrVmcomputeUnsupportedProtocolVersion,
   NullContainerID,
   ProtocolVersion,
   RPCCreate,
@@ -123,7 +123,7 @@ export class GuestService {
     if (typeof min !== 'number' || typeof max !== 'number') throw invalidArg('MinimumVersion and MaximumVersion are required');
     if (max < ProtocolVersion || min > ProtocolVersion) {
       throw new GuestError(
-        HrVmcomputeUnsupportedProtocolVersion,
+        HResult.ErrVmcomputeUnsupportedProtocolVersion,
         `negotiate protocol: no supported version in [${min}, ${max}]; this guest supports version ${ProtocolVersion}`,
       );
     }

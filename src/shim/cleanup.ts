@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isHcsCode } from '../errdefs/index.js';
 import type { Logger } from '../log/index.js';
 
 const run = promisify(execFile);
@@ -81,7 +82,7 @@ async function terminateUtilityVm(vmId: string, timeoutMs: number, log: Logger):
   }
 
   function isSystemNotFound(err: unknown): boolean {
-    return hcs !== undefined && err instanceof hcs.HcsError && hcs.isHcsCode(err.hresult, 0x010e);
+    return hcs !== undefined && err instanceof hcs.HcsError && isHcsCode(err.hresult, 0x010e);
   }
 }
 

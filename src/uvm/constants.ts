@@ -12,10 +12,7 @@ export const UncompressedKernelFile = 'vmlinux';
 /** The folder beside the shim executable that holds the boot files. */
 export const LinuxBootFilesDir = 'LinuxBootFiles';
 
-/** vsock ports the guest dials on the host. */
-export const LinuxEntropyVsockPort = 1;
-export const LinuxLogVsockPort = 109;
-export const LinuxGcsVsockPort = 0x40000000;
+/** The vsock ports the guest dials on the host are GCS protocol facts: src/gcs/protocol (constants.ts). */
 /** Bytes of host randomness written to the guest's init on the entropy port. */
 export const LinuxEntropyBytes = 512;
 

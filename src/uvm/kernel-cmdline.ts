@@ -1,4 +1,4 @@
-import { LinuxEntropyVsockPort, LinuxLogVsockPort } from './constants.js';
+import { LinuxEntropyVsockPort, LinuxLogVsockPort } from '../gcs/protocol/index.js';
 import { PreferredRootFSType, type OptionsLCOW } from './options.js';
 
 /**

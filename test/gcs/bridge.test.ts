@@ -5,15 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
+import { ErrorCode, HResult, ShimError } from '../../src/errdefs/index.js';
 import {
   Bridge,
   ComputeSystemNotificationV1,
-  E_FAIL,
   GcsBridgeClosedError,
   GcsProtocolError,
   GcsRpcError,
-  HrErrNotFound,
   RPCCreate,
   RPCExecuteProcess,
   RPCGetProperties,
@@ -65,9 +63,9 @@ test('Result != 0 rejects with GcsRpcError carrying the unsigned HRESULT, messag
   const a = bridge.rpc(RPCCreate, { ContainerId: 'x', ActivityId: '' });
   const b = bridge.rpc(RPCWaitForProcess, { ContainerId: 'x', ActivityId: '' });
   await peer.waitForRequests(2);
-  const records = [{ Result: hresultToWire(E_FAIL), Message: 'runc create failed', ModuleName: 'gcs', Line: 4294967295 }];
-  peer.reply(0, RPCCreate, { Result: hresultToWire(E_FAIL), ErrorMessage: 'runc create failed', ErrorRecords: records });
-  peer.reply(1, RPCWaitForProcess, { Result: hresultToWire(HrErrNotFound), ErrorMessage: 'no such process' });
+  const records = [{ Result: hresultToWire(HResult.E_FAIL), Message: 'runc create failed', ModuleName: 'gcs', Line: 4294967295 }];
+  peer.reply(0, RPCCreate, { Result: hresultToWire(HResult.E_FAIL), ErrorMessage: 'runc create failed', ErrorRecords: records });
+  peer.reply(1, RPCWaitForProcess, { Result: hresultToWire(HResult.ErrElementNotFound), ErrorMessage: 'no such process' });
   await assert.rejects(a, (e: unknown) => {
     assert.ok(e instanceof GcsRpcError && e instanceof ShimError);
     assert.equal(e.result, 0x80004005);

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
+import { ErrorCode, HResult, ShimError } from '../../src/errdefs/index.js';
 import {
-  E_FAIL,
   GcsBridgeClosedError,
   GcsRpcError,
   NullContainerID,
@@ -114,8 +113,8 @@ test('createContainer sends the ContainerConfig as JSON in a string; duplicates 
   });
   await assert.rejects(gc.createContainer('c1', containerConfig('c1', SPEC)), (e: unknown) => e instanceof ShimError && e.code === ErrorCode.AlreadyExists);
   await assert.rejects(gc.createContainer('', containerConfig('', SPEC)), (e: unknown) => e instanceof ShimError && e.code === ErrorCode.InvalidArgument);
-  guest.handle(RPCCreate, () => err(E_FAIL, 'runc create failed'));
-  await assert.rejects(gc.createContainer('c2', containerConfig('c2', SPEC)), (e: unknown) => e instanceof GcsRpcError && e.result === E_FAIL);
+  guest.handle(RPCCreate, () => err(HResult.E_FAIL, 'runc create failed'));
+  await assert.rejects(gc.createContainer('c2', containerConfig('c2', SPEC)), (e: unknown) => e instanceof GcsRpcError && e.result === HResult.E_FAIL);
   assert.equal(gc.container('c2'), undefined);
   gc.close();
 });
@@ -232,7 +231,7 @@ test('a dropped bridge fails process waits, container waits and later calls with
 test('a failed ExecuteProcess closes the stdio listeners', { timeout: 10_000 }, async () => {
   const { gc, guest, net } = await setup();
   const c = await gc.createContainer('c1', containerConfig('c1', SPEC));
-  guest.handle(RPCExecuteProcess, () => err(E_FAIL, 'exec failed: no such file'));
+  guest.handle(RPCExecuteProcess, () => err(HResult.E_FAIL, 'exec failed: no such file'));
   await assert.rejects(c.executeProcess({ CreateStdOutPipe: true, CreateStdErrPipe: true }), (e: unknown) => e instanceof GcsRpcError && e.errorMessage === 'exec failed: no such file');
   assert.equal(net.listeners.size, 0);
   net.failListen = true;

@@ -2,8 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ComputeSystemNotificationV1,
-  E_FAIL,
-  E_NOTIMPL,
   FrameDecoder,
   GcsProtocolError,
   MaxMsgSize,
@@ -35,7 +33,7 @@ import {
   versionOf,
   type Frame,
 } from '../../src/gcs/protocol/index.js';
-import { ErrorCode } from '../../src/errdefs/index.js';
+import { ErrorCode, HResult } from '../../src/errdefs/index.js';
 
 // Hand-computed vectors. NegotiateProtocol request as the host sends it (id 0, the first id):
 //   Type 0x10100B01 -> 01 0b 10 10; Size 16 + 108 = 0x7c -> 7c 00 00 00; ID 0 -> 8 x 00.
@@ -182,10 +180,10 @@ test('bodies: JSON objects only; JSON-in-a-string helpers', () => {
 });
 
 test('HRESULTs: unsigned in memory, signed int32 on the wire', () => {
-  assert.equal(E_FAIL, 0x80004005);
-  assert.equal(hresultToWire(E_FAIL), -2147467259);
-  assert.equal(hresultFromWire(-2147467263), E_NOTIMPL);
+  assert.equal(HResult.E_FAIL, 0x80004005);
+  assert.equal(hresultToWire(HResult.E_FAIL), -2147467259);
+  assert.equal(hresultFromWire(-2147467263), HResult.E_NOTIMPL);
   assert.equal(hresultFromWire(-1070137076), 0xc037010c);
   assert.equal(hresultFromWire(0), 0);
-  assert.equal(hresultFromWire('x'), E_FAIL);
+  assert.equal(hresultFromWire('x'), HResult.E_FAIL);
 });

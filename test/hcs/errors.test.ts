@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, ShimError, isErrorCode } from '../../src/errdefs/index.js';
+import { ErrorCode, HResult, ShimError, errorCodeForHresult, isErrorCode } from '../../src/errdefs/index.js';
 import {
-  HResult,
   HcsError,
   asHcsError,
-  errorCodeForHResult,
   isAlreadyStopped,
   isNotExist,
   isPending,
@@ -34,10 +32,12 @@ test('HcsError is a ShimError with the code derived from the HRESULT', () => {
     [0x8007000d, ErrorCode.InvalidArgument],
     [0x8037010f, ErrorCode.AlreadyExists],
     [0x80004005, ErrorCode.Unknown],
-    [0xc0370110, ErrorCode.Unknown],
+    [0xc0370110, ErrorCode.FailedPrecondition],
+    [0x80370105, ErrorCode.FailedPrecondition],
+    [0x80004001, ErrorCode.NotImplemented],
   ];
   for (const [hr, code] of cases) {
-    assert.equal(errorCodeForHResult(hr | 0), code, `0x${hr.toString(16)}`);
+    assert.equal(errorCodeForHresult(hr | 0), code, `0x${hr.toString(16)}`);
     const e = new HcsError({ operation: 'op', hresult: hr | 0 });
     assert.ok(e instanceof ShimError);
     assert.equal(e.code, code);

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LinuxGcsVsockPort } from '../../src/gcs/protocol/index.js';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import {
-  LINUX_GCS_VSOCK_PORT,
   WindowsTransport,
   WinsockError,
   WsaError,
@@ -53,7 +53,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 describe('hvsocket listener over Winsock (C double)', { timeout: 30_000 }, () => {
   test('binds the SOCKADDR_HV of (runtime id, VsockServiceID(port)); WSAStartup runs once', async () => {
-    const a = { vmId: VM, serviceId: vsockServiceId(LINUX_GCS_VSOCK_PORT) };
+    const a = { vmId: VM, serviceId: vsockServiceId(LinuxGcsVsockPort) };
     assert.equal(a.serviceId, '40000000-facb-11e6-bd58-64006a7986d3');
     const l = await transport.listenHvSocket(a);
     const l2 = await transport.listenHvSocket(address());

@@ -1,7 +1,8 @@
 /**
  * gcs/protocol: the GCS bridge wire codec, shared by the host bridge (src/gcs) and the guest agent
  * (src/guest). Frame encoder and pure incremental decoder (16-byte little-endian header + JSON body),
- * message-type helpers, every RPC constant under its hcsshim name, typed JSON bodies, HRESULTs.
+ * message-type helpers, every RPC constant and vsock port under its hcsshim name, typed JSON bodies, and the
+ * wire form of HRESULTs (their names and code table are src/errdefs's).
  *
  * Layer boundaries: imports only src/errdefs. No sockets, no timers, no logging, nothing of the host side,
  * so the guest agent can import this barrel alone. See ../PROTOCOL.md for the wire format.
@@ -14,4 +15,5 @@ export * from './frame-decoder.js';
 export * from './json-body.js';
 export * from './hresult.js';
 export type * from './messages.js';
+export type * from './schema-version.js';
 export * from './documents.js';

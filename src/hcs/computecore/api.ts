@@ -1,7 +1,7 @@
 import os from 'node:os';
-import { ErrorCode, ShimError } from '../../errdefs/index.js';
+import { ErrorCode, HResult, ShimError } from '../../errdefs/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
-import { HcsError, HResult } from '../errors.js';
+import { HcsError } from '../errors.js';
 import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
 import { toHcsJson, type ComputeSystem } from '../schema/index.js';
 import { COMPUTECORE_NOT_FOUND, DEFAULT_HCS_TIMEOUT_MS } from './constants.js';

@@ -1,5 +1,5 @@
-import { ErrorCode, ShimError } from '../../errdefs/index.js';
-import { HcsError, HResult, isTimeout } from '../errors.js';
+import { ErrorCode, HResult, ShimError } from '../../errdefs/index.js';
+import { HcsError, isTimeout } from '../errors.js';
 import type { ComputecoreLibrary, HcsOperationHandle } from './ffi.js';
 import { asHresult, callAsync } from './native-call.js';
 import { parseFailureDocument, takeResultDocument } from './result-document.js';

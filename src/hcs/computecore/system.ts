@@ -1,5 +1,6 @@
+import { HResult } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
-import { HcsError, HResult, isAlreadyStopped, isNotExist, isPending } from '../errors.js';
+import { HcsError, isAlreadyStopped, isNotExist, isPending } from '../errors.js';
 import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import { toHcsJson, type ModifySettingRequest, type PropertyQuery, type SystemExitStatus, type SystemProperties } from '../schema/index.js';
 import { HcsEventType, HcsEventOptionNone, type EventRouter } from './event-router.js';

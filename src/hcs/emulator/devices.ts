@@ -11,8 +11,9 @@
  */
 import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HResult } from '../../errdefs/index.js';
 import { isGuid, normalizeGuid } from '../../transport/index.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 
 const OP = 'HcsModifyComputeSystem';
 const SCSI_CONTROLLER_GUIDS = [
@@ -62,9 +63,9 @@ export class EmulatedDevices {
   async modify(req: ModifyRequestLike): Promise<void> {
     const path = req.ResourcePath;
     const type = req.RequestType;
-    if (typeof path !== 'string' || path === '') throw this.fail(EmuHResult.E_INVALIDARG, 'ModifySettingRequest.ResourcePath is required');
+    if (typeof path !== 'string' || path === '') throw this.fail(HResult.E_INVALIDARG, 'ModifySettingRequest.ResourcePath is required');
     if (type !== 'Add' && type !== 'Remove' && type !== 'Update') {
-      throw this.fail(EmuHResult.E_INVALIDARG, `RequestType ${JSON.stringify(type ?? null)} for ${path} is not emulated (Add, Remove, Update)`);
+      throw this.fail(HResult.E_INVALIDARG, `RequestType ${JSON.stringify(type ?? null)} for ${path} is not emulated (Add, Remove, Update)`);
     }
     const parts = path.split('/');
     if (path === 'VirtualMachine/Devices/Plan9/Shares') return this.plan9(type, req.Settings);
@@ -78,49 +79,49 @@ export class EmulatedDevices {
       return this.service(type, parts[5] as string, req.Settings);
     }
     if (path === 'VirtualMachine/ComputeTopology/Memory/SizeInMB' && type === 'Update') return this.memory(req.Settings);
-    throw this.fail(EmuHResult.E_INVALIDARG, `resource ${path} (${type}) is not supported by the emulator`);
+    throw this.fail(HResult.E_INVALIDARG, `resource ${path} (${type}) is not supported by the emulator`);
   }
 
   private async plan9(type: string, settings: unknown): Promise<void> {
     const s = obj(settings);
     const name = typeof s['AccessName'] === 'string' && s['AccessName'] !== '' ? s['AccessName'] : s['Name'];
     if (typeof name !== 'string' || !NAME_RE.test(name) || name === '.' || name === '..') {
-      throw this.fail(EmuHResult.E_INVALIDARG, `Plan9 share needs a Name/AccessName of [A-Za-z0-9_.+-], got ${JSON.stringify(name ?? null)}`);
+      throw this.fail(HResult.E_INVALIDARG, `Plan9 share needs a Name/AccessName of [A-Za-z0-9_.+-], got ${JSON.stringify(name ?? null)}`);
     }
     const link = join(this.vmDir, 'plan9', name);
     if (type === 'Remove') return this.removeLink(link, `Plan9 share ${name}`);
-    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `Plan9 shares support Add and Remove, not ${type}`);
+    if (type !== 'Add') throw this.fail(HResult.E_INVALIDARG, `Plan9 shares support Add and Remove, not ${type}`);
     await this.addLink(link, s['Path'], `Plan9 share ${name}`, 'directory');
   }
 
   private async scsi(type: string, controller: string, lunText: string, settings: unknown): Promise<void> {
     const index = this.controllerIndex(controller);
     const lun = /^\d+$/.test(lunText) ? Number(lunText) : Number.NaN;
-    if (!(lun >= 0 && lun <= MAX_LUN)) throw this.fail(EmuHResult.E_INVALIDARG, `SCSI LUN ${JSON.stringify(lunText)} is outside 0..${MAX_LUN}`);
+    if (!(lun >= 0 && lun <= MAX_LUN)) throw this.fail(HResult.E_INVALIDARG, `SCSI LUN ${JSON.stringify(lunText)} is outside 0..${MAX_LUN}`);
     const link = join(this.vmDir, 'scsi', `${index}-${lun}`);
     if (type === 'Remove') return this.removeLink(link, `SCSI attachment ${controller}/${lun}`);
-    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `SCSI attachments support Add and Remove, not ${type}`);
+    if (type !== 'Add') throw this.fail(HResult.E_INVALIDARG, `SCSI attachments support Add and Remove, not ${type}`);
     const s = obj(settings);
     const kind = s['Type'] ?? 'VirtualDisk';
     if (kind !== 'VirtualDisk' && kind !== 'PassThru' && kind !== 'ExtensibleVirtualDisk') {
-      throw this.fail(EmuHResult.E_INVALIDARG, `SCSI attachment Type ${JSON.stringify(kind)} is not emulated`);
+      throw this.fail(HResult.E_INVALIDARG, `SCSI attachment Type ${JSON.stringify(kind)} is not emulated`);
     }
     await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, 'any');
   }
 
   private async vpmem(type: string, device: string, settings: unknown): Promise<void> {
-    if (!/^\d+$/.test(device) || Number(device) > 127) throw this.fail(EmuHResult.E_INVALIDARG, `VPMem device ${JSON.stringify(device)} is outside 0..127`);
+    if (!/^\d+$/.test(device) || Number(device) > 127) throw this.fail(HResult.E_INVALIDARG, `VPMem device ${JSON.stringify(device)} is outside 0..127`);
     const link = join(this.vmDir, 'vpmem', String(Number(device)));
     if (type === 'Remove') return this.removeLink(link, `VPMem device ${device}`);
-    if (type !== 'Add') throw this.fail(EmuHResult.E_INVALIDARG, `VPMem devices support Add and Remove, not ${type}`);
+    if (type !== 'Add') throw this.fail(HResult.E_INVALIDARG, `VPMem devices support Add and Remove, not ${type}`);
     await this.addLink(link, obj(settings)['HostPath'], `VPMem device ${device}`, 'any');
   }
 
   private service(type: string, guid: string, settings: unknown): void {
-    if (!isGuid(guid)) throw this.fail(EmuHResult.E_INVALIDARG, `HvSocket service id ${JSON.stringify(guid)} is not a GUID`);
+    if (!isGuid(guid)) throw this.fail(HResult.E_INVALIDARG, `HvSocket service id ${JSON.stringify(guid)} is not a GUID`);
     const key = normalizeGuid(guid);
     if (type === 'Remove') {
-      if (!this.serviceTable.delete(key)) throw this.fail(EmuHResult.ErrElementNotFound, `HvSocket service ${key} is not in the service table`);
+      if (!this.serviceTable.delete(key)) throw this.fail(HResult.ErrElementNotFound, `HvSocket service ${key} is not in the service table`);
       return;
     }
     this.serviceTable.set(key, settings ?? {});
@@ -128,14 +129,14 @@ export class EmulatedDevices {
 
   private memory(settings: unknown): void {
     if (typeof settings !== 'number' || !Number.isInteger(settings) || settings <= 0) {
-      throw this.fail(EmuHResult.E_INVALIDARG, `memory SizeInMB must be a positive integer, got ${JSON.stringify(settings ?? null)}`);
+      throw this.fail(HResult.E_INVALIDARG, `memory SizeInMB must be a positive integer, got ${JSON.stringify(settings ?? null)}`);
     }
     this.memoryMB = settings;
   }
 
   private controllerIndex(key: string): number {
     if (!this.scsiControllers.includes(key)) {
-      throw this.fail(EmuHResult.E_INVALIDARG, `no SCSI controller ${JSON.stringify(key)} in the document (have ${this.scsiControllers.join(', ') || 'none'})`);
+      throw this.fail(HResult.E_INVALIDARG, `no SCSI controller ${JSON.stringify(key)} in the document (have ${this.scsiControllers.join(', ') || 'none'})`);
     }
     if (/^\d+$/.test(key)) return Number(key);
     const known = SCSI_CONTROLLER_GUIDS.indexOf(key.toLowerCase());
@@ -144,13 +145,13 @@ export class EmulatedDevices {
 
   private async addLink(link: string, target: unknown, what: string, want: 'directory' | 'any'): Promise<void> {
     if (typeof target !== 'string' || !target.startsWith('/')) {
-      throw this.fail(EmuHResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
+      throw this.fail(HResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
     }
     const st = await stat(target).catch(() => undefined);
-    if (st === undefined) throw this.fail(EmuHResult.ERROR_FILE_NOT_FOUND, `${what}: host path ${target} not found`);
-    if (want === 'directory' && !st.isDirectory()) throw this.fail(EmuHResult.E_INVALIDARG, `${what}: host path ${target} is not a directory`);
+    if (st === undefined) throw this.fail(HResult.ErrFileNotFound, `${what}: host path ${target} not found`);
+    if (want === 'directory' && !st.isDirectory()) throw this.fail(HResult.E_INVALIDARG, `${what}: host path ${target} is not a directory`);
     if ((await lstat(link).catch(() => undefined)) !== undefined) {
-      throw this.fail(EmuHResult.ERROR_ALREADY_EXISTS, `${what} is already attached`);
+      throw this.fail(HResult.ErrAlreadyExists, `${what} is already attached`);
     }
     await mkdir(join(link, '..'), { recursive: true, mode: 0o700 });
     await symlink(target, link);
@@ -160,8 +161,8 @@ export class EmulatedDevices {
     try {
       await unlink(link);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.fail(EmuHResult.ErrElementNotFound, `${what} is not attached`);
-      throw this.fail(EmuHResult.E_FAIL, `${what}: cannot remove ${link}: ${(err as Error).message}`, err);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.fail(HResult.ErrElementNotFound, `${what} is not attached`);
+      throw this.fail(HResult.E_FAIL, `${what}: cannot remove ${link}: ${(err as Error).message}`, err);
     }
   }
 

@@ -4,13 +4,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { HResult } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
 import { readBootManifest } from './boot-files.js';
 import { EmulatedDevices } from './devices.js';
 import { launchGuest } from './guest-launcher.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 import { CmdlineError, parseKernelCmdLine } from './kernel-cmdline.js';
 import { buildProperties } from './properties.js';
 import { processRef, writeRecord, type ProcessRef, type SystemRecord, RECORD_FORMAT } from './system-record.js';
@@ -79,7 +80,7 @@ export class EmulatedVm {
 
   start(): Promise<void> {
     if (this.state !== VmState.Created) {
-      return Promise.reject(this.fail('HcsStartComputeSystem', EmuHResult.ErrVmcomputeOperationInvalidState, `cannot start a system in state ${this.state}`));
+      return Promise.reject(this.fail('HcsStartComputeSystem', HResult.ErrVmcomputeOperationInvalidState, `cannot start a system in state ${this.state}`));
     }
     this.state = VmState.Starting;
     this.starting = this.boot().catch((err: unknown) => {
@@ -96,7 +97,7 @@ export class EmulatedVm {
       plan = parseKernelCmdLine(this.init.spec.boot.cmdline);
     } catch (err) {
       if (!(err instanceof CmdlineError)) throw err;
-      throw this.fail(op, EmuHResult.E_INVALIDARG, `cannot boot from the kernel command line: ${err.message}`, err);
+      throw this.fail(op, HResult.E_INVALIDARG, `cannot boot from the kernel command line: ${err.message}`, err);
     }
     const entry = await this.guestEntry();
     let child: ChildProcess;
@@ -113,7 +114,7 @@ export class EmulatedVm {
         log: this.log,
       });
     } catch (err) {
-      throw this.fail(op, EmuHResult.HCS_E_CONNECT_FAILED, `cannot launch the guest agent: ${(err as Error).message}`, err);
+      throw this.fail(op, HResult.HCS_E_CONNECT_FAILED, `cannot launch the guest agent: ${(err as Error).message}`, err);
     }
     this.child = child;
     this.startedAt = new Date();
@@ -136,7 +137,7 @@ export class EmulatedVm {
     for (const entry of candidates) {
       if ((await stat(entry).catch(() => undefined))?.isFile() === true) return entry;
     }
-    throw this.fail('HcsStartComputeSystem', EmuHResult.ERROR_FILE_NOT_FOUND, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
+    throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
 
   private async onAgentExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -149,7 +150,7 @@ export class EmulatedVm {
       return undefined;
     });
     const unexpected = requested === undefined;
-    const hresult = unexpected && (code !== 0 || signal !== null) ? EmuHResult.HCS_E_UNEXPECTED_EXIT : 0;
+    const hresult = unexpected && (code !== 0 || signal !== null) ? HResult.HCS_E_UNEXPECTED_EXIT : 0;
     this.exitType = requested ?? 'UnexpectedExit';
     this.state = VmState.Stopped;
     if (report?.removed !== true) await this.persist();
@@ -204,11 +205,11 @@ export class EmulatedVm {
       };
       const onAbort = (): void => {
         done();
-        reject(this.fail(op, EmuHResult.ERROR_CANCELLED, 'the wait was canceled; the system keeps stopping', opts.signal?.reason));
+        reject(this.fail(op, HResult.ErrCancelled, 'the wait was canceled; the system keeps stopping', opts.signal?.reason));
       };
       const timer = setTimeout(() => {
         done();
-        reject(this.fail(op, EmuHResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`));
+        reject(this.fail(op, HResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`));
       }, ms);
       if (opts.signal?.aborted === true) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -236,7 +237,7 @@ export class EmulatedVm {
 
   async modify(request: ModifySettingRequest): Promise<void> {
     if (this.state === VmState.Stopping || this.state === VmState.Stopped) {
-      throw this.fail('HcsModifyComputeSystem', EmuHResult.ErrVmcomputeOperationInvalidState, `cannot modify a system in state ${this.state}`);
+      throw this.fail('HcsModifyComputeSystem', HResult.ErrVmcomputeOperationInvalidState, `cannot modify a system in state ${this.state}`);
     }
     if (request.GuestRequest !== undefined) {
       this.log.warn('HCS emulator: GuestRequest ignored (no HCS-internal guest connection; use the GCS bridge)', { resourcePath: request.ResourcePath });

@@ -10,6 +10,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HResult } from '../../errdefs/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
 import { emulatedVmDir, emulatorRoot } from '../../transport/index.js';
 import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
@@ -17,7 +18,7 @@ import type { ComputeSystem } from '../schema/index.js';
 import { EmulatedDevices } from './devices.js';
 import { DEFAULT_STOP_TIMEOUT_MS, EmulatedVm } from './emulated-vm.js';
 import { ForeignSystemHandle, observeState } from './foreign-system.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 import { EmulatedSystemHandle } from './system-handle.js';
 import { isAlive, processRef, scanRecords, type ProcessRef, type SystemRecord } from './system-record.js';
 import { validateDocument } from './validate-document.js';
@@ -78,9 +79,9 @@ class EmulatorHcsApi implements HcsApi {
 
   async createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem> {
     const op = 'HcsCreateComputeSystem';
-    if (!validId(id)) throw hcsFail(op, EmuHResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
-    if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
-    if (registry.has(id) || reserved.has(id)) throw hcsFail(op, EmuHResult.HCS_E_SYSTEM_ALREADY_EXISTS, 'a compute system with this id already exists', id);
+    if (!validId(id)) throw hcsFail(op, HResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
+    if (opts?.signal?.aborted === true) throw hcsFail(op, HResult.ErrCancelled, 'canceled before it started', id, opts.signal.reason);
+    if (registry.has(id) || reserved.has(id)) throw hcsFail(op, HResult.HCS_E_SYSTEM_ALREADY_EXISTS, 'a compute system with this id already exists', id);
     reserved.add(id);
     try {
       const spec = await validateDocument(id, document, hostProcessors());
@@ -122,12 +123,12 @@ class EmulatorHcsApi implements HcsApi {
 
   async openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem> {
     const op = 'HcsOpenComputeSystem';
-    if (opts?.signal?.aborted === true) throw hcsFail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', id, opts.signal.reason);
-    if (!validId(id)) throw hcsFail(op, EmuHResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
+    if (opts?.signal?.aborted === true) throw hcsFail(op, HResult.ErrCancelled, 'canceled before it started', id, opts.signal.reason);
+    if (!validId(id)) throw hcsFail(op, HResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
     const vm = registry.get(id);
     if (vm !== undefined) return new EmulatedSystemHandle(vm, (v) => this.lastHandleClosed(v));
     const found = await this.findForeign(id);
-    if (found === undefined) throw hcsFail(op, EmuHResult.ErrComputeSystemDoesNotExist, 'no such compute system in this emulator', id);
+    if (found === undefined) throw hcsFail(op, HResult.ErrComputeSystemDoesNotExist, 'no such compute system in this emulator', id);
     return new ForeignSystemHandle({
       ...found,
       log: this.log,

@@ -15,10 +15,11 @@
  * without the flag it stays Running until its agent exits. A live owner keeps the record current.
  */
 import { stat } from 'node:fs/promises';
+import { HResult } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 import { buildProperties } from './properties.js';
 import { isAlive, isSameProcess, pidExists, readRecord, writeRecord, type ProcessRef, type SystemRecord } from './system-record.js';
 import { teardownVmDir } from './teardown.js';
@@ -72,18 +73,18 @@ export class ForeignSystemHandle implements HcsSystem {
   }
 
   private guard(op: string, opts?: CallOptions): void {
-    if (this.closed) throw this.fail(op, EmuHResult.ErrInvalidHandle, 'the handle is closed');
-    if (opts?.signal?.aborted === true) throw this.fail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', opts.signal.reason);
+    if (this.closed) throw this.fail(op, HResult.ErrInvalidHandle, 'the handle is closed');
+    if (opts?.signal?.aborted === true) throw this.fail(op, HResult.ErrCancelled, 'canceled before it started', opts.signal.reason);
   }
 
   async start(opts?: CallOptions): Promise<void> {
     this.guard('HcsStartComputeSystem', opts);
-    throw this.fail('HcsStartComputeSystem', EmuHResult.E_NOTIMPL, 'starting a system created by another process is not emulated');
+    throw this.fail('HcsStartComputeSystem', HResult.E_NOTIMPL, 'starting a system created by another process is not emulated');
   }
 
   async modify(_request: ModifySettingRequest, opts?: CallOptions): Promise<void> {
     this.guard('HcsModifyComputeSystem', opts);
-    throw this.fail('HcsModifyComputeSystem', EmuHResult.E_NOTIMPL, 'modifying a system created by another process is not emulated');
+    throw this.fail('HcsModifyComputeSystem', HResult.E_NOTIMPL, 'modifying a system created by another process is not emulated');
   }
 
   async shutdown(opts?: CallOptions): Promise<void> {
@@ -141,8 +142,8 @@ export class ForeignSystemHandle implements HcsSystem {
       await Promise.race([
         this.stopping,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(this.fail(op, EmuHResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`)), ms);
-          onAbort = () => reject(this.fail(op, EmuHResult.ERROR_CANCELLED, 'the wait was canceled; the system keeps stopping', opts?.signal?.reason));
+          timer = setTimeout(() => reject(this.fail(op, HResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`)), ms);
+          onAbort = () => reject(this.fail(op, HResult.ErrCancelled, 'the wait was canceled; the system keeps stopping', opts?.signal?.reason));
           opts?.signal?.addEventListener('abort', onAbort, { once: true });
         }),
       ]);

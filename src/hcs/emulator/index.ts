@@ -11,4 +11,3 @@ export { createEmulatorHcsApi, EMULATED_OS_BUILD, type EmulatorOptions } from '.
 export { DEFAULT_STOP_TIMEOUT_MS } from './emulated-vm.js';
 export { EMULATOR_BOOT_FILES_FORMAT, readBootManifest, type BootManifest } from './boot-files.js';
 export { parseKernelCmdLine, tokenize, CmdlineError, type GuestLaunchPlan } from './kernel-cmdline.js';
-export { Win32HResult } from './hresults.js';

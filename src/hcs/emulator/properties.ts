@@ -6,8 +6,9 @@
  * unknown names are E_INVALIDARG like the real service.
  */
 import { readFile } from 'node:fs/promises';
+import { HResult } from '../../errdefs/index.js';
 import type { SystemProperties } from '../schema/index.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 
 const KNOWN = new Set([
   'Memory', 'GuestMemory', 'Statistics', 'ProcessList', 'TerminateOnLastHandleClosed', 'SharedMemoryRegion',
@@ -55,10 +56,10 @@ function propertyTypes(id: string, query: unknown): Set<string> {
   const list = (query as { PropertyTypes?: unknown }).PropertyTypes;
   if (list === undefined) return new Set();
   if (!Array.isArray(list) || !list.every((t): t is string => typeof t === 'string')) {
-    throw hcsFail('HcsGetComputeSystemProperties', EmuHResult.E_INVALIDARG, 'PropertyTypes must be an array of strings', id);
+    throw hcsFail('HcsGetComputeSystemProperties', HResult.E_INVALIDARG, 'PropertyTypes must be an array of strings', id);
   }
   for (const t of list) {
-    if (!KNOWN.has(t)) throw hcsFail('HcsGetComputeSystemProperties', EmuHResult.E_INVALIDARG, `unknown property type ${JSON.stringify(t)}`, id);
+    if (!KNOWN.has(t)) throw hcsFail('HcsGetComputeSystemProperties', HResult.E_INVALIDARG, `unknown property type ${JSON.stringify(t)}`, id);
   }
   return new Set(list);
 }

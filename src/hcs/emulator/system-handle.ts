@@ -3,10 +3,10 @@
  * a closed handle fails every call with ERROR_INVALID_HANDLE, except close (idempotent) and waitExit.
  * Closing the last handle terminates the VM when its document set ShouldTerminateOnLastHandleClosed.
  */
+import { HResult } from '../../errdefs/index.js';
 import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
 import type { EmulatedVm } from './emulated-vm.js';
-import { EmuHResult } from './hresults.js';
 
 export class EmulatedSystemHandle implements HcsSystem {
   readonly id: string;
@@ -22,8 +22,8 @@ export class EmulatedSystemHandle implements HcsSystem {
   }
 
   private async guard(op: string, opts?: CallOptions): Promise<void> {
-    if (this.closed) throw this.vm.fail(op, EmuHResult.ErrInvalidHandle, 'the handle is closed');
-    if (opts?.signal?.aborted === true) throw this.vm.fail(op, EmuHResult.ERROR_CANCELLED, 'canceled before it started', opts.signal.reason);
+    if (this.closed) throw this.vm.fail(op, HResult.ErrInvalidHandle, 'the handle is closed');
+    if (opts?.signal?.aborted === true) throw this.vm.fail(op, HResult.ErrCancelled, 'canceled before it started', opts.signal.reason);
   }
 
   async start(opts?: CallOptions): Promise<void> {

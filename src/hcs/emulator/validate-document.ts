@@ -13,8 +13,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HResult } from '../../errdefs/index.js';
 import { toHcsJson } from '../schema/index.js';
-import { EmuHResult, hcsFail } from './hresults.js';
+import { hcsFail } from './hresults.js';
 
 const OP = 'HcsCreateComputeSystem';
 
@@ -46,28 +47,28 @@ export async function validateDocument(id: string, document: unknown, hostProces
   try {
     doc = JSON.parse(toHcsJson(document));
   } catch (err) {
-    throw hcsFail(OP, EmuHResult.ErrVmcomputeInvalidJSON, `invalid compute system document: ${(err as Error).message}`, id, err);
+    throw hcsFail(OP, HResult.ErrVmcomputeInvalidJSON, `invalid compute system document: ${(err as Error).message}`, id, err);
   }
-  if (!isObj(doc)) throw hcsFail(OP, EmuHResult.ErrVmcomputeInvalidJSON, 'the document is not a JSON object', id);
+  if (!isObj(doc)) throw hcsFail(OP, HResult.ErrVmcomputeInvalidJSON, 'the document is not a JSON object', id);
 
   const sv = obj(doc['SchemaVersion']);
   const major = sv['Major'];
   const minor = sv['Minor'] ?? 0;
   if (typeof major !== 'number' || typeof minor !== 'number' || major !== 2 || minor < 1) {
-    throw hcsFail(OP, EmuHResult.ErrVmcomputeInvalidJSON, `unsupported SchemaVersion ${JSON.stringify(doc['SchemaVersion'] ?? null)} (want 2.1 or a later 2.x)`, id);
+    throw hcsFail(OP, HResult.ErrVmcomputeInvalidJSON, `unsupported SchemaVersion ${JSON.stringify(doc['SchemaVersion'] ?? null)} (want 2.1 or a later 2.x)`, id);
   }
   if (!isObj(doc['VirtualMachine'])) {
-    throw hcsFail(OP, EmuHResult.E_INVALIDARG, 'the document has no VirtualMachine (the emulator creates utility VMs only)', id);
+    throw hcsFail(OP, HResult.E_INVALIDARG, 'the document has no VirtualMachine (the emulator creates utility VMs only)', id);
   }
   const vm = doc['VirtualMachine'];
   const topo = obj(vm['ComputeTopology']);
   const memoryMB = obj(topo['Memory'])['SizeInMB'];
   if (typeof memoryMB !== 'number' || !Number.isInteger(memoryMB) || memoryMB <= 0) {
-    throw hcsFail(OP, EmuHResult.E_INVALIDARG, `VirtualMachine.ComputeTopology.Memory.SizeInMB must be a positive integer, got ${JSON.stringify(memoryMB ?? null)}`, id);
+    throw hcsFail(OP, HResult.E_INVALIDARG, `VirtualMachine.ComputeTopology.Memory.SizeInMB must be a positive integer, got ${JSON.stringify(memoryMB ?? null)}`, id);
   }
   const count = obj(topo['Processor'])['Count'] ?? 1;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > hostProcessors) {
-    throw hcsFail(OP, EmuHResult.E_INVALIDARG, `VirtualMachine.ComputeTopology.Processor.Count ${JSON.stringify(count)} is outside 1..${hostProcessors} (host logical processors)`, id);
+    throw hcsFail(OP, HResult.E_INVALIDARG, `VirtualMachine.ComputeTopology.Processor.Count ${JSON.stringify(count)} is outside 1..${hostProcessors} (host logical processors)`, id);
   }
   const boot = await bootSpec(id, obj(vm['Chipset']));
   const owner = doc['Owner'];
@@ -87,7 +88,7 @@ async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {
   if (isObj(direct)) {
     const kernel = direct['KernelFilePath'];
     if (typeof kernel !== 'string' || kernel === '') {
-      throw hcsFail(OP, EmuHResult.E_INVALIDARG, 'Chipset.LinuxKernelDirect.KernelFilePath is required', id);
+      throw hcsFail(OP, HResult.E_INVALIDARG, 'Chipset.LinuxKernelDirect.KernelFilePath is required', id);
     }
     await requireFile(id, kernel, 'kernel (LinuxKernelDirect.KernelFilePath)');
     const initrd = direct['InitRdPath'];
@@ -102,16 +103,16 @@ async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {
   const bootThis = obj(obj(chipset['Uefi'])['BootThis']);
   if (Object.keys(bootThis).length > 0) {
     if (bootThis['DeviceType'] !== 'VmbFs') {
-      throw hcsFail(OP, EmuHResult.E_INVALIDARG, `Uefi.BootThis.DeviceType ${JSON.stringify(bootThis['DeviceType'] ?? null)} is not emulated (only "VmbFs")`, id);
+      throw hcsFail(OP, HResult.E_INVALIDARG, `Uefi.BootThis.DeviceType ${JSON.stringify(bootThis['DeviceType'] ?? null)} is not emulated (only "VmbFs")`, id);
     }
     const root = bootThis['VmbFsRootPath'];
     const devicePath = bootThis['DevicePath'];
     if (typeof root !== 'string' || root === '' || typeof devicePath !== 'string' || devicePath === '') {
-      throw hcsFail(OP, EmuHResult.E_INVALIDARG, 'Uefi.BootThis needs VmbFsRootPath and DevicePath', id);
+      throw hcsFail(OP, HResult.E_INVALIDARG, 'Uefi.BootThis needs VmbFsRootPath and DevicePath', id);
     }
     const rootStat = await stat(root).catch(() => undefined);
     if (rootStat === undefined || !rootStat.isDirectory()) {
-      throw hcsFail(OP, EmuHResult.ERROR_PATH_NOT_FOUND, `boot folder (Uefi.BootThis.VmbFsRootPath) ${root} not found`, id);
+      throw hcsFail(OP, HResult.ErrPathNotFound, `boot folder (Uefi.BootThis.VmbFsRootPath) ${root} not found`, id);
     }
     const inShare = (p: string): string => join(root, p.replaceAll('\\', '/').replace(/^\/+/, ''));
     const kernelPath = inShare(devicePath);
@@ -122,12 +123,12 @@ async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {
     if (initrdPath !== undefined) await requireFile(id, initrdPath, 'initrd (initrd= in Uefi.BootThis.OptionalData)');
     return { kind: 'Uefi', kernelPath, ...(initrdPath === undefined ? {} : { initrdPath }), cmdline };
   }
-  throw hcsFail(OP, EmuHResult.E_INVALIDARG, 'no boot source: Chipset needs LinuxKernelDirect or Uefi.BootThis', id);
+  throw hcsFail(OP, HResult.E_INVALIDARG, 'no boot source: Chipset needs LinuxKernelDirect or Uefi.BootThis', id);
 }
 
 async function requireFile(id: string, path: string, what: string): Promise<void> {
   const st = await stat(path).catch(() => undefined);
   if (st === undefined || !st.isFile()) {
-    throw hcsFail(OP, EmuHResult.ERROR_FILE_NOT_FOUND, `${what} ${path} not found`, id);
+    throw hcsFail(OP, HResult.ErrFileNotFound, `${what} ${path} not found`, id);
   }
 }

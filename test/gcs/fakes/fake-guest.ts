@@ -4,12 +4,10 @@
  * properties, modify, dump stacks and delete. Tests override any RPC with `handle(proc, fn)`.
  */
 import type { Duplex } from 'node:stream';
+import { HResult } from '../../../src/errdefs/index.js';
 import {
   ComputeSystemNotificationV1,
-  E_NOTIMPL,
   FrameDecoder,
-  HrErrNotFound,
-  HrVmcomputeUnsupportedProtocolVersion,
   RPCCreate,
   RPCDeleteContainerState,
   RPCDumpStacks,
@@ -127,7 +125,7 @@ export class FakeGuest {
       case RPCNegotiateProtocol:
         return (req) =>
           (req['MaximumVersion'] as number) < 4 || (req['MinimumVersion'] as number) > 4
-            ? err(HrVmcomputeUnsupportedProtocolVersion, 'unsupported version')
+            ? err(HResult.ErrVmcomputeUnsupportedProtocolVersion, 'unsupported version')
             : { Result: 0, Version: this.negotiatedVersion, Capabilities: this.capabilities };
       case RPCCreate:
         return (req) => (this.containers.add(req['ContainerId'] as string), { Result: 0, SelectedProtocolVersion: 0 });
@@ -145,7 +143,7 @@ export class FakeGuest {
       case RPCWaitForProcess:
         return (req, frame) => {
           const p = this.processes.get(req['ProcessId'] as number);
-          if (!p) return err(HrErrNotFound, 'process not found');
+          if (!p) return err(HResult.ErrElementNotFound, 'process not found');
           if (p.exitCode !== undefined) return { Result: 0, ExitCode: p.exitCode };
           p.waiters.push(frame.id);
           return undefined;
@@ -153,7 +151,7 @@ export class FakeGuest {
       case RPCSignalProcess:
         return (req) => {
           const p = this.processes.get(req['ProcessId'] as number);
-          if (!p || p.exitCode !== undefined) return err(HrErrNotFound, 'process not found');
+          if (!p || p.exitCode !== undefined) return err(HResult.ErrElementNotFound, 'process not found');
           const sig = ((req['Options'] as Body | undefined)?.['Signal'] as number | undefined) || 9;
           setImmediate(() => this.exitProcess(p.pid, 128 + sig));
           return ok();
@@ -163,7 +161,7 @@ export class FakeGuest {
       case RPCDumpStacks:
         return () => ({ Result: 0, GuestStacks: 'goroutine 1 [running]' });
       default:
-        return () => err(E_NOTIMPL, `unknown message type ${proc}`);
+        return () => err(HResult.E_NOTIMPL, `unknown message type ${proc}`);
     }
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HResult } from '../../../src/hcs/index.js';
+import { HResult } from '../../../src/errdefs/index.js';
 import { Counter, hr } from '../../fixtures/computecore-double.js';
 import { HCS_EVENT_SERVICE_DISCONNECT, HCS_EVENT_SYSTEM_EXITED, useComputecoreDouble } from './harness.js';
 

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { HResult } from '../../../src/errdefs/index.js';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
-import { HResult, type HcsApi, type HcsSystem } from '../../../src/hcs/index.js';
+import { type HcsApi, type HcsSystem } from '../../../src/hcs/index.js';
 import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 

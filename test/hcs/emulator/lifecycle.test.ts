@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode, isErrorCode } from '../../../src/errdefs/index.js';
+import { ErrorCode, HResult, isErrorCode } from '../../../src/errdefs/index.js';
 import { EMULATED_OS_BUILD, createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
-import { HResult, HcsError, isNotExist, type HcsApi } from '../../../src/hcs/index.js';
+import { HcsError, isNotExist, type HcsApi } from '../../../src/hcs/index.js';
 import { emulatedVmDir } from '../../../src/transport/index.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 

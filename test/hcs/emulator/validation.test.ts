@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode, isErrorCode } from '../../../src/errdefs/index.js';
+import { ErrorCode, HResult, isErrorCode } from '../../../src/errdefs/index.js';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
-import { HResult, HcsError, type ComputeSystem, type HcsApi } from '../../../src/hcs/index.js';
+import { HcsError, type ComputeSystem, type HcsApi } from '../../../src/hcs/index.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
