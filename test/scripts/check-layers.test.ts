@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+type CheckLayers = (root: string) => string[];
+const script = pathToFileURL(resolve(process.cwd(), 'scripts', 'check-layers.mjs')).href;
+const { checkLayers } = (await import(script)) as { checkLayers: CheckLayers };
+
+const roots: string[] = [];
+after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'check-layers.'));
+  roots.push(root);
+  mkdirSync(join(root, 'cmd'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+test('a tree that follows the arrows, through barrels, has no violations', () => {
+  const root = tree({
+    'cmd/main.ts': "import { serve } from '../src/shim/index.js';\nserve();\n",
+    'src/shim/index.ts': "export { serve } from './serve.js';\n",
+    'src/shim/serve.ts': "import { boot } from '../uvm/index.js';\nimport type { Code } from '../errdefs/index.js';\nexport const serve = (): Code => boot();\n",
+    'src/uvm/index.ts': "import { Port } from '../gcs/protocol/index.js';\nexport const boot = () => Port;\n",
+    'src/gcs/protocol/index.ts': "export const Port = 1;\n",
+    'src/errdefs/index.ts': 'export type Code = number;\n',
+    'src/hcs/index.ts': "// import koffi from 'koffi' in a comment is not an import\nimport koffi from 'koffi';\nexport { koffi };\n",
+  });
+  assert.deepEqual(checkLayers(root), []);
+});
+
+test('a layer skip, an upward import, a non-barrel import, koffi outside hcs/transport and a type-only cycle are each reported', () => {
+  const root = tree({
+    'src/shim/index.ts': "export * from './a.js';\n",
+    'src/shim/a.ts': "import { x } from '../hcs/index.js';\nimport type { B } from './b.js';\nexport const a = x;\nexport type A = B;\n",
+    'src/shim/b.ts': "import type { A } from './a.js';\nexport type B = A | 1;\n",
+    'src/hcs/index.ts': "export const x = 1;\nexport * from './up.js';\n",
+    'src/hcs/up.ts': "import { y } from '../uvm/index.js';\nexport const up = y;\n",
+    'src/uvm/index.ts': "import { z } from '../transport/inner.js';\nexport const y = z;\n",
+    'src/transport/index.ts': "export * from './inner.js';\n",
+    'src/transport/inner.ts': 'export const z = 2;\n',
+    'src/gcs/index.ts': "import koffi from 'koffi';\nexport const k = koffi;\n",
+  });
+  const problems = checkLayers(root);
+  const has = (re: RegExp): boolean => problems.some((p) => re.test(p));
+  assert.ok(has(/src\/shim\/a\.ts: shim may not import hcs/), problems.join('\n'));
+  assert.ok(has(/src\/hcs\/up\.ts: hcs may not import uvm/), problems.join('\n'));
+  assert.ok(has(/src\/uvm\/index\.ts: imports \.\.\/transport\/inner\.js, not the transport barrel/), problems.join('\n'));
+  assert.ok(has(/src\/gcs\/index\.ts: imports koffi/), problems.join('\n'));
+  assert.ok(has(/import cycle: src\/shim\/a\.ts → src\/shim\/b\.ts/), problems.join('\n'));
+  assert.equal(problems.length, 5, problems.join('\n'));
+});
+
+test('an import that resolves to nothing is reported, except the generated protobuf code', () => {
+  const root = tree({
+    'src/proto/index.ts': "export * from '../gen/protos.js';\n",
+    'src/log/index.ts': "export * from './missing.js';\n",
+  });
+  assert.deepEqual(checkLayers(root), ['src/log/index.ts: cannot resolve ./missing.js']);
+});
