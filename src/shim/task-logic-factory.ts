@@ -1,7 +1,7 @@
 import type { Logger } from '../log/index.js';
 import { createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
-import { createLcowSandboxFactory } from './sandbox/index.js';
+import { createLcowSandboxFactory } from '../sandbox/index.js';
 import { TaskService } from './task-service.js';
 
 export interface TaskLogicRequest {

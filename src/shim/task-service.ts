@@ -1,11 +1,11 @@
 import { alreadyExists, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
-import { effectiveAnnotations, uvmOptionsFromAnnotations } from './create/annotations.js';
+import { effectiveAnnotations, uvmOptionsFromAnnotations } from '../sandbox/index.js';
 import { prepareRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { loadSpec } from './create/spec.js';
 import type { EventPublisher } from './events/index.js';
-import type { SandboxFactory } from './task/deps.js';
+import type { SandboxFactory } from '../sandbox/index.js';
 import { LcowTask } from './task/task.js';
 import type {
   CreateTaskOptions, ExecOptions, ExitInfo, ProcessListEntry, ProcessState, TaskLogic, TaskStats,

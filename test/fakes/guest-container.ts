@@ -2,7 +2,7 @@
  * FakeGuestContainer: records every execute() request and hands out FakeGuestProcesses with increasing pids
  * (the first one is the init). Failures, process lists, statistics and update results are set by the test.
  */
-import type { GuestContainer, ProcessRequest } from '../../src/shim/task/deps.js';
+import type { GuestContainer, ProcessRequest } from '../../src/sandbox/index.js';
 import type { ProcessListEntry, TaskStats } from '../../src/shim/task/types.js';
 import { FakeGuestProcess, type FakeGuestProcessOptions } from './guest-process.js';
 

@@ -3,7 +3,7 @@
  * `loseGuest()` rejects it (the guest is gone). Signals and resizes are recorded.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { GuestProcess } from '../../src/shim/task/deps.js';
+import type { GuestProcess } from '../../src/sandbox/index.js';
 
 export interface FakeGuestProcessOptions {
   readonly stdin?: Writable;

@@ -1,6 +1,6 @@
 /**
  * Hand-written fakes for the shim's service tier (tier b): they implement the consumer interfaces of
- * src/shim/task/deps.ts and the EventPublisher of src/shim/events. Test-only; never imported by src/.
+ * src/sandbox/types.ts and the EventPublisher of src/shim/events. Test-only; never imported by src/.
  */
 export { FakeGuestProcess } from './guest-process.js';
 export type { FakeGuestProcessOptions } from './guest-process.js';

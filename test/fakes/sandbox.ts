@@ -2,7 +2,7 @@
  * FakeSandbox and a recording SandboxFactory: the utility VM as the task sees it. `exitVm()` plays a VM
  * crash (waitExit resolves); close() counts calls and also ends the VM, as the real sandbox does.
  */
-import type { Sandbox, SandboxFactory, SandboxRequest } from '../../src/shim/task/deps.js';
+import type { Sandbox, SandboxFactory, SandboxRequest } from '../../src/sandbox/index.js';
 import { FakeGuestContainer } from './guest-container.js';
 
 export class FakeSandbox implements Sandbox {

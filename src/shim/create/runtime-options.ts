@@ -1,6 +1,6 @@
 import { invalidArgument } from '../../errdefs/index.js';
 import { containerd } from '../../proto/index.js';
-import type { RuntimeOptions } from '../task/deps.js';
+import type { RuntimeOptions } from '../../sandbox/index.js';
 import type { OpaqueAny } from '../task/types.js';
 
 export const RUNHCS_OPTIONS_TYPE = 'containerd.runhcs.v1.Options';

@@ -1,8 +1,7 @@
 import { Field, type Logger } from '../../log/index.js';
 import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
-import type { GuestContainer, GuestProcess } from './deps.js';
+import { settlesWithin, type GuestContainer, type GuestProcess } from '../../sandbox/index.js';
 import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
-import { settlesWithin } from './race-timeout.js';
 import type { ExitInfo, ProcessState, StdioPaths } from './types.js';
 
 /** How long output may still drain after the guest reported the exit (hcsshim: CopyAfterExitTimeout). */

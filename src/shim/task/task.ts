@@ -1,10 +1,9 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import type { EventPublisher } from '../events/index.js';
-import type { GuestContainer, Sandbox } from './deps.js';
+import { settlesWithin, type GuestContainer, type Sandbox } from '../../sandbox/index.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
-import { settlesWithin } from './race-timeout.js';
 import type { ExitInfo, Mount, ProcessListEntry, StdioPaths, TaskStats } from './types.js';
 
 /** How long the init's exit waits for the container's teardown and for the execs' exits (hcsshim: 30 s). */

@@ -2,6 +2,9 @@
  * The shim's internal Task API types: what the ttrpc edge (service.ts) converts protobuf messages into and
  * out of. Nothing below the edge sees protobuf.
  */
+import type { ProcessListEntry, TaskStats } from '../../sandbox/index.js';
+
+export type { ProcessListEntry, TaskStats };
 
 /** containerd's task status numbers (containerd.v1.types.Status). */
 export enum ProcessStatus {
@@ -66,30 +69,6 @@ export interface ExitInfo {
   readonly pid: number;
   readonly exitStatus: number;
   readonly exitedAt?: Date;
-}
-
-export interface ProcessListEntry {
-  readonly pid: number;
-  /** Set for exec processes (and the init: ""), when known. */
-  readonly execId?: string;
-  readonly imageName?: string;
-  readonly createdAt?: Date;
-  readonly kernelTime100ns?: number;
-  readonly userTime100ns?: number;
-  readonly memoryCommitBytes?: number;
-  readonly memoryWorkingSetPrivateBytes?: number;
-  readonly memoryWorkingSetSharedBytes?: number;
-}
-
-/**
- * Container statistics in cgroup v2 terms, encoded by the edge as io.containerd.cgroups.v2.Metrics. Keys are
- * the cgroup file names (cpu.stat `usage_usec`, memory.stat `anon`, plus `usage`/`usage_limit`/`swap_usage`/
- * `swap_limit` for memory.current/max and memory.swap.current/max).
- */
-export interface TaskStats {
-  readonly pids?: { readonly current: number; readonly limit: number };
-  readonly cpu?: Readonly<Record<string, number>>;
-  readonly memory?: Readonly<Record<string, number>>;
 }
 
 /** The Task API as logic: containerd's RPCs without protobuf. Errors are ShimErrors. */

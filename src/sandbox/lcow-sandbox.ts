@@ -1,13 +1,13 @@
 import { realpathSync } from 'node:fs';
-import { connectGuest, containerConfig, type GuestConnection } from '../../gcs/index.js';
-import { createHcsApi, type HcsApi } from '../../hcs/index.js';
-import { Field, type Logger } from '../../log/index.js';
-import { createTransport, type Transport } from '../../transport/index.js';
+import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
+import { createHcsApi, type HcsApi } from '../hcs/index.js';
+import { Field, type Logger } from '../log/index.js';
+import { createTransport, type Transport } from '../transport/index.js';
 import {
   createLCOW, localHostFacts, newDefaultOptionsLCOW, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
-} from '../../uvm/index.js';
-import { uvmOptionsFromAnnotations } from '../create/annotations.js';
-import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from '../task/deps.js';
+} from '../uvm/index.js';
+import { uvmOptionsFromAnnotations } from './annotations.js';
+import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from './types.js';
 import { LcowContainer } from './lcow-container.js';
 import { Plan9Shares } from './plan9-shares.js';
 

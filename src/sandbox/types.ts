@@ -1,10 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Logger } from '../../log/index.js';
-import type { ProcessListEntry, TaskStats } from './types.js';
+import type { Logger } from '../log/index.js';
 
 /**
- * What the task logic needs from the utility VM and its guest, declared here by the consumer (the task)
- * and implemented by the LCOW sandbox (uvm + gcs) or by test fakes. Contracts are MUST rules.
+ * What the shim's task logic gets from the sandbox layer: the utility VM and its guest as the task sees
+ * them, implemented by the LCOW sandbox (uvm + gcs) or by test fakes. Contracts are MUST rules.
  */
 
 /** A process running in the guest. */
@@ -73,3 +72,27 @@ export interface RuntimeOptions {
 }
 
 export type SandboxFactory = (req: SandboxRequest) => Promise<Sandbox>;
+
+export interface ProcessListEntry {
+  readonly pid: number;
+  /** Set for exec processes (and the init: ""), when known. */
+  readonly execId?: string;
+  readonly imageName?: string;
+  readonly createdAt?: Date;
+  readonly kernelTime100ns?: number;
+  readonly userTime100ns?: number;
+  readonly memoryCommitBytes?: number;
+  readonly memoryWorkingSetPrivateBytes?: number;
+  readonly memoryWorkingSetSharedBytes?: number;
+}
+
+/**
+ * Container statistics in cgroup v2 terms, encoded by the edge as io.containerd.cgroups.v2.Metrics. Keys are
+ * the cgroup file names (cpu.stat `usage_usec`, memory.stat `anon`, plus `usage`/`usage_limit`/`swap_usage`/
+ * `swap_limit` for memory.current/max and memory.swap.current/max).
+ */
+export interface TaskStats {
+  readonly pids?: { readonly current: number; readonly limit: number };
+  readonly cpu?: Readonly<Record<string, number>>;
+  readonly memory?: Readonly<Record<string, number>>;
+}

@@ -1,4 +1,4 @@
-import type { TaskStats } from '../task/types.js';
+import type { TaskStats } from './types.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> =>

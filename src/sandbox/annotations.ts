@@ -1,6 +1,6 @@
-import { invalidArgument } from '../../errdefs/index.js';
-import { PreferredRootFSType, type OptionsLCOW } from '../../uvm/index.js';
-import type { RuntimeOptions } from '../task/deps.js';
+import { invalidArgument } from '../errdefs/index.js';
+import { PreferredRootFSType, type OptionsLCOW } from '../uvm/index.js';
+import type { RuntimeOptions } from './types.js';
 
 /** hcsshim's utility-VM annotation keys (pkg/annotations) that map onto CreateLCOW options. */
 const VM = 'io.microsoft.virtualmachine';

@@ -1,8 +1,8 @@
 import { basename, dirname } from 'node:path';
 import { statSync } from 'node:fs';
-import type { GuestConnection } from '../../gcs/index.js';
-import type { ModifySettingRequest } from '../../hcs/index.js';
-import { invalidArgument } from '../../errdefs/index.js';
+import type { GuestConnection } from '../gcs/index.js';
+import type { ModifySettingRequest } from '../hcs/index.js';
+import { invalidArgument } from '../errdefs/index.js';
 
 /** The Plan9 (9p over vsock) port HCS serves shares on. */
 export const PLAN9_PORT = 564;

@@ -1,9 +1,9 @@
-import type { Container, GuestConnection } from '../../gcs/index.js';
-import type { Logger } from '../../log/index.js';
-import type { GuestContainer, GuestProcess, ProcessRequest } from '../task/deps.js';
-import type { ProcessListEntry, TaskStats } from '../task/types.js';
+import type { Container, GuestConnection } from '../gcs/index.js';
+import type { Logger } from '../log/index.js';
+import type { GuestContainer, GuestProcess, ProcessRequest } from './types.js';
+import type { ProcessListEntry, TaskStats } from './types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
-import { settlesWithin } from '../task/race-timeout.js';
+import { settlesWithin } from './race-timeout.js';
 
 /** A container in the guest, driven over the GCS bridge (hcsshim's gcs.Container + cmd). */
 export class LcowContainer implements GuestContainer {
