@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  */
 export const LAYERS = {
   cmd: ['shim', 'log', 'errdefs'],
-  shim: ['sandbox', 'uvm', 'gcs', 'transport', 'ttrpc', 'proto', 'log', 'errdefs'],
+  shim: ['sandbox', 'transport', 'ttrpc', 'proto', 'log', 'errdefs'],
   sandbox: ['uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
   uvm: ['hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
   gcs: ['transport', 'log', 'errdefs'],

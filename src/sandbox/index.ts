@@ -8,6 +8,10 @@ export { createLcowSandboxFactory, type SandboxFactoryOptions } from './lcow-san
 export { statsFromLcowMetrics } from './guest-stats.js';
 export { Annotation, effectiveAnnotations, uvmOptionsFromAnnotations } from './annotations.js';
 export { settlesWithin } from './race-timeout.js';
+export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
+/** What the shim's process entry needs from below, passed through so the shim imports only this floor. */
+export { ensureThreadpoolSize } from '../hcs/index.js';
+export { uvmDocCommand } from '../uvm/index.js';
 export type {
   GuestContainer, GuestProcess, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
   SandboxRequest, TaskStats,

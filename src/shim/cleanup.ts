@@ -12,8 +12,8 @@ import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isHcsCode } from '../errdefs/index.js';
 import type { Logger } from '../log/index.js';
+import type { TerminateVmResult } from '../sandbox/index.js';
 
 const run = promisify(execFile);
 
@@ -32,58 +32,17 @@ export interface CleanupOptions {
 }
 
 export interface CleanupReport {
-  /** 'terminated': a VM was found and stopped; 'absent': none; 'left': one whose owner still runs; 'failed'. */
-  readonly vm: 'terminated' | 'absent' | 'left' | 'failed';
+  readonly vm: TerminateVmResult;
   readonly unmounted: readonly string[];
 }
 
 /** The VM, then the bundle's rootfs; never throws. */
 export async function cleanupAfterShim(opts: CleanupOptions): Promise<CleanupReport> {
   const log = opts.log ?? (await stderrLogger(opts));
+  const { terminateUtilityVm } = await import('../sandbox/index.js');
   const vm = await terminateUtilityVm(`${opts.id}@vm`, opts.vmTimeoutMs ?? DELETE_VM_TIMEOUT_MS, log);
   const unmounted = await unmountBundleRootfs(opts.bundle, log);
   return { vm, unmounted };
-}
-
-/**
- * Opens the task's utility VM through the HCS backend and terminates it. `delete` has already stopped
- * this task's daemon, whose VM (ShouldTerminateOnLastHandleClosed) is then Stopped, its handles gone
- * with it; a VM with this id that is still Created or Running is held by a live process (a task of the
- * same id in another namespace: the VM id has no namespace, as in hcsshim) and is left alone.
- */
-async function terminateUtilityVm(vmId: string, timeoutMs: number, log: Logger): Promise<CleanupReport['vm']> {
-  let hcs: typeof import('../hcs/index.js');
-  let system;
-  try {
-    hcs = await import('../hcs/index.js');
-    const api = await hcs.createHcsApi({ logger: log });
-    system = await api.openComputeSystem(vmId, { timeoutMs });
-  } catch (err) {
-    if (isSystemNotFound(err)) return 'absent';
-    log.warn('delete: cannot open the utility VM', { 'uvm-id': vmId, error: describe(err) });
-    return 'failed';
-  }
-  try {
-    const state = (await system.properties(undefined, { timeoutMs })).State;
-    if (state === 'Running' || state === 'Created') {
-      log.warn('delete: the utility VM belongs to another live process; leaving it', { 'uvm-id': vmId, state });
-      return 'left';
-    }
-    const began = Date.now();
-    await system.terminate({ timeoutMs });
-    log.warn('delete: terminated the utility VM the shim left behind', { 'uvm-id': vmId, state, ms: Date.now() - began });
-    return 'terminated';
-  } catch (err) {
-    if (isSystemNotFound(err)) return 'absent';
-    log.warn('delete: terminating the utility VM failed', { 'uvm-id': vmId, error: describe(err) });
-    return 'failed';
-  } finally {
-    await system.close().catch(() => undefined);
-  }
-
-  function isSystemNotFound(err: unknown): boolean {
-    return hcs !== undefined && err instanceof hcs.HcsError && isHcsCode(err.hresult, 0x010e);
-  }
 }
 
 /** Unmounts whatever is mounted at or below `<bundle>/rootfs`, deepest and latest first; lazily as a last resort. */

@@ -36,14 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'serve': {
         // Blocking HCS waits run on libuv's pool, sized when it first starts: raise it before any I/O.
-        const { ensureThreadpoolSize } = await import('../hcs/index.js');
+        const { ensureThreadpoolSize } = await import('../sandbox/index.js');
         ensureThreadpoolSize();
         const { serveShim } = await import('./serve.js');
         await serveShim(flags);
         return -1; // keeps running; exits on Shutdown or a signal
       }
       case 'uvm-doc': {
-        const { uvmDocCommand } = await import('../uvm/index.js');
+        const { uvmDocCommand } = await import('../sandbox/index.js');
         return await uvmDocCommand([...flags.rest], { stdout: process.stdout, stderr: process.stderr });
       }
     }

@@ -27,7 +27,8 @@ test('a tree that follows the arrows, through barrels, has no violations', () =>
   const root = tree({
     'cmd/main.ts': "import { serve } from '../src/shim/index.js';\nserve();\n",
     'src/shim/index.ts': "export { serve } from './serve.js';\n",
-    'src/shim/serve.ts': "import { boot } from '../uvm/index.js';\nimport type { Code } from '../errdefs/index.js';\nexport const serve = (): Code => boot();\n",
+    'src/sandbox/index.ts': "export { boot } from '../uvm/index.js';\n",
+    'src/shim/serve.ts': "import { boot } from '../sandbox/index.js';\nimport type { Code } from '../errdefs/index.js';\nexport const serve = (): Code => boot();\n",
     'src/uvm/index.ts': "import { Port } from '../gcs/protocol/index.js';\nexport const boot = () => Port;\n",
     'src/gcs/protocol/index.ts': "export const Port = 1;\n",
     'src/errdefs/index.ts': 'export type Code = number;\n',
