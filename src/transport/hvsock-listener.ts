@@ -11,6 +11,7 @@
  *                   Resolves once the native accept has returned, so no pool thread stays blocked.
  */
 import { ErrorCode, ShimError, unavailable } from '../errdefs/index.js';
+import { AcceptQueue } from './accept-queue.js';
 import { HvSocketConnection } from './hvsock-connection.js';
 import { AF_HYPERV, HV_PROTOCOL_RAW, SOCKADDR_HV_SIZE, encodeSockaddrHv } from './sockaddr-hv.js';
 import type { Connection, HvSocketAddress, Listener } from './types.js';
@@ -22,11 +23,6 @@ const SOCK_STREAM = 1;
 const LISTEN_BACKLOG = 16;
 /** Accepted connections nobody took yet; beyond this they are closed. */
 const MAX_QUEUED = 64;
-
-interface Waiter {
-  resolve(conn: Connection): void;
-  reject(err: Error): void;
-}
 
 /** Creates, binds and listens; every failure closes the socket and names the address and the WSA code. */
 export function listenHvSocketWinsock(lib: WinsockLibrary, address: HvSocketAddress): HvSocketListener {
@@ -52,8 +48,7 @@ export class HvSocketListener implements Listener {
   readonly address: string;
   private readonly lib: WinsockLibrary;
   private readonly sock: SocketHandle;
-  private readonly waiters: Waiter[] = [];
-  private readonly queue: HvSocketConnection[] = [];
+  private readonly connections: AcceptQueue;
   private inFlight: Promise<void> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -63,38 +58,16 @@ export class HvSocketListener implements Listener {
     this.lib = lib;
     this.sock = sock;
     this.address = address;
+    this.connections = new AcceptQueue(address, MAX_QUEUED);
   }
 
   accept(signal?: AbortSignal): Promise<Connection> {
-    if (signal?.aborted === true) return Promise.reject(this.canceled(signal));
-    if (this.closed) return Promise.reject(unavailable(`listener ${this.address} is closed`));
-    const queued = this.queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise<Connection>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(this.canceled(signal));
-      };
-      const waiter: Waiter = {
-        resolve: (conn) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(conn);
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.pump();
-    });
+    return this.connections.accept(signal, () => this.pump());
   }
 
   /** Starts a native accept when someone waits and none is running. */
   private pump(): void {
-    if (this.inFlight !== undefined || this.closed || this.waiters.length === 0) return;
+    if (this.inFlight !== undefined || this.closed || !this.connections.hasWaiters) return;
     this.inFlight = callAsync(this.lib, 'accept', this.sock, null, null).then(
       (r) => this.onAccepted(r.value, r.wsaCode),
       (err: Error) => this.onAccepted(-1, 0, err),
@@ -104,11 +77,7 @@ export class HvSocketListener implements Listener {
   private onAccepted(value: number, wsaCode: number, koffiError?: Error): void {
     this.inFlight = undefined;
     if (value !== -1) {
-      const conn = new HvSocketConnection(this.lib, value as SocketHandle, `${this.address}#${++this.accepted}`);
-      const waiter = this.waiters.shift();
-      if (waiter !== undefined) waiter.resolve(conn);
-      else if (this.closed || this.queue.length >= MAX_QUEUED) conn.destroy();
-      else this.queue.push(conn);
+      this.connections.offer(new HvSocketConnection(this.lib, value as SocketHandle, `${this.address}#${++this.accepted}`));
       this.pump();
       return;
     }
@@ -119,11 +88,7 @@ export class HvSocketListener implements Listener {
         ? cause
         : ShimError.from(cause, ErrorCode.Unavailable, `accept on ${this.address}`);
     // A failed accept on an open listener fails every waiter: the socket is unusable (the caller closes it).
-    for (const w of this.waiters.splice(0)) w.reject(err);
-  }
-
-  private canceled(signal: AbortSignal | undefined): ShimError {
-    return new ShimError(ErrorCode.Canceled, `accept on ${this.address} canceled`, { cause: signal?.reason });
+    this.connections.failWaiters(err);
   }
 
   close(): Promise<void> {
@@ -134,9 +99,9 @@ export class HvSocketListener implements Listener {
   private async doClose(): Promise<void> {
     this.closed = true;
     callSync(this.lib, 'closesocket', this.sock);
-    for (const conn of this.queue.splice(0)) conn.destroy();
+    this.connections.close();
     if (this.inFlight !== undefined) await this.inFlight;
     // Nothing was in flight: waiters (if any) never reached a native call.
-    for (const w of this.waiters.splice(0)) w.reject(unavailable(`listener ${this.address} closed while waiting for a connection`));
+    this.connections.failWaiters(unavailable(`listener ${this.address} closed while waiting for a connection`));
   }
 }
