@@ -38,22 +38,32 @@ export class ShimError extends Error {
   }
 }
 
-/** Walks the cause chain (like Go's errors.Is) looking for a ShimError with the given code. */
-export function isErrorCode(err: unknown, code: ErrorCode): boolean {
-  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
-    if (cur instanceof ShimError && cur.code === code) return true;
+/** The error and its causes, outermost first (`Error.cause`), at most `maxDepth` of them (cycles end there). */
+export function* causeChain(err: unknown, maxDepth = 32): Generator<unknown> {
+  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < maxDepth; depth++) {
+    yield cur;
     cur = cur instanceof Error ? cur.cause : undefined;
   }
+}
+
+/** The first error of class `type` on the cause chain (like Go's errors.As). */
+export function findCause<T extends Error>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (const cur of causeChain(err)) if (cur instanceof type) return cur;
+  return undefined;
+}
+
+/** Walks the cause chain (like Go's errors.Is) looking for a ShimError with the given code. */
+export function isErrorCode(err: unknown, code: ErrorCode): boolean {
+  for (const cur of causeChain(err)) if (cur instanceof ShimError && cur.code === code) return true;
   return false;
 }
 
 /** The first ErrorCode found on the cause chain, or Unknown. */
 export function errorCodeOf(err: unknown): ErrorCode {
-  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
+  for (const cur of causeChain(err)) {
     if (cur instanceof ShimError) return cur.code;
     const node = codeOfNodeError(cur);
     if (node !== undefined) return node;
-    cur = cur instanceof Error ? cur.cause : undefined;
   }
   return ErrorCode.Unknown;
 }

@@ -1,4 +1,4 @@
-import { HResult, ShimError, errorCodeForHresult, formatHresult, isHcsCode } from '../errdefs/index.js';
+import { HResult, ShimError, errorCodeForHresult, findCause, formatHresult, isHcsCode } from '../errdefs/index.js';
 import type { HcsErrorEvent } from './schema/index.js';
 
 /**
@@ -47,11 +47,7 @@ export class HcsError extends ShimError {
 
 /** The first HcsError on the cause chain (like Go's errors.As). */
 export function asHcsError(err: unknown): HcsError | undefined {
-  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
-    if (cur instanceof HcsError) return cur;
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return undefined;
+  return findCause(err, HcsError);
 }
 
 /** Accepts an HcsError (anywhere on the cause chain) or a bare HRESULT number. */

@@ -2,7 +2,7 @@
  * WinsockError: a ShimError carrying the Winsock evidence, i.e. which call failed and its WSA error code
  * (WSAGetLastError). The containerd code comes from the number, never from message text.
  */
-import { ErrorCode, ShimError } from '../errdefs/index.js';
+import { ErrorCode, ShimError, findCause } from '../errdefs/index.js';
 
 /** The WSA codes the transport distinguishes (winerror.h). */
 export const WsaError = {
@@ -77,9 +77,5 @@ export class WinsockError extends ShimError {
 
 /** The first WinsockError on the cause chain (like Go's errors.As). */
 export function asWinsockError(err: unknown): WinsockError | undefined {
-  for (let cur: unknown = err, depth = 0; cur !== undefined && cur !== null && depth < 32; depth++) {
-    if (cur instanceof WinsockError) return cur;
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return undefined;
+  return findCause(err, WinsockError);
 }
