@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent build
 dirs=()
-if [ $# -eq 0 ]; then dirs=(dist/test); else for t in "$@"; do dirs+=("dist/${t%.ts}"); done; fi
+if [ $# -eq 0 ]; then dirs=(dist/test); else for t in "$@"; do case "$t" in *.ts) dirs+=("dist/${t%.ts}.js") ;; *) dirs+=("dist/$t") ;; esac; done; fi
 # Tests share machine-wide resources (runc, containerd, mounts): run files one at a time.
-exec env -u NODE_EXTRA_CA_CERTS node --test --test-concurrency=1 --test-reporter=spec "${dirs[@]/%.ts/.js}"
+exec env -u NODE_EXTRA_CA_CERTS node --test --test-concurrency=1 --test-reporter=spec "${dirs[@]}"
