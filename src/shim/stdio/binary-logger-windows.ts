@@ -3,7 +3,9 @@
  *
  *   the shim SERVES three named pipes  \\.\pipe\binary-<id>-stdout | -stderr | -wait
  *   exec <path> <k1> <v1> …            env exactly CONTAINER_ID, CONTAINER_NAMESPACE, CONTAINER_STDOUT,
- *                                      CONTAINER_STDERR, CONTAINER_WAIT (the three pipe names)
+ *                                      CONTAINER_STDERR, CONTAINER_WAIT (the three pipe names), plus
+ *                                      SYSTEMROOT when the shim has it (Go's os/exec adds it on Windows: without
+ *                                      it Winsock and other system DLLs fail to initialise in the child)
  *   readiness                          the binary dials the wait pipe and writes a byte or closes it;
  *                                      at most `readyTimeoutMs` (10 s)
  *   output                             the binary dials the stdout/stderr pipes; writes wait for that dial
@@ -83,6 +85,7 @@ export async function startWindowsBinaryLogger(opts: WindowsBinaryLoggerOptions)
       CONTAINER_STDOUT: paths.stdout,
       CONTAINER_STDERR: paths.stderr,
       CONTAINER_WAIT: paths.wait,
+      ...(process.env['SystemRoot'] ? { SYSTEMROOT: process.env['SystemRoot'] } : {}),
     },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
