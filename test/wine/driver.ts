@@ -1,0 +1,183 @@
+/**
+ * The Windows half of the Wine tier: bundled into one CommonJS file (wine-env.ts) and run by the official
+ * Windows node.exe under Wine, with koffi.node beside it. Named pipes between Wine processes work, Linux
+ * processes cannot reach them, so every peer of the packaged shim (containerd's ttrpc client, the stdio pipe
+ * servers, a logging binary) is this driver. Each command prints one JSON line on stdout and exits 0; a
+ * failure prints {"error": …} and exits 1. Does nothing unless LCOW_WINE_DRIVER=1, or it is the logging
+ * binary (the test runner also loads this file).
+ *
+ *   connect <pipe> <id>                ttrpc Connect on containerd.task.v2.Task, then Shutdown
+ *   hcs <double.dll>                   create/start/properties/exit event/terminate/close through computecore
+ *   stdio-redial                       the stdout pipe client redials a reader that went away
+ *   binary-logger <driver.cjs> <id>    the binary:// logger protocol with this driver as the logging binary
+ *   logger-child <out>                 (the logging binary) copies CONTAINER_STDOUT/STDERR into <out>
+ *   log-pipe <pipe> <ms>               reads the shim's log pipe for <ms>, twice (a second connection)
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHcsApi } from '../../src/hcs/index.js';
+import { containerd } from '../../src/proto/index.js';
+import { startBinaryLogger } from '../../src/shim/stdio/index.js';
+import { createTransport } from '../../src/transport/index.js';
+import { dialPath } from '../../src/transport/dial.js';
+import { TtrpcClient } from '../../src/ttrpc/index.js';
+import { buildComputecoreDouble, Counter } from '../fixtures/computecore-double.js';
+import { captureLogger } from '../fakes/index.js';
+
+const task = containerd.task.v2;
+const TASK = 'containerd.task.v2.Task';
+
+async function connect(pipe: string, id: string): Promise<object> {
+  const client = new TtrpcClient(await dialPath(pipe));
+  const meta = { metadata: { 'containerd-namespace-ttrpc': 'wine' }, timeoutMs: 60_000 };
+  const res = task.ConnectResponse.decode(await client.call(TASK, 'Connect', task.ConnectRequest.encode({ id }).finish(), meta));
+  await client.call(TASK, 'Shutdown', task.ShutdownRequest.encode({ id }).finish(), meta).catch((e: Error) => e);
+  await client.closed;
+  return { shimPid: res.shim_pid, version: res.version };
+}
+
+async function hcs(dll: string): Promise<object> {
+  process.env['LCOW_TEST_COMPUTECORE_DOUBLE'] = dll;
+  const dbl = buildComputecoreDouble(); // the same module the binding loads: one set of counters
+  const api = await createHcsApi({ backend: 'computecore', libraryPath: dll });
+  dbl.script('HcsGetComputeSystemProperties', { doc: '{"Id":"w1@vm","State":"Running","RuntimeId":"2b6e0c2e-6a37-4a0c-8c42-6b1f0f1f1f1f"}' });
+  const sys = await api.createComputeSystem('w1@vm', { Owner: 'wine', SchemaVersion: { Major: 2, Minor: 1 } });
+  await sys.start();
+  const props = await sys.properties();
+  const reg = dbl.callsOf('HcsSetComputeSystemCallback').find((c) => c.str[0] === 'w1@vm');
+  const data = '{"Status":0,"ExitType":"UnexpectedExit"}';
+  const fired = dbl.fireEvent(reg?.num[3] ?? 0n, 1 /* SystemExited */, data, 20);
+  const exit = await sys.waitExit();
+  await sys.terminate();
+  await sys.close();
+  return {
+    state: props.State,
+    runtimeId: props.RuntimeId,
+    fired,
+    exit,
+    calls: dbl.calls().map((c) => c.fn),
+    created: dbl.callsOf('HcsCreateComputeSystem').map((c) => ({ id: c.str[0], doc: c.str[1] })),
+    opsCreated: dbl.counter(Counter.OpsCreated),
+    opsClosed: dbl.counter(Counter.OpsClosed),
+    badOpCloses: dbl.counter(Counter.BadOpCloses),
+    systemsClosed: dbl.counter(Counter.SystemsClosed),
+  };
+}
+
+/** A pipe server that records each connection's bytes; `drop()` destroys the current connection. */
+function recordingPipe(name: string): Promise<{ conns: string[]; drop(): void; close(): void }> {
+  const conns: string[] = [];
+  let current: Socket | undefined;
+  const server = createServer((c) => {
+    const i = conns.push('') - 1;
+    current = c;
+    c.on('data', (b: Buffer) => (conns[i] += b.toString()));
+    c.on('error', () => {});
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(name, () => resolve({ conns, drop: () => current?.destroy(), close: () => server.close() }));
+  });
+}
+
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > end) throw new Error(`timed out: ${what}`);
+}
+
+async function stdioRedial(): Promise<object> {
+  const name = `\\\\.\\pipe\\lcow-wine-stdout-${process.pid}`;
+  const srv = await recordingPipe(name);
+  const redials: number[] = [];
+  const w = await createTransport().openStdioWriter(name, { retryTimeoutMs: 60_000, onRedial: (e) => redials.push(e.attempt) });
+  w.write('one\n');
+  await until('first write', () => srv.conns[0] === 'one\n');
+  srv.drop();
+  await sleep(200);
+  w.write('two\n');
+  w.write('three\n');
+  await until('writes after the redial', () => (srv.conns[1] ?? '').includes('three'));
+  await new Promise<void>((r) => w.end(r));
+  srv.close();
+  return { conns: srv.conns, redials: redials.length };
+}
+
+async function binaryLogger(driver: string, id: string): Promise<object> {
+  const { logger: log, lines } = captureLogger();
+  const out = `${driver}.${id}.out`;
+  writeFileSync(out, '');
+  const logger = await startBinaryLogger({ path: process.execPath, args: [driver, 'logger-child', out], containerId: id, namespace: 'wine', log, readyTimeoutMs: 60_000, termTimeoutMs: 60_000 });
+  logger.stdout.write('to stdout\n');
+  logger.stderr.write('to stderr\n');
+  await logger.close();
+  const { readFileSync } = await import('node:fs');
+  return { pid: logger.pid, out: readFileSync(out, 'utf8'), warnings: lines.filter((l) => l['level'] === 'warn').map((l) => l['message']) };
+}
+
+async function loggerChild(out: string): Promise<object> {
+  const env = (k: string): string => process.env[k] ?? '';
+  await new Promise<void>((resolve, reject) => {
+    const w = createConnection(env('CONTAINER_WAIT'), () => (w.end(), resolve()));
+    w.on('error', reject);
+  });
+  appendFileSync(out, `id=${env('CONTAINER_ID')} ns=${env('CONTAINER_NAMESPACE')} systemroot=${env('SYSTEMROOT')}\n`);
+  await Promise.all(
+    (['CONTAINER_STDOUT', 'CONTAINER_STDERR'] as const).map(
+      (k) =>
+        new Promise<void>((resolve, reject) => {
+          const c = createConnection(env(k));
+          c.on('data', (b: Buffer) => appendFileSync(out, `${k}: ${b.toString()}`));
+          c.on('end', resolve);
+          c.on('error', reject);
+        }),
+    ),
+  );
+  return {};
+}
+
+/** Reads the log pipe for `ms`, then again on a second connection; returns both texts. */
+async function logPipe(pipe: string, ms: number): Promise<object> {
+  const read = async (): Promise<string> => {
+    const c = await dialPath(pipe);
+    let text = '';
+    c.on('data', (b: Buffer) => (text += b.toString()));
+    await sleep(ms);
+    c.destroy();
+    return text;
+  };
+  return { first: await read(), second: await read() };
+}
+
+async function run(argv: string[]): Promise<object> {
+  const [cmd, a = '', b = ''] = argv;
+  switch (cmd) {
+    case 'connect':
+      return connect(a, b);
+    case 'hcs':
+      return hcs(a);
+    case 'stdio-redial':
+      return stdioRedial();
+    case 'binary-logger':
+      return binaryLogger(a, b);
+    case 'logger-child':
+      return loggerChild(a);
+    case 'log-pipe':
+      return logPipe(a, Number(b));
+    default:
+      throw new Error(`unknown driver command ${cmd}`);
+  }
+}
+
+// The logging binary gets only the CONTAINER_* environment (and SYSTEMROOT), so it is recognised by that.
+if (process.env['LCOW_WINE_DRIVER'] === '1' || (process.argv[2] === 'logger-child' && process.env['CONTAINER_WAIT'] !== undefined)) {
+  run(process.argv.slice(2)).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (e: Error) => {
+      process.stdout.write(`${JSON.stringify({ error: e.stack ?? String(e) })}\n`);
+      process.exit(1);
+    },
+  );
+}
