@@ -87,13 +87,15 @@ export async function createLCOW(options: OptionsLCOW, deps: CreateLcowDeps): Pr
       networkConfigProxy: ncproxy,
     });
   } catch (err) {
-    await Promise.all(listeners.map((l) => l.close().catch(() => undefined)));
+    // Teardown after a failed create, reverse of acquire: listeners, ncproxy, the system, its handle.
+    const warn = (what: string) => (e: unknown) => log.warn(`${what} after a failed create failed`, { error: e });
+    await Promise.all(listeners.map((l) => l.close().catch(warn(`closing hvsocket listener ${l.address}`))));
     ncproxy?.destroy();
     await system.terminate().then(
       () => system.waitExit(),
       (e: unknown) => log.warn('failed to terminate utility VM after a failed create', { error: e }),
     );
-    await system.close().catch(() => undefined);
+    await system.close().catch(warn('closing the HCS handle'));
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
+import { ErrorCode, ShimError, formatHresult, invalidArgument } from '../errdefs/index.js';
 import type { HcsSystem, ModifySettingRequest, SystemExit } from '../hcs/index.js';
 import type { Logger } from '../log/index.js';
 import { vsockServiceId, type Connection, type Listener, type Transport } from '../transport/index.js';
@@ -107,7 +107,7 @@ export class UtilityVM {
 
   private onExit(exit: SystemExit): void {
     this.exitValue = exit;
-    const reason = new ShimError(ErrorCode.Unavailable, `utility VM ${this.id} exited (hresult 0x${exit.hresult.toString(16)})`);
+    const reason = new ShimError(ErrorCode.Unavailable, `utility VM ${this.id} exited (hresult ${formatHresult(exit.hresult)})`);
     this.exited.abort(reason);
     if (this.stateValue !== UvmState.Closed) this.stateValue = UvmState.Stopped;
     this.log.info('utility VM exited', { hresult: exit.hresult, unexpected: exit.unexpected });
@@ -190,7 +190,7 @@ export class UtilityVM {
     const waiting = ctx.pending.size > 0 ? ` (waiting for ${[...ctx.pending].join(', ')})` : '';
     if (this.exited.signal.aborted) {
       const hr = this.exitValue?.hresult ?? 0;
-      return new ShimError(ErrorCode.Unavailable, `utility VM ${this.id} exited during start${waiting} (hresult 0x${hr.toString(16)})`, { cause: err });
+      return new ShimError(ErrorCode.Unavailable, `utility VM ${this.id} exited during start${waiting} (hresult ${formatHresult(hr)})`, { cause: err });
     }
     if (ctx.deadline.aborted) {
       return new ShimError(ErrorCode.DeadlineExceeded, `timed out after ${ctx.timeoutMs} ms starting utility VM ${this.id}${waiting}`, { cause: err });
@@ -275,7 +275,8 @@ export class UtilityVM {
     this.closing.abort(new ShimError(ErrorCode.Canceled, `utility VM ${this.id} closed`));
     if (this.startRun !== undefined) await this.startRun;
     await this.terminateAndWait();
-    await Promise.all([...this.listeners].map((l) => l.close().catch(() => undefined)));
+    const warnClose = (l: Listener) => (e: unknown) => this.log.warn('closing a hvsocket listener failed', { address: l.address, error: e });
+    await Promise.all([...this.listeners].map((l) => l.close().catch(warnClose(l))));
     this.listeners.clear();
     if (this.outputDone !== undefined) {
       let timer: NodeJS.Timeout | undefined;
