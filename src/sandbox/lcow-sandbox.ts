@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
 import { createHcsApi, type HcsApi } from '../hcs/index.js';
+import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { createTransport, type Transport } from '../transport/index.js';
 import {
@@ -9,7 +10,7 @@ import {
 import { uvmOptionsFromAnnotations } from './annotations.js';
 import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from './types.js';
 import { LcowContainer } from './lcow-container.js';
-import { Plan9Shares } from './plan9-shares.js';
+import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 
 /** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
 function shimExecutable(): string {
@@ -24,18 +25,22 @@ function shimExecutable(): string {
 /** Where the guest keeps a container's bundle (hcsshim: /run/gcs/c/<id>). */
 const guestBundle = (id: string): string => `/run/gcs/c/${id}`;
 
-/** A utility VM with its GCS connection, hosting one task (hcsshim: a task that owns its UVM). */
+/**
+ * A utility VM with its GCS connection and the containers created in it: one standalone task's, or a
+ * pod's (the pause container and its workloads: hcsshim's pod, one VM per pod). Each container owns the
+ * Plan9 shares made for it; share names are unique per VM.
+ */
 class LcowSandbox implements Sandbox {
   private closing: Promise<void> | undefined;
-  readonly shares: Plan9Shares;
+  private readonly nextShareName = shareNameAllocator();
+  /** Containers created in the VM and not yet shut down. */
+  private readonly containers = new Set<string>();
 
   constructor(
     private readonly vm: UtilityVM,
     private readonly gc: GuestConnection,
     private readonly log: Logger,
-  ) {
-    this.shares = new Plan9Shares(vm, gc);
-  }
+  ) {}
 
   get id(): string {
     return this.vm.id;
@@ -43,26 +48,44 @@ class LcowSandbox implements Sandbox {
 
   /**
    * Shares the host rootfs (spec.root.path) and every host bind-mount source into the VM, rewrites the
-   * spec to guest paths and creates the container through the GCS.
+   * spec to guest paths and creates the container through the GCS. The rootfs share is writable even for
+   * root.readonly: runc makes the container's root read-only, as over the writable overlay of real LCOW
+   * (a read-only share would stop runc creating mount points such as CRI's /etc/resolv.conf).
    */
   async createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer> {
-    const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
-    const bundle = guestBundle(id);
-    const rootfs = `${bundle}/rootfs`;
-    await this.shares.add(root.path ?? '', rootfs, root.readonly === true);
-    const mounts: Array<Record<string, unknown>> = [];
-    let n = 0;
-    for (const m of (spec.mounts ?? []) as Array<Record<string, unknown>>) {
-      const options = (m.options ?? []) as string[];
-      const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
-      if (isBind && typeof m.source === 'string' && m.source.startsWith('/')) {
-        const source = await this.shares.addBindSource(m.source, `/run/mounts/${id}/m${n++}`, options.includes('ro'));
-        mounts.push({ ...m, source });
-      } else mounts.push(m);
+    if (this.containers.has(id)) throw alreadyExists(`container ${id} already exists in utility VM ${this.id}`);
+    if (this.closing) throw failedPrecondition(`utility VM ${this.id} is closing: cannot create container ${id}`);
+    this.containers.add(id);
+    const shares = new Plan9Shares(this.vm, this.gc, this.nextShareName);
+    try {
+      const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
+      const bundle = guestBundle(id);
+      const rootfs = `${bundle}/rootfs`;
+      await shares.add(root.path ?? '', rootfs, false);
+      const mounts: Array<Record<string, unknown>> = [];
+      let n = 0;
+      for (const m of (spec.mounts ?? []) as Array<Record<string, unknown>>) {
+        const options = (m.options ?? []) as string[];
+        const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
+        if (isBind && typeof m.source === 'string' && m.source.startsWith('/')) {
+          const source = await shares.addBindSource(m.source, `/run/mounts/${id}/m${n++}`, options.includes('ro'));
+          mounts.push({ ...m, source });
+        } else mounts.push(m);
+      }
+      const guestSpec = { ...spec, root: { ...root, path: rootfs }, mounts };
+      const c = await this.gc.createContainer(id, containerConfig(id, guestSpec));
+      return new LcowContainer(c, this.gc, this.log, async () => {
+        try {
+          await shares.removeAll();
+        } finally {
+          this.containers.delete(id);
+        }
+      });
+    } catch (err) {
+      await shares.removeAll().catch((e: Error) => this.log.warn('releasing the shares of a failed create', { error: e.message }));
+      this.containers.delete(id);
+      throw err;
     }
-    const guestSpec = { ...spec, root: { ...root, path: rootfs }, mounts };
-    const c = await this.gc.createContainer(id, containerConfig(id, guestSpec));
-    return new LcowContainer(c, this.gc, this.log, () => this.shares.removeAll());
   }
 
   waitExit(): Promise<void> {

@@ -15,37 +15,75 @@ interface VmModify {
 }
 
 /**
- * Host directories shared into the utility VM (hcsshim's AddPlan9): host side first (an HCS modify of
- * VirtualMachine/Devices/Plan9/Shares), then guest side (a MappedDirectory mount); removed in reverse.
+ * One share's life (hcsshim's AddPlan9 / RemovePlan9: host side first, then the guest mount; removed in
+ * reverse). A failed step leaves the share in the state before it, so release still does what is left.
+ *
+ *   HostAdding --HCS modify Add ok--> HostAdded --guest MappedDirectory Add ok--> Mounted
+ *   HostAdding --fails--> Removed                HostAdded --guest Add fails--> HostRemoving (rollback)
+ *   Mounted --guest MappedDirectory Remove--> HostAdded (even when it fails: the error is reported)
+ *   HostAdded --HCS modify Remove--> Removed
+ */
+export enum ShareState {
+  HostAdding = 'host-adding',
+  HostAdded = 'host-added',
+  Mounted = 'mounted',
+  Removed = 'removed',
+}
+
+interface Share {
+  readonly name: string;
+  readonly guestPath: string;
+  readonly readonly: boolean;
+  state: ShareState;
+}
+
+/**
+ * Share names are unique per utility VM: one allocator per VM, handed to every container's Plan9Shares.
+ */
+export function shareNameAllocator(): () => string {
+  let counter = 0;
+  return () => String(counter++);
+}
+
+/**
+ * The host directories shared into the utility VM for one container (its rootfs and bind-mount sources).
+ * Each container of a pod owns its own set, so one container's teardown never unmounts another's.
  */
 export class Plan9Shares {
-  private counter = 0;
-  private readonly added: Array<{ name: string; guestPath: string; readonly: boolean }> = [];
+  private readonly shares: Share[] = [];
 
   constructor(
     private readonly vm: VmModify,
     private readonly gc: GuestConnection,
+    private readonly nextName: () => string = shareNameAllocator(),
   ) {}
+
+  /** The shares and their states, oldest first (for tests and logs). */
+  get states(): ReadonlyArray<{ name: string; guestPath: string; state: ShareState }> {
+    return this.shares.map((s) => ({ name: s.name, guestPath: s.guestPath, state: s.state }));
+  }
 
   /** Shares `hostPath` (a directory) at `guestPath`. */
   async add(hostPath: string, guestPath: string, readonly: boolean): Promise<void> {
-    const name = String(this.counter++);
+    const share: Share = { name: this.nextName(), guestPath, readonly, state: ShareState.HostAdding };
     await this.vm.modify({
       ResourcePath: 'VirtualMachine/Devices/Plan9/Shares',
       RequestType: 'Add',
-      Settings: { Name: name, AccessName: name, Path: hostPath, Port: PLAN9_PORT, Flags: (readonly ? PLAN9_READONLY : 0) | PLAN9_LINUX_METADATA },
+      Settings: { Name: share.name, AccessName: share.name, Path: hostPath, Port: PLAN9_PORT, Flags: (readonly ? PLAN9_READONLY : 0) | PLAN9_LINUX_METADATA },
     } as ModifySettingRequest);
+    share.state = ShareState.HostAdded;
     try {
       await this.gc.modifySettings({
         ResourceType: 'MappedDirectory',
         RequestType: 'Add',
-        Settings: { MountPath: guestPath, ShareName: name, Port: PLAN9_PORT, ReadOnly: readonly },
+        Settings: { MountPath: guestPath, ShareName: share.name, Port: PLAN9_PORT, ReadOnly: readonly },
       });
     } catch (err) {
-      await this.removeHost(name).catch(() => undefined);
+      await this.removeHost(share).catch(() => undefined);
       throw err;
     }
-    this.added.push({ name, guestPath, readonly });
+    share.state = ShareState.Mounted;
+    this.shares.push(share);
   }
 
   /**
@@ -67,24 +105,28 @@ export class Plan9Shares {
     return `${guestDir}/${basename(hostPath)}`;
   }
 
-  private async removeHost(name: string): Promise<void> {
+  private async removeHost(s: Share): Promise<void> {
     await this.vm.modify({
       ResourcePath: 'VirtualMachine/Devices/Plan9/Shares',
       RequestType: 'Remove',
-      Settings: { Name: name, AccessName: name, Port: PLAN9_PORT },
+      Settings: { Name: s.name, AccessName: s.name, Port: PLAN9_PORT },
     } as ModifySettingRequest);
+    s.state = ShareState.Removed;
   }
 
   /** Unmounts in the guest, then removes on the host, newest first. Errors are collected, not thrown early. */
   async removeAll(): Promise<void> {
     const errors: unknown[] = [];
-    for (const s of this.added.reverse()) {
-      await this.gc
-        .modifySettings({ ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: s.guestPath, ShareName: s.name, Port: PLAN9_PORT, ReadOnly: s.readonly } })
-        .catch((e: unknown) => errors.push(e));
-      await this.removeHost(s.name).catch((e: unknown) => errors.push(e));
+    for (const s of [...this.shares].reverse()) {
+      if (s.state === ShareState.Mounted) {
+        await this.gc
+          .modifySettings({ ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: s.guestPath, ShareName: s.name, Port: PLAN9_PORT, ReadOnly: s.readonly } })
+          .catch((e: unknown) => errors.push(e));
+        s.state = ShareState.HostAdded;
+      }
+      if (s.state === ShareState.HostAdded) await this.removeHost(s).catch((e: unknown) => errors.push(e));
     }
-    this.added.length = 0;
+    this.shares.length = 0;
     if (errors.length > 0) throw errors[0];
   }
 }

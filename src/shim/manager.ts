@@ -7,6 +7,7 @@ import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
 import { createTransport, type PlatformTransport } from '../transport/index.js';
 import { cleanupAfterShim } from './cleanup.js';
+import { hasCriAnnotations } from './cri-bundle.js';
 import type { ShimFlags } from './flags.js';
 import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
 import { logStartMilestone } from './shim-log.js';
@@ -21,15 +22,21 @@ function requireIds(flags: ShimFlags): void {
 }
 
 /**
- * `start`: listen on the shim socket BEFORE returning, launch the daemon detached (own session, stdio to
+ * `start`: a pod's workload container joins its pod's shim (join-pod.ts). Otherwise (a standalone task or a
+ * pod's sandbox): listen on the shim socket BEFORE returning, launch the daemon detached (own session, stdio to
  * /dev/null, the listening socket as fd 3), write `address` and `shim.pid` into the bundle, and return the
  * address for stdout. containerd reads stdout+stderr combined, so nothing else may be printed.
  */
 export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport = createTransport()): Promise<string> {
   const began = new Date();
   requireIds(flags);
-  if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport);
   const bundle = flags.bundle || process.cwd();
+  if (hasCriAnnotations(bundle)) {
+    const { startInPod } = await import('./join-pod.js');
+    const podAddress = await startInPod(flags, bundle, transport);
+    if (podAddress !== undefined) return podAddress; // a workload: served by its pod's shim
+  }
+  if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport);
   if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began);
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
   await refuseLiveSocket(path);

@@ -1,18 +1,23 @@
-import { alreadyExists, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
-import { effectiveAnnotations, uvmOptionsFromAnnotations } from '../sandbox/index.js';
+import {
+  CriAnnotation, effectiveAnnotations, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
+} from '../sandbox/index.js';
 import { prepareRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { loadSpec } from './create/spec.js';
 import type { EventPublisher } from './events/index.js';
-import type { SandboxFactory } from '../sandbox/index.js';
+import { ExecState } from './task/exec-state.js';
 import { LcowTask } from './task/task.js';
 import type {
   CreateTaskOptions, ExecOptions, ExitInfo, ProcessListEntry, ProcessState, TaskLogic, TaskStats,
 } from './task/types.js';
 
 export interface TaskServiceDeps {
-  /** The id the shim was started for: the only task it serves (hcsshim's standalone task). */
+  /**
+   * The id the shim was started for: a standalone task (the only one it serves) or a pod's sandbox, whose
+   * workload containers `start` sends here too (one shim and one utility VM per pod, as runhcs).
+   */
   readonly shimId: string;
   readonly namespace: string;
   readonly log: Logger;
@@ -22,45 +27,64 @@ export interface TaskServiceDeps {
   readonly requestExit: (now: boolean) => void;
 }
 
-/** The Task API logic for one standalone LCOW task. Every method is documented by its RPC in task/types.ts. */
+/**
+ * The Task API logic for one standalone LCOW task or one pod. The first task must be the shim's own id:
+ * it creates the utility VM and owns it (a standalone task, or the pod's sandbox: its pause container).
+ * In a pod, workload tasks (CRI container-type=container, sandbox-id = the shim id) are created in that VM
+ * while the sandbox runs, and unregistered when deleted. Every method is documented by its RPC in
+ * task/types.ts.
+ */
 export class TaskService implements TaskLogic {
-  private task: LcowTask | undefined;
-  private creating = false;
+  /** Live tasks by id, in creation order: the VM owner first. */
+  private readonly tasks = new Map<string, LcowTask>();
+  private readonly creating = new Set<string>();
+  /** What the owner task is, once created. */
+  private role: PodRole['kind'] | undefined;
 
   constructor(private readonly d: TaskServiceDeps) {}
 
   private get(id: string): LcowTask {
-    if (this.task === undefined || this.task.id !== id) throw notFound(`task ${id}: container not created`);
-    return this.task;
+    const t = this.tasks.get(id);
+    if (t === undefined) throw notFound(`task ${id}: container not created`);
+    return t;
+  }
+
+  private get owner(): LcowTask | undefined {
+    return this.tasks.get(this.d.shimId);
   }
 
   async create(o: CreateTaskOptions): Promise<{ pid: number }> {
-    if (o.id !== this.d.shimId) {
-      throw invalidArgument(`this shim serves task '${this.d.shimId}' only, not '${o.id}'`);
-    }
-    if (this.task !== undefined || this.creating) throw alreadyExists(`task ${o.id} already exists`);
+    if (this.tasks.has(o.id) || this.creating.has(o.id)) throw alreadyExists(`task ${o.id} already exists`);
     if (o.checkpoint !== '') throw notImplemented('create from a checkpoint is not supported by io.containerd.lcow.v1');
     if (o.stdio.terminal && o.stdio.stderr !== '') throw invalidArgument('a terminal task cannot have a separate stderr');
-    this.creating = true;
     const log = this.d.log.child({ [Field.ContainerId]: o.id });
+    this.creating.add(o.id);
     try {
       const spec = await loadSpec(o.bundle);
       const options = decodeRuntimeOptions(o.options);
       const annotations = effectiveAnnotations(spec.annotations ?? {}, options);
-      uvmOptionsFromAnnotations(annotations); // a bad value fails before anything is mounted or created
+      const role = podRole(annotations);
+      const owns = o.id === this.d.shimId;
+      if (owns) this.checkOwner(o.id, role);
+      else this.checkWorkload(o.id, role);
+      if (owns) uvmOptionsFromAnnotations(annotations); // a bad value fails before anything is mounted or created
       const rootfs = await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
       try {
         const sandboxSpec = { ...spec, root: { ...(spec.root ?? {}), path: rootfs.path } };
-        const sandbox = await this.d.sandboxes({ taskId: o.id, bundle: o.bundle, spec: sandboxSpec, annotations, options, log });
+        const sandbox = owns
+          ? await this.d.sandboxes({ taskId: o.id, bundle: o.bundle, spec: sandboxSpec, annotations, options, log })
+          : this.owner!.sandbox;
         try {
           const container = await sandbox.createContainer(o.id, sandboxSpec);
-          this.task = await LcowTask.create({
+          const task = await LcowTask.create({
             id: o.id, bundle: o.bundle, namespace: this.d.namespace, rootfs: o.rootfs, stdio: o.stdio,
-            sandbox, container, events: this.d.events, log, release: () => rootfs.release(),
+            sandbox, ownsSandbox: owns, container, events: this.d.events, log, release: () => rootfs.release(),
             ...(options.ioRetryTimeoutInSec ? { ioRetryTimeoutMs: options.ioRetryTimeoutInSec * 1000 } : {}),
           });
+          this.tasks.set(o.id, task);
+          if (owns) this.role = role.kind;
         } catch (err) {
-          await sandbox.close().catch(() => undefined);
+          if (owns) await sandbox.close().catch(() => undefined);
           throw err;
         }
       } catch (err) {
@@ -69,7 +93,33 @@ export class TaskService implements TaskLogic {
       }
       return { pid: 0 };
     } finally {
-      this.creating = false;
+      this.creating.delete(o.id);
+    }
+  }
+
+  /** The shim's own task: standalone, or the sandbox of the pod named after it. */
+  private checkOwner(id: string, role: PodRole): void {
+    if (role.kind === 'container') {
+      throw invalidArgument(`task ${id} is a workload container of pod '${role.sandboxId}': it is created through that pod's shim, not its own`);
+    }
+    if (role.kind === 'sandbox' && role.sandboxId !== id) {
+      throw invalidArgument(`'id' and ${CriAnnotation.SandboxId} must match for a sandbox: '${id}' != '${role.sandboxId}'`);
+    }
+  }
+
+  /** Any other task: a workload of this pod, created while the pod's sandbox runs (hcsshim pod.CreateTask). */
+  private checkWorkload(id: string, role: PodRole): void {
+    if (this.role !== 'sandbox') {
+      throw invalidArgument(`this shim serves ${this.role === undefined ? 'no task yet' : `task '${this.d.shimId}' only`}, not '${id}'`);
+    }
+    if (role.kind !== 'container' || role.sandboxId !== this.d.shimId) {
+      throw failedPrecondition(
+        `task ${id}: expected ${CriAnnotation.ContainerType}=container and ${CriAnnotation.SandboxId}=${this.d.shimId} to join pod ${this.d.shimId}`,
+      );
+    }
+    const sandboxTask = this.owner;
+    if (sandboxTask === undefined || sandboxTask.init.state !== ExecState.Running) {
+      throw failedPrecondition(`task ${id} cannot be created in pod ${this.d.shimId}, which is not running`);
     }
   }
 
@@ -81,8 +131,12 @@ export class TaskService implements TaskLogic {
     return this.get(id).exec(execId).snapshot();
   }
 
+  /** Delete; a deleted workload is unregistered from the pod (the sandbox task stays, for Shutdown). */
   async delete(id: string, execId: string): Promise<ExitInfo> {
-    return this.get(id).delete(execId);
+    const t = this.get(id);
+    const exit = await t.delete(execId);
+    if (execId === '' && id !== this.d.shimId) this.tasks.delete(id);
+    return exit;
   }
 
   async pids(id: string): Promise<ProcessListEntry[]> {
@@ -104,9 +158,18 @@ export class TaskService implements TaskLogic {
     throw notImplemented('checkpoint is not supported by io.containerd.lcow.v1');
   }
 
+  /** Kill; with `all` on the pod's sandbox every workload task is signalled too (hcsshim pod.KillTask). */
   async kill(id: string, execId: string, signal: number, all: boolean): Promise<void> {
     if (!Number.isInteger(signal) || signal <= 0 || signal > 64) throw invalidArgument(`invalid signal ${signal}`);
-    await this.get(id).kill(execId, signal, all);
+    const t = this.get(id);
+    if (all && execId === '' && id === this.d.shimId && this.role === 'sandbox') {
+      const workloads = [...this.tasks.values()].filter((w) => w !== t && w.init.state === ExecState.Running);
+      const results = await Promise.allSettled(workloads.map((w) => w.kill('', signal, true)));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') this.d.log.warn('kill of a pod workload failed', { [Field.ContainerId]: workloads[i]?.id, error: (r.reason as Error).message });
+      });
+    }
+    await t.kill(execId, signal, all);
   }
 
   async exec(o: ExecOptions): Promise<void> {
@@ -135,20 +198,25 @@ export class TaskService implements TaskLogic {
     return this.get(id).stats();
   }
 
-  async connect(): Promise<{ shimPid: number; taskPid: number; version: string }> {
-    return { shimPid: process.pid, taskPid: this.task?.init.pid ?? 0, version: '' };
+  async connect(id: string): Promise<{ shimPid: number; taskPid: number; version: string }> {
+    return { shimPid: process.pid, taskPid: this.tasks.get(id)?.init.pid ?? 0, version: '' };
   }
 
-  /** Shutdown: exit once the task is gone (or was never created); otherwise stay up, as runc's shim does. */
+  /**
+   * Shutdown: only the shim's own id may end it (containerd also sends Shutdown with each workload's id to
+   * a pod's shim), and only once that task is deleted or was never created; otherwise stay up, as runc's
+   * shim does.
+   */
   async shutdown(id: string, now: boolean): Promise<void> {
     if (id !== '' && id !== this.d.shimId) return;
-    if (this.task !== undefined && !this.task.isDeleted) return;
+    const owner = this.owner;
+    if (owner !== undefined && !owner.isDeleted) return;
     this.d.requestExit(now);
   }
 
-  /** Tears down whatever is left (the daemon is exiting on a signal). */
+  /** Tears down whatever is left (the daemon is exiting on a signal): the VM owner first, then the workloads. */
   async dispose(): Promise<void> {
-    await this.task?.dispose();
+    for (const t of this.tasks.values()) await t.dispose();
     await this.d.events.close();
   }
 }

@@ -356,11 +356,11 @@ describe('Shutdown and Connect', { timeout: 60_000 }, () => {
 
   it('Connect returns the shim pid and the init pid (0 until started)', async () => {
     const h = await setup();
-    assert.deepEqual(await h.svc.connect(), { shimPid: process.pid, taskPid: 0, version: '' });
+    assert.deepEqual(await h.svc.connect(TASK_ID), { shimPid: process.pid, taskPid: 0, version: '' });
     await h.svc.create(h.createOptions());
-    assert.equal((await h.svc.connect()).taskPid, 0);
+    assert.equal((await h.svc.connect(TASK_ID)).taskPid, 0);
     await h.svc.start(TASK_ID, '');
-    assert.deepEqual(await h.svc.connect(), { shimPid: process.pid, taskPid: 100, version: '' });
+    assert.deepEqual(await h.svc.connect(TASK_ID), { shimPid: process.pid, taskPid: 100, version: '' });
   });
 });
 

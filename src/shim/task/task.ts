@@ -16,6 +16,11 @@ export interface TaskInit {
   readonly rootfs: readonly Mount[];
   readonly stdio: StdioPaths;
   readonly sandbox: Sandbox;
+  /**
+   * True for the task whose init owns the utility VM (a standalone task, or a pod's sandbox task): its
+   * exit or deletion closes the VM. A pod's workload task only shuts its container down.
+   */
+  readonly ownsSandbox: boolean;
   readonly container: GuestContainer;
   readonly events: EventPublisher;
   readonly log: Logger;
@@ -27,9 +32,10 @@ export interface TaskInit {
 
 
 /**
- * An LCOW task: one container in a utility VM the task owns, its init process and its execs.
- * When the init exits: every exec's exit is published first, the container is shut down and the VM closed,
- * then the init's TaskExit goes out and `closed` resolves (Wait on the task returns after that).
+ * An LCOW task: one container in a utility VM (its own, or its pod's), its init process and its execs.
+ * When the init exits: every exec's exit is published first, the container is shut down and, when the task
+ * owns the VM, the VM closed; then the init's TaskExit goes out and `closed` resolves (Wait on the task
+ * returns after that).
  */
 export class LcowTask {
   private readonly execs = new Map<string, Exec>();
@@ -63,6 +69,11 @@ export class LcowTask {
 
   get id(): string {
     return this.t.id;
+  }
+
+  /** The utility VM the task's container runs in (its own, or its pod's). */
+  get sandbox(): Sandbox {
+    return this.t.sandbox;
   }
 
   exec(execId: string): Exec {
@@ -117,7 +128,7 @@ export class LcowTask {
     } catch (err) {
       log.debug('container shutdown after init exit failed', { error: (err as Error).message });
     }
-    await this.t.sandbox.close().catch((err: Error) => log.warn('closing the utility VM failed', { error: err.message }));
+    if (this.t.ownsSandbox) await this.closeSandbox();
     this.publishExit(this.init);
     this.resolveClosed();
   }
@@ -154,7 +165,7 @@ export class LcowTask {
     await settlesWithin(this.closed, TEARDOWN_TIMEOUT_MS);
     if (!this.deleted) {
       this.deleted = true;
-      await this.t.sandbox.close().catch(() => undefined);
+      if (this.t.ownsSandbox) await this.closeSandbox();
       await this.t.release();
       const x = e.exitInfo();
       this.t.events.publish({
@@ -198,10 +209,14 @@ export class LcowTask {
     await this.t.container.update(resources);
   }
 
-  /** Tears everything down now (shim exiting on a signal). */
+  /** Tears everything down now (shim exiting on a signal). A pod's sandbox task goes first: the VM takes its workloads with it. */
   async dispose(): Promise<void> {
     for (const e of this.execs.values()) await e.forceExit(e.state === ExecState.Exited ? e.exitInfo().exitStatus : 255);
-    await this.t.sandbox.close().catch(() => undefined);
-    await this.t.release().catch(() => undefined);
+    if (this.t.ownsSandbox) await this.closeSandbox(); // a pod's workloads are disposed of after its VM is gone
+    await this.t.release().catch((err: Error) => this.t.log.warn('releasing the task rootfs failed', { error: err.message }));
+  }
+
+  private async closeSandbox(): Promise<void> {
+    await this.t.sandbox.close().catch((err: Error) => this.t.log.warn('closing the utility VM failed', { error: err.message }));
   }
 }
