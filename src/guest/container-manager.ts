@@ -25,6 +25,7 @@ import { Container, ContainerState } from './container.js';
 import { containerNotFound, failed, GuestError, invalidArg, processNotFound } from './errors.js';
 import type { GuestLogger } from './log.js';
 import { mountPointsUnder, unmountAll } from './mounts.js';
+import { PodRegistry } from './pods.js';
 import { GuestProcess, type LaunchSpec } from './process.js';
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
@@ -47,6 +48,8 @@ export class ContainerManager {
   readonly containers = new Map<string, Container>();
   /** Processes in the utility VM itself, by pid. */
   readonly external = new Map<number, GuestProcess>();
+  /** CRI pods: sandboxes and their workload containers (pods.ts). */
+  readonly pods = new PodRegistry();
 
   constructor(
     private readonly paths: VmPaths,
@@ -73,7 +76,13 @@ export class ContainerManager {
     }
     const bundleDir = this.paths.hostPath(config.OciBundlePath || `${LCOWRootPrefixInUVM}/${id}`, 'OciBundlePath');
     const spec = rewriteSpec(config.OciSpecification, this.paths, id);
-    await writeBundle(bundleDir, spec);
+    await this.pods.admit(id, spec, bundleDir);
+    try {
+      await writeBundle(bundleDir, spec);
+    } catch (err) {
+      this.pods.remove(id);
+      throw err;
+    }
     const tty = isObj(spec['process']) && spec['process']['terminal'] === true;
     this.containers.set(id, new Container(id, bundleDir, activityId, tty));
     this.log.info('container created', { cid: id, bundle: bundleDir });
@@ -251,6 +260,7 @@ export class ContainerManager {
     if (left.length) throw failed(`container ${c.id}: still mounted under the bundle: ${left.join(', ')}`);
     await rm(c.bundleDir, { recursive: true, force: true });
     this.containers.delete(c.id);
+    this.pods.remove(c.id);
     this.log.info('container deleted', { cid: c.id });
   }
 

@@ -11,6 +11,7 @@ import { uvmOptionsFromAnnotations } from './annotations.js';
 import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from './types.js';
 import { LcowContainer } from './lcow-container.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
+import { guestSpecFor } from './pod-role.js';
 
 /** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
 function shimExecutable(): string {
@@ -72,7 +73,7 @@ class LcowSandbox implements Sandbox {
           mounts.push({ ...m, source });
         } else mounts.push(m);
       }
-      const guestSpec = { ...spec, root: { ...root, path: rootfs }, mounts };
+      const guestSpec = guestSpecFor({ ...spec, root: { ...root, path: rootfs }, mounts });
       const c = await this.gc.createContainer(id, containerConfig(id, guestSpec));
       return new LcowContainer(c, this.gc, this.log, async () => {
         try {

@@ -28,3 +28,21 @@ export function podRole(annotations: Readonly<Record<string, string>>): PodRole 
   if (type === 'sandbox' || type === 'container') return { kind: type, sandboxId: id };
   throw invalidArgument(`annotation ${CriAnnotation.ContainerType}: '${type}' is neither 'sandbox' nor 'container'`);
 }
+
+/** hcsshim's annotation telling the guest a pod has no network namespace to take DNS settings from. */
+export const SKIP_POD_NETWORKING = 'io.microsoft.cri.skip-pod-networking';
+
+/**
+ * The spec a pod's sandbox container is created with in the guest. The guest takes a sandbox's resolv.conf
+ * from the pod's network namespace, which the host adds to the VM for pods with one (HNS; not implemented
+ * here). A pod on the node's network (no network namespace in the spec: Kubernetes hostNetwork) has none,
+ * so it is marked io.microsoft.cri.skip-pod-networking=true, as the real guest requires. Other specs pass
+ * unchanged.
+ */
+export function guestSpecFor(spec: Record<string, unknown>): Record<string, unknown> {
+  const annotations = (spec.annotations ?? {}) as Record<string, string>;
+  if (annotations[CriAnnotation.ContainerType] !== 'sandbox' || annotations[SKIP_POD_NETWORKING] !== undefined) return spec;
+  const linux = (spec.linux ?? {}) as { namespaces?: Array<{ type?: string }> };
+  if ((linux.namespaces ?? []).some((n) => n.type === 'network')) return spec;
+  return { ...spec, annotations: { ...annotations, [SKIP_POD_NETWORKING]: 'true' } };
+}
