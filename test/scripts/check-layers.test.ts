@@ -66,3 +66,7 @@ test('an import that resolves to nothing is reported, except the generated proto
   });
   assert.deepEqual(checkLayers(root), ['src/log/index.ts: cannot resolve ./missing.js']);
 });
+
+test('this repository follows the layering the README states (scripts/check-layers.mjs)', () => {
+  assert.deepEqual(checkLayers(process.cwd()), []);
+});
