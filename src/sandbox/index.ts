@@ -14,6 +14,6 @@ export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
 export { ensureThreadpoolSize } from '../hcs/index.js';
 export { uvmDocCommand } from '../uvm/index.js';
 export type {
-  GuestContainer, GuestProcess, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
+  GuestContainer, GuestProcess, HostProcessRequest, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
   SandboxRequest, TaskStats,
 } from './types.js';

@@ -1,9 +1,22 @@
-import type { Container, GuestConnection } from '../gcs/index.js';
+import type { Container, GuestConnection, Process } from '../gcs/index.js';
 import type { Logger } from '../log/index.js';
 import type { GuestContainer, GuestProcess, ProcessRequest } from './types.js';
 import type { ProcessListEntry, TaskStats } from './types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
 import { settlesWithin } from './race-timeout.js';
+
+/** The task's view of a GCS process (a container's, or one in the VM itself). */
+export function guestProcess(p: Process): GuestProcess {
+  return {
+    pid: p.pid,
+    ...(p.stdin ? { stdin: p.stdin } : {}),
+    ...(p.stdout ? { stdout: p.stdout } : {}),
+    ...(p.stderr ? { stderr: p.stderr } : {}),
+    wait: () => p.wait(),
+    signal: (sig: number) => p.signal(sig),
+    resize: (w: number, h: number) => p.resize(w, h),
+  };
+}
 
 /** A container in the guest, driven over the GCS bridge (hcsshim's gcs.Container + cmd). */
 export class LcowContainer implements GuestContainer {
@@ -36,17 +49,7 @@ export class LcowContainer implements GuestContainer {
       ...(req.oci ? { OciProcess: req.oci } : {}),
     });
     if (req.oci === undefined) this.initRan = true;
-    return {
-      pid: p.pid,
-      ...(p.stdin ? { stdin: p.stdin } : {}),
-      ...(p.stdout ? { stdout: p.stdout } : {}),
-      ...(p.stderr ? { stderr: p.stderr } : {}),
-      wait: () => p.wait(),
-      signal: async (sig: number) => {
-        await p.signal(sig);
-      },
-      resize: (w: number, h: number) => p.resize(w, h),
-    };
+    return guestProcess(p);
   }
 
   async processList(): Promise<ProcessListEntry[]> {

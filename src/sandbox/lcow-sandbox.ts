@@ -1,4 +1,6 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
+import { invalidArgument, notFound } from '../errdefs/index.js';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
 import { createHcsApi, type HcsApi } from '../hcs/index.js';
 import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
@@ -8,8 +10,10 @@ import {
   createLCOW, localHostFacts, newDefaultOptionsLCOW, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
 } from '../uvm/index.js';
 import { uvmOptionsFromAnnotations } from './annotations.js';
-import type { GuestContainer, Sandbox, SandboxFactory, SandboxRequest } from './types.js';
-import { LcowContainer } from './lcow-container.js';
+import type {
+  GuestContainer, GuestProcess, HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest,
+} from './types.js';
+import { LcowContainer, guestProcess } from './lcow-container.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 import { guestSpecFor } from './pod-role.js';
 
@@ -23,6 +27,9 @@ function shimExecutable(): string {
   }
 }
 
+/** PATH of a process run in the VM itself (hcsshim's cmd.Command for a Linux host). */
+const UVM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** Where the guest keeps a container's bundle (hcsshim: /run/gcs/c/<id>). */
 const guestBundle = (id: string): string => `/run/gcs/c/${id}`;
 
@@ -34,6 +41,8 @@ const guestBundle = (id: string): string => `/run/gcs/c/${id}`;
 class LcowSandbox implements Sandbox {
   private closing: Promise<void> | undefined;
   private readonly nextShareName = shareNameAllocator();
+  /** Shares made by DiagShare (not any container's): released when the VM closes. */
+  private diagShares: Plan9Shares | undefined;
   /** Containers created in the VM and not yet shut down. */
   private readonly containers = new Set<string>();
 
@@ -45,6 +54,52 @@ class LcowSandbox implements Sandbox {
 
   get id(): string {
     return this.vm.id;
+  }
+
+  get processorCount(): number {
+    return this.vm.processorCount;
+  }
+
+  get signalProcessSupported(): boolean {
+    return this.gc.guestCapabilities.SignalProcessSupported;
+  }
+
+  /**
+   * A process in the VM itself, as hcsshim's ExecInUvm for LCOW: CommandArgs, working directory "/" unless
+   * given, PATH set, stdio pipes as asked (no stderr with a terminal).
+   */
+  async execInHost(req: HostProcessRequest): Promise<GuestProcess> {
+    if (req.args.length === 0) throw invalidArgument('exec in the utility VM: missing command');
+    const p = await this.gc.createProcess({
+      CommandArgs: [...req.args],
+      WorkingDirectory: req.workdir || '/',
+      Environment: { PATH: UVM_PATH },
+      EmulateConsole: req.terminal,
+      CreateStdInPipe: req.stdin,
+      CreateStdOutPipe: req.stdout,
+      CreateStdErrPipe: req.stderr && !req.terminal,
+    });
+    return guestProcess(p);
+  }
+
+  /** The guest's stacks when it advertises DumpStacksSupported (else "", as hcsshim). */
+  async dumpStacks(): Promise<string> {
+    if (!this.gc.guestCapabilities.DumpStacksSupported) return '';
+    return this.gc.dumpStacks();
+  }
+
+  /** hcsshim's UtilityVM.Share for LCOW: a directory is shared as is, a file through its directory. */
+  async share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void> {
+    if (!isAbsolute(hostPath)) throw invalidArgument(`share: host path '${hostPath}' is not absolute`);
+    if (!uvmPath.startsWith('/')) throw invalidArgument(`share: utility VM path '${uvmPath}' is not absolute`);
+    let isDir: boolean;
+    try {
+      isDir = statSync(hostPath).isDirectory();
+    } catch (err) {
+      throw notFound(`share: host path '${hostPath}' does not exist`, err);
+    }
+    this.diagShares ??= new Plan9Shares(this.vm, this.gc, this.nextShareName);
+    await this.diagShares.add(isDir ? hostPath : dirname(hostPath), uvmPath, readOnly);
   }
 
   /**
@@ -95,6 +150,7 @@ class LcowSandbox implements Sandbox {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.diagShares?.removeAll().catch((e: Error) => this.log.warn('releasing the diagnostic shares', { error: e.message }));
       this.gc.close();
       await this.vm.close();
     })();

@@ -14,7 +14,8 @@ export interface GuestProcess {
   readonly stderr?: Readable;
   /** Resolves with the exit code when the process exits; MUST reject only when the guest is gone. */
   wait(): Promise<number>;
-  signal(signal: number): Promise<void>;
+  /** Resolves true when delivered, false when the guest reports the process gone (hcsshim: "not delivered"). */
+  signal(signal: number): Promise<boolean>;
   resize(width: number, height: number): Promise<void>;
 }
 
@@ -39,9 +40,30 @@ export interface GuestContainer {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** A process in the utility VM itself, outside any container (shimdiag DiagExecInHost). */
+export interface HostProcessRequest {
+  readonly args: readonly string[];
+  /** The working directory in the VM; "" = "/". */
+  readonly workdir: string;
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  readonly terminal: boolean;
+}
+
 /** The utility VM hosting one task: created at Create, closed when the init exits or the task is deleted. */
 export interface Sandbox {
   readonly id: string;
+  /** The VM's processor count (ExtendedTask.ComputeProcessorInfo). */
+  readonly processorCount: number;
+  /** The guest advertised SignalProcessSupported: any signal 1–31 can be delivered, not only a kill. */
+  readonly signalProcessSupported: boolean;
+  /** Runs a process in the VM (not in a container); MUST refuse an empty args. */
+  execInHost(req: HostProcessRequest): Promise<GuestProcess>;
+  /** The guest's stacks; "" when the guest does not advertise DumpStacksSupported. */
+  dumpStacks(): Promise<string>;
+  /** Shares a host file or directory into the VM at uvmPath (a file: its directory, the file at uvmPath/<name>). */
+  share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void>;
   createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer>;
   /** Resolves when the VM has exited (crash or close). */
   waitExit(): Promise<void>;

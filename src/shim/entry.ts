@@ -42,6 +42,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         await serveShim(flags);
         return -1; // keeps running; exits on Shutdown or a signal
       }
+      case 'diag': {
+        const { diagCommand, DIAG_USAGE } = await import('./diag/diag-command.js');
+        if (flags.rest.length === 0 || flags.rest[0] === '--help' || flags.rest[0] === '-h') {
+          process.stdout.write(`${DIAG_USAGE}\n`);
+          return flags.rest.length === 0 ? 2 : 0;
+        }
+        const { createTransport } = await import('../transport/index.js');
+        const windows = createTransport().serveMode === 'ready-handshake';
+        const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, windows };
+        const code = await diagCommand(flags.rest, io, flags.namespace);
+        process.stdin.destroy(); // stop reading stdin (exec relays it) so the process can exit
+        return code;
+      }
       case 'uvm-doc': {
         const { uvmDocCommand } = await import('../sandbox/index.js');
         return await uvmDocCommand([...flags.rest], { stdout: process.stdout, stderr: process.stderr });

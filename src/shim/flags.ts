@@ -3,7 +3,7 @@ import { invalidArgument } from '../errdefs/index.js';
 import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
 
 /** What containerd (or an operator) asked the binary to do. */
-export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'version' | 'help';
+export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'diag' | 'version' | 'help';
 
 /** containerd's shim flags (Go `flag` syntax: `-name value`, `--name value`, `-name=value`). */
 export interface ShimFlags {
@@ -21,7 +21,7 @@ export interface ShimFlags {
 
 export { SHIM_NAME, SHIM_VERSION };
 
-const ACTIONS = new Set<ShimAction>(['start', 'delete', 'serve', 'uvm-doc']);
+const ACTIONS = new Set<ShimAction>(['start', 'delete', 'serve', 'uvm-doc', 'diag']);
 
 function parser(argv: readonly string[]) {
   return yargs([...argv])
@@ -29,7 +29,8 @@ function parser(argv: readonly string[]) {
     .usage(
       `${SHIM_NAME}: containerd runtime v2 shim (io.containerd.lcow.v1) for Linux containers in a utility VM.\n\n` +
         `Usage: ${SHIM_NAME} -namespace NS -address ADDR -publish-binary BIN -id ID [-bundle DIR] [-debug] ACTION\n` +
-        '  ACTION: start | delete | serve (internal) | uvm-doc (dry run: print the HCS document, see uvm-doc --help)',
+        '  ACTION: start | delete | serve (internal) | uvm-doc (dry run: print the HCS document, see uvm-doc --help)\n' +
+        '          | diag (hcsshim shimdiag: list | exec | stacks | tasks | share, see diag --help)',
     )
     // Go flag syntax: one dash for long names, no grouping of short options.
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false, 'halt-at-non-option': true })
@@ -62,7 +63,7 @@ export function parseShimFlags(argv: readonly string[]): ShimFlags {
   else if (a.version === true || a.v === true) action = 'version';
   else if (first === undefined) action = 'serve';
   else if (ACTIONS.has(first as ShimAction)) action = first as ShimAction;
-  else throw invalidArgument(`unknown action '${first}': expected start, delete, serve or uvm-doc`);
+  else throw invalidArgument(`unknown action '${first}': expected start, delete, serve, uvm-doc or diag`);
   return {
     action,
     namespace: a.namespace,

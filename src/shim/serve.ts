@@ -4,6 +4,8 @@ import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js
 import { createTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
+import { ShimDiagLogic } from './diag/diag-logic.js';
+import { diagServices } from './diag/diag-service.js';
 import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
 import { signalServing } from './reexec-start.js';
@@ -23,7 +25,7 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
 
 /**
  * The long-running shim (`serve`): the Task service over ttrpc, registered as containerd.task.v2.Task and
- * containerd.task.v3.Task (same handlers). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
+ * containerd.task.v3.Task (same handlers), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags): Promise<void> {
   const bundle = flags.bundle || process.cwd();
@@ -59,6 +61,8 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
   const methods = taskServiceMethods(logic, log);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
+  const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic });
+  for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));
   if (handshake) signalServing();
   log.info('shim serving', { socket: flags.socket, pid: process.pid });

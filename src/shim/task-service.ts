@@ -23,6 +23,8 @@ export interface TaskServiceDeps {
   readonly log: Logger;
   readonly events: EventPublisher;
   readonly sandboxes: SandboxFactory;
+  /** The SIGKILL watchdog's delay (task.ts KILL_WATCHDOG_MS unless set; tests shorten it). */
+  readonly killWatchdogMs?: number;
   /** Asks the daemon to exit (Shutdown with no task left). */
   readonly requestExit: (now: boolean) => void;
 }
@@ -47,6 +49,16 @@ export class TaskService implements TaskLogic {
     const t = this.tasks.get(id);
     if (t === undefined) throw notFound(`task ${id}: container not created`);
     return t;
+  }
+
+  /** A live task (NotFound otherwise); for the diagnostics. */
+  task(id: string): LcowTask {
+    return this.get(id);
+  }
+
+  /** The live tasks, the VM owner first; for the diagnostics. */
+  liveTasks(): LcowTask[] {
+    return [...this.tasks.values()];
   }
 
   private get owner(): LcowTask | undefined {
@@ -80,6 +92,7 @@ export class TaskService implements TaskLogic {
             id: o.id, bundle: o.bundle, namespace: this.d.namespace, rootfs: o.rootfs, stdio: o.stdio,
             sandbox, ownsSandbox: owns, container, events: this.d.events, log, release: () => rootfs.release(),
             ...(options.ioRetryTimeoutInSec ? { ioRetryTimeoutMs: options.ioRetryTimeoutInSec * 1000 } : {}),
+            ...(this.d.killWatchdogMs === undefined ? {} : { killWatchdogMs: this.d.killWatchdogMs }),
           });
           this.tasks.set(o.id, task);
           if (owns) this.role = role.kind;

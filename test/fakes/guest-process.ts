@@ -11,6 +11,8 @@ export interface FakeGuestProcessOptions {
   readonly stderr?: Readable;
   /** Makes signal() reject with this error (after recording the signal). */
   readonly signalError?: Error;
+  /** signal() resolves false: the guest reports the process gone (not delivered). */
+  readonly signalNotDelivered?: boolean;
 }
 
 export class FakeGuestProcess implements GuestProcess {
@@ -62,9 +64,10 @@ export class FakeGuestProcess implements GuestProcess {
     return this.waited;
   }
 
-  async signal(signal: number): Promise<void> {
+  async signal(signal: number): Promise<boolean> {
     this.signals.push(signal);
     if (this.opts.signalError) throw this.opts.signalError;
+    return this.opts.signalNotDelivered !== true;
   }
 
   async resize(width: number, height: number): Promise<void> {

@@ -2,13 +2,25 @@
  * FakeSandbox and a recording SandboxFactory: the utility VM as the task sees it. `exitVm()` plays a VM
  * crash (waitExit resolves); close() counts calls and also ends the VM, as the real sandbox does.
  */
-import type { Sandbox, SandboxFactory, SandboxRequest } from '../../src/sandbox/index.js';
+import type { HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest } from '../../src/sandbox/index.js';
 import { FakeGuestContainer } from './guest-container.js';
+import { FakeGuestProcess, type FakeGuestProcessOptions } from './guest-process.js';
 
 export class FakeSandbox implements Sandbox {
   readonly containers: FakeGuestContainer[] = [];
   readonly specs: Array<Record<string, unknown>> = [];
   closeCount = 0;
+  processorCount = 2;
+  signalProcessSupported = true;
+  /** What dumpStacks() resolves with; a promise that never settles plays a hung guest. */
+  guestStacks: Promise<string> = Promise.resolve('guest stacks');
+  readonly hostRequests: HostProcessRequest[] = [];
+  readonly hostProcesses: FakeGuestProcess[] = [];
+  hostProcessOptions: FakeGuestProcessOptions = {};
+  /** Runs on each process execInHost() starts (e.g. to write output and exit). */
+  onExecInHost: ((p: FakeGuestProcess) => void) | undefined;
+  readonly shares: Array<{ hostPath: string; uvmPath: string; readOnly: boolean }> = [];
+  private nextHostPid = 900;
   /** createContainer() rejects with this error. */
   createContainerError: Error | undefined;
   private exited = false;
@@ -34,6 +46,22 @@ export class FakeSandbox implements Sandbox {
     const c = new FakeGuestContainer(id);
     this.containers.push(c);
     return c;
+  }
+
+  async execInHost(req: HostProcessRequest): Promise<FakeGuestProcess> {
+    this.hostRequests.push(req);
+    const p = new FakeGuestProcess(this.nextHostPid++, this.hostProcessOptions);
+    this.hostProcesses.push(p);
+    this.onExecInHost?.(p);
+    return p;
+  }
+
+  dumpStacks(): Promise<string> {
+    return this.guestStacks;
+  }
+
+  async share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void> {
+    this.shares.push({ hostPath, uvmPath, readOnly });
   }
 
   waitExit(): Promise<void> {

@@ -71,7 +71,7 @@ describe('the init process', { timeout: 60_000 }, () => {
     assert.equal(d.exitStatus, 0);
     assert.equal(d.pid, 0);
     assert.ok(h.sandbox.closeCount >= 1);
-    assert.deepEqual(h.events.sequence, ['create', 'delete']);
+    assert.deepEqual(h.events.sequence, ['create', `exit:${TASK_ID}`, 'delete']);
   });
 
   it('a failed Start leaves the init exited with status 1 and returns the error', async () => {
@@ -83,7 +83,10 @@ describe('the init process', { timeout: 60_000 }, () => {
     const s = await h.svc.state(TASK_ID, '');
     assert.equal(s.status, ProcessStatus.Stopped);
     assert.equal(s.exitStatus, 1);
-    assert.deepEqual(h.events.sequence, ['create']);
+    await h.svc.wait(TASK_ID, '');
+    // hcsshim's closeHost: the init's TaskExit goes out even though it never ran (pid 0).
+    assert.deepEqual(h.events.sequence, ['create', `exit:${TASK_ID}`]);
+    assert.equal(h.events.ofType('exit')[0]?.pid, 0);
   });
 
   it(
@@ -121,7 +124,7 @@ describe('operations while a Start is in flight', { timeout: 60_000 }, () => {
 });
 
 describe('Kill', { timeout: 60_000 }, () => {
-  it('of a created init exits it with status 1 and publishes no exit', async () => {
+  it('of a created init exits it with status 1; the never-started init still publishes its exit', async () => {
     const h = await setup();
     await h.svc.create(h.createOptions());
     await h.svc.kill(TASK_ID, '', 9, false);
@@ -129,7 +132,7 @@ describe('Kill', { timeout: 60_000 }, () => {
     assert.equal(s.status, ProcessStatus.Stopped);
     assert.equal(s.exitStatus, 1);
     assert.equal((await h.svc.wait(TASK_ID, '')).exitStatus, 1);
-    assert.deepEqual(h.events.sequence, ['create']);
+    assert.deepEqual(h.events.sequence, ['create', `exit:${TASK_ID}`]);
     assert.equal(h.container.requests.length, 0, 'nothing ran in the guest');
   });
 
@@ -207,7 +210,7 @@ describe('Exec', { timeout: 60_000 }, () => {
     assert.equal((await h.svc.state(TASK_ID, '')).status, ProcessStatus.Running, 'the init lives on');
   });
 
-  it('Delete of an exec publishes nothing and forgets it', async () => {
+  it('Delete of an exec publishes /tasks/delete with the exec id and forgets it', async () => {
     const h = await setup();
     await runningTask(h);
     const e1 = await runningExec(h, 'e1');
@@ -219,7 +222,11 @@ describe('Exec', { timeout: 60_000 }, () => {
     assert.equal(d.exitStatus, 0);
     assert.equal(d.pid, 101);
     await settle();
-    assert.deepEqual(h.events.sequence, before);
+    assert.deepEqual(h.events.sequence, [...before, 'delete']);
+    const del = h.events.ofType('delete')[0];
+    assert.ok(del?.type === 'delete');
+    assert.deepEqual({ ...del, exitedAt: undefined }, { type: 'delete', containerId: TASK_ID, id: 'e1', pid: 101, exitStatus: 0, exitedAt: undefined });
+    assert.ok(del.exitedAt instanceof Date);
     await rejectsWith(h.svc.state(TASK_ID, 'e1'), ErrorCode.NotFound, /e1/);
     // The id is free again.
     await h.svc.exec({ id: TASK_ID, execId: 'e1', stdio: NULL_IO, spec: EXEC_SPEC });
@@ -393,7 +400,7 @@ describe('the utility VM exits', { timeout: 60_000 }, () => {
     await rejectsWith(h.svc.start(TASK_ID, ''), ErrorCode.FailedPrecondition);
     assert.equal(h.container.requests.length, 0);
     assert.equal((await h.svc.delete(TASK_ID, '')).exitStatus, 1);
-    assert.deepEqual(h.events.sequence, ['create', 'delete']);
+    assert.deepEqual(h.events.sequence, ['create', `exit:${TASK_ID}`, 'delete']);
   });
 
   it('a guest process whose wait() rejects (guest gone) is exited with status 1', async () => {

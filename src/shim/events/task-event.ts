@@ -38,7 +38,7 @@ export interface TaskStartEvent {
   readonly pid: number;
 }
 
-/** /tasks/delete: the init process (the task) was deleted. `id` = the container id for the init. */
+/** /tasks/delete: a process was deleted. `id` = the container id for the init (the task), the exec id for an exec. */
 export interface TaskDeleteEvent {
   readonly type: 'delete';
   readonly containerId: string;

@@ -1,7 +1,9 @@
+import { notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
 import { settlesWithin, type GuestContainer, type GuestProcess } from '../../sandbox/index.js';
 import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
+import { lcowSignal } from './signals.js';
 import type { ExitInfo, ProcessState, StdioPaths } from './types.js';
 
 /** How long output may still drain after the guest reported the exit (hcsshim: CopyAfterExitTimeout). */
@@ -141,14 +143,21 @@ export class Exec {
     this.st = to;
   }
 
-  async kill(signal: number): Promise<void> {
+  /**
+   * Kill, as hcsshim's hcsExec.Kill: a created process exits with status 1; a running one gets the signal
+   * (checked against what the guest supports, signals.ts); a signal the guest did not deliver (the process
+   * is gone) is NotFound.
+   */
+  async kill(signal: number, signalsSupported: boolean): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
     guard.kill(this.st, this.what);
     if (this.st === ExecState.Created) {
       await this.finish(1);
       return;
     }
-    await this.guest?.signal(signal);
+    const send = lcowSignal(signal, signalsSupported);
+    const delivered = (await this.guest?.signal(send)) ?? false;
+    if (!delivered) throw notFound(`exec: '${this.init.execId}' in task: '${this.init.containerId}' not found`);
   }
 
   /** Marks the process exited with `status` when the guest can no longer report it (VM gone, task deleted). */

@@ -4,7 +4,11 @@ import type { EventPublisher } from '../events/index.js';
 import { settlesWithin, type GuestContainer, type Sandbox } from '../../sandbox/index.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
+import { SIGKILL } from './signals.js';
 import type { ExitInfo, Mount, ProcessListEntry, StdioPaths, TaskStats } from './types.js';
+
+/** How long after a SIGKILL of the init the utility VM is closed if the init has not exited (hcsshim: 30 s). */
+export const KILL_WATCHDOG_MS = 30_000;
 
 /** How long the init's exit waits for the container's teardown and for the execs' exits (hcsshim: 30 s). */
 export const TEARDOWN_TIMEOUT_MS = 30_000;
@@ -26,6 +30,8 @@ export interface TaskInit {
   readonly log: Logger;
   /** runhcs io_retry_timeout_in_sec × 1000, when set: handed to every process's stdio. */
   readonly ioRetryTimeoutMs?: number;
+  /** The SIGKILL watchdog's delay; default KILL_WATCHDOG_MS (tests shorten it). */
+  readonly killWatchdogMs?: number;
   /** Releases host resources of the task (rootfs mounts) once it is deleted. */
   readonly release: () => Promise<void>;
 }
@@ -44,6 +50,7 @@ export class LcowTask {
   /** Resolves when the init has exited and the task's VM is torn down. */
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   private deleted = false;
+  private killWatchdog: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly t: TaskInit,
@@ -76,6 +83,11 @@ export class LcowTask {
     return this.t.sandbox;
   }
 
+  /** Every process of the task (the init first), for DiagTasks. */
+  processes(): Exec[] {
+    return [...this.execs.values()];
+  }
+
   exec(execId: string): Exec {
     const e = this.execs.get(execId);
     if (e === undefined) throw notFound(`process does not exist ${execId}`);
@@ -105,9 +117,12 @@ export class LcowTask {
     this.t.events.publish({ type: 'exec-added', containerId: this.id, execId });
   }
 
-  /** TaskExit for a process that ran (hcsshim publishes nothing for one that never started). */
+  /**
+   * TaskExit. An exec that never started publishes nothing (hcsshim's exitFromCreated); the init always
+   * does, once the task's VM is closed, even when it never started (pid 0), as hcsshim's closeHost.
+   */
   private publishExit(e: Exec): void {
-    if (!e.ran) return;
+    if (!e.ran && e !== this.init) return;
     const x = e.exitInfo();
     this.t.events.publish({
       type: 'exit', containerId: this.id, id: e.execId || this.id, pid: x.pid, exitStatus: x.exitStatus,
@@ -143,23 +158,50 @@ export class LcowTask {
     await this.init.forceExit(1);
   }
 
+  /**
+   * Kill (hcsshim's KillExec): `all` signals every running exec first (failures logged), then the init.
+   * A SIGKILL of the init arms a watchdog: if the init has not exited KILL_WATCHDOG_MS later, the guest is
+   * taken to be misbehaving and the utility VM is closed (which ends every process of the task).
+   */
   async kill(execId: string, signal: number, all: boolean): Promise<void> {
     if (all && execId !== '') throw failedPrecondition('cannot signal all processes with a non-empty exec id');
-    if (!all) return this.exec(execId).kill(signal);
-    for (const e of this.execs.values()) {
-      if (e !== this.init && e.state === ExecState.Running) await e.kill(signal).catch(() => undefined);
+    const target = this.exec(execId);
+    const supported = this.t.sandbox.signalProcessSupported;
+    if (all) {
+      for (const e of this.execs.values()) {
+        if (e === this.init || e.state !== ExecState.Running) continue;
+        await e.kill(signal, supported).catch((err: Error) => {
+          this.t.log.warn('failed to kill exec in task', { [Field.ExecId]: e.execId, error: err.message });
+        });
+      }
     }
-    await this.init.kill(signal);
+    if (signal === SIGKILL && execId === '') this.armKillWatchdog();
+    await target.kill(signal, supported);
   }
 
-  /** Deletes an exec (no event) or the task (TaskDelete); the init must not be running. */
+  private armKillWatchdog(): void {
+    if (this.killWatchdog !== undefined || this.init.state === ExecState.Exited) return;
+    const ms = this.t.killWatchdogMs ?? KILL_WATCHDOG_MS;
+    this.killWatchdog = setTimeout(() => {
+      this.t.log.warn('the init did not exit after SIGKILL: closing the utility VM', { [Field.UvmId]: this.t.sandbox.id, timeoutMs: ms });
+      this.t.sandbox.close().catch((err: Error) => this.t.log.warn('closing the utility VM failed', { error: err.message }));
+    }, ms);
+    void this.init.exited.then(() => clearTimeout(this.killWatchdog));
+  }
+
+  /** Deletes an exec or the task, each with its TaskDelete (hcsshim: ID = the exec id); the init must not be running. */
   async delete(execId: string): Promise<ExitInfo> {
     const e = this.exec(execId);
     if (e.state === ExecState.Running) throw failedPrecondition(`cannot delete a running process`);
     if (execId !== '') {
       this.execs.delete(execId);
       this.exitPublished.delete(execId);
-      return e.exitInfo();
+      const x = e.exitInfo();
+      this.t.events.publish({
+        type: 'delete', containerId: this.id, id: execId, pid: x.pid, exitStatus: x.exitStatus,
+        ...(x.exitedAt ? { exitedAt: x.exitedAt } : {}),
+      });
+      return x;
     }
     if (e.state === ExecState.Created) await e.forceExit(0);
     await settlesWithin(this.closed, TEARDOWN_TIMEOUT_MS);
@@ -211,6 +253,7 @@ export class LcowTask {
 
   /** Tears everything down now (shim exiting on a signal). A pod's sandbox task goes first: the VM takes its workloads with it. */
   async dispose(): Promise<void> {
+    clearTimeout(this.killWatchdog);
     for (const e of this.execs.values()) await e.forceExit(e.state === ExecState.Exited ? e.exitInfo().exitStatus : 255);
     if (this.t.ownsSandbox) await this.closeSandbox(); // a pod's workloads are disposed of after its VM is gone
     await this.t.release().catch((err: Error) => this.t.log.warn('releasing the task rootfs failed', { error: err.message }));

@@ -50,7 +50,7 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function harness(spec?: Record<string, unknown> | string): Promise<Harness> {
+export async function harness(spec?: Record<string, unknown> | string, extra: { killWatchdogMs?: number } = {}): Promise<Harness> {
   const bundle = await makeBundle(spec);
   const events = new RecordingPublisher();
   const factory = new FakeSandboxFactory();
@@ -62,6 +62,7 @@ export async function harness(spec?: Record<string, unknown> | string): Promise<
     events,
     sandboxes: factory.factory,
     requestExit: (now) => exitRequests.push(now),
+    ...extra,
   });
   return {
     svc,
