@@ -140,12 +140,20 @@ export class EmulatedVm {
     throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
 
+  /**
+   * The agent is gone: kill and delete its runc containers, then SIGKILL what is left of its process group.
+   * In that order: the group holds each container's `runc run`/`runc exec` parent, which reaps the processes
+   * the container kill ends. Killed first, those processes are orphaned to the host's init, and a container
+   * init whose pid namespace still has an exec in it lingers until that init gets round to reaping it (over a
+   * second on some hosts), which `runc delete -f` waits for.
+   */
   private async onAgentExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const pid = this.child?.pid;
-    if (pid !== undefined) killGroup(pid, 'SIGKILL'); // whatever the agent left in its process group
     const requested = this.requested;
     this.state = VmState.Stopping;
-    const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary).catch((err: unknown) => {
+    const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary, () => {
+      if (pid !== undefined) killGroup(pid, 'SIGKILL'); // whatever the agent left in its process group
+    }).catch((err: unknown) => {
       this.log.error('HCS emulator: teardown failed', { error: String(err) });
       return undefined;
     });
@@ -166,7 +174,7 @@ export class EmulatedVm {
     await this.stop('GracefulExit', 'HcsShutDownComputeSystem', opts);
   }
 
-  /** Forced: SIGKILL to the agent's process group, then runc/mount/VM-dir cleanup. */
+  /** Forced: SIGKILL to the agent, then runc cleanup, SIGKILL to its process group, mount/VM-dir cleanup. */
   async terminate(opts: WaitOptions = {}): Promise<void> {
     await this.stop('ForcedExit', 'HcsTerminateComputeSystem', opts);
   }
@@ -189,7 +197,8 @@ export class EmulatedVm {
     const pid = this.child?.pid;
     if (this.requested !== 'ForcedExit') this.requested = kind;
     if (pid !== undefined) {
-      if (kind === 'ForcedExit') killGroup(pid, 'SIGKILL');
+      // Forced: the agent now; its process group once its containers are killed (onAgentExit).
+      if (kind === 'ForcedExit') killPid(pid, 'SIGKILL');
       else if (this.state === VmState.Running) killPid(pid, 'SIGTERM');
     }
     if (this.state === VmState.Running) this.state = VmState.Stopping;

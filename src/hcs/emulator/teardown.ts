@@ -21,8 +21,13 @@ export interface TeardownReport {
   readonly removed: boolean;
 }
 
-export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc'): Promise<TeardownReport> {
+/**
+ * Order: runc containers (killed and deleted), then `afterContainers` (the caller kills what is left of the
+ * agent's process group), cgroups, mounts, the dir.
+ */
+export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc', afterContainers?: () => void): Promise<TeardownReport> {
   const containers = await killRuncContainers(join(vmDir, 'runc'), log, runcBinary);
+  afterContainers?.();
   await removeVmCgroups(basename(vmDir));
   const { unmounted, stuck } = await unmountUnder(vmDir, log);
   if (stuck.length > 0) {
@@ -44,9 +49,11 @@ export async function killRuncContainers(root: string, log: Logger, runcBinary =
   for (const id of ids) {
     const opts = { timeout: TOOL_TIMEOUT_MS };
     await run(runcBinary, ['--root', root, 'kill', id, 'KILL'], opts).catch(() => undefined); // may already be stopped
-    await run(runcBinary, ['--root', root, 'delete', '-f', id], opts).catch((err: unknown) =>
-      log.warn('HCS emulator: runc delete failed', { id, root, error: String(err) }),
-    );
+    await run(runcBinary, ['--root', root, 'delete', '-f', id], opts).catch(async (err: unknown) => {
+      // A live `runc run` parent deletes its container itself once the init died: gone is what we wanted.
+      if ((await stat(join(root, id, 'state.json')).catch(() => undefined)) === undefined) return;
+      log.warn('HCS emulator: runc delete failed', { id, root, error: String(err) });
+    });
   }
   return ids;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +149,36 @@ describe('emulator: booting a guest (fake agent)', () => {
     await b.sys.terminate(); // already stopped: success
     await closeAll(b);
   });
+
+  for (const how of ['terminate', 'the agent SIGKILLed (a crash)'] as const) {
+    it(`kills the runc containers while the agent's process group (their runc run/exec parents) still lives: ${how}`, async () => {
+      // The fake guest's sleeper plays a container's `runc run` parent; the fake runc records whether it is
+      // alive (not a zombie) when the container is killed (if not, the container's processes are left to the
+      // host's init, which may be slow to reap them).
+      const runcLog = join(root, `runc-order-${how.length}.log`);
+      const sleeperFile = join(root, `sleeper-${how.length}.pid`);
+      const fakeRunc = join(root, `fake-runc-order-${how.length}`);
+      await writeFile(fakeRunc, `#!/bin/sh\nst=$(cut -d' ' -f3 "/proc/$(cat '${sleeperFile}')/stat" 2>/dev/null); if [ -n "$st" ] && [ "$st" != Z ]; then s=alive; else s=dead; fi\necho "$3 $s" >> '${runcLog}'\n`);
+      await chmod(fakeRunc, 0o755);
+      const orderApi = createEmulatorHcsApi({ root: vmRoot, guestEntry: FAKE_GUEST, log: testLogger(), runcBinary: fakeRunc });
+      const b = await boot(orderApi, vmRoot, bootDir);
+      try {
+        const report = JSON.parse(await readLine(b.gcs)) as { pid: number; sleeperPid: number };
+        await writeFile(sleeperFile, String(report.sleeperPid));
+        await mkdir(join(b.vmDir, 'runc', 'c1'), { recursive: true });
+        await writeFile(join(b.vmDir, 'runc', 'c1', 'state.json'), '{}');
+        if (how === 'terminate') await b.sys.terminate();
+        else process.kill(report.pid, 'SIGKILL');
+        await b.sys.waitExit();
+        assert.deepEqual((await readFile(runcLog, 'utf8')).trim().split('\n'), ['kill alive', 'delete alive']);
+        assert.equal(alive(report.sleeperPid), false, 'the process group is killed after the containers');
+        assert.equal(existsSync(b.vmDir), false);
+      } finally {
+        await b.sys.terminate().catch(() => undefined);
+        await closeAll(b);
+      }
+    });
+  }
 
   it('shuts down gracefully (SIGTERM, agent exits 0)', async () => {
     const b = await boot(api, vmRoot, bootDir);
