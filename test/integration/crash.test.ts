@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
@@ -126,3 +126,53 @@ async function waitForStatus(ctd: PrivateContainerd, id: string, status: string)
   await waitUntil(async () => (await ctd.ctr(['task', 'ls'])).stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status)),
     `task ${id} is ${status}\n${ctd.log().slice(-3000)}`);
 }
+
+/** The guest agent of the task's emulated VM: a `lcow-guest` process whose cwd is a VM dir of this instance. */
+function guestAgentPid(ctd: PrivateContainerd): number | undefined {
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('lcow-guest')) continue;
+      if (readlinkSync(`/proc/${p}/cwd`).startsWith(`${ctd.vmRoot}/`)) return Number(p);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+describe('a guest crash (the emulated VM\'s agent SIGKILLed) with an exec running', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd();
+
+  test('the exec\'s and then the init\'s exit are published, the task stops, nothing is left', async (t) => {
+    const id = 't-guest-crash';
+    const events = watchEvents(ctd);
+    try {
+      ctd.assertOk(await ctd.ctr(['run', '-d', '--runtime', RUNTIME, '--rootfs', ctd.rootfs, id, '/bin/sh', '-c', 'sleep 300']), 'ctr run -d');
+      await waitForStatus(ctd, id, 'RUNNING');
+      ctd.assertOk(await ctd.ctr(['task', 'exec', '--detach', '--exec-id', 'e1', id, '/bin/sh', '-c', 'sleep 301']), 'ctr task exec --detach');
+      await waitUntil(async () => events.text().includes('/tasks/exec-started'), 'the exec started');
+      const guest = guestAgentPid(ctd);
+      assert.ok(guest !== undefined, 'the guest agent is running');
+      const killedAt = Date.now();
+      process.kill(guest, 'SIGKILL');
+      const arrived = new Map<string, number>();
+      await waitUntil(async () => {
+        for (const l of events.text().split('\n').filter((x) => x.includes('/tasks/exit'))) {
+          const who = /"id":"([^"]+)"/.exec(l)?.[1];
+          if (who !== undefined && !arrived.has(who)) arrived.set(who, Date.now());
+        }
+        return arrived.has(id) && arrived.has('e1');
+      }, 'both /tasks/exit events');
+      const order = events.text().split('\n').filter((l) => l.includes('/tasks/exit')).map((l) => /"id":"([^"]+)"/.exec(l)?.[1]);
+      assert.deepEqual(order, ['e1', id], 'the exec\'s exit first, then the init\'s (hcsshim\'s order)');
+      // Figures only (seen by `ctr events` polling every 100 ms): scripts/soak.sh and bench keep timings.
+      t.diagnostic(`exits seen after the crash: exec ${(arrived.get('e1') ?? 0) - killedAt} ms, init ${(arrived.get(id) ?? 0) - killedAt} ms`);
+      await waitForStatus(ctd, id, 'STOPPED');
+      ctd.assertOk(await ctd.ctr(['task', 'delete', id]), 'ctr task delete');
+    } finally {
+      await events.stop();
+      if (shimDaemonPid(id) !== undefined) await ctd.ctr(['task', 'delete', '-f', id]);
+      await ctd.ctr(['container', 'rm', id]);
+    }
+  });
+});
