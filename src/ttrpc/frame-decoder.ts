@@ -15,7 +15,7 @@ export type DecodeEvent =
 
 /**
  * Pure incremental ttrpc frame decoder: feed it chunks of any size, get back the events they complete.
- * No sockets, no timers. The length is checked against the limit BEFORE the body is allocated; an
+ * No sockets, no timers. The length is checked against the limit BEFORE any of the body is kept; an
  * oversized body is read and thrown away (across as many chunks as it spans), so the stream stays in
  * sync, and the frame surfaces as one 'oversized' event as soon as its header has been read.
  *
@@ -25,8 +25,11 @@ export type DecodeEvent =
 export class FrameDecoder {
   private readonly header = new Uint8Array(HEADER_LENGTH);
   private headerFill = 0;
-  /** The frame being filled (state body), with its buffer allocated after the size check. */
-  private body: { streamId: number; type: number; flags: number; data: Uint8Array; fill: number } | undefined;
+  /**
+   * The frame being filled (state body): the pieces received so far, copied out of their chunks. The body is
+   * assembled once complete, so a peer that announces 4 MiB and sends little makes us hold little.
+   */
+  private body: { streamId: number; type: number; flags: number; length: number; parts: Uint8Array[]; fill: number } | undefined;
   /** Bytes of an oversized body still to discard (state skip). */
   private skipRemaining = 0;
 
@@ -47,13 +50,14 @@ export class FrameDecoder {
         pos += n;
       } else if (this.body !== undefined) {
         const b = this.body;
-        const n = Math.min(b.data.length - b.fill, chunk.length - pos);
-        b.data.set(chunk.subarray(pos, pos + n), b.fill);
+        const n = Math.min(b.length - b.fill, chunk.length - pos);
+        b.parts.push(new Uint8Array(chunk.subarray(pos, pos + n))); // a copy: never a view pinning the chunk
         b.fill += n;
         pos += n;
-        if (b.fill === b.data.length) {
+        if (b.fill === b.length) {
           this.body = undefined;
-          events.push({ kind: 'frame', frame: { streamId: b.streamId, type: b.type, flags: b.flags, data: b.data } });
+          const data = b.parts.length === 1 ? (b.parts[0] as Uint8Array) : concat(b.parts, b.length);
+          events.push({ kind: 'frame', frame: { streamId: b.streamId, type: b.type, flags: b.flags, data } });
         }
       } else {
         const n = Math.min(HEADER_LENGTH - this.headerFill, chunk.length - pos);
@@ -80,7 +84,17 @@ export class FrameDecoder {
     } else if (length === 0) {
       events.push({ kind: 'frame', frame: { streamId, type, flags, data: new Uint8Array(0) } });
     } else {
-      this.body = { streamId, type, flags, data: new Uint8Array(length), fill: 0 };
+      this.body = { streamId, type, flags, length, parts: [], fill: 0 };
     }
   }
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ export * from './metadata.js';
 export * from './payload.js';
 export type * from './rpc-context.js';
 export * from './server.js';
+export { FLOW_LIMITS, type ConnectionFlow } from './server-connection.js';
 export * from './client.js';
 export * from './listen-unix.js';
 export { dialPath } from './dial.js';

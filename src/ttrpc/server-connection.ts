@@ -5,7 +5,7 @@ import { ttrpc } from '../proto/index.js';
 import { OversizedMessageError, TtrpcClosedError } from './errors.js';
 import { MAX_MESSAGE_LENGTH, MessageType } from './frame.js';
 import type { Frame } from './frame.js';
-import { FrameDecoder } from './frame-decoder.js';
+import { FrameDecoder, type DecodeEvent } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
 import { metadataFromPairs } from './metadata.js';
 import type { RpcContext } from './rpc-context.js';
@@ -15,9 +15,36 @@ import { toStatus } from './status.js';
 /** setTimeout's ceiling; a longer deadline is treated as none (it is ~24.8 days away). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * What one connection may hold before the server stops reading it (reading resumes once it is back under):
+ * replies written but not yet taken by the peer, calls running, and the request bytes those calls hold.
+ * With the decoder's partial frame (≤ 4 MiB, only what arrived) and the frames of the last chunk read, this
+ * bounds a connection's memory whatever its peer does. Go ttrpc gets the same effect by blocking on write.
+ */
+export const FLOW_LIMITS = {
+  replyHighWaterBytes: 1 << 20,
+  maxCallsInFlight: 4096,
+  maxRequestBytesInFlight: 16 << 20,
+};
+
+/** What one connection holds (TtrpcServer.flows()). */
+export interface ConnectionFlow {
+  /** Reading is stopped (a flow limit was reached, or decoded frames wait). */
+  readonly paused: boolean;
+  readonly callsInFlight: number;
+  /** Request payload bytes held by the calls in flight. */
+  readonly requestBytes: number;
+  /** Reply bytes written but not yet taken by the peer's socket. */
+  readonly replyBytes: number;
+  /** Decoded frames waiting to be served. */
+  readonly backlog: number;
+}
+
 /** One request being served: its abort switch, deadline timer and whether it has been answered. */
 interface ActiveCall {
   readonly abort: AbortController;
+  /** The request's size, counted against maxRequestBytesInFlight while the call runs. */
+  readonly bytes: number;
   timer: NodeJS.Timeout | undefined;
   answered: boolean;
 }
@@ -33,11 +60,22 @@ type Outcome = { readonly ok: true; readonly payload: Uint8Array } | { readonly 
  * InvalidArgument; an oversized frame → ResourceExhausted on its stream. None of these close the
  * connection. Peer EOF or a socket error closes it and aborts every call still running.
  *
+ * Flow control: while the peer leaves more than FLOW_LIMITS.replyHighWaterBytes of replies unread, or the
+ * calls running or the request bytes they hold reach their limits, the connection is paused (nothing more
+ * is read, so the peer's writes back up in the kernel); frames already decoded wait in `backlog`, in order.
+ * Reading resumes on 'drain' and as calls finish. destroy() drops everything the connection holds.
+ *
  * States: open → draining (shutdown asked; closes once no call is running) → closed.
+ *         Orthogonal: reading ⇄ paused (over a flow limit, or backlog not yet served).
  */
 export class ServerConnection {
-  private readonly decoder = new FrameDecoder();
+  private decoder = new FrameDecoder();
   private readonly active = new Set<ActiveCall>();
+  private requestBytes = 0;
+  /** Decoded frames not yet served because a flow limit was reached (served from backlogAt on). */
+  private backlog: DecodeEvent[] = [];
+  private backlogAt = 0;
+  private paused = false;
   private lastStreamId = 0;
   private draining = false;
   /** Set once the graceful close has begun: nothing more is read or written. */
@@ -51,6 +89,7 @@ export class ServerConnection {
     private readonly onClose: (c: ServerConnection) => void,
   ) {
     conn.on('data', (chunk: Buffer) => this.onData(chunk));
+    conn.on('drain', () => this.serveBacklog());
     conn.on('end', () => this.destroy());
     conn.on('close', () => this.destroy());
     conn.on('error', (err: Error) => {
@@ -59,9 +98,20 @@ export class ServerConnection {
     });
   }
 
-  /** True when no request is running. */
+  /** True when no request is running or waiting to be served. */
   get idle(): boolean {
-    return this.active.size === 0;
+    return this.active.size === 0 && this.backlogAt === this.backlog.length;
+  }
+
+  /** What the connection holds now (for tests and diagnostics). */
+  get flow(): ConnectionFlow {
+    return {
+      paused: this.paused,
+      callsInFlight: this.active.size,
+      requestBytes: this.requestBytes,
+      replyBytes: this.conn.writableLength,
+      backlog: this.backlog.length - this.backlogAt,
+    };
   }
 
   /** Graceful close: finish the calls in flight (and any that still arrive), then close once idle. */
@@ -81,16 +131,65 @@ export class ServerConnection {
       call.abort.abort(reason);
     }
     this.active.clear();
+    this.requestBytes = 0;
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.decoder = new FrameDecoder(); // drops a partial frame
     this.conn.destroy();
     this.onClose(this);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending) return;
-    for (const ev of this.decoder.decode(chunk)) {
-      if (ev.kind === 'oversized') this.sendError(ev.streamId, new OversizedMessageError(ev.length));
-      else this.onFrame(ev.frame);
+    const events = this.decoder.decode(chunk);
+    if (this.backlogAt < this.backlog.length) {
+      for (const ev of events) this.backlog.push(ev); // behind frames still waiting: keep the order
+    } else {
+      let i = 0;
+      while (i < events.length && !this.overLimit()) this.onEvent(events[i++] as DecodeEvent);
+      if (i < events.length) {
+        this.backlog = events;
+        this.backlogAt = i;
+      }
     }
+    this.updateReading();
+  }
+
+  private onEvent(ev: DecodeEvent): void {
+    if (ev.kind === 'oversized') this.sendError(ev.streamId, new OversizedMessageError(ev.length));
+    else this.onFrame(ev.frame);
+  }
+
+  /** Serves waiting frames while under the limits (after a 'drain' or a finished call). */
+  private serveBacklog(): void {
+    while (this.backlogAt < this.backlog.length && !this.overLimit() && !this.closed && !this.ending) {
+      const ev = this.backlog[this.backlogAt] as DecodeEvent;
+      this.backlog[this.backlogAt++] = undefined as unknown as DecodeEvent; // release it now
+      this.onEvent(ev);
+    }
+    if (this.backlog.length > 0 && this.backlogAt === this.backlog.length) {
+      this.backlog = [];
+      this.backlogAt = 0;
+    }
+    this.updateReading();
+  }
+
+  private overLimit(): boolean {
+    return (
+      this.conn.writableLength > FLOW_LIMITS.replyHighWaterBytes ||
+      this.active.size >= FLOW_LIMITS.maxCallsInFlight ||
+      this.requestBytes >= FLOW_LIMITS.maxRequestBytesInFlight
+    );
+  }
+
+  /** Pauses reading while over a limit or frames wait; resumes otherwise. */
+  private updateReading(): void {
+    if (this.closed) return;
+    const pause = this.overLimit() || this.backlogAt < this.backlog.length;
+    if (pause === this.paused) return;
+    this.paused = pause;
+    if (pause) this.conn.pause();
+    else this.conn.resume();
   }
 
   private onFrame(frame: Frame): void {
@@ -126,7 +225,8 @@ export class ServerConnection {
       this.sendError(streamId, err);
       return;
     }
-    const call: ActiveCall = { abort: new AbortController(), timer: undefined, answered: false };
+    const bytes = req.payload?.length ?? 0;
+    const call: ActiveCall = { abort: new AbortController(), bytes, timer: undefined, answered: false };
     const timeoutMs = int64ToNumber(req.timeout_nano) / 1e6;
     const ctx: RpcContext = {
       service,
@@ -137,12 +237,15 @@ export class ServerConnection {
       deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
     };
     this.active.add(call);
+    this.requestBytes += bytes;
     const finish = (outcome: Outcome): void => {
       if (call.answered) return;
       call.answered = true;
       clearTimeout(call.timer);
       this.active.delete(call);
+      this.requestBytes -= bytes;
       this.sendOutcome(streamId, outcome);
+      this.serveBacklog();
       this.closeIfDrained();
     };
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {

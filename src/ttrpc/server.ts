@@ -4,7 +4,7 @@ import { ErrorCode, ShimError } from '../errdefs/index.js';
 import { rootLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import type { ServiceMethods } from './rpc-context.js';
-import { ServerConnection } from './server-connection.js';
+import { ServerConnection, type ConnectionFlow } from './server-connection.js';
 import { ServiceRegistry } from './service-registry.js';
 
 export interface TtrpcServerOptions {
@@ -86,6 +86,11 @@ export class TtrpcServer {
   /** Number of open connections (for tests and diagnostics). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** What each open connection holds: flow-control state (for tests and diagnostics). */
+  flows(): ConnectionFlow[] {
+    return [...this.connections].map((c) => c.flow);
   }
 
   private forget(c: ServerConnection): void {
