@@ -22,7 +22,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * bounds a connection's memory whatever its peer does. Go ttrpc gets the same effect by blocking on write.
  */
 export const FLOW_LIMITS = {
-  replyHighWaterBytes: 1 << 20,
+  replyHighWaterBytes: 256 << 10,
   maxCallsInFlight: 4096,
   maxRequestBytesInFlight: 16 << 20,
 };

@@ -181,6 +181,24 @@ export class PrivateContainerd {
     return left;
   }
 
+  /**
+   * Stops containerd (SIGTERM) and starts it again on the same config, root and state, as an operator's
+   * restart does: running shims are left alone and reloaded by the new containerd.
+   */
+  async restart(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.stopDaemon();
+    await this.start(extraEnv);
+  }
+
+  /** Stops containerd (SIGTERM) and waits for it to exit; everything else stays. */
+  async stopDaemon(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise((r) => this.proc?.once('exit', r));
+      this.proc.kill('SIGTERM');
+      await exited;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.proc && this.proc.exitCode === null) {
       this.proc.kill('SIGTERM');
