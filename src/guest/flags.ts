@@ -4,12 +4,18 @@
  *   -v4                        required: serve protocol v4 (without it the real GCS has no handlers)
  *   -log-format json|text      default text
  *   -loglevel trace|debug|info|warning|error   default info
+ *   -scrub-logs[=true|false]   default true (the real GCS scrubs env/spec out of its logs; ours never logs them)
+ *   -disable-time-sync         the real GCS then starts no chronyd; the emulator has no time sync to stop
+ *   -core-dump-location PATH   the real GCS sets kernel.core_pattern; the emulator (the host's kernel) records it
  * Environment: LCOW_GUEST_VM_DIR (required), LCOW_GUEST_ENTROPY_PORT (optional, decimal vsock port).
  */
 import type { GuestLogFormat, GuestLogLevel } from './log.js';
 
 export interface GuestOptions {
   v4: boolean;
+  scrubLogs: boolean;
+  disableTimeSync: boolean;
+  coreDumpLocation: string;
   logFormat: GuestLogFormat;
   logLevel: GuestLogLevel;
 }
@@ -28,7 +34,11 @@ const LEVELS: readonly GuestLogLevel[] = ['trace', 'debug', 'info', 'warning', '
 const LEVEL_ALIASES: Readonly<Record<string, GuestLogLevel>> = { warn: 'warning', panic: 'error', fatal: 'error' };
 
 export function parseGuestArgs(argv: readonly string[]): GuestOptions {
-  const opts: GuestOptions = { v4: false, logFormat: 'text', logLevel: 'info' };
+  const opts: GuestOptions = { v4: false, logFormat: 'text', logLevel: 'info', scrubLogs: true, disableTimeSync: false, coreDumpLocation: '' };
+  const boolFlag = (name: string, inline: string | undefined): boolean => {
+    if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`invalid boolean value ${JSON.stringify(inline)} for -${name}`);
+    return inline !== 'false';
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
@@ -44,8 +54,16 @@ export function parseGuestArgs(argv: readonly string[]): GuestOptions {
     };
     switch (name) {
       case 'v4':
-        if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`invalid boolean value ${JSON.stringify(inline)} for -v4`);
-        opts.v4 = inline !== 'false';
+        opts.v4 = boolFlag(name, inline);
+        break;
+      case 'scrub-logs':
+        opts.scrubLogs = boolFlag(name, inline);
+        break;
+      case 'disable-time-sync':
+        opts.disableTimeSync = boolFlag(name, inline);
+        break;
+      case 'core-dump-location':
+        opts.coreDumpLocation = value();
         break;
       case 'log-format': {
         const v = value();

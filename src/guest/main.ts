@@ -42,7 +42,11 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('uncaughtException', (err) => log.error('uncaught exception', { error: err, stack: err.stack }));
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
-  log.info('guest agent starting', { vmDir: env.vmDir, pid: process.pid });
+  log.info('guest agent starting', {
+    vmDir: env.vmDir, pid: process.pid, scrubLogs: opts.scrubLogs,
+    ...(opts.disableTimeSync ? { disableTimeSync: true } : {}),
+    ...(opts.coreDumpLocation ? { coreDumpLocation: opts.coreDumpLocation } : {}),
+  });
   try {
     await agent.run();
     return 0;

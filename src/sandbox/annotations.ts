@@ -27,6 +27,8 @@ export const Annotation = {
   StorageQoSIopsMaximum: `${VM}.storageqos.iopsmaximum`,
   StorageQoSBandwidthMaximum: `${VM}.storageqos.bandwidthmaximum`,
   CPUGroupID: `${VM}.cpugroup.id`,
+  /** The ncproxy address (runtime option NCProxyAddr is its default). */
+  NetworkConfigProxy: 'io.microsoft.network.ncproxy',
 } as const;
 
 type Parser = (value: string, key: string) => unknown;
@@ -80,6 +82,7 @@ const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
   [Annotation.StorageQoSIopsMaximum, 'StorageQoSIopsMaximum', uint(2 ** 31 - 1)],
   [Annotation.StorageQoSBandwidthMaximum, 'StorageQoSBandwidthMaximum', uint(2 ** 31 - 1)],
   [Annotation.CPUGroupID, 'CPUGroupID', str],
+  [Annotation.NetworkConfigProxy, 'NetworkConfigProxy', str],
 ];
 
 /**
@@ -94,6 +97,7 @@ export function effectiveAnnotations(spec: Readonly<Record<string, string>>, o: 
   fallback(Annotation.BootFilesRootPath, o.bootFilesRootPath);
   fallback(Annotation.ProcessorCount, o.vmProcessorCount);
   fallback(Annotation.MemorySizeInMB, o.vmMemorySizeInMB);
+  fallback(Annotation.NetworkConfigProxy, o.ncProxyAddr);
   return out;
 }
 

@@ -182,6 +182,8 @@ export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFacto
     const fromAnnotations = uvmOptionsFromAnnotations(req.annotations);
     Object.assign(opts, fromAnnotations);
     if (fromAnnotations.BootFilesPath !== undefined) updateBootFilesPath(opts, fromAnnotations.BootFilesPath, facts);
+    // hcsshim: the GCS scrubs its logs by default; only an explicit scrub_logs = false turns that off.
+    if (req.options.scrubLogs === false) opts.ExecCommandLine += ' -scrub-logs=false';
     const log = req.log.child({ [Field.UvmId]: opts.ID });
     if (api.backend === 'emulator') log.info('HCS backend: emulator (no Hyper-V on this host; the utility VM is emulated)');
     const vm = await createLCOW(opts, { hcs: api, transport, log });

@@ -91,6 +91,16 @@ export interface RuntimeOptions {
   readonly vmMemorySizeInMB?: number;
   readonly defaultContainerAnnotations?: Readonly<Record<string, string>>;
   readonly ioRetryTimeoutInSec?: number;
+  /** The request carried options that are not all defaults (runhcs: !emptyShimOpts): the sandbox checks apply. */
+  readonly configured?: boolean;
+  readonly sandboxIsolation?: 'process' | 'hypervisor';
+  /** containerd platform specifier (`linux/amd64`), "" when unset. */
+  readonly sandboxPlatform?: string;
+  readonly debugType?: 'npipe' | 'file' | 'etw';
+  /** false only when set explicitly (runhcs: scrubbing is on unless scrub_logs = false). */
+  readonly scrubLogs?: boolean;
+  /** NCProxyAddr: the ncproxy address, the default of the io.microsoft.network.ncproxy annotation. */
+  readonly ncProxyAddr?: string;
 }
 
 export type SandboxFactory = (req: SandboxRequest) => Promise<Sandbox>;

@@ -5,6 +5,7 @@ import {
 } from '../sandbox/index.js';
 import { prepareRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
+import { checkRuntimeOptions } from './create/sandbox-options.js';
 import { loadSpec } from './create/spec.js';
 import type { EventPublisher } from './events/index.js';
 import { ExecState } from './task/exec-state.js';
@@ -74,6 +75,8 @@ export class TaskService implements TaskLogic {
     try {
       const spec = await loadSpec(o.bundle);
       const options = decodeRuntimeOptions(o.options);
+      checkRuntimeOptions(options, log);
+      // runhcs UpdateSpecFromOptions: the defaults from the options land in the spec the guest gets, too.
       const annotations = effectiveAnnotations(spec.annotations ?? {}, options);
       const role = podRole(annotations);
       const owns = o.id === this.d.shimId;
@@ -82,7 +85,7 @@ export class TaskService implements TaskLogic {
       if (owns) uvmOptionsFromAnnotations(annotations); // a bad value fails before anything is mounted or created
       const rootfs = await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
       try {
-        const sandboxSpec = { ...spec, root: { ...(spec.root ?? {}), path: rootfs.path } };
+        const sandboxSpec = { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
         const sandbox = owns
           ? await this.d.sandboxes({ taskId: o.id, bundle: o.bundle, spec: sandboxSpec, annotations, options, log })
           : this.owner!.sandbox;

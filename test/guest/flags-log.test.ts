@@ -6,12 +6,16 @@ import { guestMain } from './support/fixtures.js';
 
 describe('guest flags', () => {
   it('parses the kernel command line arguments of /bin/gcs', () => {
-    assert.deepEqual(parseGuestArgs(['-v4', '-log-format', 'json', '-loglevel', 'debug']), { v4: true, logFormat: 'json', logLevel: 'debug' });
-    assert.deepEqual(parseGuestArgs(['--v4=true', '--log-format=text', '-loglevel=warn']), { v4: true, logFormat: 'text', logLevel: 'warning' });
-    assert.deepEqual(parseGuestArgs(['-v4']), { v4: true, logFormat: 'text', logLevel: 'info' });
+    assert.deepEqual(parseGuestArgs(['-v4', '-log-format', 'json', '-loglevel', 'debug']), { v4: true, logFormat: 'json', logLevel: 'debug', scrubLogs: true, disableTimeSync: false, coreDumpLocation: '' });
+    assert.deepEqual(parseGuestArgs(['--v4=true', '--log-format=text', '-loglevel=warn']), { v4: true, logFormat: 'text', logLevel: 'warning', scrubLogs: true, disableTimeSync: false, coreDumpLocation: '' });
+    assert.deepEqual(parseGuestArgs(['-v4']), { v4: true, logFormat: 'text', logLevel: 'info', scrubLogs: true, disableTimeSync: false, coreDumpLocation: '' });
+    // The real GCS's -scrub-logs, -disable-time-sync and -core-dump-location (hcsshim appends them).
+    assert.deepEqual(parseGuestArgs(['-v4', '-scrub-logs=false', '-disable-time-sync', '-core-dump-location', '/dumps/core.%p']), {
+      v4: true, logFormat: 'text', logLevel: 'info', scrubLogs: false, disableTimeSync: true, coreDumpLocation: '/dumps/core.%p',
+    });
   });
 
-  for (const argv of [[], ['-v4=false'], ['-v4', '-log-format', 'xml'], ['-v4', '-loglevel'], ['-v4', '-loglevel', 'loud'], ['-v4', '-bogus'], ['-v4', 'extra']]) {
+  for (const argv of [[], ['-v4=false'], ['-v4', '-log-format', 'xml'], ['-v4', '-loglevel'], ['-v4', '-loglevel', 'loud'], ['-v4', '-bogus'], ['-v4', 'extra'], ['-v4', '-scrub-logs=no'], ['-v4', '-core-dump-location']]) {
     it(`rejects ${JSON.stringify(argv)}`, () => assert.throws(() => parseGuestArgs(argv), UsageError));
   }
 

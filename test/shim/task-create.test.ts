@@ -15,6 +15,7 @@ import { ProcessStatus } from '../../src/shim/task/types.js';
 import { rejectsWith } from './support/assert-error.js';
 import { TASK_ID, TTY_IO, harness, minimalSpec, type Harness } from './support/task-harness.js';
 
+const HYPERVISOR = containerd.runhcs.v1.Options.SandboxIsolation.HYPERVISOR;
 const MEMORY_ANNOTATION = 'io.microsoft.virtualmachine.computetopology.memory.sizeinmb';
 const hs: Harness[] = [];
 afterEach(async () => {
@@ -100,16 +101,63 @@ describe('Create', { timeout: 60_000 }, () => {
   it('runhcs options become defaults under the spec annotations', async () => {
     const h = await setup(minimalSpec({ annotations: { 'x.spec': 'spec', 'x.both': 'spec' } }));
     const value = containerd.runhcs.v1.Options.encode({
+      sandbox_isolation: HYPERVISOR,
       vm_memory_size_in_mb: 2048,
+      NCProxyAddr: '/run/ncproxy.sock',
       default_container_annotations: { 'x.default': 'd', 'x.both': 'default' },
     }).finish();
     await h.svc.create(h.createOptions({ options: { typeUrl: 'type.googleapis.com/containerd.runhcs.v1.Options', value } }));
     const req = h.factory.requests[0];
     assert.equal(req?.options.vmMemorySizeInMB, 2048);
     assert.equal(req?.annotations[MEMORY_ANNOTATION], '2048');
+    assert.equal(req?.annotations['io.microsoft.network.ncproxy'], '/run/ncproxy.sock', 'NCProxyAddr is the ncproxy annotation default');
     assert.equal(req?.annotations['x.default'], 'd');
     assert.equal(req?.annotations['x.both'], 'spec');
     assert.equal(req?.annotations['x.spec'], 'spec');
+    // runhcs UpdateSpecFromOptions: the spec the guest gets carries the merged annotations too.
+    assert.deepEqual(h.sandbox.specs[0]?.annotations, req?.annotations);
+  });
+
+  it('runhcs sandbox checks: configured options need HYPERVISOR isolation and a linux platform; FILE logging is refused', async () => {
+    const create = async (o: Record<string, unknown>) => {
+      const h = await setup();
+      const value = containerd.runhcs.v1.Options.encode(o).finish();
+      return { h, done: h.svc.create(h.createOptions({ options: { typeUrl: 'containerd.runhcs.v1.Options', value } })) };
+    };
+    let r = await create({ vm_memory_size_in_mb: 1024 });
+    await rejectsWith(r.done, ErrorCode.InvalidArgument, /invalid runtime sandbox isolation \(PROCESS\).*SandboxIsolation = 1/);
+    assert.equal(r.h.factory.requests.length, 0, 'refused before any VM is asked for');
+    r = await create({ sandbox_isolation: HYPERVISOR, sandbox_platform: 'windows/amd64' });
+    await rejectsWith(r.done, ErrorCode.InvalidArgument, /non-empty Linux config in OCI spec for Windows sandbox platform: windows\/amd64/);
+    r = await create({ sandbox_isolation: HYPERVISOR, sandbox_platform: 'plan9/amd64' });
+    await rejectsWith(r.done, ErrorCode.InvalidArgument, /unknown runtime sandbox platform OS: plan9\/amd64/);
+    r = await create({ sandbox_isolation: HYPERVISOR, sandbox_platform: 'linux amd64' });
+    await rejectsWith(r.done, ErrorCode.InvalidArgument, /invalid runtime sandbox platform/);
+    r = await create({ sandbox_isolation: HYPERVISOR, debug_type: 1 });
+    await rejectsWith(r.done, ErrorCode.InvalidArgument, /debug_type FILE is not supported/);
+    for (const ok of [
+      { sandbox_isolation: HYPERVISOR, sandbox_platform: 'Linux/AMD64', debug_type: 2 },
+      {}, // all defaults: "not configured", as runhcs (no checks)
+    ]) {
+      r = await create(ok);
+      await r.done;
+      assert.equal(r.h.factory.requests.length, 1);
+    }
+    assert.equal(r.h.factory.requests[0]?.options.configured, false);
+  });
+
+  it('scrub_logs is false only when set so; debug_type and NCProxyAddr are decoded', async () => {
+    const h = await setup();
+    const value = containerd.runhcs.v1.Options.encode({ sandbox_isolation: HYPERVISOR, scrub_logs: false, debug_type: 2 }).finish();
+    await h.svc.create(h.createOptions({ options: { typeUrl: 'containerd.runhcs.v1.Options', value } }));
+    const o = h.factory.requests[0]?.options;
+    assert.equal(o?.scrubLogs, false);
+    assert.equal(o?.debugType, 'etw');
+    assert.equal(o?.configured, true);
+    const h2 = await setup();
+    const v2 = containerd.runhcs.v1.Options.encode({ sandbox_isolation: HYPERVISOR }).finish();
+    await h2.svc.create(h2.createOptions({ options: { typeUrl: 'containerd.runhcs.v1.Options', value: v2 } }));
+    assert.equal(h2.factory.requests[0]?.options.scrubLogs, undefined);
   });
 
   it(

@@ -26,7 +26,15 @@ export function decodeRuntimeOptions(any: OpaqueAny | undefined): RuntimeOptions
   } catch (err) {
     throw invalidArgument(`runtime options ${RUNHCS_OPTIONS_TYPE} do not decode: ${(err as Error).message}`, err);
   }
+  const debugTypes = ['npipe', 'file', 'etw'] as const;
   return {
+    // runhcs: options equal to the defaults are "not configured" (emptyShimOpts), so its checks do not apply.
+    configured: containerd.runhcs.v1.Options.encode(o).finish().length > 0,
+    sandboxIsolation: o.sandbox_isolation === containerd.runhcs.v1.Options.SandboxIsolation.HYPERVISOR ? 'hypervisor' : 'process',
+    ...(o.sandbox_platform ? { sandboxPlatform: o.sandbox_platform } : {}),
+    debugType: debugTypes[o.debug_type] ?? 'npipe',
+    ...(o.scrub_logs === false ? { scrubLogs: false } : {}),
+    ...(o.NCProxyAddr ? { ncProxyAddr: o.NCProxyAddr } : {}),
     debug: o.debug,
     ...(o.log_level ? { logLevel: o.log_level } : {}),
     ...(o.boot_files_root_path ? { bootFilesRootPath: o.boot_files_root_path } : {}),
