@@ -4,12 +4,13 @@ import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
-import { containerd } from '../proto/index.js';
 import { createTransport, type PlatformTransport } from '../transport/index.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
+import { encodeDeleteResponse } from './delete-response.js';
 import type { ShimFlags } from './flags.js';
 import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
+import { releasedByDaemon } from './released-marker.js';
 import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
 
@@ -159,24 +160,21 @@ async function stopDaemon(bundle: string, id: string): Promise<void> {
   }
   if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid, id)) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 20 && alive(pid); i++) await sleep(50);
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(10);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /**
  * `delete`: idempotent cleanup after the daemon is gone (or to make it go). Returns the DeleteResponse
- * protobuf for stdout: exit status 255 and exited_at now, as hcsshim does.
+ * protobuf for stdout: exit status 255 and exited_at now, as hcsshim does. When the daemon left the
+ * released marker (released-marker.ts) there is no VM or mount to look for, and HCS is not even loaded.
  */
 export async function deleteShim(flags: ShimFlags): Promise<Uint8Array> {
   requireIds(flags);
   const bundle = flags.bundle || process.cwd();
+  const released = releasedByDaemon(bundle); // read before the daemon is stopped: shim.pid names it
   await stopDaemon(bundle, flags.id);
   rmSync(shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
-  await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
-  const now = Date.now();
-  return containerd.task.v2.DeleteResponse.encode({
-    pid: 0,
-    exit_status: UNKNOWN_EXIT_STATUS,
-    exited_at: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 },
-  }).finish();
+  if (!released) await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
+  return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: Date.now() });
 }

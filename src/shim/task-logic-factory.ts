@@ -2,6 +2,7 @@ import type { Logger } from '../log/index.js';
 import { createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
+import { writeReleasedMarker } from './released-marker.js';
 import { TaskService } from './task-service.js';
 
 export interface TaskLogicRequest {
@@ -25,5 +26,9 @@ export async function createTaskLogic(r: TaskLogicRequest): Promise<TaskService>
     events,
     sandboxes: createLcowSandboxFactory({ log: r.log, debug: r.flags.debug }),
     requestExit: r.requestExit,
+    onTaskReleased: (bundle) => {
+      writeReleasedMarker(bundle);
+      r.log.debug('task released: marker left for delete', { bundle });
+    },
   });
 }

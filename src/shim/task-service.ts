@@ -28,6 +28,11 @@ export interface TaskServiceDeps {
   readonly killWatchdogMs?: number;
   /** Asks the daemon to exit (Shutdown with no task left). */
   readonly requestExit: (now: boolean) => void;
+  /**
+   * Called once the task of `bundle` is deleted with everything released (VM exited, rootfs released):
+   * the daemon leaves the released marker there for `delete`. Errors are logged.
+   */
+  readonly onTaskReleased?: (bundle: string) => void;
 }
 
 /**
@@ -152,6 +157,13 @@ export class TaskService implements TaskLogic {
     const t = this.get(id);
     const exit = await t.delete(execId);
     if (execId === '' && id !== this.d.shimId) this.tasks.delete(id);
+    if (execId === '' && t.released && this.d.onTaskReleased !== undefined) {
+      try {
+        this.d.onTaskReleased(t.bundle);
+      } catch (err) {
+        this.d.log.warn('cannot write the released marker', { error: (err as Error).message });
+      }
+    }
     return exit;
   }
 

@@ -23,6 +23,8 @@ export class FakeSandbox implements Sandbox {
   private nextHostPid = 900;
   /** createContainer() rejects with this error. */
   createContainerError: Error | undefined;
+  /** close() rejects with this error and the VM does not exit (a terminate that failed). */
+  closeError: Error | undefined;
   private exited = false;
   private resolveExit!: () => void;
   private readonly exitPromise = new Promise<void>((r) => (this.resolveExit = r));
@@ -76,6 +78,7 @@ export class FakeSandbox implements Sandbox {
 
   async close(): Promise<void> {
     this.closeCount++;
+    if (this.closeError) throw this.closeError;
     this.exitVm();
   }
 }

@@ -22,6 +22,14 @@ describe('ctr run through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 6
     assert.equal(r.stdout, 'hello from LCOW\n');
   });
 
+  test('a clean run leaves the released marker before delete runs: delete then loads no HCS', async () => {
+    ok(await ctd.run('t-released', ['/bin/true']), 'ctr run');
+    // The daemon's log reaches containerd's through a FIFO, copied asynchronously.
+    for (let i = 0; i < 50 && !/task released: marker left for delete[^\n]*tid=t-released/.test(ctd.log()); i++) await sleep(100);
+    assert.match(ctd.log(), /task released: marker left for delete[^\n]*tid=t-released/);
+    assert.doesNotMatch(ctd.log(), /cleanup warnings[^\n]*t-released/, 'delete had nothing to say');
+  });
+
   test('the exit code propagates to ctr', async () => {
     const r = await ctd.run('t-exit', ['/bin/sh', '-c', 'echo out; echo err >&2; exit 7']);
     assert.equal(r.code, 7, r.stderr);

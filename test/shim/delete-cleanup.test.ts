@@ -124,6 +124,26 @@ describe('delete cleans up after a dead shim daemon (real binary)', { skip: !exi
     assert.equal(containerd.task.v2.DeleteResponse.decode(again.stdout).exit_status, 255);
   });
 
+  it('trusts a released marker naming the daemon in shim.pid: no VM or mount is looked for', async () => {
+    const guest = await sleeper();
+    const vmDir = await forgeVm('t-released', guest);
+    const bundle = await bundleFor('t-released');
+    await writeFile(join(bundle, 'shim-released'), '999999999');
+    const r = await runDelete('t-released', bundle, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
+    assert.ok(alive(guest.pid!), 'the marker said the VM was gone: delete did not look');
+    assert.ok(existsSync(vmDir));
+    // A marker naming another daemon is ignored: the full cleanup runs.
+    await writeFile(join(bundle, 'shim-released'), '123');
+    const full = await runDelete('t-released', bundle, env);
+    assert.equal(full.code, 0, full.stderr);
+    assert.match(full.stderr, /terminated the utility VM/);
+    assert.equal(alive(guest.pid!), false);
+    assert.equal(existsSync(vmDir), false);
+  });
+
   it('leaves a VM with the same id alone while a live process holds it', async () => {
     const guest = await sleeper();
     const vmDir = await forgeVm('t-live', guest, { ownerAlive: true, terminateOnClose: true });

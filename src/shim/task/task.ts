@@ -12,6 +12,8 @@ export const KILL_WATCHDOG_MS = 30_000;
 
 /** How long the init's exit waits for the container's teardown and for the execs' exits (hcsshim: 30 s). */
 export const TEARDOWN_TIMEOUT_MS = 30_000;
+/** How long delete looks for the VM's exit after closing it (close waits for it; this only confirms). */
+const VM_EXIT_CONFIRM_MS = 1_000;
 
 export interface TaskInit {
   readonly id: string;
@@ -51,6 +53,7 @@ export class LcowTask {
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   private deleted = false;
   private killWatchdog: NodeJS.Timeout | undefined;
+  private releasedAll = false;
 
   private constructor(
     private readonly t: TaskInit,
@@ -86,6 +89,10 @@ export class LcowTask {
   /** Every process of the task (the init first), for DiagTasks. */
   processes(): Exec[] {
     return [...this.execs.values()];
+  }
+
+  get bundle(): string {
+    return this.t.bundle;
   }
 
   exec(execId: string): Exec {
@@ -207,8 +214,11 @@ export class LcowTask {
     await settlesWithin(this.closed, TEARDOWN_TIMEOUT_MS);
     if (!this.deleted) {
       this.deleted = true;
-      if (this.t.ownsSandbox) await this.closeSandbox();
+      // Released: the VM this task owns (none for a pod workload) closed and exited, then the rootfs.
+      const vmGone = !this.t.ownsSandbox
+        || ((await this.closeSandbox()) && (await settlesWithin(this.t.sandbox.waitExit(), VM_EXIT_CONFIRM_MS)));
       await this.t.release();
+      this.releasedAll = vmGone;
       const x = e.exitInfo();
       this.t.events.publish({
         type: 'delete', containerId: this.id, id: this.id, pid: x.pid, exitStatus: x.exitStatus,
@@ -220,6 +230,11 @@ export class LcowTask {
 
   get isDeleted(): boolean {
     return this.deleted;
+  }
+
+  /** True once the task is deleted with its VM closed and exited and its host resources released. */
+  get released(): boolean {
+    return this.releasedAll;
   }
 
   /** Wait: an exec's exit, or for the init the task's full teardown. */
@@ -259,7 +274,11 @@ export class LcowTask {
     await this.t.release().catch((err: Error) => this.t.log.warn('releasing the task rootfs failed', { error: err.message }));
   }
 
-  private async closeSandbox(): Promise<void> {
-    await this.t.sandbox.close().catch((err: Error) => this.t.log.warn('closing the utility VM failed', { error: err.message }));
+  /** Closes the VM this task owns; false (logged) when that failed. */
+  private async closeSandbox(): Promise<boolean> {
+    return this.t.sandbox.close().then(
+      () => true,
+      (err: Error) => (this.t.log.warn('closing the utility VM failed', { error: err.message }), false),
+    );
   }
 }

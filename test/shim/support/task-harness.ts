@@ -42,6 +42,8 @@ export interface Harness {
   readonly bundle: string;
   /** The `now` flag of every requestExit call. */
   readonly exitRequests: boolean[];
+  /** The bundle of every onTaskReleased call. */
+  readonly released: string[];
   /** The sandbox of the created task. */
   readonly sandbox: FakeSandbox;
   /** The task's guest container. */
@@ -55,6 +57,7 @@ export async function harness(spec?: Record<string, unknown> | string, extra: { 
   const events = new RecordingPublisher();
   const factory = new FakeSandboxFactory();
   const exitRequests: boolean[] = [];
+  const released: string[] = [];
   const svc = new TaskService({
     shimId: TASK_ID,
     namespace: 'ns1',
@@ -62,6 +65,7 @@ export async function harness(spec?: Record<string, unknown> | string, extra: { 
     events,
     sandboxes: factory.factory,
     requestExit: (now) => exitRequests.push(now),
+    onTaskReleased: (b) => released.push(b),
     ...extra,
   });
   return {
@@ -70,6 +74,7 @@ export async function harness(spec?: Record<string, unknown> | string, extra: { 
     factory,
     bundle,
     exitRequests,
+    released,
     get sandbox() {
       return factory.last;
     },
