@@ -11,6 +11,7 @@ import { socketPath } from './listen-unix.js';
 import { metadataToPairs } from './metadata.js';
 import type { MetadataInit } from './metadata.js';
 import { fromStatus } from './status.js';
+import { TickWriter } from './tick-writer.js';
 
 /** setTimeout's ceiling; a longer timeout is sent to the server but not enforced locally. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -48,6 +49,7 @@ export class TtrpcClient {
   private nextStreamId = 1;
   private closeError: TtrpcClosedError | undefined;
   private resolveClosed: (err: TtrpcClosedError) => void = () => undefined;
+  private readonly out: TickWriter;
 
   /** Dials `address` (a socket path; `unix://` optional) and wraps the connection. */
   static async connect(address: string, opts: ConnectOptions = {}): Promise<TtrpcClient> {
@@ -57,6 +59,7 @@ export class TtrpcClient {
   /** Wraps an already-open duplex byte stream (the client owns it from now on). */
   constructor(private readonly conn: Duplex) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.out = new TickWriter(conn);
     conn.on('data', (chunk: Buffer) => this.onData(chunk));
     conn.on('end', () => this.fail(undefined));
     conn.on('close', () => this.fail(undefined));
@@ -113,7 +116,7 @@ export class TtrpcClient {
         }, timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.conn.write(frame);
+      this.out.write(frame);
     });
   }
 

@@ -7,7 +7,10 @@ import { MAX_MESSAGE_LENGTH, MessageType } from './frame.js';
 import type { Frame } from './frame.js';
 import { FrameDecoder, type DecodeEvent } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
+import { LazyAbort } from './lazy-abort.js';
 import { metadataFromPairs } from './metadata.js';
+import { encodeOkResponseFrame, okResponseLength } from './response-frame.js';
+import { TickWriter } from './tick-writer.js';
 import type { RpcContext } from './rpc-context.js';
 import type { ServiceRegistry } from './service-registry.js';
 import { toStatus } from './status.js';
@@ -42,7 +45,7 @@ export interface ConnectionFlow {
 
 /** One request being served: its abort switch, deadline timer and whether it has been answered. */
 interface ActiveCall {
-  readonly abort: AbortController;
+  readonly abort: LazyAbort;
   /** The request's size, counted against maxRequestBytesInFlight while the call runs. */
   readonly bytes: number;
   timer: NodeJS.Timeout | undefined;
@@ -81,6 +84,7 @@ export class ServerConnection {
   /** Set once the graceful close has begun: nothing more is read or written. */
   private ending = false;
   private closed = false;
+  private readonly out: TickWriter;
 
   constructor(
     private readonly conn: Duplex,
@@ -88,6 +92,7 @@ export class ServerConnection {
     private readonly log: () => Logger,
     private readonly onClose: (c: ServerConnection) => void,
   ) {
+    this.out = new TickWriter(conn);
     conn.on('data', (chunk: Buffer) => this.onData(chunk));
     conn.on('drain', () => this.serveBacklog());
     conn.on('end', () => this.destroy());
@@ -226,14 +231,16 @@ export class ServerConnection {
       return;
     }
     const bytes = req.payload?.length ?? 0;
-    const call: ActiveCall = { abort: new AbortController(), bytes, timer: undefined, answered: false };
+    const call: ActiveCall = { abort: new LazyAbort(), bytes, timer: undefined, answered: false };
     const timeoutMs = int64ToNumber(req.timeout_nano) / 1e6;
     const ctx: RpcContext = {
       service,
       method,
       streamId,
       metadata: metadataFromPairs(req.metadata),
-      signal: call.abort.signal,
+      get signal() {
+        return call.abort.signal;
+      },
       deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
     };
     this.active.add(call);
@@ -265,9 +272,9 @@ export class ServerConnection {
   private sendOutcome(streamId: number, outcome: Outcome): void {
     if (outcome.ok) {
       // OK leaves the status out; an empty reply (google.protobuf.Empty) makes a 0-byte Response.
-      let data = ttrpc.Response.encode({ payload: outcome.payload }).finish();
-      if (data.length > MAX_MESSAGE_LENGTH) data = encodeStatus(new OversizedMessageError(data.length));
-      this.write(streamId, data);
+      const length = okResponseLength(outcome.payload.length);
+      if (length > MAX_MESSAGE_LENGTH) this.write(streamId, encodeStatus(new OversizedMessageError(length)));
+      else if (!this.closed && !this.ending) this.out.write(encodeOkResponseFrame(streamId, outcome.payload));
     } else {
       this.log().debug('ttrpc: call failed', { streamId, error: String(outcome.error) });
       this.sendError(streamId, outcome.error);
@@ -280,7 +287,7 @@ export class ServerConnection {
 
   private write(streamId: number, data: Uint8Array): void {
     if (this.closed || this.ending) return;
-    this.conn.write(encodeFrame(streamId, MessageType.Response, 0, data));
+    this.out.write(encodeFrame(streamId, MessageType.Response, 0, data));
   }
 
   private closeIfDrained(): void {
