@@ -25,13 +25,31 @@ export interface LoggerOptions {
 /** A winston logger in containerd's (logrus text) format. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const stream = opts.stream ?? process.stderr;
-  return winston.createLogger({
+  return skipDisabledLevels(winston.createLogger({
     levels: LEVELS,
     level: opts.level ?? 'info',
     format: logrusText(),
     defaultMeta: opts.fields,
     transports: [new winston.transports.Stream({ stream })],
-  });
+  }));
+}
+
+/**
+ * winston filters levels only in the transport, after building the info object, passing it through its
+ * stream and formatting the whole line: a debug call at info level cost as much as a written one (the Task
+ * service logs every RPC at debug). Each level method now returns at once when its level is off, for the
+ * logger and its children (which inherit the methods and the level).
+ */
+function skipDisabledLevels(logger: winston.Logger): winston.Logger {
+  const methods = logger as unknown as Record<LogLevel, (...args: unknown[]) => winston.Logger>;
+  for (const level of Object.keys(LEVELS) as LogLevel[]) {
+    const write = methods[level];
+    methods[level] = function (this: winston.Logger | undefined, ...args: unknown[]) {
+      const self = this ?? logger; // winston's methods work detached too
+      return self.isLevelEnabled(level) ? write.apply(self, args) : self;
+    };
+  }
+  return logger;
 }
 
 let root: Logger | undefined;
