@@ -8,6 +8,7 @@
 #   (d) ttrpc unary calls/s and p50/p99 at 1 and 16 in flight: go→go, ours→ours, go→ours, ours→go
 #   (e) GCS bridge round trips/s and p50/p99 against the real guest agent
 #   (f) the start-up breakdown of one container, from the log timestamps
+#   (g) Task.Connect calls/s on each shim's socket from a Go ttrpc client, at 1 and 16 in flight
 # Writes results/bench.{json,md,png} and prints the table.
 # Usage: scripts/bench.sh [-n N] [--concurrent K] [--build DIR]
 #   -n N          sequential runs per runtime for (a) (default 20; env BENCH_N)
@@ -31,8 +32,10 @@ out=results
 mkdir -p "$out"
 rm -f "$out"/{containerd,gcs,ttrpc,machine,bench}.json
 
+gotmp=$(mktemp -d /tmp/lcow-bench-go.XXXXXX)
+gobin=$(bash scripts/bench/ttrpc-go-build.sh "$gotmp")
 source scripts/lib/private-containerd.sh
-trap 'pc_stop || true' EXIT  # || true: pc_stop's kill && wait would trip set -e before it removes the temp dir
+trap 'pc_stop || true; rm -rf "$gotmp"' EXIT  # || true: pc_stop's kill && wait would trip set -e before it removes the temp dir
 PC_LOG_LEVEL=debug PC_ENV="PATH=$build/bin:$PATH" pc_start
 pc_make_rootfs "$PC_TMP/rootfs"
 
@@ -45,8 +48,10 @@ JSON
 
 nodeenv=(env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS)
 "${nodeenv[@]}" node scripts/bench/containerd-bench.mjs --address "$PC_SOCK" --rootfs "$PC_TMP/rootfs" \
-  --log "$PC_TMP/containerd.log" --state "$PC_TMP/state" --n "$n" --concurrent "$k" --out "$out/containerd.json"
+  --log "$PC_TMP/containerd.log" --state "$PC_TMP/state" --n "$n" --concurrent "$k" --ttrpc-go "$gobin" \
+  --out "$out/containerd.json"
 pc_stop || true
+rm -rf "$gotmp"
 trap - EXIT
 echo "bench: (e) GCS bridge round trips" >&2
 "${nodeenv[@]}" node scripts/bench/gcs-bench.mjs --build "$build" --out "$out/gcs.json"

@@ -3,14 +3,17 @@
 //   (a) `ctr run --rm <rootfs> id /bin/true` wall time, lcow vs runc-v2 (interleaved, after a warm-up),
 //   (b) K containers started at once, wall time until all have exited, both runtimes,
 //   (c) VmRSS of the shim daemon (and of the emulated VM's guest agent) with one running container,
-//   (f) the start-up breakdown of one lcow container from containerd's debug log.
+//   (f) the start-up breakdown of one lcow container from containerd's debug log,
+//   (g) with --ttrpc-go: Task.Connect calls/s on each shim's own socket from a Go ttrpc client
+//       (scripts/bench/ttrpc-go.go), 1 and 16 in flight, the runtimes alternating.
 // Usage: node scripts/bench/containerd-bench.mjs --address SOCK --rootfs DIR --log CONTAINERD_LOG
-//          --state STATE_DIR [--n 20] [--concurrent 50] [--concurrent-reps 3] [--rss-reps 3] --out FILE.json
-import { spawn } from 'node:child_process';
+//          --state STATE_DIR [--n 20] [--concurrent 50] [--concurrent-reps 3] [--rss-reps 3]
+//          [--ttrpc-go BIN] [--connect-calls 20000] [--connect-reps 3] --out FILE.json
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { summarize } from './stats.mjs';
 
 const { values: o } = parseArgs({
@@ -23,6 +26,9 @@ const { values: o } = parseArgs({
     concurrent: { type: 'string', default: '50' },
     'concurrent-reps': { type: 'string', default: '3' },
     'rss-reps': { type: 'string', default: '3' },
+    'ttrpc-go': { type: 'string' },
+    'connect-calls': { type: 'string', default: '20000' },
+    'connect-reps': { type: 'string', default: '3' },
     out: { type: 'string' },
   },
 });
@@ -211,6 +217,50 @@ async function breakdown() {
   return { id, milestones };
 }
 
+/**
+ * (g) Task.Connect on the shim's socket (what containerd calls on every shim it loads), from a Go ttrpc
+ * client: one running `sleep` container per runtime, the runtimes alternating, `reps` times each.
+ */
+async function connectRate(bin, calls, reps) {
+  const ids = {};
+  const socks = {};
+  const res = {};
+  try {
+    for (const name of Object.keys(RUNTIMES)) {
+      ids[name] = newId(`connect-${name}`);
+      await ctr(['run', '-d', '--runtime', RUNTIMES[name], '--rootfs', o.rootfs, ids[name], '/bin/sleep', '300']);
+      const address = readFileSync(join(o.state, 'io.containerd.runtime.v2.task', 'default', ids[name], 'address'), 'utf8');
+      socks[name] = address.trim().replace(/^unix:\/\//, '');
+      res[name] = { 1: [], 16: [] };
+    }
+    for (let r = 0; r < reps; r++) {
+      for (const inFlight of [1, 16]) {
+        for (const name of Object.keys(RUNTIMES)) {
+          const { stdout } = await promisify(execFile)(bin, ['connect', socks[name], String(calls), String(inFlight), '500', ids[name]]);
+          res[name][inFlight].push(JSON.parse(stdout).callsPerSec);
+        }
+      }
+    }
+  } finally {
+    for (const id of Object.values(ids)) {
+      await ctr(['task', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
+      for (let i = 0; i < 50; i++) {
+        const st = await ctr(['task', 'ls']).catch(() => ({ out: '' }));
+        if (!st.out.includes(id) || /STOPPED/.test(st.out.split('\n').find((l) => l.startsWith(id)) ?? '')) break;
+        await sleep(100);
+      }
+      await ctr(['task', 'delete', id]).catch(() => undefined);
+      await ctr(['container', 'rm', id]).catch(() => undefined);
+    }
+  }
+  const out = { calls };
+  for (const k of [1, 16]) {
+    out[k] = { lcow: summarize(res.lcow[k], 0), runc: summarize(res.runc[k], 0) };
+    out[k].ratioMedian = round(out[k].lcow.median / out[k].runc.median, 2);
+  }
+  return out;
+}
+
 const median = (xs) => summarize(xs).median;
 const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -222,6 +272,10 @@ process.stderr.write(`bench: (f) start-up breakdown\n`);
 result.breakdown = await breakdown();
 process.stderr.write(`bench: (c) RSS with one running container\n`);
 result.rss = await rss(Number(o['rss-reps']));
+if (o['ttrpc-go']) {
+  process.stderr.write(`bench: (g) Task.Connect from a Go ttrpc client\n`);
+  result.connect = await connectRate(o['ttrpc-go'], Number(o['connect-calls']), Number(o['connect-reps']));
+}
 process.stderr.write(`bench: (b) ${o.concurrent} containers at once, ${o['concurrent-reps']} times per runtime\n`);
 result.concurrent = await concurrent(Number(o.concurrent), Number(o['concurrent-reps']));
 writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');

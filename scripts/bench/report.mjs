@@ -28,6 +28,10 @@ if (ctd) {
   row(`${ctd.concurrent.containers} containers at once, until all exited (ms)`, s3(ctd.concurrent.lcow), s3(ctd.concurrent.runc), `${ctd.concurrent.ratioMedian}×`);
   row('shim daemon RSS, one running container (MB)', s3(ctd.rss.lcow.shimMB), s3(ctd.rss.runc.shimMB), ctd.rss.runc.shimMB.median ? `${Math.round((ctd.rss.lcow.shimMB.median / ctd.rss.runc.shimMB.median) * 10) / 10}×` : '');
   if (ctd.rss.lcow.guestAgentMB) row('emulated VM guest agent RSS (MB)', s3(ctd.rss.lcow.guestAgentMB), '—', '');
+  for (const k of [16, 1]) {
+    const c = ctd.connect?.[k];
+    if (c) row(`Task.Connect from a Go ttrpc client, ${k} in flight (calls/s)`, s3(c.lcow), s3(c.runc), `${c.ratioMedian}×`);
+  }
   md.push('');
   md.push('Start-up of one lcow container (ms after `ctr run` was spawned, from containerd\'s debug log):');
   md.push('');

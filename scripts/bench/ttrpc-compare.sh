@@ -7,35 +7,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?build dir}; calls=${2:?calls}; out=${3:?out file}
-need=()
-command -v go >/dev/null || need+=(golang-go)
-[ -d /usr/share/gocode/src/github.com/containerd/ttrpc ] || need+=(golang-github-containerd-ttrpc-dev)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "bench: installing ${need[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
 tmp=$(mktemp -d /tmp/lcow-bench-go.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
-mkdir -p "$tmp/src/ttrpcgo"
-cp scripts/bench/ttrpc-go.go "$tmp/src/ttrpcgo/main.go"
-(cd "$tmp" && env GO111MODULE=off GOPATH="$tmp:/usr/share/gocode" GOCACHE="$tmp/cache" GOFLAGS= go build -o "$tmp/ttrpc-go" ttrpcgo)
+gobin=$(bash scripts/bench/ttrpc-go-build.sh "$tmp")
 gover=$(go version | awk '{print $3}')
 ttrpcver=$(dpkg-query -W -f='${Version}' golang-github-containerd-ttrpc-dev 2>/dev/null || echo unknown)
 nodeenv=(env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS)
 waitsock() { for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "bench: no server on $1" >&2; return 1; }
 
 goclient() { # SOCK → the JSON results, one per concurrency level, comma-separated
-  for c in 1 16; do "$tmp/ttrpc-go" client "$1" "$calls" "$c" 100 2000; done | paste -sd, -
+  for c in 1 16; do "$gobin" client "$1" "$calls" "$c" 100 2000; done | paste -sd, -
 }
 tsclient() {
   "${nodeenv[@]}" node scripts/bench-ttrpc --build "$build" -n "$calls" --json --connect "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).results.map(r=>JSON.stringify(r)).join(",")))'
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # One server at a time, so the other side's idle process takes nothing from the pair being measured.
-"$tmp/ttrpc-go" serve "$tmp/go.sock" & gopid=$!; pids+=($gopid)
+"$gobin" serve "$tmp/go.sock" & gopid=$!; pids+=($gopid)
 waitsock "$tmp/go.sock"
 echo "bench: (d) ttrpc go→go" >&2;     gg=$(goclient "$tmp/go.sock")
 echo "bench: (d) ttrpc ours→go" >&2;   tg=$(tsclient "$tmp/go.sock")

@@ -4,6 +4,8 @@
 //	ttrpc-go serve SOCKET                         echo server on a unix socket (runs until killed)
 //	ttrpc-go client SOCKET CALLS INFLIGHT SIZE WARMUP
 //	                                              prints {"inFlight":..,"callsPerSec":..,"p50us":..,"p99us":..}
+//	ttrpc-go connect SOCKET CALLS INFLIGHT WARMUP TASK_ID
+//	                                              the same for containerd.task.v2.Task/Connect on a shim
 //
 // The message is the same as bench-ttrpc's: protobuf `message Echo { bytes data = 1; }` on service
 // bench.Echo, method Echo, encoded by hand on both sides so that only the ttrpc layer is compared.
@@ -101,7 +103,7 @@ type result struct {
 	P99us       float64 `json:"p99us"`
 }
 
-func run(c *ttrpc.Client, payload []byte, total, inFlight int) (result, error) {
+func run(call func() error, total, inFlight int) (result, error) {
 	lat := make([]float64, total)
 	var next int64 = -1
 	var wg sync.WaitGroup
@@ -117,16 +119,11 @@ func run(c *ttrpc.Client, payload []byte, total, inFlight int) (result, error) {
 					return
 				}
 				t0 := time.Now()
-				var resp echo
-				if err := c.Call(context.Background(), "bench.Echo", "Echo", &echo{data: payload}, &resp); err != nil {
+				if err := call(); err != nil {
 					firstErr.Store(err)
 					return
 				}
 				lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
-				if len(resp.data) != len(payload) {
-					firstErr.Store(fmt.Errorf("echo returned %d bytes, sent %d", len(resp.data), len(payload)))
-					return
-				}
 			}
 		}()
 	}
@@ -157,10 +154,62 @@ func client(path string, total, inFlight, size, warmup int) error {
 	for i := range payload {
 		payload[i] = 'a'
 	}
-	if _, err := run(c, payload, warmup, inFlight); err != nil {
+	call := func() error {
+		var resp echo
+		if err := c.Call(context.Background(), "bench.Echo", "Echo", &echo{data: payload}, &resp); err != nil {
+			return err
+		}
+		if len(resp.data) != len(payload) {
+			return fmt.Errorf("echo returned %d bytes, sent %d", len(resp.data), len(payload))
+		}
+		return nil
+	}
+	if _, err := run(call, warmup, inFlight); err != nil {
 		return err
 	}
-	r, err := run(c, payload, total, inFlight)
+	r, err := run(call, total, inFlight)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// raw is any reply, kept as bytes (ConnectResponse: shim_pid, task_pid, version).
+type raw struct{ b []byte }
+
+func (m *raw) Reset()                   { m.b = nil }
+func (m *raw) String() string           { return fmt.Sprintf("raw(%d bytes)", len(m.b)) }
+func (*raw) ProtoMessage()              {}
+func (m *raw) Marshal() ([]byte, error) { return m.b, nil }
+func (m *raw) Unmarshal(b []byte) error { m.b = append(m.b[:0], b...); return nil }
+
+// connect calls containerd.task.v2.Task/Connect{id} on a shim's socket (ours or runc-v2's), as containerd
+// does, with the namespace in the ttrpc metadata.
+func connect(path string, total, inFlight, warmup int, id string) error {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	c := ttrpc.NewClient(conn)
+	defer c.Close()
+	md := ttrpc.MD{}
+	md.Set("containerd-namespace-ttrpc", "default")
+	ctx := ttrpc.WithMetadata(context.Background(), md)
+	req := &echo{data: []byte(id)} // ConnectRequest{id = 1}: the same wire shape as Echo{data = 1}
+	call := func() error {
+		var resp raw
+		if err := c.Call(ctx, "containerd.task.v2.Task", "Connect", req, &resp); err != nil {
+			return err
+		}
+		if len(resp.b) == 0 {
+			return errors.New("Connect returned an empty response (no shim pid)")
+		}
+		return nil
+	}
+	if _, err := run(call, warmup, inFlight); err != nil {
+		return err
+	}
+	r, err := run(call, total, inFlight)
 	if err != nil {
 		return err
 	}
@@ -183,8 +232,10 @@ func main() {
 		err = serve(os.Args[2])
 	case len(os.Args) == 7 && os.Args[1] == "client":
 		err = client(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]), atoi(os.Args[6]))
+	case len(os.Args) == 7 && os.Args[1] == "connect":
+		err = connect(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]), os.Args[6])
 	default:
-		fmt.Fprintln(os.Stderr, "usage: ttrpc-go serve SOCKET | ttrpc-go client SOCKET CALLS INFLIGHT SIZE WARMUP")
+		fmt.Fprintln(os.Stderr, "usage: ttrpc-go serve SOCKET | ttrpc-go client SOCKET CALLS INFLIGHT SIZE WARMUP | ttrpc-go connect SOCKET CALLS INFLIGHT WARMUP TASK_ID")
 		os.Exit(2)
 	}
 	if err != nil {
