@@ -12,7 +12,7 @@ import {
 } from '../../src/shim/service.js';
 import { ProcessStatus } from '../../src/shim/task/types.js';
 import type { RpcContext, UnaryHandler } from '../../src/ttrpc/index.js';
-import { FakeTaskLogic, silentLogger } from '../fakes/index.js';
+import { FakeTaskLogic, captureLogger, silentLogger } from '../fakes/index.js';
 
 const task = containerd.task.v2;
 const SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
@@ -254,5 +254,18 @@ describe('each RPC', () => {
     const r = task.ConnectResponse.decode(await call('Connect', task.ConnectRequest.encode({ id: 't1' }).finish()));
     assert.deepEqual([r.shim_pid, r.task_pid, r.version], [4321, 100, '']);
     assert.deepEqual(logic.only, { method: 'connect', args: ['t1'] });
+  });
+});
+
+describe('per-call log lines', () => {
+  it('state-changing RPCs log at debug; the polled read-only ones (Connect, State, Pids, Stats) at trace', async () => {
+    const { logger, lines } = captureLogger();
+    const m = taskServiceMethods(new FakeTaskLogic(), logger);
+    for (const name of ['Connect', 'State', 'Pids', 'Stats', 'Start', 'Delete', 'Kill']) {
+      await m[name]!(new Uint8Array(0), ctx(name)).catch(() => undefined);
+    }
+    const levelOf = (name: string): unknown => lines.find((l) => l['message'] === `task ${name}`)?.['level'];
+    for (const name of ['Connect', 'State', 'Pids', 'Stats']) assert.equal(levelOf(name), 'trace', name);
+    for (const name of ['Start', 'Delete', 'Kill']) assert.equal(levelOf(name), 'debug', name);
   });
 });
