@@ -76,7 +76,7 @@ export class ServerConnection {
   private readonly active = new Set<ActiveCall>();
   private requestBytes = 0;
   /** Decoded frames not yet served because a flow limit was reached (served from backlogAt on). */
-  private backlog: DecodeEvent[] = [];
+  private backlog: Array<DecodeEvent | undefined> = [];
   private backlogAt = 0;
   private paused = false;
   private lastStreamId = 0;
@@ -151,7 +151,7 @@ export class ServerConnection {
       for (const ev of events) this.backlog.push(ev); // behind frames still waiting: keep the order
     } else {
       let i = 0;
-      while (i < events.length && !this.overLimit()) this.onEvent(events[i++] as DecodeEvent);
+      for (; i < events.length && !this.overLimit(); i++) this.onEvent(events[i] as DecodeEvent);
       if (i < events.length) {
         this.backlog = events;
         this.backlogAt = i;
@@ -168,9 +168,9 @@ export class ServerConnection {
   /** Serves waiting frames while under the limits (after a 'drain' or a finished call). */
   private serveBacklog(): void {
     while (this.backlogAt < this.backlog.length && !this.overLimit() && !this.closed && !this.ending) {
-      const ev = this.backlog[this.backlogAt] as DecodeEvent;
-      this.backlog[this.backlogAt++] = undefined as unknown as DecodeEvent; // release it now
-      this.onEvent(ev);
+      const ev = this.backlog[this.backlogAt];
+      this.backlog[this.backlogAt++] = undefined; // released as soon as served
+      if (ev !== undefined) this.onEvent(ev);
     }
     if (this.backlog.length > 0 && this.backlogAt === this.backlog.length) {
       this.backlog = [];
