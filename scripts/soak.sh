@@ -76,9 +76,9 @@ sample start "soak-long running"
 
 # seq: one run and one exec per step.
 for i in $(seq 1 "$n"); do
-  pc_ctr run --rm --runtime $RT --rootfs "$R" "soak-$i" /bin/true >/dev/null 2>&1 || fail_run=$((fail_run+1))
+  pc_ctr run --rm --runtime $RT --rootfs "$R" "soak-$i" /bin/true >/dev/null 2>>"$PC_TMP/why" || { fail_run=$((fail_run+1)); echo "run soak-$i failed" >> "$PC_TMP/why"; }
   runs=$((runs+1))
-  pc_ctr task exec --exec-id "e$i" soak-long /bin/true >/dev/null 2>&1 || fail_exec=$((fail_exec+1))
+  pc_ctr task exec --exec-id "e$i" soak-long /bin/true >/dev/null 2>>"$PC_TMP/why" || { fail_exec=$((fail_exec+1)); echo "exec e$i failed" >> "$PC_TMP/why"; }
   execs=$((execs+1))
   if [ $((i % every)) -eq 0 ]; then sample seq "$i sequential"; fi
 done
@@ -87,9 +87,9 @@ done
 for r in $(seq 1 "$rounds"); do
   pids=()
   for j in $(seq 1 "$k"); do
-    ( pc_ctr run --rm --runtime $RT --rootfs "$R" "soak-c$r-$j" /bin/true >/dev/null 2>&1 || echo run >> "$PC_TMP/conc-fail" ) &
+    ( pc_ctr run --rm --runtime $RT --rootfs "$R" "soak-c$r-$j" /bin/true >/dev/null 2>>"$PC_TMP/why" || { echo run >> "$PC_TMP/conc-fail"; echo "run soak-c$r-$j failed" >> "$PC_TMP/why"; } ) &
     pids+=($!)
-    ( pc_ctr task exec --exec-id "c$r-$j" soak-long /bin/true >/dev/null 2>&1 || echo exec >> "$PC_TMP/conc-fail" ) &
+    ( pc_ctr task exec --exec-id "c$r-$j" soak-long /bin/true >/dev/null 2>>"$PC_TMP/why" || { echo exec >> "$PC_TMP/conc-fail"; echo "exec c$r-$j failed" >> "$PC_TMP/why"; } ) &
     pids+=($!)
   done
   wait "${pids[@]}" || true
@@ -110,7 +110,7 @@ for f in 1 2; do
 done
 conn_out=$(env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node scripts/soak/flood.mjs --socket "$addr" --pid "$LONG" --connections 500 --id soak-long)
 echo "soak: 500 partial 4 MiB requests: $conn_out" >&2
-pc_ctr task exec --exec-id after-flood soak-long /bin/true >/dev/null 2>&1 || fail_exec=$((fail_exec+1))
+pc_ctr task exec --exec-id after-flood soak-long /bin/true >/dev/null 2>>"$PC_TMP/why" || { fail_exec=$((fail_exec+1)); echo "exec after-flood failed" >> "$PC_TMP/why"; }
 execs=$((execs+1))
 sample flood "after the floods + 1 exec"
 
@@ -121,6 +121,7 @@ pc_ctr container rm soak-long >/dev/null 2>&1 || true
 for _ in $(seq 1 100); do [ "$(count_shims)$(count_mounts)$(count_vmdirs)$(count_guests)" = 0000 ] && break; sleep 0.1; done
 LONG=0
 sample end "soak-long removed"
+cp "$PC_TMP/why" results/soak-failures.log 2>/dev/null || : > results/soak-failures.log
 
 {
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), node $(node --version), containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}'); $(date -u +%Y-%m-%dT%H:%MZ)."
@@ -136,4 +137,5 @@ sample end "soak-long removed"
   echo "| connections each sending 64 KiB of a request announced at 4 MiB, then hanging | RSS before (MB) | while open (MB) | 2 s after they closed (MB) |"
   echo "| ---: | ---: | ---: | ---: |"
   echo "| $conn_out |"
+  if [ -s results/soak-failures.log ]; then echo; echo "What ctr said for the failures (results/soak-failures.log):"; echo; sed 's/^/    /' results/soak-failures.log | head -20; fi
 } | tee results/soak.md
