@@ -64,20 +64,25 @@ export class PrivateContainerd {
     makeBusyboxRootfs(this.rootfs);
   }
 
-  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+  /**
+   * Starts containerd (`o.binary`, default the one on PATH) with this instance's config. The CRI plugin is
+   * disabled unless `o.plugins` gives plugin configuration lines (appended to the config: the CRI tier).
+   */
+  async start(extraEnv: NodeJS.ProcessEnv = {}, o: { readonly binary?: string; readonly plugins?: readonly string[] } = {}): Promise<void> {
     writeFileSync(
       join(this.tmp, 'config.toml'),
       [
         'version = 2',
         `root = "${this.tmp}/root"`,
         `state = "${this.tmp}/state"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        ...(o.plugins === undefined ? ['disabled_plugins = ["io.containerd.grpc.v1.cri"]'] : []),
         '[grpc]',
         `  address = "${this.sock}"`,
         '[ttrpc]',
         `  address = "${this.sock}.ttrpc"`,
         '[debug]',
         '  level = "debug"',
+        ...(o.plugins ?? []),
       ].join('\n') + '\n',
     );
     const env: NodeJS.ProcessEnv = {
@@ -91,7 +96,7 @@ export class PrivateContainerd {
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
     const log = openSync(join(this.tmp, 'containerd.log'), 'a');
-    this.proc = spawn('containerd', ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
+    this.proc = spawn(o.binary ?? 'containerd', ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
     closeSync(log);
     for (let i = 0; i < 200; i++) {
       if (existsSync(this.sock) && (await this.ctr(['version'], { timeoutMs: 2000 })).code === 0) return;
@@ -158,7 +163,7 @@ export class PrivateContainerd {
         continue;
       }
       if (!cmdline.includes(this.tmp) && !cmdline.includes(this.sock)) continue;
-      if (cmdline.startsWith('containerd --config')) continue;
+      if (cmdline.startsWith('containerd --config') || Number(pid) === this.proc?.pid) continue;
       out.push(`process ${pid}: ${cmdline.trim()}`);
     }
     for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-export function buildOciArchive(rootfs: string, workDir: string, name: string): string {
+/** `config` is the image's runtime config (Cmd, Entrypoint, Env, …); default a shell. */
+export function buildOciArchive(rootfs: string, workDir: string, name: string,
+  config: Record<string, unknown> = { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] }): string {
   const dir = join(workDir, 'oci');
   const blobs = join(dir, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
@@ -15,17 +17,17 @@ export function buildOciArchive(rootfs: string, workDir: string, name: string): 
   const layer = readFileSync(layerPath);
   const layerDigest = sha(layer);
   renameSync(layerPath, join(blobs, layerDigest));
-  const config = Buffer.from(JSON.stringify({
+  const imageConfig = Buffer.from(JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
-    config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] },
+    config,
     rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
   }));
-  writeFileSync(join(blobs, sha(config)), config);
+  writeFileSync(join(blobs, sha(imageConfig)), imageConfig);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length },
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(imageConfig)}`, size: imageConfig.length },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${layerDigest}`, size: layer.length }],
   }));
   writeFileSync(join(blobs, sha(manifest)), manifest);
