@@ -118,7 +118,11 @@ async function main(): Promise<void> {
       `| lcow (ours) | ${f(lcow[0]!)} | ${f(lcow.at(-1)!)} | ${f(result.lcow.perContainerMB)} |`,
       `| runc-v2 | ${f(runc[0]!)} | ${f(runc.at(-1)!)} | ${f(result.runcV2.perContainerMB)} |`,
       '',
-      `Target: ≤ 3 MB per additional container (ours: ${f(result.lcow.perContainerMB)} MB).`,
+      `RSS after each container (MB), lcow: ${lcow.map(f).join(', ')}`,
+      `RSS after each container (MB), runc-v2: ${runc.map(f).join(', ')}`,
+      '',
+      `Target: ≤ 3 MB per additional container (ours: ${f(result.lcow.perContainerMB)} MB). RSS moves with V8's heap and`,
+      'garbage collection by a few MB between samples; a slope near or below 0 means the per-container cost is below that noise.',
     ].join('\n');
     mkdirSync(join(REPO, 'results'), { recursive: true });
     writeFileSync(join(REPO, 'results', 'bench-pod.json'), JSON.stringify(result, null, 2) + '\n');
