@@ -62,28 +62,34 @@ describe('CRI: a pod on io.containerd.lcow.v1 through containerd 1.6 CRI', { ski
     await ctd.stop();
   });
 
-  it('runs a pod of three containers in one shim and one utility VM, and leaves nothing behind', async () => {
-    const podConfig = {
-      metadata: { name: 'pod1', uid: 'uid-pod1', namespace: 'default', attempt: 0 },
-      hostname: '', // runc 1.1.5 cannot set a hostname without a UTS namespace, which node-network pods do not get
-      log_directory: podLogs,
-      linux: { security_context: { namespace_options: NS_OPTIONS } },
-    };
-    const run: Json = await cri.call('RunPodSandbox', { config: podConfig, runtime_handler: CRI_HANDLER });
+  const podConfig = (name: string) => ({
+    metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 },
+    hostname: '', // runc 1.1.5 cannot set a hostname without a UTS namespace, which node-network pods do not get
+    log_directory: join(podLogs, name),
+    linux: { security_context: { namespace_options: NS_OPTIONS } },
+  });
+
+  /** RunPodSandbox; returns the pod id and a function that creates and starts a container in it. */
+  async function runPod(name: string) {
+    const run: Json = await cri.call('RunPodSandbox', { config: podConfig(name), runtime_handler: CRI_HANDLER });
     const podId: string = run.pod_sandbox_id;
     assert.match(podId, /^[0-9a-f]{64}$/);
     const podStatus: Json = await cri.call('PodSandboxStatus', { pod_sandbox_id: podId });
     assert.equal(podStatus.status.state, 'SANDBOX_READY');
-
-    const container = async (name: string, command: string[]): Promise<string> => {
+    const container = async (cname: string, command: string[]): Promise<string> => {
       const config = {
-        metadata: { name, attempt: 0 }, image: { image: 'docker.io/lcowtest/busybox:1' }, command, log_path: `${name}.log`,
+        metadata: { name: cname, attempt: 0 }, image: { image: 'docker.io/lcowtest/busybox:1' }, command, log_path: `${cname}.log`,
         linux: { security_context: { namespace_options: NS_OPTIONS } },
       };
-      const r: Json = await cri.call('CreateContainer', { pod_sandbox_id: podId, config, sandbox_config: podConfig });
+      const r: Json = await cri.call('CreateContainer', { pod_sandbox_id: podId, config, sandbox_config: podConfig(name) });
       await cri.call('StartContainer', { container_id: r.container_id });
       return r.container_id;
     };
+    return { podId, container };
+  }
+
+  it('runs a pod of three containers in one shim and one utility VM, and leaves nothing behind', async () => {
+    const { podId, container } = await runPod('pod1');
     const c1 = await container('c1', ['/bin/sh', '-c', 'echo hello from c1; echo to stderr >&2; exec sleep 3600']);
     const c2 = await container('c2', ['/bin/sh', '-c', 'exit 3']);
     const c3 = await container('c3', ['/bin/sleep', '3600']);
@@ -102,6 +108,11 @@ describe('CRI: a pod on io.containerd.lcow.v1 through containerd 1.6 CRI', { ski
     assert.equal(c1Status.state, 'CONTAINER_RUNNING');
     assert.equal(c1Status.metadata.name, 'c1');
 
+    // ContainerStats: the pod's shim answers for each container (task Stats of that container).
+    const stats: Json = (await cri.call<Json>('ContainerStats', { container_id: c1 })).stats;
+    assert.equal(stats.attributes.id, c1);
+    assert.ok(Number(stats.memory?.working_set_bytes?.value) > 0, JSON.stringify(stats));
+
     // ExecSync: output, error stream and exit code.
     const ex: Json = await cri.call('ExecSync', { container_id: c1, cmd: ['/bin/sh', '-c', 'echo out; echo err >&2; exit 7'], timeout: 30 });
     assert.equal(Buffer.from(ex.stdout).toString(), 'out\n');
@@ -115,7 +126,7 @@ describe('CRI: a pod on io.containerd.lcow.v1 through containerd 1.6 CRI', { ski
 
     // Logs in CRI format: <RFC3339Nano> <stream> <tag> <line>.
     const log = await until('c1 log lines', async () => {
-      const text = readFileSync(join(podLogs, 'c1.log'), 'utf8');
+      const text = readFileSync(join(podLogs, 'pod1', 'c1.log'), 'utf8');
       return text.split('\n').length > 2 ? text : undefined;
     });
     const lines = log.trim().split('\n').sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!));
@@ -139,5 +150,21 @@ describe('CRI: a pod on io.containerd.lcow.v1 through containerd 1.6 CRI', { ski
     const left = await ctd.settled(20_000);
     assert.deepEqual(left, [], `left behind:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-4000)}`);
     assert.deepEqual(shimDaemons(ctd), []);
+  });
+
+  it('two pods at once: one shim and one utility VM each', async () => {
+    const a = await runPod('pod-a');
+    const b = await runPod('pod-b');
+    await a.container('a1', ['/bin/sleep', '3600']);
+    await b.container('b1', ['/bin/sleep', '3600']);
+    await b.container('b2', ['/bin/sleep', '3600']);
+    assert.equal(shimDaemons(ctd).length, 2, `shim daemons: ${shimDaemons(ctd).join(', ')}`);
+    assert.equal(readdirSync(ctd.vmRoot).length, 2, `VM dirs: ${readdirSync(ctd.vmRoot).join(', ')}`);
+    for (const p of [a, b]) {
+      await cri.call('StopPodSandbox', { pod_sandbox_id: p.podId });
+      await cri.call('RemovePodSandbox', { pod_sandbox_id: p.podId });
+    }
+    const left = await ctd.settled(20_000);
+    assert.deepEqual(left, [], `left behind:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-4000)}`);
   });
 });

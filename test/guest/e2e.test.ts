@@ -211,6 +211,48 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     assert.equal(guest.child.exitCode, null);
   });
 
+  it('enforces pods as the real GCS: a workload needs its pod; it shares the pause\'s pid namespace and sees the sandbox\'s hostname', async () => {
+    const cri = (type: string, pod: string): Record<string, string> => ({ 'io.kubernetes.cri.container-type': type, 'io.kubernetes.cri.sandbox-id': pod });
+    const orphan = { ...ociSpec('w0', ['true']), hostname: '', annotations: cri('container', 'pod9') };
+    await assert.rejects(gc.createContainer('w0', containerConfig('w0', orphan)), (e) =>
+      hresultOf(e) === 0x80004005 && /pod pod9 does not exist for workload container w0/.test((e as Error).message));
+
+    await gc.modifySettings({
+      ResourceType: 'CombinedLayers', RequestType: 'Add',
+      Settings: { ContainerRootPath: '/run/gcs/c/pod9/rootfs', Layers: [{ Path: '/layers/busybox' }], ScratchPath: '/run/gcs/c/pod9/scratch' },
+    });
+    created.push('pod9');
+    const sandboxSpec = { ...ociSpec('pod9', ['sleep', '1000']), annotations: { ...cri('sandbox', 'pod9'), 'io.microsoft.cri.skip-pod-networking': 'true' } };
+    const pod = await gc.createContainer('pod9', containerConfig('pod9', sandboxSpec));
+    const pause = await pod.executeProcess({});
+
+    await gc.modifySettings({
+      ResourceType: 'CombinedLayers', RequestType: 'Add',
+      Settings: { ContainerRootPath: '/run/gcs/c/w1/rootfs', Layers: [{ Path: '/layers/busybox' }], ScratchPath: '/run/gcs/c/w1/scratch' },
+    });
+    created.push('w1');
+    const base = ociSpec('w1', ['sh', '-c', 'cat /etc/hostname; tr "\\0" " " < /proc/1/cmdline']);
+    const linux = base['linux'] as { namespaces: Array<Record<string, string>> };
+    // Networking is skipped, so the sandbox has no resolv.conf (as in the real guest): the workload brings its
+    // own, as CRI's always do; hostname and hosts come from the sandbox.
+    const ownResolv = { destination: '/etc/resolv.conf', type: 'bind', source: '/run/gcs/c/pod9/hosts', options: ['bind', 'ro'] };
+    const workloadSpec = {
+      ...base, hostname: '', annotations: cri('container', 'pod9'), mounts: [...(base['mounts'] as unknown[]), ownResolv],
+      linux: { ...linux, namespaces: [{ type: 'pid', path: `/proc/${pause.pid}/ns/pid` }, { type: 'ipc' }, { type: 'mount' }] },
+    };
+    const w = await gc.createContainer('w1', containerConfig('w1', workloadSpec));
+    const wp = await w.executeProcess({ CreateStdOutPipe: true });
+    const [out, code] = await Promise.all([readAll(wp.stdout), wp.wait()]);
+    assert.equal(code, 0);
+    assert.equal(out, 'pod9\nsleep 1000 ');
+    await w.waitExit();
+    await removeContainer('w1');
+    await pod.shutdownForced();
+    assert.equal(await pause.wait(), 137);
+    await pod.waitExit();
+    await removeContainer('pod9');
+  });
+
   it('stops its containers, unmounts and exits when the bridge drops', async () => {
     const c = await newContainer('last1', ['sleep', '1000']);
     await c.executeProcess({});
