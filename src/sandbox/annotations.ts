@@ -87,9 +87,11 @@ const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
 
 /**
  * The annotations in force: the spec's, plus the runtime options' defaults where the spec has none
- * (default_container_annotations, boot_files_root_path, vm_processor_count, vm_memory_size_in_mb).
+ * (default_container_annotations, boot_files_root_path, vm_processor_count, vm_memory_size_in_mb,
+ * NCProxyAddr), then spec.windows.resources (cpu count/maximum/shares, memory limit in bytes → MB,
+ * storage iops/bps) where neither says anything, as runhcs.
  */
-export function effectiveAnnotations(spec: Readonly<Record<string, string>>, o: RuntimeOptions): Record<string, string> {
+export function effectiveAnnotations(spec: Readonly<Record<string, string>>, o: RuntimeOptions, windows?: unknown): Record<string, string> {
   const out: Record<string, string> = { ...(o.defaultContainerAnnotations ?? {}), ...spec };
   const fallback = (key: string, value: string | number | undefined): void => {
     if (value !== undefined && value !== '' && out[key] === undefined) out[key] = String(value);
@@ -98,8 +100,23 @@ export function effectiveAnnotations(spec: Readonly<Record<string, string>>, o: 
   fallback(Annotation.ProcessorCount, o.vmProcessorCount);
   fallback(Annotation.MemorySizeInMB, o.vmMemorySizeInMB);
   fallback(Annotation.NetworkConfigProxy, o.ncProxyAddr);
+  // Last, runhcs's fallback to spec.windows.resources for the VM's size and QoS (ParseAnnotationsCPUCount …).
+  const r = obj(obj(windows).resources);
+  const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+  const cpu = obj(r.cpu);
+  fallback(Annotation.ProcessorCount, positive(cpu.count));
+  fallback(Annotation.ProcessorLimit, positive(cpu.maximum));
+  fallback(Annotation.ProcessorWeight, positive(cpu.shares));
+  const limit = positive(obj(r.memory).limit);
+  fallback(Annotation.MemorySizeInMB, limit === undefined ? undefined : Math.floor(limit / 1024 / 1024) || undefined);
+  const storage = obj(r.storage);
+  fallback(Annotation.StorageQoSIopsMaximum, positive(storage.iops));
+  fallback(Annotation.StorageQoSBandwidthMaximum, positive(storage.bps));
   return out;
 }
+
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** CreateLCOW options from annotations; a bad value is an InvalidArgument naming the annotation. */
 export function uvmOptionsFromAnnotations(annotations: Readonly<Record<string, string>>): Partial<OptionsLCOW> {

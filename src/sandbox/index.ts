@@ -7,6 +7,7 @@
 export { createLcowSandboxFactory, type SandboxFactoryOptions } from './lcow-sandbox.js';
 export { statsFromLcowMetrics } from './guest-stats.js';
 export { Annotation, effectiveAnnotations, uvmOptionsFromAnnotations } from './annotations.js';
+export { GuestAnnotation, annotationBool, expandAnnotations, gcsCommandLineExtras } from './guest-annotations.js';
 export { CriAnnotation, podRole, type PodRole } from './pod-role.js';
 export { settlesWithin } from './race-timeout.js';
 export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
@@ -14,6 +15,6 @@ export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
 export { ensureThreadpoolSize } from '../hcs/index.js';
 export { uvmDocCommand } from '../uvm/index.js';
 export type {
-  GuestContainer, GuestProcess, HostProcessRequest, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
+  GuestContainer, GuestProcess, HostProcessRequest, VmResources, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
   SandboxRequest, TaskStats,
 } from './types.js';

@@ -2,16 +2,17 @@ import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import { invalidArgument, notFound } from '../errdefs/index.js';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
-import { createHcsApi, type HcsApi } from '../hcs/index.js';
+import { createHcsApi, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
 import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { createTransport, type Transport } from '../transport/index.js';
 import {
-  createLCOW, localHostFacts, newDefaultOptionsLCOW, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
+  createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
 } from '../uvm/index.js';
-import { uvmOptionsFromAnnotations } from './annotations.js';
+import { Annotation, uvmOptionsFromAnnotations } from './annotations.js';
+import { GuestAnnotation, annotationBool, gcsCommandLineExtras } from './guest-annotations.js';
 import type {
-  GuestContainer, GuestProcess, HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest,
+  GuestContainer, GuestProcess, HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest, VmResources,
 } from './types.js';
 import { LcowContainer, guestProcess } from './lcow-container.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
@@ -26,6 +27,14 @@ function shimExecutable(): string {
     return argv1;
   }
 }
+
+const MIB = 1024 * 1024;
+/** hcsshim resourcepaths of a VM's compute topology. */
+const VmResourcePath = {
+  MemorySizeInMB: 'VirtualMachine/ComputeTopology/Memory/SizeInMB',
+  ProcessorLimits: 'VirtualMachine/ComputeTopology/Processor/Limits',
+  CpuGroup: 'VirtualMachine/ComputeTopology/Processor/CpuGroup',
+} as const;
 
 /** PATH of a process run in the VM itself (hcsshim's cmd.Command for a Linux host). */
 const UVM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -50,7 +59,16 @@ class LcowSandbox implements Sandbox {
     private readonly vm: UtilityVM,
     private readonly gc: GuestConnection,
     private readonly log: Logger,
+    /** fileshares.disablewritable: no writable Plan9 share but the container's own rootfs. */
+    private readonly noWritableFileShares = false,
   ) {}
+
+  /** hcsshim AddPlan9: a writable share is denied when the VM has NoWritableFileShares. */
+  private checkWritable(hostPath: string, readOnly: boolean): void {
+    if (!readOnly && this.noWritableFileShares) {
+      throw failedPrecondition(`adding writable shares is denied (${GuestAnnotation.DisableWritableFileShares}): ${hostPath}`);
+    }
+  }
 
   get id(): string {
     return this.vm.id;
@@ -88,6 +106,25 @@ class LcowSandbox implements Sandbox {
     return this.gc.dumpStacks();
   }
 
+  async update(r: VmResources, annotations: Readonly<Record<string, string>>): Promise<void> {
+    if (r.memoryLimitBytes !== undefined) {
+      const requested = Math.floor(r.memoryLimitBytes / MIB);
+      if (requested < 1) throw invalidArgument(`update: memory limit ${r.memoryLimitBytes} bytes is less than 1 MB`);
+      const mb = normalizeMemorySize(requested).value;
+      await this.vm.modify({ ResourcePath: VmResourcePath.MemorySizeInMB, RequestType: 'Update', Settings: mb } as ModifySettingRequest);
+      await this.gc.modifySettings({ ResourceType: 'PodCgroupMemoryLimit', RequestType: 'Update' });
+    }
+    if (r.processorLimit !== undefined || r.processorWeight !== undefined) {
+      const Settings = { Limit: r.processorLimit ?? 0, Weight: r.processorWeight ?? 0 };
+      await this.vm.modify({ ResourcePath: VmResourcePath.ProcessorLimits, RequestType: 'Update', Settings } as ModifySettingRequest);
+    }
+    const group = annotations[Annotation.CPUGroupID];
+    if (group !== undefined) {
+      if (group === '') throw invalidArgument(`update: ${Annotation.CPUGroupID} must name a CPU group`);
+      await this.vm.modify({ ResourcePath: VmResourcePath.CpuGroup, RequestType: 'Update', Settings: { Id: group } } as ModifySettingRequest);
+    }
+  }
+
   /** hcsshim's UtilityVM.Share for LCOW: a directory is shared as is, a file through its directory. */
   async share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void> {
     if (!isAbsolute(hostPath)) throw invalidArgument(`share: host path '${hostPath}' is not absolute`);
@@ -98,6 +135,7 @@ class LcowSandbox implements Sandbox {
     } catch (err) {
       throw notFound(`share: host path '${hostPath}' does not exist`, err);
     }
+    this.checkWritable(hostPath, readOnly);
     this.diagShares ??= new Plan9Shares(this.vm, this.gc, this.nextShareName);
     await this.diagShares.add(isDir ? hostPath : dirname(hostPath), uvmPath, readOnly);
   }
@@ -124,6 +162,7 @@ class LcowSandbox implements Sandbox {
         const options = (m.options ?? []) as string[];
         const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
         if (isBind && typeof m.source === 'string' && m.source.startsWith('/')) {
+          this.checkWritable(m.source, options.includes('ro'));
           const source = await shares.addBindSource(m.source, `/run/mounts/${id}/m${n++}`, options.includes('ro'));
           mounts.push({ ...m, source });
         } else mounts.push(m);
@@ -182,17 +221,19 @@ export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFacto
     const fromAnnotations = uvmOptionsFromAnnotations(req.annotations);
     Object.assign(opts, fromAnnotations);
     if (fromAnnotations.BootFilesPath !== undefined) updateBootFilesPath(opts, fromAnnotations.BootFilesPath, facts);
-    // hcsshim: the GCS scrubs its logs by default; only an explicit scrub_logs = false turns that off.
-    if (req.options.scrubLogs === false) opts.ExecCommandLine += ' -scrub-logs=false';
+    // hcsshim CreateLCOW: extra exec args, -disable-time-sync, then -scrub-logs=false (only when set so:
+    // the GCS scrubs by default), and -core-dump-location last.
+    opts.ExecCommandLine += gcsCommandLineExtras(req.annotations, req.options.scrubLogs === false);
     const log = req.log.child({ [Field.UvmId]: opts.ID });
     if (api.backend === 'emulator') log.info('HCS backend: emulator (no Hyper-V on this host; the utility VM is emulated)');
+    const noWritableFileShares = annotationBool(req.annotations, GuestAnnotation.DisableWritableFileShares) === true;
     const vm = await createLCOW(opts, { hcs: api, transport, log });
     try {
       const gc = await vm.start({
         onGcsConnection: (conn, signal) => connectGuest({ conn, ioListen: (port) => vm.listenVsock(port), log, signal }),
       });
       if (gc === undefined) throw new Error(`utility VM ${vm.id} started without a GCS connection`);
-      return new LcowSandbox(vm, gc, log);
+      return new LcowSandbox(vm, gc, log, noWritableFileShares);
     } catch (err) {
       await vm.close().catch(() => undefined);
       throw err;

@@ -40,6 +40,15 @@ export interface GuestContainer {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** What an Update changes on a utility VM (from LinuxResources or WindowsResources). */
+export interface VmResources {
+  readonly memoryLimitBytes?: number;
+  /** ProcessorLimits.Limit: LinuxResources cpu.quota, WindowsResources cpu.maximum. */
+  readonly processorLimit?: number;
+  /** ProcessorLimits.Weight: cpu.shares. */
+  readonly processorWeight?: number;
+}
+
 /** A process in the utility VM itself, outside any container (shimdiag DiagExecInHost). */
 export interface HostProcessRequest {
   readonly args: readonly string[];
@@ -62,6 +71,11 @@ export interface Sandbox {
   execInHost(req: HostProcessRequest): Promise<GuestProcess>;
   /** The guest's stacks; "" when the guest does not advertise DumpStacksSupported. */
   dumpStacks(): Promise<string>;
+  /**
+   * Update of a VM the task owns (hcsshim UtilityVM.Update): memory size (HCS) then the guest's pod cgroup
+   * limit, processor limit/weight (HCS), and the CPU group when the annotations name one.
+   */
+  update(resources: VmResources, annotations: Readonly<Record<string, string>>): Promise<void>;
   /** Shares a host file or directory into the VM at uvmPath (a file: its directory, the file at uvmPath/<name>). */
   share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void>;
   createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer>;

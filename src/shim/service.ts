@@ -8,7 +8,7 @@ import { invalidArgument } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { containerd, google, io } from '../proto/index.js';
 import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../ttrpc/index.js';
-import type { Mount, OpaqueAny, ProcessListEntry, StdioPaths, TaskLogic, TaskStats } from './task/types.js';
+import type { Mount, OpaqueAny, ProcessListEntry, ResourcesKind, StdioPaths, TaskLogic, TaskStats } from './task/types.js';
 import { toTimestamp } from './timestamp.js';
 
 const task = containerd.task.v2;
@@ -52,6 +52,16 @@ function jsonAny(any: OpaqueAny | undefined, what: string): Record<string, unkno
     throw invalidArgument(`${what} (${any.typeUrl}) must be a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+export const LINUX_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
+export const WINDOWS_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/WindowsResources';
+
+/** Update takes runtime-spec LinuxResources or WindowsResources, as runhcs (verifyTaskUpdateResourcesType). */
+function resourcesKind(any: OpaqueAny | undefined): ResourcesKind {
+  if (any === undefined || any.typeUrl === LINUX_RESOURCES_TYPE_URL) return 'linux';
+  if (any.typeUrl === WINDOWS_RESOURCES_TYPE_URL) return 'windows';
+  throw invalidArgument(`update resources must be of type LinuxResources or WindowsResources, not '${any.typeUrl}'`);
 }
 
 const mounts = (list: readonly containerd.types.Mount.$Properties[] | null | undefined): Mount[] =>
@@ -150,7 +160,8 @@ const RPCS: Readonly<Record<string, Rpc>> = {
   },
   async Update(p, l) {
     const r = decodePayload(task.UpdateTaskRequest, p);
-    await l.update(r.id ?? '', jsonAny(opaque(r.resources), 'resources'), { ...(r.annotations ?? {}) });
+    const any = opaque(r.resources);
+    await l.update(r.id ?? '', jsonAny(any, 'resources'), { ...(r.annotations ?? {}) }, resourcesKind(any));
     return empty();
   },
   async Wait(p, l) {

@@ -1,7 +1,7 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import {
-  CriAnnotation, effectiveAnnotations, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
+  CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
 } from '../sandbox/index.js';
 import { prepareRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
@@ -11,7 +11,7 @@ import type { EventPublisher } from './events/index.js';
 import { ExecState } from './task/exec-state.js';
 import { LcowTask } from './task/task.js';
 import type {
-  CreateTaskOptions, ExecOptions, ExitInfo, ProcessListEntry, ProcessState, TaskLogic, TaskStats,
+  CreateTaskOptions, ExecOptions, ExitInfo, ProcessListEntry, ProcessState, ResourcesKind, TaskLogic, TaskStats,
 } from './task/types.js';
 
 export interface TaskServiceDeps {
@@ -82,12 +82,17 @@ export class TaskService implements TaskLogic {
       const options = decodeRuntimeOptions(o.options);
       checkRuntimeOptions(options, log);
       // runhcs UpdateSpecFromOptions: the defaults from the options land in the spec the guest gets, too.
-      const annotations = effectiveAnnotations(spec.annotations ?? {}, options);
+      const annotations = expandAnnotations(effectiveAnnotations(spec.annotations ?? {}, options, spec.windows));
       const role = podRole(annotations);
       const owns = o.id === this.d.shimId;
       if (owns) this.checkOwner(o.id, role);
       else this.checkWorkload(o.id, role);
-      if (owns) uvmOptionsFromAnnotations(annotations); // a bad value fails before anything is mounted or created
+      if (owns) {
+        // a bad value fails before anything is mounted or created
+        uvmOptionsFromAnnotations(annotations);
+        gcsCommandLineExtras(annotations);
+        annotationBool(annotations, GuestAnnotation.DisableWritableFileShares);
+      }
       const rootfs = await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
       try {
         const sandboxSpec = { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
@@ -214,8 +219,8 @@ export class TaskService implements TaskLogic {
     if (stdin) e.closeStdin();
   }
 
-  async update(id: string, resources: Record<string, unknown> | undefined): Promise<void> {
-    await this.get(id).update(resources);
+  async update(id: string, resources: Record<string, unknown> | undefined, annotations: Record<string, string>, kind: ResourcesKind): Promise<void> {
+    await this.get(id).update(resources, kind, annotations);
   }
 
   async wait(id: string, execId: string): Promise<ExitInfo> {

@@ -2,7 +2,7 @@
  * FakeSandbox and a recording SandboxFactory: the utility VM as the task sees it. `exitVm()` plays a VM
  * crash (waitExit resolves); close() counts calls and also ends the VM, as the real sandbox does.
  */
-import type { HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest } from '../../src/sandbox/index.js';
+import type { HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest, VmResources } from '../../src/sandbox/index.js';
 import { FakeGuestContainer } from './guest-container.js';
 import { FakeGuestProcess, type FakeGuestProcessOptions } from './guest-process.js';
 
@@ -60,6 +60,12 @@ export class FakeSandbox implements Sandbox {
 
   dumpStacks(): Promise<string> {
     return this.guestStacks;
+  }
+
+  readonly vmUpdates: Array<{ resources: VmResources; annotations: Readonly<Record<string, string>> }> = [];
+
+  async update(resources: VmResources, annotations: Readonly<Record<string, string>>): Promise<void> {
+    this.vmUpdates.push({ resources, annotations });
   }
 
   async share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void> {

@@ -65,8 +65,8 @@ export class FakeTaskLogic implements TaskLogic {
   exec(o: ExecOptions) { return this.record('exec', [o], undefined); }
   resizePty(id: string, execId: string, w: number, h: number) { return this.record('resizePty', [id, execId, w, h], undefined); }
   closeIO(id: string, execId: string, stdin: boolean) { return this.record('closeIO', [id, execId, stdin], undefined); }
-  update(id: string, resources: Record<string, unknown> | undefined, annotations: Record<string, string>) {
-    return this.record('update', [id, resources, annotations], undefined);
+  update(id: string, resources: Record<string, unknown> | undefined, annotations: Record<string, string>, kind: string) {
+    return this.record('update', [id, resources, annotations, kind], undefined);
   }
   wait(id: string, execId: string) { return this.record('wait', [id, execId], this.answers.wait); }
   stats(id: string) { return this.record('stats', [id], this.answers.stats); }

@@ -156,6 +156,17 @@ describe('pods: one shim and one utility VM per pod', () => {
     assert.deepEqual(h.exitRequests, [false]);
   });
 
+  it('Update of a workload is its ContainerConstraints (LinuxResources only); of the sandbox, the VM', async () => {
+    h = podHarness();
+    await runningPod(h, ['c1']);
+    await h.svc.update('c1', { memory: { limit: 1 << 28 } }, {}, 'linux');
+    assert.deepEqual(h.container('c1').updates, [{ memory: { limit: 1 << 28 } }]);
+    await rejectsWith(h.svc.update('c1', { memory: { limit: 1 << 28 } }, {}, 'windows'), ErrorCode.InvalidArgument, /LinuxResources/);
+    await h.svc.update(POD, { memory: { limit: 1 << 30 } }, {}, 'linux');
+    assert.deepEqual(h.factory.last.vmUpdates.map((u) => u.resources), [{ memoryLimitBytes: 1 << 30 }]);
+    assert.deepEqual(h.container(POD).updates, []);
+  });
+
   it('Stats and Pids are per container', async () => {
     h = podHarness();
     await runningPod(h, ['c1']);

@@ -217,9 +217,19 @@ describe('each RPC', () => {
     }).finish()));
     isEmpty(await call('Update', task.UpdateTaskRequest.encode({ id: 't1' }).finish()));
     assert.deepEqual(logic.calls, [
-      { method: 'update', args: ['t1', resources, { a: 'b' }] },
-      { method: 'update', args: ['t1', undefined, {}] },
+      { method: 'update', args: ['t1', resources, { a: 'b' }, 'linux'] },
+      { method: 'update', args: ['t1', undefined, {}, 'linux'] },
     ]);
+    logic.calls.length = 0;
+    const windows = 'types.containerd.io/opencontainers/runtime-spec/1/WindowsResources';
+    isEmpty(await call('Update', task.UpdateTaskRequest.encode({ id: 't1', resources: { type_url: windows, value: json({}) } }).finish()));
+    assert.deepEqual(logic.calls, [{ method: 'update', args: ['t1', {}, {}, 'windows'] }]);
+    // runhcs verifyTaskUpdateResourcesType: anything else is refused before the logic
+    await assert.rejects(
+      call('Update', task.UpdateTaskRequest.encode({ id: 't1', resources: { type_url: 'types.containerd.io/x/Other', value: json({}) } }).finish()),
+      (err: ShimError) => err.code === ErrorCode.InvalidArgument && /LinuxResources or WindowsResources, not 'types\.containerd\.io\/x\/Other'/.test(err.message),
+    );
+    assert.equal(logic.calls.length, 1);
     await assert.rejects(
       call('Update', task.UpdateTaskRequest.encode({ id: 't1', resources: { type_url: RESOURCES_TYPE, value: json(1) } }).finish()),
       (err: ShimError) => err.code === ErrorCode.InvalidArgument && /resources/.test(err.message),

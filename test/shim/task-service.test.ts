@@ -319,12 +319,18 @@ describe('Pids, Stats, Update, Pause/Resume/Checkpoint', { timeout: 60_000 }, ()
     await rejectsWith(h.svc.stats('other'), ErrorCode.NotFound);
   });
 
-  it('Update without resources is InvalidArgument; with resources it reaches the container', async () => {
+  it('Update without resources is InvalidArgument; a task that owns its VM updates the VM (hcsshim UtilityVM.Update)', async () => {
     const h = await setup();
     await runningTask(h);
-    await rejectsWith(h.svc.update(TASK_ID, undefined), ErrorCode.InvalidArgument, /resources/);
-    await h.svc.update(TASK_ID, { memory: { limit: 1 << 30 } });
-    assert.deepEqual(h.container.updates, [{ memory: { limit: 1 << 30 } }]);
+    await rejectsWith(h.svc.update(TASK_ID, undefined, {}, 'linux'), ErrorCode.InvalidArgument, /resources/);
+    const group = { 'io.microsoft.virtualmachine.cpugroup.id': 'g1' };
+    await h.svc.update(TASK_ID, { memory: { limit: 1 << 30 }, cpu: { quota: 5000, shares: 200, period: 100000 } }, group, 'linux');
+    await h.svc.update(TASK_ID, { cpu: { maximum: 7000, shares: 10 } }, {}, 'windows');
+    assert.deepEqual(h.sandbox.vmUpdates, [
+      { resources: { memoryLimitBytes: 1 << 30, processorLimit: 5000, processorWeight: 200 }, annotations: group },
+      { resources: { processorLimit: 7000, processorWeight: 10 }, annotations: {} },
+    ]);
+    assert.deepEqual(h.container.updates, [], 'not the container: the VM');
   });
 
   it('Pause, Resume and Checkpoint are NotImplemented (NotFound for an unknown task)', async () => {

@@ -6,6 +6,8 @@
  *   VirtualMachine/Devices/VirtualPMem/Devices/<n>             Add/Remove → <vmDir>/vpmem/<n> → HostPath (extension)
  *   VirtualMachine/Devices/HvSocket/HvSocketConfig/ServiceTable/<guid>  Add/Update/Remove → recorded
  *   VirtualMachine/ComputeTopology/Memory/SizeInMB             Update → recorded
+ *   VirtualMachine/ComputeTopology/Processor/Limits            Update → recorded (Limit 0..100000, Weight 0..10000)
+ *   VirtualMachine/ComputeTopology/Processor/CpuGroup          Update → recorded (Id a GUID)
  * Anything else is E_INVALIDARG naming the ResourcePath. <ctrl#> is the controller number the guest sees:
  * a numeric key as is, one of the four well-known controller GUIDs by its index, else the document order.
  */
@@ -37,6 +39,9 @@ export interface ModifyRequestLike {
 export class EmulatedDevices {
   /** HvSocket service table (service GUID → settings), as recorded from the document and modifies. */
   readonly serviceTable = new Map<string, unknown>();
+  /** The processor limits and CPU group of the last Update (none before). */
+  processorLimitsValue: { limit: number; weight: number } | undefined;
+  cpuGroupId: string | undefined;
   memoryMB: number;
 
   constructor(
@@ -79,6 +84,8 @@ export class EmulatedDevices {
       return this.service(type, parts[5] as string, req.Settings);
     }
     if (path === 'VirtualMachine/ComputeTopology/Memory/SizeInMB' && type === 'Update') return this.memory(req.Settings);
+    if (path === 'VirtualMachine/ComputeTopology/Processor/Limits' && type === 'Update') return this.processorLimits(req.Settings);
+    if (path === 'VirtualMachine/ComputeTopology/Processor/CpuGroup' && type === 'Update') return this.cpuGroup(req.Settings);
     throw this.fail(HResult.E_INVALIDARG, `resource ${path} (${type}) is not supported by the emulator`);
   }
 
@@ -132,6 +139,23 @@ export class EmulatedDevices {
       throw this.fail(HResult.E_INVALIDARG, `memory SizeInMB must be a positive integer, got ${JSON.stringify(settings ?? null)}`);
     }
     this.memoryMB = settings;
+  }
+
+  private processorLimits(settings: unknown): void {
+    const s = obj(settings);
+    const limit = s['Limit'] ?? 0;
+    const weight = s['Weight'] ?? 0;
+    const ok = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+    if (!ok(limit, 100000) || !ok(weight, 10000)) {
+      throw this.fail(HResult.E_INVALIDARG, `processor Limits need Limit 0..100000 and Weight 0..10000, got ${JSON.stringify(settings ?? null)}`);
+    }
+    this.processorLimitsValue = { limit: limit as number, weight: weight as number };
+  }
+
+  private cpuGroup(settings: unknown): void {
+    const id = obj(settings)['Id'];
+    if (typeof id !== 'string' || !isGuid(id)) throw this.fail(HResult.E_INVALIDARG, `CpuGroup Id must be a GUID, got ${JSON.stringify(id ?? null)}`);
+    this.cpuGroupId = normalizeGuid(id);
   }
 
   private controllerIndex(key: string): number {

@@ -5,7 +5,8 @@ import { settlesWithin, type GuestContainer, type Sandbox } from '../../sandbox/
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
 import { SIGKILL } from './signals.js';
-import type { ExitInfo, Mount, ProcessListEntry, StdioPaths, TaskStats } from './types.js';
+import type { ExitInfo, Mount, ProcessListEntry, ResourcesKind, StdioPaths, TaskStats } from './types.js';
+import { vmResources } from './vm-resources.js';
 
 /** How long after a SIGKILL of the init the utility VM is closed if the init has not exited (hcsshim: 30 s). */
 export const KILL_WATCHDOG_MS = 30_000;
@@ -260,9 +261,18 @@ export class LcowTask {
     return this.t.container.statistics();
   }
 
-  async update(resources: Record<string, unknown> | undefined): Promise<void> {
+  /**
+   * Update (hcsshim hcsTask.Update): a task that owns its utility VM updates the VM (memory, processor
+   * limits, CPU group: Sandbox.update); a pod's workload gets its LinuxResources as ContainerConstraints.
+   */
+  async update(resources: Record<string, unknown> | undefined, kind: ResourcesKind, annotations: Readonly<Record<string, string>>): Promise<void> {
     if (resources === undefined) throw invalidArgument('update: resources are required');
     if (this.init.state !== ExecState.Running) throw failedPrecondition(`task ${this.id} is not running`);
+    if (this.t.ownsSandbox) {
+      await this.t.sandbox.update(vmResources(resources, kind), annotations);
+      return;
+    }
+    if (kind !== 'linux') throw invalidArgument('update: a container in a pod takes LinuxResources, not WindowsResources');
     await this.t.container.update(resources);
   }
 

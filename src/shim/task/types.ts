@@ -71,6 +71,9 @@ export interface ExitInfo {
   readonly exitedAt?: Date;
 }
 
+/** The runtime-spec type an Update's resources Any carries. */
+export type ResourcesKind = 'linux' | 'windows';
+
 /** The Task API as logic: containerd's RPCs without protobuf. Errors are ShimErrors. */
 export interface TaskLogic {
   create(opts: CreateTaskOptions): Promise<{ pid: number }>;
@@ -85,7 +88,7 @@ export interface TaskLogic {
   exec(opts: ExecOptions): Promise<void>;
   resizePty(id: string, execId: string, width: number, height: number): Promise<void>;
   closeIO(id: string, execId: string, stdin: boolean): Promise<void>;
-  update(id: string, resources: Record<string, unknown> | undefined, annotations: Record<string, string>): Promise<void>;
+  update(id: string, resources: Record<string, unknown> | undefined, annotations: Record<string, string>, kind: ResourcesKind): Promise<void>;
   wait(id: string, execId: string): Promise<ExitInfo>;
   stats(id: string): Promise<TaskStats>;
   connect(id: string): Promise<{ shimPid: number; taskPid: number; version: string }>;

@@ -1,0 +1,56 @@
+/**
+ * runhcs annotations as containerd relays them (`ctr run --annotation`), through the shim, the emulated
+ * utility VM and the guest agent: the GCS command line flags, writable shares denied by
+ * fileshares.disablewritable and by its disable-unsafe-operations expansion, and a conflicting expansion.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { NEEDS_ROOT, usePrivateContainerd } from './harness.js';
+
+const VM = 'io.microsoft.virtualmachine';
+
+describe('annotations through a real containerd', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd(async (c) => {
+    await c.ctr(['container', 'rm', 't-ann-deny', 't-ann-conflict']); // a refused create may leave its record
+  });
+
+  test('lcow.timesync.disable and container.processdumplocation reach the GCS command line', async () => {
+    const before = ctd.log().length;
+    const r = await ctd.run('t-ann-gcs', ['/bin/echo', 'ok'], [
+      '--annotation', `${VM}.lcow.timesync.disable=true`, '--annotation', 'io.microsoft.container.processdumplocation=/var/dumps/core.%p',
+    ]);
+    ctd.assertOk(r, 'ctr run with GCS annotations');
+    assert.equal(r.stdout, 'ok\n');
+    const line = ctd.log().slice(before).split('\n').find((l) => l.includes('guest agent starting'));
+    assert.ok(line, 'the guest logged its start');
+    assert.match(line, /disableTimeSync=true/);
+    assert.match(line, /coreDumpLocation="\/var\/dumps\/core\.%p"/);
+  });
+
+  test('fileshares.disablewritable: a writable bind mount is refused, a read-only one works', async () => {
+    const dir = mkdtempSync(join(ctd.tmp, 'vol-'));
+    try {
+      writeFileSync(join(dir, 'f'), 'volume bytes\n');
+      const deny = ['--annotation', `${VM}.fileshares.disablewritable=true`];
+      const rw = await ctd.run('t-ann-deny', ['/bin/cat', '/data/f'], [...deny, '--mount', `type=bind,src=${dir},dst=/data,options=rbind:rw`]);
+      assert.notEqual(rw.code, 0);
+      assert.match(rw.stderr, /adding writable shares is denied/);
+      await ctd.ctr(['container', 'rm', 't-ann-deny']);
+      const ro = await ctd.run('t-ann-ro', ['/bin/cat', '/data/f'], [...deny, '--mount', `type=bind,src=${dir},dst=/data,options=rbind:ro`]);
+      ctd.assertOk(ro, 'read-only volume');
+      assert.equal(ro.stdout, 'volume bytes\n');
+      // disable-unsafe-operations stands for disablewritable (among others)
+      const unsafe = await ctd.run('t-ann-deny', ['/bin/true'], ['--annotation', 'io.microsoft.disable-unsafe-operations=true', '--mount', `type=bind,src=${dir},dst=/data,options=rbind:rw`]);
+      assert.match(unsafe.stderr, /adding writable shares is denied/);
+      await ctd.ctr(['container', 'rm', 't-ann-deny']);
+      const conflict = await ctd.run('t-ann-conflict', ['/bin/true'], [
+        '--annotation', 'io.microsoft.disable-unsafe-operations=true', '--annotation', `${VM}.fileshares.disablewritable=false`,
+      ]);
+      assert.match(conflict.stderr, /annotation expansion conflict/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
