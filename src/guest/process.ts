@@ -168,13 +168,16 @@ export class GuestProcess {
       return;
     }
     for (;;) {
+      // Read whether runc had exited BEFORE reading the file: a fast process (`/bin/true`) lets runc write
+      // the pid file and exit while the read is in flight, and that exit is no failure.
+      const exitedBeforeRead = this.childExited;
       const text = await readFile(spec.pidFile, 'utf8').catch(() => '');
       const pid = Number.parseInt(text.trim(), 10);
       if (Number.isInteger(pid) && pid > 0) {
         this.pid = pid;
         return;
       }
-      if (this.childExited) {
+      if (exitedBeforeRead) {
         const code = await this.exited;
         const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${code}`;
         throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
