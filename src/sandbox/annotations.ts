@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errdefs/index.js';
+import { isGuid } from '../transport/index.js';
 import { PreferredRootFSType, type OptionsLCOW } from '../uvm/index.js';
 import type { RuntimeOptions } from './types.js';
 
@@ -27,6 +28,7 @@ export const Annotation = {
   StorageQoSIopsMaximum: `${VM}.storageqos.iopsmaximum`,
   StorageQoSBandwidthMaximum: `${VM}.storageqos.bandwidthmaximum`,
   CPUGroupID: `${VM}.cpugroup.id`,
+  ResourcePartitionID: `${VM}.resource-partition-id`,
   /** The ncproxy address (runtime option NCProxyAddr is its default). */
   NetworkConfigProxy: 'io.microsoft.network.ncproxy',
 } as const;
@@ -58,6 +60,13 @@ const rootfsType: Parser = (v, key) => {
   throw invalidArgument(`annotation ${key}: '${v}' is not a root filesystem type (initrd or vhd)`);
 };
 
+/** hcsshim ParseAnnotationsGUID: a GUID, or an error (not a default). */
+const guid: Parser = (v, key) => {
+  const t = v.trim();
+  if (!isGuid(t)) throw invalidArgument(`annotation ${key}: '${v}' is not a GUID`);
+  return t.toLowerCase();
+};
+
 /** annotation key → [option, parser] */
 const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
   [Annotation.MemorySizeInMB, 'MemorySizeInMB', uint(2 ** 31 - 1)],
@@ -82,6 +91,7 @@ const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
   [Annotation.StorageQoSIopsMaximum, 'StorageQoSIopsMaximum', uint(2 ** 31 - 1)],
   [Annotation.StorageQoSBandwidthMaximum, 'StorageQoSBandwidthMaximum', uint(2 ** 31 - 1)],
   [Annotation.CPUGroupID, 'CPUGroupID', str],
+  [Annotation.ResourcePartitionID, 'ResourcePartitionID', guid],
   [Annotation.NetworkConfigProxy, 'NetworkConfigProxy', str],
 ];
 

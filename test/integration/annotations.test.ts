@@ -29,6 +29,15 @@ describe('annotations through a real containerd', { skip: NEEDS_ROOT, timeout: 3
     assert.match(line, /coreDumpLocation="\/var\/dumps\/core\.%p"/);
   });
 
+  test('resource-partition-id: a GUID reaches the VM document; a bad one is refused naming the annotation', async () => {
+    const id = `${VM}.resource-partition-id`;
+    ctd.assertOk(await ctd.run('t-ann-rp', ['/bin/true'], ['--annotation', `${id}=0a1b2c3d-0000-4000-8000-000000000001`]), 'run in a resource partition');
+    const bad = await ctd.run('t-ann-deny', ['/bin/true'], ['--annotation', `${id}=not-a-guid`]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /resource-partition-id: 'not-a-guid' is not a GUID/);
+    await ctd.ctr(['container', 'rm', 't-ann-deny']);
+  });
+
   test('fileshares.disablewritable: a writable bind mount is refused, a read-only one works', async () => {
     const dir = mkdtempSync(join(ctd.tmp, 'vol-'));
     try {

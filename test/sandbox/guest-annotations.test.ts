@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../../src/errdefs/index.js';
-import { Annotation, GuestAnnotation, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras } from '../../src/sandbox/index.js';
+import {
+  Annotation, GuestAnnotation, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, uvmOptionsFromAnnotations,
+} from '../../src/sandbox/index.js';
 
 const code = (c: ErrorCode) => (e: { code?: ErrorCode }) => e.code === c;
 
@@ -70,5 +72,13 @@ describe('spec.windows.resources fallback', () => {
     assert.equal(b[Annotation.ProcessorCount], undefined);
     assert.equal(b[Annotation.ProcessorLimit], undefined);
     assert.equal(b[Annotation.MemorySizeInMB], undefined, 'less than 1 MB says nothing');
+  });
+});
+
+describe('resource-partition-id', () => {
+  it('a GUID sets ResourcePartitionID; anything else is InvalidArgument (runhcs ParseAnnotationsGUID errors too)', () => {
+    const g = 'A0B1C2D3-0000-4000-8000-00000000ABCD';
+    assert.equal(uvmOptionsFromAnnotations({ [Annotation.ResourcePartitionID]: g }).ResourcePartitionID, g.toLowerCase());
+    assert.throws(() => uvmOptionsFromAnnotations({ [Annotation.ResourcePartitionID]: 'part-1' }), /resource-partition-id: 'part-1' is not a GUID/);
   });
 });
