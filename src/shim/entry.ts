@@ -24,9 +24,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'version':
         process.stdout.write(`${SHIM_NAME}:\n  Version: ${SHIM_VERSION}\n  Runtime: io.containerd.lcow.v1\n`);
         return 0;
+      case 'info': {
+        const [{ runtimeInfo }, { readStartStdin }] = await Promise.all([import('./runtime-info.js'), import('./start-input.js')]);
+        process.stdout.write(runtimeInfo(readStartStdin()));
+        return 0;
+      }
       case 'start': {
-        const { startShim } = await import('./manager.js');
-        process.stdout.write(await startShim(flags, process.execArgv.concat(process.argv[1] ?? [])));
+        const [{ startShim }, { readStartStdin }] = await Promise.all([import('./manager.js'), import('./start-input.js')]);
+        // containerd 1.6–2.2 without runtime options give an empty stdin: then no protobuf code is loaded.
+        const stdin = readStartStdin();
+        const bootstrap = stdin.length > 0 ? await import('./bootstrap.js') : undefined;
+        const input = bootstrap?.parseStartInput(stdin, flags.id, flags.namespace) ?? {};
+        const address = await startShim(flags, process.execArgv.concat(process.argv[1] ?? []), undefined, input);
+        process.stdout.write(bootstrap?.startReply(address, input) ?? address);
         return 0;
       }
       case 'delete': {

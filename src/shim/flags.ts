@@ -3,7 +3,7 @@ import { invalidArgument } from '../errdefs/index.js';
 import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
 
 /** What containerd (or an operator) asked the binary to do. */
-export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'diag' | 'version' | 'help';
+export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'diag' | 'version' | 'help' | 'info';
 
 /** containerd's shim flags (Go `flag` syntax: `-name value`, `--name value`, `-name=value`). */
 export interface ShimFlags {
@@ -42,6 +42,7 @@ function parser(argv: readonly string[]) {
     .option('socket', { type: 'string', default: '', describe: 'serve on this socket instead of fd 3' })
     .option('debug', { type: 'boolean', default: false, describe: 'debug logging' })
     .option('v', { type: 'boolean', describe: 'print the version' })
+    .option('info', { type: 'boolean', describe: 'read runtime options from stdin, print a RuntimeInfo protobuf (containerd 2.x)' })
     .version(false)
     .option('version', { type: 'boolean', describe: 'print the version' })
     .help(false)
@@ -61,6 +62,7 @@ export function parseShimFlags(argv: readonly string[]): ShimFlags {
   let action: ShimAction;
   if (a.help === true) action = 'help';
   else if (a.version === true || a.v === true) action = 'version';
+  else if (a.info === true) action = 'info';
   else if (first === undefined) action = 'serve';
   else if (ACTIONS.has(first as ShimAction)) action = first as ShimAction;
   else throw invalidArgument(`unknown action '${first}': expected start, delete, serve, uvm-doc or diag`);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { createTransport, type PlatformTransport } from '../transport/index.js';
+import type { StartInput } from './bootstrap.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
 import { encodeDeleteResponse } from './delete-response.js';
@@ -26,18 +27,21 @@ function requireIds(flags: ShimFlags): void {
  * `start`: a pod's workload container joins its pod's shim (join-pod.ts). Otherwise (a standalone task or a
  * pod's sandbox): listen on the shim socket BEFORE returning, launch the daemon detached (own session, stdio to
  * /dev/null, the listening socket as fd 3), write `address` and `shim.pid` into the bundle, and return the
- * address for stdout. containerd reads stdout+stderr combined, so nothing else may be printed.
+ * address (entry.ts turns it into the reply containerd expects: bootstrap.ts). containerd reads stdout+stderr
+ * combined, so nothing else may be printed. `input` is what containerd wrote to stdin (bootstrap.ts).
  */
-export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport = createTransport()): Promise<string> {
+export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport = createTransport(),
+  input: StartInput = {}): Promise<string> {
   const began = new Date();
   requireIds(flags);
+  useSocketDir(input);
   const bundle = flags.bundle || process.cwd();
   if (hasCriAnnotations(bundle)) {
     const { startInPod } = await import('./join-pod.js');
     const podAddress = await startInPod(flags, bundle, transport);
     if (podAddress !== undefined) return podAddress; // a workload: served by its pod's shim
   }
-  if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport);
+  if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport, input);
   if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began);
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
   await refuseLiveSocket(path);
@@ -58,7 +62,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3' },
+    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(input) },
   });
   closeSync(devnull);
   child.unref();
@@ -68,6 +72,21 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
   server.unref(); // exit now; the daemon keeps serving the socket
 
   return address;
+}
+
+/**
+ * containerd 2.3+'s socket_dir becomes this `start` process's LCOW_SHIM_SOCKET_DIR (unless that is set: it
+ * overrides), so every socket path computed here (ours, a pod's shim that a workload joins) and the daemon's
+ * environment agree.
+ */
+function useSocketDir(input: StartInput): void {
+  const dir = input.params?.socketDir;
+  if (dir && !process.env['LCOW_SHIM_SOCKET_DIR']) process.env['LCOW_SHIM_SOCKET_DIR'] = dir;
+}
+
+/** The daemon's log level (env LCOW_SHIM_LOG_LEVEL, read once by serve), chosen by bootstrap.ts. */
+function daemonLogEnv(input: StartInput): NodeJS.ProcessEnv {
+  return input.logLevel ? { LCOW_SHIM_LOG_LEVEL: input.logLevel } : {};
 }
 
 /**
@@ -98,7 +117,7 @@ async function listenSocket(path: string): Promise<Server> {
  * serves, re-exec `serve -socket <pipe>` and wait until it says it serves (reexec-start.ts), then write
  * `shim.pid` and `address` into the bundle and return the address.
  */
-async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport): Promise<string> {
+async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport, input: StartInput): Promise<string> {
   const bundle = flags.bundle || process.cwd();
   const address = transport.shimAddress(flags.namespace, flags.id, flags.address);
   const live = await transport.dial(address).then(
@@ -110,7 +129,8 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
     '-publish-binary', flags.publishBinary, '-bundle', bundle, '-socket', address];
   if (flags.debug) args.push('-debug');
   args.push('serve');
-  const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log') });
+  const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
+    env: { ...process.env, ...daemonLogEnv(input) } });
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));
   writeFileAtomic(join(bundle, 'address'), address);
   return address;
@@ -128,6 +148,21 @@ async function refuseLiveSocket(path: string): Promise<void> {
   });
   if (live) throw alreadyExists(`a shim is already serving ${path}`);
   rmSync(path, { force: true });
+}
+
+/**
+ * The socket `start` wrote into `<bundle>/address` (`delete` gets no bootstrap parameters, so this is how it
+ * finds a socket under containerd 2.3+'s socket_dir). Trusted only when its name is this task's hash.
+ */
+function socketOfBundle(bundle: string, flags: ShimFlags): string | undefined {
+  let path: string;
+  try {
+    path = readFileSync(join(bundle, 'address'), 'utf8').replace(/^unix:\/\//, '');
+  } catch {
+    return undefined;
+  }
+  const expected = shimSocketPath(flags.address, flags.namespace, flags.id, { LCOW_SHIM_SOCKET_DIR: dirname(path) });
+  return path === expected ? path : undefined;
 }
 
 function alive(pid: number): boolean {
@@ -174,7 +209,7 @@ export async function deleteShim(flags: ShimFlags): Promise<Uint8Array> {
   const bundle = flags.bundle || process.cwd();
   const released = releasedByDaemon(bundle); // read before the daemon is stopped: shim.pid names it
   await stopDaemon(bundle, flags.id);
-  rmSync(shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
+  rmSync(socketOfBundle(bundle, flags) ?? shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
   if (!released) await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
   return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: Date.now() });
 }

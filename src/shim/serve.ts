@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
+import { createLogger, Field, normalizeLevel, setRootLogger, type Logger } from '../log/index.js';
 import { createTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
@@ -30,8 +30,11 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
 export async function serveShim(flags: ShimFlags): Promise<void> {
   const bundle = flags.bundle || process.cwd();
   const sink = openShimLog(bundle);
+  // `start` passes the level it chose from containerd's bootstrap and the runtime options (manager.ts).
+  const level = normalizeLevel(process.env.LCOW_SHIM_LOG_LEVEL, flags.debug ? 'debug' : 'info');
+  delete process.env.LCOW_SHIM_LOG_LEVEL;
   const log: Logger = createLogger({
-    level: flags.debug ? 'debug' : 'info',
+    level,
     ...(sink ? { stream: sink } : {}),
     fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id },
   });

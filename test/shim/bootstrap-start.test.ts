@@ -1,0 +1,155 @@
+/**
+ * `start` and `delete` run as containerd 2.3+ runs them (process tier: the real binary, real sockets): stdin
+ * holds BootstrapParams (built by hand, test/shim/support/bootstrap-bytes.ts), stdout must be a BootstrapResult,
+ * the socket goes under the params' socket_dir, the daemon's log level follows containerd's level and the
+ * runtime options, and `delete` (which gets no params) still finds and removes that socket. A legacy options
+ * Any on stdin (containerd 1.6–2.2) still gets the plain address.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, describe, it } from 'node:test';
+import { TASK_API_VERSION } from '../../src/shim/bootstrap.js';
+import { containerd } from '../../src/proto/index.js';
+import { anyBytes, bootstrapParamsBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
+
+const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
+const ADDRESS = '/tmp/x.sock';
+const RUNHCS = 'containerd.runhcs.v1.Options';
+
+function runShim(args: string[], cwd: string, input: Uint8Array, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, ...env };
+    delete e.TTRPC_ADDRESS;
+    if (!('LCOW_SHIM_SOCKET_DIR' in env)) delete e.LCOW_SHIM_SOCKET_DIR;
+    const child = spawn(BIN, args, { cwd, env: e, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolveRun({ code, stdout: Buffer.concat(out), stderr: err }));
+    child.stdin.end(input);
+  });
+}
+
+const flags = (id: string, ...more: string[]): string[] =>
+  ['-namespace', 'ns1', '-address', ADDRESS, '-publish-binary', '/bin/true', '-id', id, ...more];
+const hash = (id: string): string => createHash('sha256').update(`${ADDRESS}/ns1/${id}`).digest('hex');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The environment the daemon was started with (/proc keeps the initial one). */
+const daemonEnv = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+
+describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 120_000 }, () => {
+  const dirs: string[] = [];
+  const daemons: number[] = [];
+  after(async () => {
+    for (const pid of daemons) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  async function bundle(): Promise<string> {
+    const b = await mkdtemp(join(tmpdir(), 'shim-boot-'));
+    dirs.push(b);
+    await writeFile(join(b, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { args: ['true'], cwd: '/' }, root: { path: 'rootfs' }, linux: {} }));
+    return b;
+  }
+
+  async function stopped(pid: number): Promise<void> {
+    for (let i = 0; i < 200 && alive(pid); i++) await sleep(25);
+    assert.equal(alive(pid), false, `daemon ${pid} stopped`);
+  }
+
+  it('BootstrapParams in → BootstrapResult out; socket under socket_dir; log level from containerd; delete removes it', async () => {
+    const b = await bundle();
+    const socketDir = join(b, 'sockets');
+    const input = bootstrapParamsBytes({ id: 'b1', namespace: 'ns1', logLevel: -8, socketDir });
+    const r = await runShim(flags('b1', 'start'), b, input);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
+    const socket = join(socketDir, hash('b1'));
+    assert.equal(result.version, TASK_API_VERSION);
+    assert.equal(result.protocol, 'ttrpc');
+    assert.equal(result.address, `unix://${socket}`);
+    assert.equal(readFileSync(join(b, 'address'), 'utf8'), result.address);
+    assert.ok(existsSync(socket), 'the socket is under socket_dir');
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    assert.ok(daemonEnv(pid).includes('LCOW_SHIM_LOG_LEVEL=trace'), 'containerd at trace → the daemon logs at trace');
+
+    const d = await runShim(flags('b1', '-bundle', b, 'delete'), b, new Uint8Array());
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(containerd.task.v2.DeleteResponse.decode(d.stdout).exit_status, 255);
+    await stopped(pid);
+    assert.equal(existsSync(socket), false, 'delete found the socket through <bundle>/address and removed it');
+  });
+
+  it('runtime options in a 2.3+ extension set the daemon level (log_level wins over debug)', async () => {
+    const b = await bundle();
+    const ext = { typeUrl: RUNHCS, value: runhcsOptionsBytes({ debug: true, logLevel: 'warn' }) };
+    const input = bootstrapParamsBytes({ id: 'b2', namespace: 'ns1', socketDir: join(b, 's'), extensions: [ext] });
+    const r = await runShim(flags('b2', 'start'), b, input);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    assert.ok(daemonEnv(pid).includes('LCOW_SHIM_LOG_LEVEL=warn'));
+    process.kill(pid, 'SIGTERM');
+    await stopped(pid);
+  });
+
+  it('LCOW_SHIM_SOCKET_DIR overrides socket_dir', async () => {
+    const b = await bundle();
+    const override = join(b, 'override');
+    const r = await runShim(flags('b3', 'start'), b, bootstrapParamsBytes({ id: 'b3', namespace: 'ns1', socketDir: join(b, 'ignored') }),
+      { LCOW_SHIM_SOCKET_DIR: override });
+    assert.equal(r.code, 0, r.stderr);
+    const address = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout).address;
+    assert.equal(address, `unix://${join(override, hash('b3'))}`);
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    process.kill(pid, 'SIGTERM');
+    await stopped(pid);
+  });
+
+  it('a legacy options Any (containerd 1.6–2.2) gets the plain address; debug options raise the level', async () => {
+    const b = await bundle();
+    const r = await runShim(flags('b4', 'start'), b, anyBytes(RUNHCS, runhcsOptionsBytes({ debug: true })), { LCOW_SHIM_SOCKET_DIR: join(b, 's') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), `unix://${join(b, 's', hash('b4'))}`);
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    assert.ok(daemonEnv(pid).includes('LCOW_SHIM_LOG_LEVEL=debug'));
+    process.kill(pid, 'SIGTERM');
+    await stopped(pid);
+  });
+});
+
+describe('-info (containerd 2.x introspection, real process)', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 60_000 }, () => {
+  it('prints a RuntimeInfo with our runtime name and version and echoes the options', async () => {
+    const opts = anyBytes(RUNHCS, runhcsOptionsBytes({ debug: true }));
+    const r = await runShim(['-info'], tmpdir(), opts);
+    assert.equal(r.code, 0, r.stderr);
+    const info = containerd.types.RuntimeInfo.decode(r.stdout);
+    assert.equal(info.name, 'io.containerd.lcow.v1');
+    assert.match(info.version?.version ?? '', /^\d+\.\d+\.\d+$/);
+    assert.equal(info.options?.type_url, RUNHCS);
+    assert.deepEqual(Buffer.from(info.options?.value ?? []), Buffer.from(runhcsOptionsBytes({ debug: true })));
+    const empty = containerd.types.RuntimeInfo.decode((await runShim(['-info'], tmpdir(), new Uint8Array())).stdout);
+    assert.equal(empty.options, null);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The `start` bootstrap (src/shim/bootstrap.ts): what containerd writes to stdin, per version, and the reply.
+ * Inputs are built here byte by byte from the wire facts (containerd api v1.12.0 bootstrap.proto, as linked by
+ * containerd v2.4.2), not with the generated codec, so a wrong field number in protos/ fails these tests.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseStartInput, startReply, TASK_API_VERSION } from '../../src/shim/bootstrap.js';
+import { containerd } from '../../src/proto/index.js';
+import { bootstrapParamsBytes, anyBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
+
+const RUNHCS = 'containerd.runhcs.v1.Options';
+
+describe('start bootstrap input', () => {
+  it('empty stdin (containerd 1.6–2.2 without options): no params, no options', () => {
+    assert.deepEqual(parseStartInput(new Uint8Array(), 't1', 'default'), {});
+  });
+
+  it('containerd 2.3+ BootstrapParams: version, level, socket_dir and the options extension', () => {
+    const opts = runhcsOptionsBytes({ debug: true, logLevel: 'trace' });
+    const input = bootstrapParamsBytes({
+      id: 't1', namespace: 'default', logLevel: -4, version: '2.4.2', socketDir: '/run/x/s',
+      extensions: [{ typeUrl: RUNHCS, value: opts }],
+    });
+    const got = parseStartInput(input, 't1', 'default');
+    assert.deepEqual(got.params, { containerdVersion: '2.4.2', logLevel: 'debug', socketDir: '/run/x/s' });
+    assert.equal(got.options?.typeUrl, RUNHCS);
+    assert.deepEqual(Buffer.from(got.options?.value ?? []), Buffer.from(opts));
+  });
+
+  it('each containerd log level maps to ours (TRACE -8, DEBUG -4, INFO 0, WARN 4, ERROR 8, FATAL 10, PANIC 12)', () => {
+    const want: [number, string][] = [[-8, 'trace'], [-4, 'debug'], [0, 'info'], [4, 'warn'], [8, 'error'], [10, 'error'], [12, 'error'], [99, 'info']];
+    for (const [level, name] of want) {
+      const got = parseStartInput(bootstrapParamsBytes({ id: 'a', namespace: 'n', logLevel: level }), 'a', 'n');
+      assert.equal(got.params?.logLevel, name, `level ${level}`);
+      assert.equal(got.params?.socketDir, undefined);
+      assert.equal(got.options, undefined);
+    }
+  });
+
+  it('a legacy options Any (containerd 1.6–2.2) is the options, not params', () => {
+    const opts = runhcsOptionsBytes({ debug: true });
+    const got = parseStartInput(anyBytes(RUNHCS, opts), 't1', 'default');
+    assert.equal(got.params, undefined);
+    assert.equal(got.options?.typeUrl, RUNHCS);
+    assert.deepEqual(Buffer.from(got.options?.value ?? []), Buffer.from(opts));
+  });
+
+  it('an Any whose type URL equals the id is not taken for params unless its value is the namespace too', () => {
+    // fields 1 and 2 are strings in both messages: an Any decodes as BootstrapParams.
+    const any = anyBytes('t1', new TextEncoder().encode('other'));
+    assert.equal(parseStartInput(any, 't1', 'default').params, undefined);
+    assert.equal(parseStartInput(any, 't1', 'default').options?.typeUrl, 't1');
+  });
+
+  it('BootstrapParams for another id or namespace are not trusted', () => {
+    const input = bootstrapParamsBytes({ id: 'other', namespace: 'default', logLevel: -4 });
+    assert.equal(parseStartInput(input, 't1', 'default').params, undefined);
+  });
+
+  it('bytes that are no protobuf at all give nothing (Create reports bad options)', () => {
+    assert.deepEqual(parseStartInput(new Uint8Array([0x0a, 0xff, 0xff, 0xff]), 't1', 'default'), {});
+    assert.deepEqual(parseStartInput(new TextEncoder().encode('{"json": true}'), 't1', 'default'), {});
+  });
+});
+
+describe('start bootstrap reply', () => {
+  it('without params (containerd 1.6–2.2): the plain address', () => {
+    assert.equal(startReply('unix:///run/containerd/s/ab', {}), 'unix:///run/containerd/s/ab');
+  });
+
+  it('with params (containerd 2.3+): a protobuf BootstrapResult {version, address, protocol ttrpc}', () => {
+    const out = startReply('unix:///s/ab', { params: { containerdVersion: '2.4.2', logLevel: 'info' } });
+    assert.ok(out instanceof Uint8Array);
+    // version=1 varint, address=2, protocol=3, by hand:
+    const want = Buffer.concat([
+      Buffer.from([0x08, TASK_API_VERSION]),
+      Buffer.from([0x12, 12]), Buffer.from('unix:///s/ab'),
+      Buffer.from([0x1a, 5]), Buffer.from('ttrpc'),
+    ]);
+    assert.deepEqual(Buffer.from(out), want);
+    const r = containerd.runtime.bootstrap.v1.BootstrapResult.decode(out);
+    assert.equal(r.address, 'unix:///s/ab');
+  });
+
+  it('the plain address is not a valid protobuf (containerd 2.4 tries protobuf first, then falls back)', () => {
+    assert.throws(() => containerd.runtime.bootstrap.v1.BootstrapResult.decode(new TextEncoder().encode('unix:///run/containerd/s/ab')));
+  });
+});
