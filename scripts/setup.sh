@@ -3,6 +3,8 @@
 # tests and the demo drive (containerd, runc, busybox-static, a C compiler for the HCS test double), and for
 # the Windows tier: zip/unzip (the package), wine + wine64 8.0 (runs the packaged .exe) and the mingw-w64
 # cross compiler (builds the computecore test double as a PE DLL).
+# With --go-tools it also builds the pinned Go tools the tests drive (containerd 2.4 + ctr, crictl; once per
+# machine, cached outside the repository: scripts/lib/go-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -23,3 +25,4 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund >&2
 fi
+if [ "${1:-}" = --go-tools ]; then bash scripts/lib/go-tools.sh; fi

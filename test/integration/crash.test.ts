@@ -10,11 +10,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
-describe('a shim daemon killed with SIGKILL', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`a shim daemon killed with SIGKILL [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
 
   const ok = ctd.assertOk.bind(ctd);
 
@@ -101,7 +101,7 @@ function shimDaemonPid(id: string): number | undefined {
 
 /** `ctr events` in the background; stop() kills it and waits for it to be gone (idempotent). */
 function watchEvents(ctd: PrivateContainerd): { text: () => string; stop: () => Promise<void> } {
-  const proc: ChildProcess = spawn('ctr', ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc: ChildProcess = spawn(ctd.under.ctr, ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let text = '';
   proc.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { NEEDS_ROOT, RUNTIME, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, RUNTIME, usePrivateContainerd } from './harness.js';
 
-describe('bad input through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
-  const ctd = usePrivateContainerd((c) => c.ctr(['container', 'rm', 'bad']));
+for (const under of CONTAINERDS) describe(`bad input through io.containerd.lcow.v1 [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd((c) => c.ctr(['container', 'rm', 'bad']), under);
 
   test('a config.json without a linux section', async () => {
     const spec = {

@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
-describe('ctr run through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1 [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
 
   const ok = ctd.assertOk.bind(ctd);
 
@@ -104,8 +106,27 @@ describe('ctr run through io.containerd.lcow.v1', { skip: NEEDS_ROOT, timeout: 6
     });
   });
 
+  test('the bootstrap containerd recorded: plain address (1.6) or our BootstrapResult under socket_dir (2.4)', async () => {
+    const runner = ctd.run('t-boot', ['/bin/sh', '-c', 'sleep 300']);
+    try {
+      await waitForStatus(ctd, 't-boot', 'RUNNING');
+      const bundle = join(ctd.tmp, 'state', 'io.containerd.runtime.v2.task', 'default', 't-boot');
+      const address = readFileSync(join(bundle, 'address'), 'utf8');
+      assert.match(address, new RegExp(`^unix://${ctd.socketDir}/[0-9a-f]{64}$`), 'the socket is in the instance\'s socket dir');
+      if (ctd.under.major === 1) {
+        assert.equal(existsSync(join(bundle, 'bootstrap.json')), false);
+      } else {
+        // containerd 2.x writes what it parsed from our stdout (protobuf BootstrapResult) as JSON.
+        assert.deepEqual(JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')), { version: 2, address, protocol: 'ttrpc' });
+        assert.doesNotMatch(ctd.log(), /failed to query deprecated runtime-allow-mounts|-info\]: exit status/, 'containerd 2.4 ran `-info` fine');
+      }
+    } finally {
+      await killAndWait(ctd, 't-boot', runner);
+    }
+  });
+
   test('ctr events shows create, start, exit, delete in order', async () => {
-    const events = spawn('ctr', ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events = spawn(ctd.under.ctr, ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     events.stdout.on('data', (d: Buffer) => (text += d.toString()));
     await sleep(300);

@@ -2,6 +2,8 @@
  * A private containerd for integration tests: its own config, root, state and sockets in a temp dir (never
  * the system's /run/containerd), dist/bin on its PATH so it finds containerd-shim-lcow-v1, and the shims'
  * socket and emulator directories inside the same temp dir so leftovers can be checked.
+ * Two containerds are driven (CONTAINERDS): Debian's 1.6.20 and 2.4.x built by scripts/lib/go-tools.sh; a
+ * suite runs once per containerd and names it in its title.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
@@ -18,6 +20,34 @@ export const SHIM_BIN_DIR = join(REPO, 'dist', 'bin');
 export const RUNTIME = 'io.containerd.lcow.v1';
 /** The integration suites drive containerd, runc and mounts: they need root. */
 export const NEEDS_ROOT: string | false = process.getuid?.() !== 0 ? 'needs root' : false;
+
+/** One containerd under test: its binaries, the config format it reads, and the version it reports. */
+export interface ContainerdUnderTest {
+  /** e.g. `containerd 1.6.20~ds1`, `containerd 2.4.2` (from `containerd --version`), for test titles. */
+  readonly label: string;
+  readonly major: 1 | 2;
+  readonly containerd: string;
+  readonly ctr: string;
+}
+
+/** scripts/lib/go-tools.sh's bin directories (scripts/test.sh exports them). */
+const GO_TOOLS = (process.env.LCOW_GO_TOOLS ?? spawnSync('bash', [join(REPO, 'scripts/lib/go-tools.sh'), '--print'], { encoding: 'utf8' }).stdout)
+  .trim().split(/\s+/);
+const CONTAINERD2_BIN = GO_TOOLS.find((d) => /\/containerd-v2[^/]*\/bin$/.test(d)) ?? '';
+export const CRICTL = join(GO_TOOLS.find((d) => /\/crictl-[^/]*\/bin$/.test(d)) ?? '', 'crictl');
+
+function describeContainerd(major: 1 | 2, containerd: string, ctr: string): ContainerdUnderTest {
+  const v = spawnSync(containerd, ['--version'], { encoding: 'utf8' });
+  // `containerd github.com/containerd/containerd[/v2] VERSION [REVISION]`
+  const version = v.status === 0 ? (v.stdout.split(/\s+/)[2] ?? '?') : `missing (${containerd})`;
+  return { label: `containerd ${version}`, major, containerd, ctr };
+}
+
+/** Every containerd the integration suites run against: Debian's 1.6 and the pinned 2.4. */
+export const CONTAINERDS: readonly ContainerdUnderTest[] = [
+  describeContainerd(1, 'containerd', 'ctr'),
+  describeContainerd(2, join(CONTAINERD2_BIN, 'containerd'), join(CONTAINERD2_BIN, 'ctr')),
+];
 
 export interface CtrResult {
   code: number;
@@ -54,7 +84,7 @@ export class PrivateContainerd {
   readonly rootfs: string;
   private proc: ChildProcess | undefined;
 
-  constructor() {
+  constructor(readonly under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest) {
     this.tmp = mkdtempSync('/tmp/lcow-it.');
     this.sock = join(this.tmp, 'containerd.sock');
     this.socketDir = join(this.tmp, 's');
@@ -65,38 +95,49 @@ export class PrivateContainerd {
   }
 
   /**
-   * Starts containerd (`o.binary`, default the one on PATH) with this instance's config. The CRI plugin is
-   * disabled unless `o.plugins` gives plugin configuration lines (appended to the config: the CRI tier).
+   * containerd's config. 1.6 reads version 2; 2.4 version 4, and gets the shim socket directory through its
+   * own `socket_dir` (which 2.3+ hands the shim in the bootstrap), not through LCOW_SHIM_SOCKET_DIR. 2.x's
+   * machine-wide side plugins are off: NRI (a socket in /var/run/nri) and opt (/opt/containerd). The CRI
+   * plugin is disabled unless `plugins` gives plugin configuration lines (appended: the CRI tier).
    */
+  private config(plugins: readonly string[] | undefined): string {
+    const common = [`root = "${this.tmp}/root"`, `state = "${this.tmp}/state"`];
+    if (this.under.major === 1) {
+      return ['version = 2', ...common, ...(plugins === undefined ? ['disabled_plugins = ["io.containerd.grpc.v1.cri"]'] : []),
+        '[grpc]', `  address = "${this.sock}"`, '[ttrpc]', `  address = "${this.sock}.ttrpc"`, '[debug]', '  level = "debug"',
+        ...(plugins ?? [])].join('\n') + '\n';
+    }
+    // Version 4 moved the sockets into the server plugins; a missing one means /run/containerd/containerd.sock.
+    return [
+      'version = 4', ...common,
+      plugins !== undefined ? 'disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt"]'
+        : 'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", ' +
+          '"io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt"]',
+      '[debug]', '  level = "debug"',
+      "[plugins.'io.containerd.server.v1.grpc']", `  address = "${this.sock}"`,
+      "[plugins.'io.containerd.server.v1.ttrpc']", `  address = "${this.sock}.ttrpc"`,
+      "[plugins.'io.containerd.shim.v1.manager']", `  socket_dir = "${this.socketDir}"`,
+      ...(plugins ?? []),
+    ].join('\n') + '\n';
+  }
+
+  /** Starts containerd (`o.binary`, default this instance's) with this instance's config and `o.plugins`. */
   async start(extraEnv: NodeJS.ProcessEnv = {}, o: { readonly binary?: string; readonly plugins?: readonly string[] } = {}): Promise<void> {
-    writeFileSync(
-      join(this.tmp, 'config.toml'),
-      [
-        'version = 2',
-        `root = "${this.tmp}/root"`,
-        `state = "${this.tmp}/state"`,
-        ...(o.plugins === undefined ? ['disabled_plugins = ["io.containerd.grpc.v1.cri"]'] : []),
-        '[grpc]',
-        `  address = "${this.sock}"`,
-        '[ttrpc]',
-        `  address = "${this.sock}.ttrpc"`,
-        '[debug]',
-        '  level = "debug"',
-        ...(o.plugins ?? []),
-      ].join('\n') + '\n',
-    );
+    assert.ok(existsSync(this.under.containerd) || this.under.major === 1, `${this.under.label}: run scripts/test.sh (scripts/lib/go-tools.sh builds it)`);
+    writeFileSync(join(this.tmp, 'config.toml'), this.config(o.plugins));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PATH: `${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
-      LCOW_SHIM_SOCKET_DIR: this.socketDir,
       LCOW_EMULATOR_ROOT: this.vmRoot,
       ...extraEnv,
     };
+    delete env.LCOW_SHIM_SOCKET_DIR; // 2.x: socket_dir in the config; 1.6 cannot tell the shim, so the env does
+    if (this.under.major === 1) env.LCOW_SHIM_SOCKET_DIR = this.socketDir;
     delete env.NODE_EXTRA_CA_CERTS;
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
     const log = openSync(join(this.tmp, 'containerd.log'), 'a');
-    this.proc = spawn(o.binary ?? 'containerd', ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
+    this.proc = spawn(o.binary ?? this.under.containerd, ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
     closeSync(log);
     for (let i = 0; i < 200; i++) {
       if (existsSync(this.sock) && (await this.ctr(['version'], { timeoutMs: 2000 })).code === 0) return;
@@ -111,7 +152,7 @@ export class PrivateContainerd {
     return new Promise((resolvePromise) => {
       const env = { ...process.env, ...(opts.env ?? {}) };
       delete env.NODE_EXTRA_CA_CERTS;
-      const child = execFile('ctr', ['-a', this.sock, ...args], { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 },
+      const child = execFile(this.under.ctr, ['-a', this.sock, ...args], { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -131,7 +172,7 @@ export class PrivateContainerd {
     return new Promise((resolvePromise) => {
       const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
       delete env.NODE_EXTRA_CA_CERTS;
-      const cmd = ['ctr', '-a', this.sock, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const cmd = [this.under.ctr, '-a', this.sock, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
       execFile('script', ['-qefc', cmd, '/dev/null'], { env, timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -163,7 +204,7 @@ export class PrivateContainerd {
         continue;
       }
       if (!cmdline.includes(this.tmp) && !cmdline.includes(this.sock)) continue;
-      if (cmdline.startsWith('containerd --config') || Number(pid) === this.proc?.pid) continue;
+      if (cmdline.startsWith(`${this.under.containerd} --config`) || Number(pid) === this.proc?.pid) continue;
       out.push(`process ${pid}: ${cmdline.trim()}`);
     }
     for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
@@ -222,8 +263,9 @@ export class PrivateContainerd {
  * after its last. After each test nothing of the instance may be left (settled() returns []); then
  * `afterEachTest` runs (e.g. to remove a container record a failed run left).
  */
-export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) => Promise<unknown>): PrivateContainerd {
-  const ctd = new PrivateContainerd();
+export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) => Promise<unknown>,
+  under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest): PrivateContainerd {
+  const ctd = new PrivateContainerd(under);
   before(() => ctd.start());
   after(() => ctd.stop());
   afterEach(async () => {
