@@ -68,7 +68,12 @@ describe('shim flags', () => {
 
   it('an unknown flag is InvalidArgument naming it', () => {
     invalid(['-bogus', 'x', 'start'], /bogus/);
-    invalid(['--info', 'start'], /info/);
+    invalid(['--frobnicate', 'start'], /frobnicate/);
+  });
+
+  it('-info (containerd 2.x asks the runtime for its RuntimeInfo) is the info action', () => {
+    assert.equal(parseShimFlags(['-info']).action, 'info');
+    assert.equal(parseShimFlags(['--info']).action, 'info');
   });
 
   it('an unknown action is InvalidArgument naming it and the valid ones', () => {
