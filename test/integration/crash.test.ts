@@ -27,7 +27,7 @@ for (const under of CONTAINERDS) describe(`a shim daemon killed with SIGKILL [${
       const before = ctd.leftovers();
       assert.ok(before.some((l) => l.startsWith('vm dir ')), `a VM dir while running:\n${before.join('\n')}`);
       assert.ok(before.some((l) => l.startsWith('mount ')), `mounts while running:\n${before.join('\n')}`);
-      const shim = shimDaemonPid(id);
+      const shim = shimDaemonPid(ctd, id);
       assert.ok(shim !== undefined, `the shim daemon of ${id} is running`);
 
       process.kill(shim, 'SIGKILL');
@@ -45,7 +45,7 @@ for (const under of CONTAINERDS) describe(`a shim daemon killed with SIGKILL [${
       report(deleteTiming(ctd.log(), id));
     } finally {
       await events.stop();
-      if (shimDaemonPid(id) === undefined) await ctd.ctr(['task', 'delete', '-f', id]);
+      if (shimDaemonPid(ctd, id) === undefined) await ctd.ctr(['task', 'delete', '-f', id]);
       await ctd.ctr(['container', 'rm', id]);
     }
   }
@@ -84,8 +84,11 @@ function deleteTiming(log: string, id: string): string {
   return from < 0 || to < 0 || Number.isNaN(ms) ? `${id}: delete timing not found in the containerd log` : `${id}: containerd's dead-shim cleanup (delete included) took ${ms} ms`;
 }
 
-/** The pid of the shim daemon serving task `id` (its cmdline has `-id <id>` and `serve`). */
-function shimDaemonPid(id: string): number | undefined {
+/**
+ * The pid of this instance's shim daemon serving task `id` (its cmdline has `-id <id>`, `serve` and this
+ * containerd's `-address`): other containerds on the machine may run a task with the same id.
+ */
+function shimDaemonPid(ctd: PrivateContainerd, id: string): number | undefined {
   for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     let args: string[];
     try {
@@ -94,7 +97,8 @@ function shimDaemonPid(id: string): number | undefined {
       continue;
     }
     const i = args.indexOf('-id');
-    if (i >= 0 && args[i + 1] === id && args.includes('serve')) return Number(p);
+    const a = args.indexOf('-address');
+    if (i >= 0 && args[i + 1] === id && args.includes('serve') && a >= 0 && args[a + 1] === ctd.sock) return Number(p);
   }
   return undefined;
 }
