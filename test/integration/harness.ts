@@ -13,6 +13,7 @@ import {
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { after, afterEach, before } from 'node:test';
+import { criConfigV2, criConfigV4, type Sandboxer } from './cri-config.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO = resolve(process.cwd());
@@ -84,7 +85,8 @@ export class PrivateContainerd {
   readonly rootfs: string;
   private proc: ChildProcess | undefined;
 
-  constructor(readonly under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest) {
+  /** `cri`: the CRI plugin on, with this pod mode (cri-config.ts); off when undefined. */
+  constructor(readonly under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest, readonly cri?: Sandboxer) {
     this.tmp = mkdtempSync('/tmp/lcow-it.');
     this.sock = join(this.tmp, 'containerd.sock');
     this.socketDir = join(this.tmp, 's');
@@ -124,7 +126,8 @@ export class PrivateContainerd {
   /** Starts containerd (`o.binary`, default this instance's) with this instance's config and `o.plugins`. */
   async start(extraEnv: NodeJS.ProcessEnv = {}, o: { readonly binary?: string; readonly plugins?: readonly string[] } = {}): Promise<void> {
     assert.ok(existsSync(this.under.containerd) || this.under.major === 1, `${this.under.label}: run scripts/test.sh (scripts/lib/go-tools.sh builds it)`);
-    writeFileSync(join(this.tmp, 'config.toml'), this.config(o.plugins));
+    const cri = this.cri === undefined ? undefined : this.under.major === 1 ? criConfigV2(this.tmp) : criConfigV4(this.tmp, this.cri);
+    writeFileSync(join(this.tmp, 'config.toml'), this.config(o.plugins ?? cri));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PATH: `${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
@@ -264,8 +267,8 @@ export class PrivateContainerd {
  * `afterEachTest` runs (e.g. to remove a container record a failed run left).
  */
 export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) => Promise<unknown>,
-  under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest): PrivateContainerd {
-  const ctd = new PrivateContainerd(under);
+  under: ContainerdUnderTest = CONTAINERDS[0] as ContainerdUnderTest, opts: { cri?: Sandboxer } = {}): PrivateContainerd {
+  const ctd = new PrivateContainerd(under, opts.cri);
   before(() => ctd.start());
   after(() => ctd.stop());
   afterEach(async () => {

@@ -1,0 +1,118 @@
+/**
+ * Pods through containerd's CRI, driven with crictl as users do, against containerd 1.6.20 and 2.4.x (pause
+ * container mode: containerd 2.x's default `podsandbox` sandboxer). One pod = one shim daemon and one utility
+ * VM; containers run in it; logs, exec, status and exit codes come back through CRI; nothing is left after
+ * the pod is removed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PAUSE_IMAGE } from './cri-config.js';
+import { CONTAINERDS, CRICTL, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { buildOciArchive } from './oci-image.js';
+
+const IMAGE = 'docker.io/library/lcowbox:latest';
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function crictl(ctd: PrivateContainerd, args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const ep = `unix://${ctd.sock}`;
+    execFile(CRICTL, ['-r', ep, '-i', ep, '-t', '60s', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** This instance's shim daemons (`serve` processes whose -address is this containerd's). */
+function shimDaemons(ctd: PrivateContainerd): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return args.includes('serve') && args[args.indexOf('-address') + 1] === ctd.sock;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd(async (c) => {
+    await crictl(c, ['rmp', '-af']); // a failed test's pod
+  }, under, { cri: 'podsandbox' });
+
+  const ok = (r: Result, what: string): string => {
+    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+    return r.stdout.trim();
+  };
+
+  async function images(): Promise<void> {
+    if ((await ctd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.includes(IMAGE)) return;
+    for (const [name, cmd, dir] of [[PAUSE_IMAGE, ['/bin/sleep', '2147483647'], 'pause'], [IMAGE, ['/bin/sh'], 'box']] as const) {
+      const work = join(ctd.tmp, `img-${dir}`);
+      mkdirSync(work, { recursive: true });
+      ctd.assertOk(await ctd.ctr(['-n', 'k8s.io', 'images', 'import', buildOciArchive(ctd.rootfs, work, name, { Cmd: [...cmd], Env: ['PATH=/bin'] })]), `import ${name}`);
+    }
+  }
+
+  function podConfig(name: string): string {
+    const path = join(ctd.tmp, `${name}-pod.json`);
+    mkdirSync(join(ctd.tmp, 'pod-logs', name), { recursive: true });
+    writeFileSync(path, JSON.stringify({
+      metadata: { name, namespace: 'default', uid: `${name}-uid`, attempt: 0 },
+      hostname: '', // runc 1.1.5 cannot set a hostname without a UTS namespace
+      log_directory: join(ctd.tmp, 'pod-logs', name),
+      linux: { security_context: { namespace_options: { network: 2, pid: 0, ipc: 0 } } }, // hostNetwork: no CNI
+    }));
+    return path;
+  }
+
+  function containerConfig(name: string, command: string[]): string {
+    const path = join(ctd.tmp, `${name}-ctr.json`);
+    writeFileSync(path, JSON.stringify({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, linux: {} }));
+    return path;
+  }
+
+  async function exited(id: string): Promise<{ state: string; exitCode: number }> {
+    for (let i = 0; i < 300; i++) {
+      const s = JSON.parse(ok(await crictl(ctd, ['inspect', id]), 'crictl inspect')) as { status: { state: string; exitCode: number } };
+      if (s.status.state === 'CONTAINER_EXITED') return s.status;
+      await sleep(100);
+    }
+    throw new Error(`container ${id} never exited`);
+  }
+
+  test('a pod with two containers: one shim, one VM; logs, exec, exit code 3, stop and remove leave nothing', async () => {
+    await images();
+    const podJson = podConfig('p1');
+    const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+    const c1 = ok(await crictl(ctd, ['create', pod, containerConfig('c1', ['/bin/sh', '-c', 'echo hello from c1; sleep 300']), podJson]), 'create c1');
+    ok(await crictl(ctd, ['start', c1]), 'start c1');
+    const c2 = ok(await crictl(ctd, ['create', pod, containerConfig('c2', ['/bin/sh', '-c', 'echo bye >&2; exit 3']), podJson]), 'create c2');
+    ok(await crictl(ctd, ['start', c2]), 'start c2');
+
+    const status = await exited(c2);
+    assert.equal(status.exitCode, 3);
+    const logs2 = await crictl(ctd, ['logs', c2]);
+    assert.equal(logs2.stderr.includes('bye'), true, logs2.stderr);
+    assert.equal(ok(await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo exec-ok; hostname >/dev/null']), 'crictl exec'), 'exec-ok');
+    for (let i = 0; i < 50 && !(await crictl(ctd, ['logs', c1])).stdout.includes('hello from c1'); i++) await sleep(100);
+    assert.equal((await crictl(ctd, ['logs', c1])).stdout, 'hello from c1\n');
+    // The CRI log file itself is in CRI format: <time> stdout F <line>.
+    assert.match(readFileSync(join(ctd.tmp, 'pod-logs', 'p1', 'c1.log'), 'utf8'), /^\S+ stdout F hello from c1$/m);
+
+    assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
+    assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+
+    ok(await crictl(ctd, ['stop', c1]), 'crictl stop c1');
+    assert.equal((await exited(c1)).state, 'CONTAINER_EXITED');
+    ok(await crictl(ctd, ['rm', c1, c2]), 'crictl rm');
+    ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+    ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+  });
+});
