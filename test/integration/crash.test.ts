@@ -175,7 +175,7 @@ describe('a guest crash (the emulated VM\'s agent SIGKILLed) with an exec runnin
       ctd.assertOk(await ctd.ctr(['task', 'delete', id]), 'ctr task delete');
     } finally {
       await events.stop();
-      if (shimDaemonPid(id) !== undefined) await ctd.ctr(['task', 'delete', '-f', id]);
+      if (shimDaemonPid(ctd, id) !== undefined) await ctd.ctr(['task', 'delete', '-f', id]);
       await ctd.ctr(['container', 'rm', id]);
     }
   });
