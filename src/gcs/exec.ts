@@ -19,7 +19,7 @@ import {
   type ContainerWaitForProcessResponse,
   type ProcessParameters,
 } from './protocol/index.js';
-import { StdioListeners, type IoListen } from './stdio.js';
+import { StdioListeners, type IoListen, type StdioStreams } from './stdio.js';
 
 /** What executeProcess needs from its guest connection. */
 export interface ExecContext {
@@ -62,6 +62,8 @@ export async function executeProcess(
     clearTimeout(timer);
     unsubscribe();
     abort.abort(err);
+    // The guest may have dialled every stream before failing the launch: those connections are ours to close.
+    void accepted.then((s) => destroyStreams(s), () => undefined);
     await listeners.close();
     throw err;
   }
@@ -83,4 +85,8 @@ export async function executeProcess(
     unsubscribe();
     await listeners.close();
   }
+}
+
+function destroyStreams(s: StdioStreams): void {
+  for (const stream of [s.stdin, s.stdout, s.stderr]) stream?.destroy();
 }

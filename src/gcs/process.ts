@@ -2,6 +2,13 @@
  * A process in the guest (a container's init or exec, or a process in the UVM itself), as returned by
  * ExecuteProcess. Its exit code comes from the WaitForProcess long poll issued right after the pid arrived
  * (infinite timeout, no bridge timeout, not cancellable).
+ *
+ * Stdio connection lifecycle (rule of the host, see PROTOCOL.md "Stdio close handshake"):
+ *   stdout/stderr  the guest half-closes after the last byte, then waits for the host to CLOSE the connection
+ *                  before the process counts as exited (WaitForProcess, container notification). So each is
+ *                  destroyed here as soon as its reader consumed the EOF ('end'), whoever the reader is.
+ *   stdin          half-closed by closeStdin() (the guest sees EOF); destroyed by close().
+ *   all            close() destroys whatever is left; the owner calls it once the process is done.
  */
 import type { Duplex } from 'node:stream';
 import { ErrorCode, invalidArgument, isErrorCode } from '../errdefs/index.js';
@@ -39,6 +46,11 @@ export class Process {
     this.stdin = stdio.stdin;
     this.stdout = stdio.stdout;
     this.stderr = stdio.stderr;
+    for (const out of [this.stdout, this.stderr]) {
+      // A stream with no data can reach its end before anyone reads (net emits 'end' on an empty EOF).
+      if (out?.readableEnded) out.destroy();
+      else out?.once('end', () => out.destroy());
+    }
     this.exit = exit.then((r) => (typeof r.ExitCode === 'number' ? r.ExitCode >>> 0 : 255));
     this.exit.catch(() => undefined); // observed through wait()
   }

@@ -17,6 +17,8 @@ export interface GuestProcess {
   /** Resolves true when delivered, false when the guest reports the process gone (hcsshim: "not delivered"). */
   signal(signal: number): Promise<boolean>;
   resize(width: number, height: number): Promise<void>;
+  /** Releases the host's ends of the process's stdio connections. MUST be idempotent; the exec calls it once done. */
+  close(): void;
 }
 
 /** The process spec a task asks the guest to run (OCI Process for execs; undefined = the container's init). */

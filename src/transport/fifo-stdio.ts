@@ -47,6 +47,22 @@ export async function openFifoReader(path: string): Promise<Readable> {
   return createReadStream('', { fd, autoClose: true });
 }
 
+/**
+ * CloseIO on a stdin FIFO (what runc's shim gets by closing the write end it holds): opens a write end and
+ * closes it at once. The reader then reaches EOF after every byte already in the FIFO, as soon as no other
+ * writer is open; a client that still writes keeps it open until it closes. Without this, a FIFO that no
+ * writer ever opened would never reach EOF. Not a FIFO (e.g. /dev/null), gone, or no reader: nothing to do.
+ */
+export async function releaseFifoReader(path: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = await openAsync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return; // ENOENT, ENXIO (no reader): nobody waits for an EOF.
+  }
+  await promisify(closeFd)(fd).catch(() => undefined);
+}
+
 /** Opens a stdout/stderr endpoint for writing. */
 export async function openFifoWriter(path: string): Promise<Writable> {
   const { fd, stats } = await openFd(path, 'write');

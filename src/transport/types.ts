@@ -58,6 +58,11 @@ export interface PlatformTransport extends Transport {
   shimAddress(namespace: string, id: string, containerdAddress: string): string;
   /** Opens containerd's stdin endpoint (Linux: a FIFO; Windows: dials its named pipe). */
   openStdioReader(path: string): Promise<Readable>;
+  /**
+   * CloseIO: the client wrote all of stdin. The reader MUST still deliver every byte already written, then
+   * reach EOF once the client's writers are closed (Linux FIFO: even if none was ever opened).
+   */
+  releaseStdioReader(path: string): Promise<void>;
   /** Opens a stdout/stderr endpoint (Linux: a FIFO; Windows: dials its pipe, redialling if the reader goes). */
   openStdioWriter(path: string, opts?: StdioWriterOptions): Promise<Writable>;
 }

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, alreadyExists, notFound } from '../errdefs/index.js';
 import { dialPath } from './dial.js';
 import { emulatedHvSocketPath } from './emulated-paths.js';
-import { openFifoReader, openFifoWriter } from './fifo-stdio.js';
+import { openFifoReader, openFifoWriter, releaseFifoReader } from './fifo-stdio.js';
 import { unixShimSocketPath } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
 import type { Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode } from './types.js';
@@ -74,6 +74,11 @@ export class UnixTransport implements PlatformTransport {
   /** stdin FIFO (fifo-stdio.ts). */
   openStdioReader(path: string): Promise<Readable> {
     return openFifoReader(path);
+  }
+
+  /** CloseIO: lets the stdin FIFO reach EOF once the client's writers are closed (fifo-stdio.ts). */
+  releaseStdioReader(path: string): Promise<void> {
+    return releaseFifoReader(path);
   }
 
   /** stdout/stderr FIFO, opened O_RDWR so it survives its reader (no redial needed). */

@@ -84,6 +84,9 @@ export class WindowsTransport implements PlatformTransport {
     return this.dial(path);
   }
 
+  /** CloseIO: nothing to do; the stdin pipe reaches EOF when the client closes its end. */
+  async releaseStdioReader(_path: string): Promise<void> {}
+
   async openStdioWriter(path: string, opts: StdioWriterOptions = {}): Promise<Writable> {
     const first = await this.dial(path);
     return new RedialWriter(first, {

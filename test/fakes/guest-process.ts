@@ -73,4 +73,11 @@ export class FakeGuestProcess implements GuestProcess {
   async resize(width: number, height: number): Promise<void> {
     this.resizes.push({ width, height });
   }
+
+  /** How many times the exec released the stdio connections. */
+  closed = 0;
+
+  close(): void {
+    this.closed++;
+  }
 }

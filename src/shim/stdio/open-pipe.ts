@@ -14,6 +14,11 @@ export function openPipeReader(path: string): Promise<Readable> {
   return transport().openStdioReader(path);
 }
 
+/** CloseIO on a stdin endpoint: what was written is still read, then EOF once the client's writers are closed. */
+export function releasePipeReader(path: string): Promise<void> {
+  return transport().releaseStdioReader(path);
+}
+
 /** Opens a stdout/stderr endpoint for writing. */
 export function openPipeWriter(path: string, opts?: StdioWriterOptions): Promise<Writable> {
   return transport().openStdioWriter(path, opts);

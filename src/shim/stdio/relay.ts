@@ -1,9 +1,14 @@
 /**
  * The relay between the upstream endpoints (containerd's client) and the guest's per-stream connections:
  *
- *   upstream.stdin ──pipe──▶ guest.stdin     half-closed (end()) on upstream EOF or closeStdin() (CloseIO)
+ *   upstream.stdin ──pipe──▶ guest.stdin     half-closed (end()) at the upstream EOF, after the last byte
  *   guest.stdout   ──pipe──▶ upstream.stdout ended on guest EOF
  *   guest.stderr   ──pipe──▶ upstream.stderr ended on guest EOF
+ *
+ * CloseIO never cuts the stdin copy: it only lets the upstream stdin reach its EOF (UpstreamIO.closeStdin),
+ * so every byte the client wrote before CloseIO reaches the process, and only then is the guest's stdin
+ * half-closed. The guest's stdout/stderr connections are closed by their owner (gcs Process) at their EOF:
+ * the guest waits for that close before it reports the exit (PROTOCOL.md, stdio close handshake).
  *
  * `done` resolves once both guest outputs reached EOF and everything they produced was handed to the
  * upstream endpoints (their 'finish'): the exit path awaits it (with its own grace timeout) so that no output
@@ -26,8 +31,6 @@ export interface GuestStdio {
 export interface StdioRelay {
   /** Resolves when both output copies are complete. Never rejects. */
   readonly done: Promise<void>;
-  /** Ends (half-closes) the guest's stdin, stopping the stdin copy. Idempotent. */
-  closeStdin(): void;
 }
 
 export interface RelayOptions {
@@ -36,38 +39,35 @@ export interface RelayOptions {
 
 export function relayStdio(upstream: Pick<UpstreamIO, 'stdin' | 'stdout' | 'stderr'>, guest: GuestStdio, opts: RelayOptions = {}): StdioRelay {
   const log = opts.log ?? rootLogger();
-  const closeStdin = relayStdin(upstream.stdin, guest.stdin, log);
+  relayStdin(upstream.stdin, guest.stdin, log);
   const sinks = new SinkSet(log);
   const copies = [
     copyOutput('stdout', guest.stdout, upstream.stdout, sinks, log),
     copyOutput('stderr', guest.stderr, upstream.stderr, sinks, log),
   ];
   const done = Promise.all(copies).then(() => sinks.allFinished());
-  return { done, closeStdin };
+  return { done };
 }
 
-function relayStdin(src: Readable | undefined, dst: Writable | undefined, log: Logger): () => void {
+function relayStdin(src: Readable | undefined, dst: Writable | undefined, log: Logger): void {
+  if (dst === undefined) return;
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
-    if (src !== undefined && dst !== undefined) src.unpipe(dst);
-    dst?.end();
+    if (src !== undefined) src.unpipe(dst);
+    dst.end();
   };
-  if (dst === undefined) return close;
   dst.on('error', (err: Error) => log.debug('stdio: guest stdin error', { error: err.message }));
   // No upstream stdin: nothing will ever come, so the process sees EOF at once.
-  if (src === undefined) {
-    close();
-    return close;
-  }
+  if (src === undefined) return close();
   src.on('error', (err: Error) => {
     log.debug('stdio: upstream stdin error, closing the guest stdin', { error: err.message });
     close();
   });
+  // 'end' comes after the last byte was handed to dst; end() then queues the half-close behind it.
   src.once('end', close);
   src.pipe(dst, { end: false });
-  return close;
 }
 
 /**

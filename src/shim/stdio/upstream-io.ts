@@ -10,7 +10,7 @@ import { ErrorCode, ShimError, invalidArgument } from '../../errdefs/index.js';
 import { Field } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
 import { startBinaryLogger } from './binary-logger.js';
-import { openPipeReader, openPipeWriter } from './open-pipe.js';
+import { openPipeReader, openPipeWriter, releasePipeReader } from './open-pipe.js';
 import { fifoPath, parseStdioMode } from './stdio-uri.js';
 
 export interface UpstreamPaths {
@@ -38,6 +38,12 @@ export interface UpstreamIO {
   readonly stdout?: Writable;
   readonly stderr?: Writable;
   readonly terminal: boolean;
+  /**
+   * CloseIO: the client wrote all of its stdin. Nothing already written is dropped: `stdin` keeps delivering
+   * it and then ends (EOF) once the client's writers are closed, like runc's shim closing its own write end.
+   * Idempotent; never rejects; a no-op without stdin.
+   */
+  closeStdin(): Promise<void>;
   /** Destroys every stream (and stops a logging binary). Idempotent; never rejects. */
   close(): Promise<void>;
 }
@@ -98,7 +104,12 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
       }
     }
     let closing: Promise<void> | undefined;
-    return { stdin, stdout, stderr, terminal: paths.terminal, close: () => (closing ??= close()) };
+    let closingStdin: Promise<void> | undefined;
+    const closeStdin = (): Promise<void> =>
+      (closingStdin ??= stdin === undefined ? Promise.resolve() : releasePipeReader(fifoPath(paths.stdin)).catch((err: unknown) => {
+        log.warn('stdio: CloseIO could not release the stdin endpoint', { error: String(err) });
+      }));
+    return { stdin, stdout, stderr, terminal: paths.terminal, closeStdin, close: () => (closing ??= close()) };
   } catch (err) {
     await close();
     throw ShimError.from(err, ErrorCode.Unknown);

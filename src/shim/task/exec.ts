@@ -33,10 +33,9 @@ export class Exec {
   private status = UNEXITED_STATUS;
   private exitedAtValue: Date | undefined;
   private guest: GuestProcess | undefined;
-  private closeStdinRequested = false;
   /** Set while a start is in flight: a second Start is refused and Kill waits for it (hcsshim serialises them). */
   private starting: Promise<number> | undefined;
-  private relay: { done: Promise<void>; closeStdin(): void } | undefined;
+  private relay: { done: Promise<void> } | undefined;
   private resolveExited!: () => void;
   /** Resolves once the process has exited (status recorded, output drained, stdio closed). */
   readonly exited: Promise<void> = new Promise((r) => (this.resolveExited = r));
@@ -109,7 +108,6 @@ export class Exec {
       { log: this.log },
     );
     this.relay = relay;
-    if (this.closeStdinRequested) relay.closeStdin();
     this.transition(ExecState.Running);
     void this.watch(proc);
     return proc.pid;
@@ -133,6 +131,9 @@ export class Exec {
     this.status = code >>> 0;
     this.exitedAtValue = new Date();
     this.transition(ExecState.Exited);
+    // The process is done: no stdio socket or client endpoint of it stays open (the host's ends of the guest's
+    // connections, then containerd's FIFOs).
+    this.guest?.close();
     await this.upstream.close().catch(() => undefined);
     this.log.debug('process exited', { [Field.ProcessId]: this.pidValue, exitStatus: this.status });
     this.resolveExited();
@@ -177,10 +178,12 @@ export class Exec {
     await this.guest?.resize(width, height);
   }
 
-  /** CloseIO: ends the process's stdin once what was written so far is delivered. Idempotent. */
+  /**
+   * CloseIO (also before Start): every byte the client wrote is still delivered; the guest's stdin is
+   * half-closed after the last one, once the client's writers are closed. Idempotent.
+   */
   closeStdin(): void {
-    this.closeStdinRequested = true;
-    this.relay?.closeStdin();
+    void this.upstream.closeStdin();
   }
 
   async wait(): Promise<ExitInfo> {

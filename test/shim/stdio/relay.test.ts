@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { constants, createReadStream, createWriteStream, openSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, openSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -49,31 +49,62 @@ describe('relayStdio over real FIFOs', () => {
     const back = collect(shimIn);
     guestIn.end('still-open');
     assert.equal((await back).data.toString(), 'still-open');
-    relay.closeStdin(); // Idempotent after EOF.
+    await up.closeStdin(); // CloseIO after EOF: nothing left to do, idempotent.
+    await up.closeStdin();
     await relay.done;
   });
 
-  it('closeStdin() (CloseIO) ends the guest stdin before the client EOF, once, and stops the copy', T, async () => {
+  it('CloseIO (upstream.closeStdin) drops nothing: the copy runs to the client EOF, then the guest stdin is half-closed', T, async () => {
     const { dir, paths, up, logs } = await fifoSet();
     const [shimIn, guestIn] = await streamPair(dir, 'stdin');
     cleanup.push(() => destroyAll(shimIn, guestIn));
-    const relay = relayStdio(up, { stdin: shimIn }, { log: logs.log });
+    relayStdio(up, { stdin: shimIn }, { log: logs.log });
     const got = collect(guestIn);
     // ctr's side, as a non-blocking socket on the FIFO (the shim's reader is open, so O_NONBLOCK succeeds): an
     // fs stream would park a blocking write(2) in the thread pool, which can outlive the test.
     const client = new Socket({ fd: openSync(paths.stdin, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
     client.on('error', () => undefined);
     cleanup.push(() => void client.destroy());
-    client.write('before-');
-    await until(() => guestIn.bytesRead >= 'before-'.length);
-    relay.closeStdin();
-    relay.closeStdin();
-    const r = await got;
-    assert.equal(r.ended, true);
-    assert.equal(r.data.toString(), 'before-');
-    client.write('after');
+    // More than a FIFO holds (64 KiB): when CloseIO comes, most of it is still in the FIFO or the client's
+    // buffer — ctr sends CloseIO when its own stdin ends, before its copy into the FIFO has finished.
+    const input = pattern(1 << 20, 3);
+    client.write(input);
+    await up.closeStdin();
+    await up.closeStdin();
     await settle();
-    assert.equal(guestIn.bytesRead, 'before-'.length);
+    assert.equal(guestIn.readableEnded, false, 'no EOF while the client still has its writer open');
+    client.end();
+    const r = await got;
+    assert.equal(r.ended, true, 'the guest saw EOF');
+    assert.ok(r.data.equals(input), `guest got ${r.data.length} of ${input.length} bytes`);
+  });
+
+  it('CloseIO before the relay starts (before Start) still delivers what the client wrote and closed', T, async () => {
+    const { dir, paths, up, logs } = await fifoSet();
+    // ctr writes and closes (less than the FIFO holds, so a non-blocking write takes it all at once).
+    const fd = openSync(paths.stdin, constants.O_WRONLY | constants.O_NONBLOCK);
+    const input = pattern(40_000, 5);
+    assert.equal(writeSync(fd, input), input.length);
+    closeSync(fd);
+    await up.closeStdin();
+    const [shimIn, guestIn] = await streamPair(dir, 'stdin');
+    cleanup.push(() => destroyAll(shimIn, guestIn));
+    relayStdio(up, { stdin: shimIn }, { log: logs.log });
+    const r = await collect(guestIn);
+    assert.equal(r.ended, true);
+    assert.ok(r.data.equals(input), `guest got ${r.data.length} of ${input.length} bytes`);
+  });
+
+  it('CloseIO on a stdin FIFO no client ever opened ends the guest stdin (no hang)', T, async () => {
+    const { dir, up, logs } = await fifoSet();
+    const [shimIn, guestIn] = await streamPair(dir, 'stdin');
+    cleanup.push(() => destroyAll(shimIn, guestIn));
+    relayStdio(up, { stdin: shimIn }, { log: logs.log });
+    const got = collect(guestIn);
+    await settle();
+    assert.equal(guestIn.readableEnded, false);
+    await up.closeStdin();
+    assert.deepEqual(await got, { data: Buffer.alloc(0), ended: true });
   });
 
   it('ends the guest stdin at once when the client gave no stdin', T, async () => {
