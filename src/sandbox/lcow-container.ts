@@ -1,5 +1,5 @@
 import type { Container, GuestConnection, Process } from '../gcs/index.js';
-import type { Logger } from '../log/index.js';
+import { Field, type Logger } from '../log/index.js';
 import type { GuestContainer, GuestProcess, ProcessRequest } from './types.js';
 import type { ProcessListEntry, TaskStats } from './types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
@@ -15,6 +15,7 @@ export function guestProcess(p: Process): GuestProcess {
     wait: () => p.wait(),
     signal: (sig: number) => p.signal(sig),
     resize: (w: number, h: number) => p.resize(w, h),
+    close: () => p.close(),
   };
 }
 
@@ -76,23 +77,44 @@ export class LcowContainer implements GuestContainer {
   }
 
   /**
-   * Graceful shutdown, forced after timeoutMs; then the guest's container state is deleted (hcsshim: the
-   * DeleteContainerState RPC) and the guest mounts released.
+   * Container teardown. THE ORDER IS PART OF THE DESIGN (hcsshim task_hcs.go: close releases the resources,
+   * Delete waits for that, DeleteContainerState goes last):
+   *   1. stop the init: ShutdownGraceful, ShutdownForced after timeoutMs, wait for the exit notification;
+   *   2. release everything the container holds in the VM — every share/mount (rootfs, bind sources), guest
+   *      unmount then host removal, newest first (`release`);
+   *   3. only if 2 left nothing mounted: DeleteContainerState.
+   * Why: the real GCS's DeleteContainerState runs `runc delete` and then removes the scratch and bundle
+   * directories WITHOUT unmounting; a rootfs share still mounted under the bundle is emptied through the
+   * mount, i.e. the user's host directory is deleted. So DeleteContainerState is never sent while a share is
+   * mounted: if a release fails, the state is left to the VM's teardown. Failures are logged at warn with the
+   * container id, never swallowed and never fatal (the VM is closed next either way).
    */
   async shutdown(timeoutMs: number): Promise<void> {
     const exited = this.c.waitExit();
     exited.catch(() => undefined); // observed below, or not at all when the init never ran
     try {
-      if (!this.initRan) throw new Error('the init never ran: nothing to stop');
-      await this.c.shutdownGraceful();
-      if (!(await settlesWithin(exited, timeoutMs))) {
-        await this.c.shutdownForced();
-        await settlesWithin(exited, timeoutMs);
+      if (this.initRan) {
+        await this.c.shutdownGraceful();
+        if (!(await settlesWithin(exited, timeoutMs))) {
+          await this.c.shutdownForced();
+          await settlesWithin(exited, timeoutMs);
+        }
       }
     } catch (err) {
-      this.log.debug('container shutdown', { error: (err as Error).message });
+      // A gone process (HRESULT 0x80070490) or container is the normal case after the init exited.
+      this.log.debug('container shutdown', { [Field.ContainerId]: this.c.id, error: (err as Error).message });
     }
-    await this.gc.deleteContainerState(this.c.id).catch((err: Error) => this.log.debug('delete container state', { error: err.message }));
-    await this.release().catch((err: Error) => this.log.debug('release guest mounts', { error: err.message }));
+    try {
+      await this.release();
+    } catch (err) {
+      this.log.warn('teardown: releasing the container\'s shares failed; not deleting its guest state while something may still be mounted', {
+        [Field.ContainerId]: this.c.id,
+        error: (err as Error).message,
+      });
+      return;
+    }
+    await this.gc.deleteContainerState(this.c.id).catch((err: Error) =>
+      this.log.warn('teardown: DeleteContainerState failed', { [Field.ContainerId]: this.c.id, error: err.message }),
+    );
   }
 }
