@@ -22,11 +22,11 @@ import {
 } from '../gcs/protocol/index.js';
 import { rewriteSpec, writeBundle } from './bundle.js';
 import { Container, ContainerState } from './container.js';
-import { containerNotFound, failed, GuestError, invalidArg, processNotFound } from './errors.js';
+import { containerNotFound, errorText, failed, GuestError, invalidArg, processNotFound } from './errors.js';
 import type { GuestLogger } from './log.js';
-import { mountPointsUnder, unmountAll } from './mounts.js';
 import { PodRegistry } from './pods.js';
 import { GuestProcess, type LaunchSpec } from './process.js';
+import { removeAll } from './remove-all.js';
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
 import { closeStdio, connectStdio } from './stdio.js';
@@ -72,7 +72,9 @@ export class ContainerManager {
     if ('SystemType' in config) throw failed('creating the utility VM itself is not supported (SendHostCreateMessage is false)');
     const sv = config.SchemaVersion;
     if (!isObj(sv) || typeof sv.Major !== 'number' || typeof sv.Minor !== 'number' || sv.Major < 2 || (sv.Major === 2 && sv.Minor < 1)) {
-      throw invalidArg(`unsupported ContainerConfig SchemaVersion ${JSON.stringify(sv)}: want 2.1 or later`);
+      // The real GCS (VMHostedContainerSettingsV2): HRESULT 0xc037010d "invalid schema version: {2 0}".
+      const v = isObj(sv) ? `{${String(sv.Major)} ${String(sv.Minor)}}` : JSON.stringify(sv);
+      throw new GuestError(HResult.ErrVmcomputeInvalidJSON, `invalid schema version: ${v}`);
     }
     const bundleDir = this.paths.hostPath(config.OciBundlePath || `${LCOWRootPrefixInUVM}/${id}`, 'OciBundlePath');
     const spec = rewriteSpec(config.OciSpecification, this.paths, id);
@@ -84,7 +86,8 @@ export class ContainerManager {
       throw err;
     }
     const tty = isObj(spec['process']) && spec['process']['terminal'] === true;
-    this.containers.set(id, new Container(id, bundleDir, activityId, tty));
+    const scratchDir = config.ScratchDirPath ? this.paths.hostPath(config.ScratchDirPath, 'ScratchDirPath') : undefined;
+    this.containers.set(id, new Container(id, bundleDir, activityId, tty, scratchDir));
     this.log.info('container created', { cid: id, bundle: bundleDir });
   }
 
@@ -250,17 +253,31 @@ export class ContainerManager {
     await this.runc.update(c.id, file);
   }
 
-  /** DeleteContainerState: runc delete, unmount what is left under the bundle, remove the bundle. */
+  /**
+   * DeleteContainerState, exactly as destructive as the real GCS (hcsv2 Container.Delete): `runc delete`,
+   * then remove the scratch dir and the bundle dir recursively WITHOUT unmounting anything first. Whatever is
+   * still mounted under them (the rootfs share, bind sources) is emptied through the mount — on Windows
+   * that is the user's host directory — and the call then fails with E_FAIL (EBUSY on the mount point). The
+   * container is forgotten either way. The host must release every share before sending this.
+   */
   async delete(cid: string): Promise<void> {
     const c = this.get(cid);
-    c.expect('delete', ContainerState.Created, ContainerState.Exited);
-    if (c.init && (await this.runc.state(c.id))) await this.runc.delete(c.id, true);
-    await unmountAll(c.bundleDir);
-    const left = await mountPointsUnder(c.bundleDir);
-    if (left.length) throw failed(`container ${c.id}: still mounted under the bundle: ${left.join(', ')}`);
-    await rm(c.bundleDir, { recursive: true, force: true });
+    const errors: string[] = [];
+    try {
+      if (c.init && (await this.runc.state(c.id))) await this.runc.delete(c.id, false);
+    } catch (err) {
+      errors.push(errorText(err));
+    }
+    for (const dir of [c.scratchDir, c.bundleDir]) {
+      if (dir === undefined) continue;
+      await removeAll(dir).catch((err: unknown) => errors.push(errorText(err)));
+    }
     this.containers.delete(c.id);
     this.pods.remove(c.id);
+    if (errors.length > 0) {
+      this.log.error('container delete failed', { cid: c.id, error: errors.join('; ') });
+      throw failed(`errors deleting container state: ${errors.join('; ')}`);
+    }
     this.log.info('container deleted', { cid: c.id });
   }
 

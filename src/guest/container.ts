@@ -3,7 +3,7 @@
  * OciProcess starts the init (`runc run`), later ones with an OciProcess are execs (`runc exec`).
  *
  *   Created --init started--> Running --init exited (+ stdio drained)--> Exited
- *   Created | Exited --DeleteContainerState--> (gone)      Running --DeleteContainerState--> error
+ *   any --DeleteContainerState--> (gone, even when the delete fails: as the real GCS)
  *   ExecuteProcess(init) only in Created; ExecuteProcess(exec), ContainerConstraints only in Running.
  */
 import { HResult } from '../errdefs/index.js';
@@ -32,6 +32,8 @@ export class Container {
     /** The Create request's ActivityId, echoed in the exit notification. */
     readonly activityId: string | undefined,
     readonly tty: boolean,
+    /** ContainerConfig.ScratchDirPath, mapped into the VM dir; removed (recursively) by DeleteContainerState. */
+    readonly scratchDir?: string,
   ) {}
 
   /** Throws unless the container is in one of `states`. */

@@ -11,8 +11,14 @@
  * the foreground process group). This avoids receiving the pty master over runc's console socket, which
  * Node cannot do (no SCM_RIGHTS).
  *
- * Lifecycle:  launching --pid known--> running --child exit + output drained--> exited
+ * Lifecycle:  launching --pid known--> running --child exit + output drained + host closed stdio--> exited
  *             launching --child exit first--> failed (launch rejects with runc's error)
+ *
+ * Stdio close handshake (as the real GCS, internal/guest/stdio copyAndCleanClose): for every stdout/stderr
+ * connection of a non-TTY process, after the last byte the guest half-closes its side, then keeps reading
+ * until the HOST closes the connection; only when every output connection is closed does the process count
+ * as exited (WaitForProcess answers, the container notification goes out). A host that never closes its
+ * end waits forever, exactly as with Microsoft's GCS. TTY output is a plain copy (no wait).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -78,10 +84,27 @@ function relayIn(src: Socket | undefined, dst: Writable | null, log: GuestLogger
   src.pipe(dst);
 }
 
+/**
+ * The handshake's second half for one output connection: resolves once the host closed it (its EOF or
+ * reset). Whatever the host still sends is read and dropped.
+ */
+export function hostClosed(sock: Socket | undefined): Promise<void> {
+  if (!sock || sock.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    sock.once('close', () => resolve());
+    sock.on('error', () => undefined); // a reset is a close too; 'close' follows
+    sock.once('end', () => sock.destroy());
+    sock.resume();
+  });
+}
+
 export class GuestProcess {
   pid = 0;
   exitCode: number | undefined;
+  /** Resolves with the exit code once the process exited AND its stdio handshake completed. */
   readonly exited: Promise<number>;
+  /** Resolves with the exit code once the child exited and its pipes drained (launch failures use this). */
+  private readonly childDone: Promise<number>;
   readonly tty: boolean;
   readonly kind: ProcessKind;
   private readonly child: ChildProcess;
@@ -114,6 +137,8 @@ export class GuestProcess {
       this.child.stderr.on('data', (d: Buffer) => log.warn('tty helper stderr', { output: d.toString('utf8').trim() }));
     } else relayOut(this.child.stderr, stdio.stderr, log, 'stderr');
 
+    let childDone!: (code: number) => void;
+    this.childDone = new Promise<number>((resolve) => (childDone = resolve));
     this.exited = new Promise<number>((resolve) => {
       let code = 0;
       this.child.once('exit', (c, s) => {
@@ -125,17 +150,22 @@ export class GuestProcess {
         code = 255;
         log.error('process failed to start', { error: err });
       });
-      // 'close' follows 'exit' once the child's stdio pipes are drained; then flush our sockets.
+      // 'close' follows 'exit' once the child's stdio pipes are drained (pipe() has half-closed our sockets).
       this.child.once('close', () => {
         this.childExited = true;
         this.exitCode = code;
+        childDone(code);
         this.stdio.stdin?.destroy();
-        void Promise.all([this.flushed(this.stdio.stdout), this.flushed(this.stdio.stderr)]).then(() => {
-          // Everything is in the peer's queue: release the connections even if the host never closes its side.
-          this.stdio.stdout?.destroy();
-          this.stdio.stderr?.destroy();
-          resolve(code);
-        });
+        const outputs = [this.stdio.stdout, this.stdio.stderr];
+        if (this.tty) {
+          // A TTY relay is a plain copy: flushed, then released.
+          void Promise.all(outputs.map((o) => this.flushed(o))).then(() => {
+            for (const o of outputs) o?.destroy();
+            resolve(code);
+          });
+          return;
+        }
+        void Promise.all(outputs.map((o) => hostClosed(o))).then(() => resolve(code));
       });
     });
   }
@@ -178,7 +208,7 @@ export class GuestProcess {
         return;
       }
       if (exitedBeforeRead) {
-        const code = await this.exited;
+        const code = await this.childDone;
         const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${code}`;
         throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
       }

@@ -4,7 +4,7 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -152,7 +152,8 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     const dup = await host.rpc(RPCCreate, { ContainerId: 'c1', ContainerConfig: config('c1') });
     assert.equal(u32(dup.body['Result']), 0xc037010f);
     const old = await host.rpc(RPCCreate, { ContainerId: 'c9', ContainerConfig: JSON.stringify({ SchemaVersion: { Major: 2, Minor: 0 }, OciSpecification: spec('c9') }) });
-    assert.equal(u32(old.body['Result']), 0x80070057);
+    assert.equal(u32(old.body['Result']), 0xc037010d);
+    assert.match(String(old.body['ErrorMessage']), /invalid schema version: \{2 0\}/);
     assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c9')), false);
     const notJson = await host.rpc(RPCCreate, { ContainerId: 'c8', ContainerConfig: '{' });
     assert.equal(u32(notJson.body['Result']), 0xc037010d);
@@ -169,9 +170,6 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     assert.equal(u32(timedOut.body['Result']), 0xc0370109);
     const unknown = await host.rpc(RPCWaitForProcess, { ContainerId: 'c1', ProcessId: 999999, TimeoutInMs: 0xffffffff });
     assert.equal(u32(unknown.body['Result']), 0x80070490);
-
-    const busyDelete = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
-    assert.equal(u32(busyDelete.body['Result']), 0x80370105);
 
     const props = await host.rpc(RPCGetProperties, { ContainerId: 'c1', Query: JSON.stringify({ PropertyTypes: ['ProcessList'] }) });
     assert.deepEqual(JSON.parse(props.body['Properties'] as string), { ProcessList: [{ ProcessId: pid }] });
@@ -214,10 +212,20 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     const out = collect(stdout);
     const err = collect(stderr);
     stdin.end('ping\n');
-    const w = await host.rpc(RPCWaitForProcess, { ContainerId: 'c2', ProcessId: pid, TimeoutInMs: 0xffffffff });
-    assert.equal(w.body['ExitCode'], 4);
+    // Both outputs reached EOF (the guest half-closed them) and the process is gone...
     assert.equal(await out, 'ping\n');
     assert.equal(await err, 'done\n');
+    // ...but until the host closes every output connection the process has not exited (stdio close handshake).
+    const early = await host.rpc(RPCWaitForProcess, { ContainerId: 'c2', ProcessId: pid, TimeoutInMs: 200 });
+    assert.equal(u32(early.body['Result']), 0xc0370109, 'WaitForProcess must not answer while the host holds stdout/stderr');
+    stdout.destroy();
+    const half = await host.rpc(RPCWaitForProcess, { ContainerId: 'c2', ProcessId: pid, TimeoutInMs: 200 });
+    assert.equal(u32(half.body['Result']), 0xc0370109, 'stderr is still open');
+    const waiting = host.rpc(RPCWaitForProcess, { ContainerId: 'c2', ProcessId: pid, TimeoutInMs: 0xffffffff });
+    stderr.destroy();
+    const w = await waiting;
+    assert.equal(w.body['ExitCode'], 4);
+    stdin.destroy();
   });
 
   it('fails ExecuteProcess with runc\'s message when runc fails, and when stdio cannot be dialled', async () => {
@@ -268,5 +276,70 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     assert.equal(probe.body['Result'], 0);
     assert.deepEqual(host.shutdownRequests, [true]);
     assert.equal(host.frames.some((f) => f.id === 4242), false);
+  });
+});
+
+describe('guest bridge: DeleteContainerState is as destructive as the real GCS', { skip: process.getuid?.() !== 0 ? 'needs root (bind mounts)' : false }, () => {
+  let vmDir = '';
+  const shareDirs: string[] = [];
+  let host: RawHost;
+  before(async () => {
+    vmDir = tempDir();
+    host = await RawHost.start(vmDir);
+    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+  });
+  after(() => {
+    host.close();
+    cleanupVmDir(vmDir);
+    for (const d of shareDirs) cleanupVmDir(d);
+  });
+
+  /** A "host directory" shared into the VM as Plan9 share `name` and mounted read-write at the container's rootfs. */
+  async function shareAsRootfs(id: string, name: string): Promise<string> {
+    const shareDir = tempDir();
+    shareDirs.push(shareDir);
+    mkdirSync(join(shareDir, 'sub'));
+    writeFileSync(join(shareDir, 'a'), 'user data');
+    writeFileSync(join(shareDir, 'sub', 'b'), 'more user data');
+    mkdirSync(host.paths.plan9Dir, { recursive: true });
+    symlinkSync(shareDir, host.paths.plan9Link(name));
+    const add = await host.rpc(RPCModifySettings, {
+      ContainerId: NullContainerID,
+      Request: { ResourceType: 'MappedDirectory', RequestType: 'Add', Settings: { MountPath: `/run/gcs/c/${id}/rootfs`, ShareName: name, Port: 564 } },
+    });
+    assert.equal(add.body['Result'], 0, String(add.body['ErrorMessage']));
+    const r = await host.rpc(RPCCreate, { ContainerId: id, ActivityId: ACT, ContainerConfig: config(id) });
+    assert.equal(r.body['Result'], 0, String(r.body['ErrorMessage']));
+    return shareDir;
+  }
+
+  it('with the share still mounted: the host directory is emptied through the mount and the call fails with E_FAIL', async () => {
+    const dir = await shareAsRootfs('d1', 's1');
+    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
+    assert.equal(u32(del.body['Result']), 0x80004005);
+    assert.match(String(del.body['ErrorMessage']), /errors deleting container state: unlinkat \S+\/run\/gcs\/c\/d1\/rootfs: device or resource busy/);
+    assert.deepEqual(readdirSync(dir), [], 'the real GCS deletes through mounts: so does ours');
+    // The container is forgotten even though the delete failed.
+    const again = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
+    assert.equal(u32(again.body['Result']), 0xc037010e);
+    const rm = await host.rpc(RPCModifySettings, {
+      ContainerId: NullContainerID,
+      Request: { ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: '/run/gcs/c/d1/rootfs', ShareName: 's1', Port: 564 } },
+    });
+    assert.equal(rm.body['Result'], 0, String(rm.body['ErrorMessage']));
+  });
+
+  it('after the host released the share (the host rule): the delete succeeds and the directory is untouched', async () => {
+    const dir = await shareAsRootfs('d2', 's2');
+    const rm = await host.rpc(RPCModifySettings, {
+      ContainerId: NullContainerID,
+      Request: { ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: '/run/gcs/c/d2/rootfs', ShareName: 's2', Port: 564 } },
+    });
+    assert.equal(rm.body['Result'], 0, String(rm.body['ErrorMessage']));
+    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd2' });
+    assert.equal(del.body['Result'], 0, String(del.body['ErrorMessage']));
+    assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/d2')), false);
+    assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'user data');
+    assert.equal(readFileSync(join(dir, 'sub', 'b'), 'utf8'), 'more user data');
   });
 });

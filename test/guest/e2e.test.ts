@@ -19,6 +19,8 @@ const skip = haveRunc() ? false : 'needs root, runc and /bin/busybox';
 
 function readAll(s: Duplex | undefined): Promise<string> {
   if (!s) return Promise.resolve('');
+  // Process closes an output as soon as it ended (the stdio close handshake), maybe before this is called.
+  if (s.readableEnded) return Promise.resolve('');
   return new Promise((resolve) => {
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -84,10 +86,11 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     return gc.createContainer(id, containerConfig(id, ociSpec(id, args, { terminal })));
   }
 
+  /** The host's teardown order: release the container's mounts first, DeleteContainerState last. */
   async function removeContainer(id: string): Promise<void> {
+    await gc.modifySettings({ ResourceType: 'CombinedLayers', RequestType: 'Remove', Settings: { ContainerRootPath: `/run/gcs/c/${id}/rootfs` } });
     await gc.deleteContainerState(id);
     created.splice(created.indexOf(id), 1);
-    await gc.modifySettings({ ResourceType: 'CombinedLayers', RequestType: 'Remove', Settings: { ContainerRootPath: `/run/gcs/c/${id}/rootfs` } });
   }
 
   it('negotiates v4 with the Linux capabilities and dumps stacks', async () => {
@@ -115,6 +118,19 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     assert.equal(exit.result, 0);
     await removeContainer('echo1');
     assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${vmDir}/rootfs/run/gcs/c/echo1`)), []);
+  });
+
+  it('closes an output that ended without data before anyone read it (empty stderr): the exit is reported', async () => {
+    const c = await newContainer('empty1', ['echo', 'hi']);
+    const p = await c.executeProcess({ CreateStdInPipe: true, CreateStdOutPipe: true, CreateStdErrPipe: true });
+    p.stdin!.end();
+    // Read late: by now the guest has half-closed an empty stderr, which ends before any reader is attached.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [out, err, code] = await Promise.all([readAll(p.stdout), readAll(p.stderr), p.wait()]);
+    assert.deepEqual([out, err, code], ['hi\n', '', 0]);
+    await c.waitExit();
+    p.close();
+    await removeContainer('empty1');
   });
 
   it('reports the exit code of the init process (exit 7 → 7)', async () => {
