@@ -6,9 +6,10 @@
  * suite runs once per containerd and names it in its title.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
-  closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync,
-  writeFileSync,
+  closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
+  symlinkSync, writeFileSync,
 } from 'node:fs';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
@@ -64,7 +65,7 @@ export interface CtrOptions {
 
 /** Builds a busybox root filesystem (busybox-static with relative applet links). */
 export function makeBusyboxRootfs(dir: string): string {
-  for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'root']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
   const { stdout } = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' });
   for (const applet of stdout.split('\n').filter((a) => a && a !== 'busybox')) {
@@ -77,12 +78,36 @@ export function makeBusyboxRootfs(dir: string): string {
 
 
 
+/**
+ * A digest of a directory tree, byte for byte: every entry's relative path, type and mode, each file's
+ * contents, each symlink's target (never followed). Times are left out (runc may touch mount points).
+ * `entries` counts what was seen, so a failure says how much is gone.
+ */
+export function treeDigest(dir: string): { digest: string; entries: number } {
+  const hash = createHash('sha256');
+  let entries = 0;
+  const walk = (rel: string): void => {
+    const abs = join(dir, rel);
+    const st = lstatSync(abs);
+    entries++;
+    hash.update(`${rel}\0${st.mode}\0`);
+    if (st.isSymbolicLink()) hash.update(readlinkSync(abs));
+    else if (st.isFile()) hash.update(readFileSync(abs));
+    else if (st.isDirectory()) for (const name of readdirSync(abs).sort()) walk(join(rel, name));
+    hash.update('\0');
+  };
+  walk('.');
+  return { digest: hash.digest('hex'), entries };
+}
+
 export class PrivateContainerd {
   readonly tmp: string;
   readonly sock: string;
   readonly socketDir: string;
   readonly vmRoot: string;
   readonly rootfs: string;
+  /** treeDigest(rootfs) taken when it was built: every test must leave it byte for byte unchanged. */
+  readonly rootfsDigest: { digest: string; entries: number };
   private proc: ChildProcess | undefined;
 
   /** `cri`: the CRI plugin on, with this pod mode (cri-config.ts); off when undefined. */
@@ -94,6 +119,7 @@ export class PrivateContainerd {
     this.rootfs = join(this.tmp, 'rootfs');
     for (const d of ['root', 'state', 's', 'vm']) mkdirSync(join(this.tmp, d), { recursive: true });
     makeBusyboxRootfs(this.rootfs);
+    this.rootfsDigest = treeDigest(this.rootfs);
   }
 
   /**
@@ -274,6 +300,8 @@ export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) =>
   afterEach(async () => {
     const left = await ctd.settled();
     assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+    // No teardown may remove or change a byte of the user's rootfs directory (the guest deletes through mounts).
+    assert.deepEqual(treeDigest(ctd.rootfs), ctd.rootfsDigest, `the rootfs directory ${ctd.rootfs} changed during the test`);
     await afterEachTest?.(ctd);
   });
   return ctd;
