@@ -25,6 +25,14 @@ export interface AgentOptions {
   log: GuestLogger;
 }
 
+/** run() rejects with this when the host dropped the bridge (main exits 1, like logrus.Fatal). */
+export class BridgeDroppedError extends Error {
+  override name = 'BridgeDroppedError';
+  constructor() {
+    super('failed to serve gcs service: EOF');
+  }
+}
+
 export class GuestAgent {
   readonly paths: VmPaths;
   private bridge: BridgeServer | undefined;
@@ -51,8 +59,15 @@ export class GuestAgent {
     const service = new GuestService(this.containers, new VmModifier(this.paths, log), { shutdownVm: (f) => this.shutdownVm(f) }, log);
     this.bridge = new BridgeServer(socket, (req) => service.dispatch(req), log);
     await this.bridge.closed;
-    log.info('bridge connection closed');
+    if (this.stopping !== undefined) {
+      log.info('bridge connection closed');
+      return this.stop();
+    }
+    // The host dropped the bridge: the GCS of hcsshim < v0.15 logs a fatal line and exits with status 1.
+    // The emulated VM still stops its containers and unmounts (a real VM dies with its GCS anyway).
+    log.fatal('failed to serve gcs service', { error: 'bridge connection closed by the host: EOF' });
     await this.stop();
+    throw new BridgeDroppedError();
   }
 
   private async shutdownVm(forced: boolean): Promise<never> {

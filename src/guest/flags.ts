@@ -7,6 +7,10 @@
  *   -scrub-logs[=true|false]   default true (the real GCS scrubs env/spec out of its logs; ours never logs them)
  *   -disable-time-sync         the real GCS then starts no chronyd; the emulator has no time sync to stop
  *   -core-dump-location PATH   the real GCS sets kernel.core_pattern; the emulator (the host's kernel) records it
+ * and the rest of the real GCS's flag set (v0.12.0-rc.3 cmd/gcs/main.go), accepted and validated like Go's flag
+ * package does, with no effect in the emulated VM (no kmsg, log file or memory cgroup of the GCS to set up):
+ * -use-inouterr (bool); -logfile, -initial-policy-stance allow|deny (string); -kmsgLogLevel (uint);
+ * -root-mem-reserve-bytes, -gcs-mem-limit-bytes (uint64). Any other flag is a usage error, as in Go.
  * Environment: LCOW_GUEST_VM_DIR (required), LCOW_GUEST_ENTROPY_PORT (optional, decimal vsock port).
  */
 import type { GuestLogFormat, GuestLogLevel } from './log.js';
@@ -18,7 +22,19 @@ export interface GuestOptions {
   coreDumpLocation: string;
   logFormat: GuestLogFormat;
   logLevel: GuestLogLevel;
+  /** The other real GCS flags that were given (name → value as written); present only if any was. */
+  accepted?: Record<string, string>;
 }
+
+/** The rest of the real GCS's flags, accepted without effect in the emulated VM, by kind. */
+const ACCEPTED: Readonly<Record<string, 'bool' | 'string' | 'uint' | 'uint64' | 'stance'>> = {
+  'use-inouterr': 'bool',
+  logfile: 'string',
+  'initial-policy-stance': 'stance',
+  kmsgLogLevel: 'uint',
+  'root-mem-reserve-bytes': 'uint64',
+  'gcs-mem-limit-bytes': 'uint64',
+};
 
 export interface GuestEnv {
   vmDir: string;
@@ -78,8 +94,20 @@ export function parseGuestArgs(argv: readonly string[]): GuestOptions {
         opts.logLevel = level as GuestLogLevel;
         break;
       }
-      default:
-        throw new UsageError(`flag provided but not defined: -${name}`);
+      default: {
+        const kind = ACCEPTED[name];
+        if (kind === undefined) throw new UsageError(`flag provided but not defined: -${name}`);
+        let v: string;
+        if (kind === 'bool') {
+          v = String(boolFlag(name, inline));
+        } else {
+          v = value();
+          const max = kind === 'uint' ? 0xffffffffn : 0xffffffffffffffffn;
+          if ((kind === 'uint' || kind === 'uint64') && (!/^\d+$/.test(v) || BigInt(v) > max)) throw new UsageError(`invalid value ${JSON.stringify(v)} for flag -${name}: parse error`);
+          if (kind === 'stance' && v !== 'allow' && v !== 'deny') throw new UsageError(`unknown initial-policy-stance ${JSON.stringify(v)}: want allow or deny`);
+        }
+        (opts.accepted ??= {})[name] = v;
+      }
     }
   }
   if (!opts.v4) throw new UsageError('-v4 is required (only protocol version 4 is served)');

@@ -6,11 +6,11 @@
  * codec with the host side).
  */
 
-export type GuestLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error';
+export type GuestLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'fatal';
 export type GuestLogFormat = 'json' | 'text';
 export type LogFields = Record<string, unknown>;
 
-const RANK: Readonly<Record<GuestLogLevel, number>> = { trace: 0, debug: 1, info: 2, warning: 3, error: 4 };
+const RANK: Readonly<Record<GuestLogLevel, number>> = { trace: 0, debug: 1, info: 2, warning: 3, error: 4, fatal: 5 };
 
 /** RFC3339Nano as Go prints it: fractional seconds without trailing zeros, UTC as "Z". */
 export function rfc3339Nano(date: Date): string {
@@ -89,6 +89,10 @@ export class GuestLogger {
   }
   error(msg: string, fields?: LogFields): void {
     this.log('error', msg, fields);
+  }
+  /** logrus Fatal's line (the caller then exits with status 1, as logrus.Fatal does). */
+  fatal(msg: string, fields?: LogFields): void {
+    this.log('fatal', msg, fields);
   }
 }
 

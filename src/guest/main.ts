@@ -2,9 +2,10 @@
  * Entry of the guest agent the Linux HCS emulator boots as the utility VM's /bin/gcs:
  *   node <dist>/src/guest/main.js -v4 -log-format json -loglevel debug
  * with LCOW_GUEST_VM_DIR (required) and LCOW_GUEST_ENTROPY_PORT (optional) in the environment. Exit status
- * 0 after a normal end (bridge closed, VM shutdown, SIGTERM), 1 on a fatal error, 2 on a usage error.
+ * 0 after a normal end (VM shutdown, SIGTERM), 1 when the host drops the bridge (logged as fatal "failed to
+ * serve gcs service", as the real GCS) or on another fatal error, 2 on a usage error.
  */
-import { GuestAgent } from './agent.js';
+import { BridgeDroppedError, GuestAgent } from './agent.js';
 import { parseGuestArgs, readGuestEnv, UsageError } from './flags.js';
 import { GuestLogger } from './log.js';
 
@@ -16,7 +17,7 @@ async function main(): Promise<number> {
     env = readGuestEnv(process.env);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`gcs: ${err.message}\nusage: main.js -v4 [-log-format json|text] [-loglevel trace|debug|info|warning|error]\n`);
+      process.stderr.write(`gcs: ${err.message}\nusage: main.js -v4 [-log-format json|text] [-loglevel trace|debug|info|warning|error] [-disable-time-sync] [other /bin/gcs flags]\n`);
       return 2;
     }
     throw err;
@@ -47,11 +48,13 @@ async function main(): Promise<number> {
     ...(opts.disableTimeSync ? { disableTimeSync: true } : {}),
     ...(opts.coreDumpLocation ? { coreDumpLocation: opts.coreDumpLocation } : {}),
   });
+  if (opts.accepted) log.info('flags accepted without effect in the emulated VM', opts.accepted);
   try {
     await agent.run();
     return 0;
   } catch (err) {
-    log.error('guest agent failed', { error: err });
+    if (err instanceof BridgeDroppedError) return 1; // the fatal line is logged
+    log.fatal('guest agent failed', { error: err });
     await agent.stop();
     return 1;
   }

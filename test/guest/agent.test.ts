@@ -16,7 +16,7 @@ describe('guest agent process', () => {
   const dirs: string[] = [];
   after(() => dirs.forEach(cleanupVmDir));
 
-  it('drains the entropy port, dials the GCS port once it exists, serves, and exits 0 when the bridge drops', async () => {
+  it('drains the entropy port, dials the GCS port once it exists, serves, and exits 1 with a fatal line when the bridge drops (as the real GCS)', async () => {
     const vmDir = tempDir();
     dirs.push(vmDir);
     mkdirSync(join(vmDir, 'vsock'));
@@ -35,9 +35,9 @@ describe('guest agent process', () => {
     const decoder = new FrameDecoder();
     const reply = await new Promise<Record<string, unknown>>((resolve) => conn.on('data', (d: Buffer) => decoder.decode(d).forEach((f) => resolve(parseJsonBody(f.body)))));
     assert.equal(reply['Version'], 4);
-    guest.child.stderr!.destroy(); // the host stops reading the log stream
     conn.destroy();
-    assert.equal(await guest.exited, 0);
+    assert.equal(await guest.exited, 1);
+    assert.ok(guest.logs.some((l) => /"level":"fatal"/.test(l) && /"msg":"failed to serve gcs service"/.test(l)), guest.logs.join('\n'));
     assert.ok(guest.logs.some((l) => /"msg":"read entropy"/.test(l) && /"bytes":512/.test(l)));
     entropy.close();
     await gcs.close();

@@ -269,11 +269,12 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     await removeContainer('pod9');
   });
 
-  it('stops its containers, unmounts and exits when the bridge drops', async () => {
+  it('stops its containers, unmounts and exits 1 with a fatal line when the bridge drops', async () => {
     const c = await newContainer('last1', ['sleep', '1000']);
     await c.executeProcess({});
     gc.close();
-    assert.equal(await guest.exited, 0);
+    assert.equal(await guest.exited, 1);
+    assert.ok(guest.logs.some((l) => JSON.parse(l).level === 'fatal' && JSON.parse(l).msg === 'failed to serve gcs service'));
     const list = execFileSync('runc', ['--root', join(vmDir, 'runc'), 'list', '-q'], { encoding: 'utf8' }).trim();
     assert.equal(list, '');
     const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(vmDir));

@@ -15,6 +15,17 @@ describe('guest flags', () => {
     });
   });
 
+  it('accepts the rest of the real GCS flag set (-disable-time-sync …), validated like Go', () => {
+    const argv = ['-v4', '-disable-time-sync', '-logfile', '/run/gcs.log', '-kmsgLogLevel', '4', '-root-mem-reserve-bytes', '18446744073709551615', '--initial-policy-stance=deny', '-use-inouterr=true', '-gcs-mem-limit-bytes=52428800'];
+    assert.deepEqual(parseGuestArgs(argv).accepted, {
+      logfile: '/run/gcs.log', kmsgLogLevel: '4', 'root-mem-reserve-bytes': '18446744073709551615',
+      'initial-policy-stance': 'deny', 'use-inouterr': 'true', 'gcs-mem-limit-bytes': '52428800',
+    });
+    for (const bad of [['-use-inouterr=maybe'], ['-kmsgLogLevel', '-1'], ['-kmsgLogLevel', '4294967296'], ['-root-mem-reserve-bytes', '18446744073709551616'], ['-initial-policy-stance', 'maybe'], ['-logfile']]) {
+      assert.throws(() => parseGuestArgs(['-v4', ...bad]), UsageError, JSON.stringify(bad));
+    }
+  });
+
   for (const argv of [[], ['-v4=false'], ['-v4', '-log-format', 'xml'], ['-v4', '-loglevel'], ['-v4', '-loglevel', 'loud'], ['-v4', '-bogus'], ['-v4', 'extra'], ['-v4', '-scrub-logs=no'], ['-v4', '-core-dump-location']]) {
     it(`rejects ${JSON.stringify(argv)}`, () => assert.throws(() => parseGuestArgs(argv), UsageError));
   }
