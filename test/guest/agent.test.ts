@@ -47,7 +47,9 @@ describe('guest agent process', () => {
     const vmDir = tempDir();
     dirs.push(vmDir);
     const guest = startGuest(vmDir);
-    await sleep(200);
+    // Not a fixed sleep: on a loaded machine node may not have installed its handlers yet.
+    for (let i = 0; i < 300 && !guest.logs.some((l) => l.includes('guest agent starting')); i++) await sleep(20);
+    await sleep(100); // now dialling the GCS port
     guest.child.kill('SIGTERM');
     assert.equal(await guest.exited, 0);
   });
