@@ -55,7 +55,9 @@ export class GuestAgent {
     log.info('connected to the host GCS port', { path: gcsPath });
 
     const runc = new Runc(this.paths.runcRoot);
-    this.containers = new ContainerManager(this.paths, runc, (n) => this.bridge?.notify(n), log);
+    const shutdownRace = process.env['LCOW_GUEST_TEST_SHUTDOWN_RACE'] === '1';
+    if (shutdownRace) log.warn('test mode: ShutdownGraceful answers after the exit notification (UnexpectedExit)');
+    this.containers = new ContainerManager(this.paths, runc, (n) => this.bridge?.notify(n), log, { shutdownRace });
     const service = new GuestService(this.containers, new VmModifier(this.paths, log), { shutdownVm: (f) => this.shutdownVm(f) }, log);
     this.bridge = new BridgeServer(socket, (req) => service.dispatch(req), log);
     await this.bridge.closed;

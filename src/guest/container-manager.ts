@@ -34,6 +34,17 @@ import { validateContainerId, type VmPaths } from './vm-paths.js';
 
 export type Notify = (n: ContainerNotification) => void;
 
+export interface ManagerOptions {
+  /**
+   * Test mode (env LCOW_GUEST_TEST_SHUTDOWN_RACE=1): ShutdownGraceful answers only after the container's exit
+   * notification was sent, with Type UnexpectedExit — an order the real GCS sometimes produces.
+   */
+  readonly shutdownRace?: boolean;
+}
+
+/** How long the race mode holds the ShutdownGraceful response for the init's exit. */
+const SHUTDOWN_RACE_WAIT_MS = 10_000;
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Splits a CommandLine the way a simple shell would (whitespace, single and double quotes). */
@@ -56,6 +67,7 @@ export class ContainerManager {
     private readonly runc: Runc,
     private readonly notify: Notify,
     private readonly log: GuestLogger,
+    private readonly opts: ManagerOptions = {},
   ) {}
 
   get(id: unknown): Container {
@@ -240,6 +252,14 @@ export class ContainerManager {
   async shutdown(cid: string, forced: boolean): Promise<void> {
     const c = this.get(cid);
     if (c.state !== ContainerState.Running) return;
+    if (!forced && this.opts.shutdownRace) {
+      // The real GCS's race, forced: the exit is recorded after `runc kill` returns, so the notification goes
+      // out first, typed UnexpectedExit, and the ShutdownGraceful response after it (bounded wait).
+      await this.runc.kill(c.id, 15);
+      await Promise.race([c.init!.exited, sleep(SHUTDOWN_RACE_WAIT_MS)]);
+      await new Promise((resolve) => setImmediate(resolve)); // the notification is written before the response
+      return;
+    }
     c.exitType = forced ? 'ForcedExit' : 'GracefulExit';
     await this.runc.kill(c.id, forced ? 9 : 15);
   }

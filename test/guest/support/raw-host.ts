@@ -36,7 +36,7 @@ export class RawHost {
     });
   }
 
-  static async start(vmDir: string): Promise<RawHost> {
+  static async start(vmDir: string, opts: { shutdownRace?: boolean } = {}): Promise<RawHost> {
     const paths = new VmPaths(vmDir);
     mkdirSync(paths.vsockDir, { recursive: true });
     mkdirSync(paths.runcRoot, { recursive: true });
@@ -54,7 +54,7 @@ export class RawHost {
     const serverSide = await accepted;
     const log = silentLogger();
     let bridge: BridgeServer | undefined;
-    const containers = new ContainerManager(paths, new Runc(paths.runcRoot, fake.binary), (n) => bridge?.notify(n), log);
+    const containers = new ContainerManager(paths, new Runc(paths.runcRoot, fake.binary), (n) => bridge?.notify(n), log, opts);
     const host = { shutdowns: [] as boolean[] };
     const service = new GuestService(containers, new VmModifier(paths, log), {
       shutdownVm: (forced) => {
