@@ -23,7 +23,7 @@ import {
   type Frame,
   type ResponseBase,
 } from '../gcs/protocol/index.js';
-import { errorText, hresultOf, notImpl } from './errors.js';
+import { errorText, hresultOf, notImpl, stackFields } from './errors.js';
 import type { GuestLogger } from './log.js';
 
 /** The guest accepts frames far beyond the host's 64 KiB limit (upstream enforces none). */
@@ -111,12 +111,15 @@ export class BridgeServer {
 /** The error response of the real Linux GCS for `err`. */
 export function errorResponse(err: unknown, activityId?: string, hresult = hresultOf(err)): ResponseBase {
   const message = errorText(err);
+  const { StackTrace, FileName, Line, FunctionName } = stackFields(err);
   const record: ErrorRecord = {
     Result: hresultToWire(hresult),
     Message: message,
+    ...(StackTrace ? { StackTrace } : {}),
     ModuleName: 'gcs',
-    FileName: '',
-    Line: 4294967295,
+    FileName,
+    Line,
+    ...(FunctionName ? { FunctionName } : {}),
   };
   return {
     Result: hresultToWire(hresult),

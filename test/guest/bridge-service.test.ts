@@ -155,6 +155,16 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     assert.equal(u32(old.body['Result']), 0xc037010d);
     assert.match(String(old.body['ErrorMessage']), /invalid schema version: \{2 0\}/);
     assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c9')), false);
+    // Errors with a stack carry it in the record (StackTrace, FileName, Line, FunctionName)…
+    const [rec] = old.body['ErrorRecords'] as Array<Record<string, unknown>>;
+    assert.deepEqual(Object.keys(rec!), ['Result', 'Message', 'StackTrace', 'ModuleName', 'FileName', 'Line', 'FunctionName']);
+    assert.match(String(rec!['FileName']), /\.m?js$/);
+    assert.ok(typeof rec!['Line'] === 'number' && rec!['Line'] > 0 && rec!['Line'] < 4294967295);
+    assert.match(String(rec!['StackTrace']), /^at /);
+    // …bare HRESULT errors do not, and read "HRESULT: 0x…".
+    const missing = await host.rpc(RPCDeleteContainerState, { ContainerId: 'nope' });
+    assert.equal(missing.body['ErrorMessage'], 'HRESULT: 0xc037010e');
+    assert.deepEqual(missing.body['ErrorRecords'], [{ Result: 0xc037010e | 0, Message: 'HRESULT: 0xc037010e', ModuleName: 'gcs', FileName: '', Line: 4294967295 }]);
     const notJson = await host.rpc(RPCCreate, { ContainerId: 'c8', ContainerConfig: '{' });
     assert.equal(u32(notJson.body['Result']), 0xc037010d);
   });
@@ -341,5 +351,35 @@ describe('guest bridge: DeleteContainerState is as destructive as the real GCS',
     assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/d2')), false);
     assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'user data');
     assert.equal(readFileSync(join(dir, 'sub', 'b'), 'utf8'), 'more user data');
+  });
+});
+
+describe('guest bridge: the ShutdownGraceful race (test mode)', () => {
+  let vmDir = '';
+  let host: RawHost;
+  before(async () => {
+    vmDir = tempDir();
+    host = await RawHost.start(vmDir, { shutdownRace: true });
+    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+  });
+  after(async () => {
+    await host.containers.stopAll();
+    host.close();
+    cleanupVmDir(vmDir);
+  });
+
+  it('sends the exit notification, typed UnexpectedExit, before the ShutdownGraceful response', async () => {
+    const r = await host.rpc(RPCCreate, { ContainerId: 'r1', ActivityId: ACT, ContainerConfig: config('r1') });
+    assert.equal(r.body['Result'], 0);
+    const started = await host.rpc(RPCExecuteProcess, { ContainerId: 'r1', ActivityId: ACT, Settings: { ProcessParameters: '{}' } });
+    assert.ok((started.body['ProcessId'] as number) > 0);
+    const resp = await host.rpc(RPCShutdownGraceful, { ContainerId: 'r1' });
+    assert.equal(resp.body['Result'], 0);
+    const noteAt = host.frames.findIndex((f) => f.type === ComputeSystemNotificationV1);
+    const respAt = host.frames.findIndex((f) => f.type === responseType(RPCShutdownGraceful));
+    assert.ok(noteAt >= 0 && noteAt < respAt, `notification at ${noteAt}, response at ${respAt}`);
+    const note = await host.waitFrame((f) => f.type === ComputeSystemNotificationV1);
+    assert.equal(note.body['Type'], 'UnexpectedExit');
+    assert.equal(note.body['ContainerId'], 'r1');
   });
 });
