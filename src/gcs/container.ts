@@ -85,7 +85,8 @@ export class Container {
   async getProperties(types: PropertyType[], opts: CallOptions = {}): Promise<ContainerProperties> {
     const req: ContainerGetProperties = { ...this.base(), Query: toJsonString({ PropertyTypes: types }) };
     const resp = await this.ctx.bridge.rpc<ContainerGetPropertiesResponse>(RPCGetProperties, req, { signal: opts.signal, allowCancel: true });
-    return fromJsonString<ContainerProperties>(resp.Properties, 'Properties') ?? {};
+    // exact: LCOWMetrics holds uint64 values beyond 2^53 (e.g. hierarchical_memory_limit); they stay bigints.
+    return fromJsonString<ContainerProperties>(resp.Properties, 'Properties', { exact: true }) ?? {};
   }
 
   /** ModifySettings on this container (the Linux GCS allows only ContainerConstraints here). */

@@ -1,35 +1,69 @@
-import type { TaskStats } from './types.js';
+import type { TaskStats, U64 } from './types.js';
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A uint64 from the guest's JSON: a number, or a bigint beyond 2^53 (read exactly, exact-json.ts). */
+const u64 = (v: unknown): U64 | undefined => {
+  if (typeof v === 'bigint') return v >= 0n ? v : undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+};
 const obj = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
-function defined(o: Record<string, number | undefined>): Record<string, number> | undefined {
-  const out: Record<string, number> = {};
+function defined(o: Record<string, U64 | undefined>): Record<string, U64> | undefined {
+  const out: Record<string, U64> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** ns → µs, exact for bigints. */
+const usec = (ns: unknown): U64 | undefined => {
+  const n = u64(ns);
+  if (n === undefined) return undefined;
+  return typeof n === 'bigint' ? n / 1000n : Math.floor(n / 1000);
+};
+
 /**
- * The guest's LCOWMetrics (containerd's cgroups stats/v1 Metrics as JSON: pids.current/limit,
- * cpu.usage.total/kernel/user in ns, memory.usage.usage/limit, memory.cache/rss) in cgroup v2 terms.
+ * The guest's LCOWMetrics (containerd's cgroups stats/v1 Metrics as JSON, hcsshim's LCOW statistics) in
+ * the cgroup v2 terms Linux clients decode (io.containerd.cgroups.v2.Metrics). Values stay exact: a bigint
+ * from the guest (e.g. an unlimited cgroup's 9223372036854771712) is passed through as a bigint.
  */
 export function statsFromLcowMetrics(metrics: unknown): TaskStats {
   const m = obj(metrics);
   const pids = obj(m.pids);
-  const cpuUsage = obj(obj(m.cpu).usage);
+  const cpuStat = obj(m.cpu);
+  const cpuUsage = obj(cpuStat.usage);
+  const throttling = obj(cpuStat.throttling);
   const mem = obj(m.memory);
   const memUsage = obj(mem.usage);
-  const usec = (ns: unknown): number | undefined => {
-    const n = num(ns);
-    return n === undefined ? undefined : Math.floor(n / 1000);
-  };
-  const cpu = defined({ usage_usec: usec(cpuUsage.total), user_usec: usec(cpuUsage.user), system_usec: usec(cpuUsage.kernel) });
+  const swap = obj(mem.swap);
+  const cpu = defined({
+    usage_usec: usec(cpuUsage.total),
+    user_usec: usec(cpuUsage.user),
+    system_usec: usec(cpuUsage.kernel),
+    nr_periods: u64(throttling.periods),
+    nr_throttled: u64(throttling.throttled_periods),
+    throttled_usec: usec(throttling.throttled_time),
+  });
   const memory = defined({
-    usage: num(memUsage.usage), usage_limit: num(memUsage.limit), anon: num(mem.rss), file: num(mem.cache),
+    anon: u64(mem.rss),
+    file: u64(mem.cache),
+    file_mapped: u64(mem.mapped_file),
+    file_dirty: u64(mem.dirty),
+    file_writeback: u64(mem.writeback),
+    anon_thp: u64(mem.rss_huge),
+    inactive_anon: u64(mem.inactive_anon),
+    active_anon: u64(mem.active_anon),
+    inactive_file: u64(mem.inactive_file),
+    active_file: u64(mem.active_file),
+    unevictable: u64(mem.unevictable),
+    pgfault: u64(mem.pg_fault),
+    pgmajfault: u64(mem.pg_maj_fault),
+    usage: u64(memUsage.usage),
+    usage_limit: u64(memUsage.limit),
+    swap_usage: u64(swap.usage),
+    swap_limit: u64(swap.limit),
   });
   return {
-    ...(num(pids.current) !== undefined ? { pids: { current: num(pids.current) ?? 0, limit: num(pids.limit) ?? 0 } } : {}),
+    ...(u64(pids.current) !== undefined ? { pids: { current: u64(pids.current) ?? 0, limit: u64(pids.limit) ?? 0 } } : {}),
     ...(cpu ? { cpu } : {}),
     ...(memory ? { memory } : {}),
   };

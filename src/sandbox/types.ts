@@ -139,8 +139,11 @@ export interface ProcessListEntry {
  * the cgroup file names (cpu.stat `usage_usec`, memory.stat `anon`, plus `usage`/`usage_limit`/`swap_usage`/
  * `swap_limit` for memory.current/max and memory.swap.current/max).
  */
+/** A uint64 statistic: a number while it is exact as one, a bigint beyond 2^53 (exact to the client). */
+export type U64 = number | bigint;
+
 export interface TaskStats {
-  readonly pids?: { readonly current: number; readonly limit: number };
-  readonly cpu?: Readonly<Record<string, number>>;
-  readonly memory?: Readonly<Record<string, number>>;
+  readonly pids?: { readonly current: U64; readonly limit: U64 };
+  readonly cpu?: Readonly<Record<string, U64>>;
+  readonly memory?: Readonly<Record<string, U64>>;
 }

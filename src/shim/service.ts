@@ -77,11 +77,24 @@ function processInfo(p: ProcessListEntry): containerd.v1.types.ProcessInfo.$Prop
   return { pid: p.pid, info: { type_url: PROCESS_DETAILS_TYPE_URL, value: details } };
 }
 
+/**
+ * A uint64 for protobufjs (built without Long): numbers as they are; a bigint as the {low, high} pair its
+ * writer takes, so values beyond 2^53 reach the client exactly.
+ */
+function uint64(v: number | bigint): number {
+  if (typeof v === 'number') return v;
+  const bits = { low: Number(v & 0xffffffffn), high: Number((v >> 32n) & 0xffffffffn) };
+  return bits as unknown as number;
+}
+
+const uint64s = (o: Readonly<Record<string, number | bigint>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, uint64(v)]));
+
 function metrics(s: TaskStats): Uint8Array {
   return io.containerd.cgroups.v2.Metrics.encode({
-    pids: s.pids ? { current: s.pids.current, limit: s.pids.limit } : null,
-    cpu: s.cpu ? { ...s.cpu } : null,
-    memory: s.memory ? { ...s.memory } : null,
+    pids: s.pids ? { current: uint64(s.pids.current), limit: uint64(s.pids.limit) } : null,
+    cpu: s.cpu ? uint64s(s.cpu) : null,
+    memory: s.memory ? uint64s(s.memory) : null,
   }).finish();
 }
 

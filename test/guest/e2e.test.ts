@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connectGuest, containerConfig, GcsRpcError, type Container, type GuestConnection } from '../../src/gcs/index.js';
-import { LinuxGcsVsockPort } from '../../src/gcs/protocol/index.js';
+import { LinuxGcsVsockPort, stringifyExact } from '../../src/gcs/protocol/index.js';
 import { buildBusyboxRootfs, cleanupVmDir, haveRunc, ociSpec, startGuest, tempDir, type GuestChild } from './support/fixtures.js';
 import { UnixListener } from './support/unix-listener.js';
 
@@ -155,9 +155,21 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     const pids = (props.ProcessList ?? []).map((p) => p.ProcessId);
     assert.ok(pids.includes(init.pid), `init ${init.pid} in ${pids.join(',')}`);
     assert.ok(pids.includes(sleeper.pid), `exec ${sleeper.pid} in ${pids.join(',')}`);
-    const metrics = props.LCOWMetrics as { pids?: { current?: number }; memory?: { usage?: { usage?: number } } };
-    assert.ok((metrics.pids?.current ?? 0) >= 2, JSON.stringify(metrics));
-    assert.ok((metrics.memory?.usage?.usage ?? 0) > 0, JSON.stringify(metrics));
+    type M = { pids?: { current?: number }; cpu?: { usage?: { total?: number; per_cpu?: unknown[] } }; memory?: { usage?: { usage?: number; limit?: unknown }; hierarchical_memory_limit?: unknown } };
+    const metrics = props.LCOWMetrics as M;
+    const text = stringifyExact(metrics);
+    assert.ok((metrics.pids?.current ?? 0) >= 2, text);
+    assert.ok((metrics.memory?.usage?.usage ?? 0) > 0, text);
+    assert.ok((metrics.cpu?.usage?.total ?? 0) > 0 && (metrics.cpu?.usage?.per_cpu ?? []).length > 0, text);
+    // uint64 values arrive exactly: compare with the cgroup's own file (an unlimited one says 9223372036854771712).
+    const memCgroup = /^\d+:memory:(.*)$/m.exec(readFileSync(`/proc/${init.pid}/cgroup`, 'utf8'))?.[1];
+    if (memCgroup !== undefined) {
+      const stat = readFileSync(join('/sys/fs/cgroup/memory', memCgroup, 'memory.stat'), 'utf8');
+      const want = /^hierarchical_memory_limit (\d+)$/m.exec(stat)?.[1];
+      assert.equal(String(metrics.memory?.hierarchical_memory_limit), want, text);
+      const limit = readFileSync(join('/sys/fs/cgroup/memory', memCgroup, 'memory.limit_in_bytes'), 'utf8').trim();
+      assert.equal(String(metrics.memory?.usage?.limit), limit, text);
+    }
 
     assert.equal(await sleeper.signal(15), true);
     assert.equal(await sleeper.wait(), 143);

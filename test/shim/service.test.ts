@@ -252,6 +252,19 @@ describe('each RPC', () => {
     assert.deepEqual([Number(m.memory?.usage), Number(m.memory?.anon)], [8 << 20, 4096]);
   });
 
+  it('Stats carries a uint64 beyond 2^53 exactly (an unlimited cgroup v1 limit, 2^63 - 4096)', async () => {
+    const limit = 9223372036854771712n;
+    logic.answers.stats = { memory: { usage_limit: limit } };
+    const r = task.StatsResponse.decode(await call('Stats', task.StatsRequest.encode({ id: 't1' }).finish()));
+    const varint = (v: bigint): number[] => {
+      const out: number[] = [];
+      for (; v >= 0x80n; v >>= 7n) out.push(Number((v & 0x7fn) | 0x80n));
+      return [...out, Number(v)];
+    };
+    const memory = [0x88, 0x02, ...varint(limit)]; // MemoryStat.usage_limit = 33, varint
+    assert.deepEqual([...(r.stats?.value ?? [])], [0x22, memory.length, ...memory]); // Metrics.memory = 4
+  });
+
   it('Stats without any figure answers an empty Metrics', async () => {
     const r = task.StatsResponse.decode(await call('Stats', task.StatsRequest.encode({ id: 't1' }).finish()));
     const m = io.containerd.cgroups.v2.Metrics.decode(r.stats?.value ?? new Uint8Array());

@@ -17,3 +17,4 @@ export * from './hresult.js';
 export type * from './messages.js';
 export type * from './schema-version.js';
 export * from './documents.js';
+export { parseJsonExact, stringifyExact } from './exact-json.js';
