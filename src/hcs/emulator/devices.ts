@@ -2,8 +2,10 @@
  * The emulated VM's hot-pluggable devices (HcsModifyComputeSystem), as the emulated-VM contract maps them
  * onto the VM dir, where the guest agent finds them:
  *   VirtualMachine/Devices/Plan9/Shares                        Add/Remove → <vmDir>/plan9/<AccessName|Name> → Path
- *   VirtualMachine/Devices/Scsi/<ctrl>/Attachments/<lun>       Add/Remove → <vmDir>/scsi/<ctrl#>-<lun> → Path
- *   VirtualMachine/Devices/VirtualPMem/Devices/<n>             Add/Remove → <vmDir>/vpmem/<n> → HostPath (extension)
+ *   VirtualMachine/Devices/Scsi/<ctrl>/Attachments/<lun>       Add/Remove → <vmDir>/scsi/<ctrl#>-<lun> → Path, or
+ *                                                              → /dev/loopN for a .vhd/.vhdx (disk-attach.ts)
+ *   VirtualMachine/Devices/VirtualPMem/Devices/<n>             Add/Remove → <vmDir>/vpmem/<n> → /dev/loopN (read-only)
+ *                                                              of HostPath, a .vhd or .vhdx; n < MaximumCount
  *   VirtualMachine/Devices/HvSocket/HvSocketConfig/ServiceTable/<guid>  Add/Update/Remove → recorded
  *   VirtualMachine/ComputeTopology/Memory/SizeInMB             Update → recorded
  *   VirtualMachine/ComputeTopology/Processor/Limits            Update → recorded (Limit 0..100000, Weight 0..10000)
@@ -15,6 +17,7 @@ import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HResult } from '../../errdefs/index.js';
 import { isGuid, normalizeGuid } from '../../transport/index.js';
+import { attachDisk, detachDisk, diskKind } from './disk-attach.js';
 import { hcsFail } from './hresults.js';
 
 const OP = 'HcsModifyComputeSystem';
@@ -49,6 +52,8 @@ export class EmulatedDevices {
     private readonly vmDir: string,
     private readonly scsiControllers: readonly string[],
     memoryMB: number,
+    /** VirtualPMem.MaximumCount of the document (0: no VPMem controller). */
+    private readonly vpmemMaxCount = 128,
   ) {
     this.memoryMB = memoryMB;
   }
@@ -113,15 +118,25 @@ export class EmulatedDevices {
     if (kind !== 'VirtualDisk' && kind !== 'PassThru' && kind !== 'ExtensibleVirtualDisk') {
       throw this.fail(HResult.E_INVALIDARG, `SCSI attachment Type ${JSON.stringify(kind)} is not emulated`);
     }
-    await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, 'any');
+    await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, 'any', s['ReadOnly'] === true);
   }
 
   private async vpmem(type: string, device: string, settings: unknown): Promise<void> {
-    if (!/^\d+$/.test(device) || Number(device) > 127) throw this.fail(HResult.E_INVALIDARG, `VPMem device ${JSON.stringify(device)} is outside 0..127`);
+    if (!/^\d+$/.test(device) || Number(device) >= Math.min(128, this.vpmemMaxCount)) {
+      throw this.fail(HResult.E_INVALIDARG, `VPMem device ${JSON.stringify(device)} is outside 0..${Math.min(128, this.vpmemMaxCount) - 1} (VirtualPMem.MaximumCount)`);
+    }
     const link = join(this.vmDir, 'vpmem', String(Number(device)));
-    if (type === 'Remove') return this.removeLink(link, `VPMem device ${device}`);
+    const what = `VPMem device ${device}`;
+    if (type === 'Remove') return this.removeLink(link, what);
     if (type !== 'Add') throw this.fail(HResult.E_INVALIDARG, `VPMem devices support Add and Remove, not ${type}`);
-    await this.addLink(link, obj(settings)['HostPath'], `VPMem device ${device}`, 'any');
+    const s = obj(settings);
+    const path = s['HostPath'];
+    const kind = typeof path === 'string' ? diskKind(path) : undefined;
+    const format = s['ImageFormat'] ?? 'Vhd1';
+    if (kind === undefined || (format !== 'Vhd1' && format !== 'Vhdx') || (format === 'Vhdx') !== (kind === 'vhdx')) {
+      throw this.fail(HResult.E_INVALIDARG, `${what}: HostPath ${JSON.stringify(path ?? null)} with ImageFormat ${JSON.stringify(format)} is not a .vhd (Vhd1) or .vhdx (Vhdx)`);
+    }
+    await this.addLink(link, path, what, 'any', true);
   }
 
   private service(type: string, guid: string, settings: unknown): void {
@@ -167,7 +182,7 @@ export class EmulatedDevices {
     return known >= 0 ? known : this.scsiControllers.indexOf(key);
   }
 
-  private async addLink(link: string, target: unknown, what: string, want: 'directory' | 'any'): Promise<void> {
+  private async addLink(link: string, target: unknown, what: string, want: 'directory' | 'any', readOnly = false): Promise<void> {
     if (typeof target !== 'string' || !target.startsWith('/')) {
       throw this.fail(HResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
     }
@@ -178,7 +193,23 @@ export class EmulatedDevices {
       throw this.fail(HResult.ErrAlreadyExists, `${what} is already attached`);
     }
     await mkdir(join(link, '..'), { recursive: true, mode: 0o700 });
-    await symlink(target, link);
+    const kind = st.isFile() ? diskKind(target) : undefined;
+    if (kind === undefined) {
+      await symlink(target, link);
+      return;
+    }
+    let device: string;
+    try {
+      device = (await attachDisk(target, kind, readOnly, `${link}.loop.json`)).Device;
+    } catch (err) {
+      throw this.fail(HResult.E_FAIL, `${what}: cannot attach ${target}: ${(err as Error).message}`, err);
+    }
+    try {
+      await symlink(device, link);
+    } catch (err) {
+      await detachDisk(`${link}.loop.json`).catch(() => undefined);
+      throw this.fail(HResult.E_FAIL, `${what}: cannot link ${link}: ${(err as Error).message}`, err);
+    }
   }
 
   private async removeLink(link: string, what: string): Promise<void> {
@@ -187,6 +218,11 @@ export class EmulatedDevices {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.fail(HResult.ErrElementNotFound, `${what} is not attached`);
       throw this.fail(HResult.E_FAIL, `${what}: cannot remove ${link}: ${(err as Error).message}`, err);
+    }
+    try {
+      await detachDisk(`${link}.loop.json`);
+    } catch (err) {
+      throw this.fail(HResult.E_FAIL, `${what}: detaching its loop device failed: ${(err as Error).message}`, err);
     }
   }
 

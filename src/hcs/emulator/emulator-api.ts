@@ -92,7 +92,7 @@ class EmulatorHcsApi implements HcsApi {
       await mkdir(vmDir, { mode: 0o700 });
       await chmod(vmDir, 0o700); // whatever the umask
       for (const sub of ['vsock', 'plan9', 'scsi', 'rootfs']) await mkdir(join(vmDir, sub), { mode: sub === 'rootfs' ? 0o755 : 0o700 });
-      const devices = new EmulatedDevices(id, vmDir, spec.scsiControllers, spec.memoryMB);
+      const devices = new EmulatedDevices(id, vmDir, spec.scsiControllers, spec.memoryMB, spec.vpmemMaxCount);
       try {
         await devices.applyDocument((spec.document['VirtualMachine'] ?? {}) as Record<string, unknown>);
       } catch (err) {

@@ -9,6 +9,7 @@ import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../log/index.js';
+import { detachAllDisks } from './disk-attach.js';
 
 const run = promisify(execFile);
 const TOOL_TIMEOUT_MS = 15_000;
@@ -30,6 +31,9 @@ export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'ru
   afterContainers?.();
   await removeVmCgroups(basename(vmDir));
   const { unmounted, stuck } = await unmountUnder(vmDir, log);
+  // After the unmounts: the guest's mounts of the VM's disks (loop devices) are gone, so they detach now.
+  const detached = await detachAllDisks(vmDir, log);
+  if (detached.length > 0) log.debug('HCS emulator: detached the VM disks', { vmDir, devices: detached });
   if (stuck.length > 0) {
     log.error('HCS emulator: mounts remain under the VM dir; keeping it', { vmDir, stuck });
     return { containers, unmounted, stuck, removed: false };

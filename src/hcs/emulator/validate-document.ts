@@ -34,6 +34,8 @@ export interface VmSpec {
   readonly terminateOnLastHandleClosed: boolean;
   /** SCSI controller keys as the document spells them, in document order. */
   readonly scsiControllers: readonly string[];
+  /** VirtualPMem.MaximumCount (0 without a VirtualPMem controller). */
+  readonly vpmemMaxCount: number;
   /** The document as HCS would have received it (parsed JSON). */
   readonly document: Record<string, unknown>;
 }
@@ -79,8 +81,15 @@ export async function validateDocument(id: string, document: unknown, hostProces
     boot,
     terminateOnLastHandleClosed: doc['ShouldTerminateOnLastHandleClosed'] === true,
     scsiControllers: Object.keys(obj(obj(vm['Devices'])['Scsi'])),
+    vpmemMaxCount: vpmemMaxCount(obj(obj(vm['Devices'])['VirtualPMem'])),
     document: doc,
   };
+}
+
+/** VirtualPMem.MaximumCount: absent controller 0; absent count 0 (HCS then adds no device). */
+function vpmemMaxCount(pmem: Obj): number {
+  const n = pmem['MaximumCount'];
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, 128) : 0;
 }
 
 async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {

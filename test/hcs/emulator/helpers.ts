@@ -45,6 +45,7 @@ export function lcowDocument(bootDir: string, cmdline = DEFAULT_CMDLINE): Comput
       ComputeTopology: { Memory: { SizeInMB: 1024, AllowOvercommit: true }, Processor: { Count: 1 } },
       Devices: {
         Scsi: { '0': {} },
+        VirtualPMem: { MaximumCount: 4, MaximumSizeBytes: 4294967296 },
         HvSocket: { HvSocketConfig: { DefaultBindSecurityDescriptor: 'D:P(A;;FA;;;SY)(A;;FA;;;BA)' } },
         Plan9: {},
       },

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, HResult, isErrorCode } from '../../../src/errdefs/index.js';
 import { EMULATED_OS_BUILD, createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import { HcsError, isNotExist, type HcsApi } from '../../../src/hcs/index.js';
 import { emulatedVmDir } from '../../../src/transport/index.js';
+import { createVhdx, fixedVhdFooter } from '../../../src/vhd/index.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 
 const hcs = (hresult: number, op?: string, text?: RegExp) => (e: unknown): boolean =>
@@ -133,8 +134,34 @@ describe('emulator: create, properties, open, enumerate, modify, close', () => {
     await sys.modify({ ResourcePath: scsi, RequestType: 'Remove' });
     assert.equal(existsSync(join(vmDir, 'scsi', '0-3')), false);
 
-    await sys.modify({ ResourcePath: 'VirtualMachine/Devices/VirtualPMem/Devices/2', RequestType: 'Add', Settings: { HostPath: disk, ReadOnly: true, ImageFormat: 'Vhd1' } });
-    assert.equal(await readlink(join(vmDir, 'vpmem', '2')), disk);
+    // VPMem: a fixed VHD becomes a read-only loop device over the disk (footer excluded), detached on Remove.
+    const vhd = join(root, 'layer.vhd');
+    await writeFile(vhd, Buffer.concat([Buffer.alloc(1024 * 1024, 7), fixedVhdFooter(1024 * 1024)]));
+    const vpmem = 'VirtualMachine/Devices/VirtualPMem/Devices/2';
+    await assert.rejects(sys.modify({ ResourcePath: vpmem, RequestType: 'Add', Settings: { HostPath: disk, ReadOnly: true, ImageFormat: 'Vhd1' } }), hcs(HResult.E_INVALIDARG, undefined, /\.vhd/));
+    await assert.rejects(sys.modify({ ResourcePath: 'VirtualMachine/Devices/VirtualPMem/Devices/4', RequestType: 'Add', Settings: { HostPath: vhd } }), hcs(HResult.E_INVALIDARG, undefined, /MaximumCount/));
+    await sys.modify({ ResourcePath: vpmem, RequestType: 'Add', Settings: { HostPath: vhd, ReadOnly: true, ImageFormat: 'Vhd1' } });
+    const dev = await readlink(join(vmDir, 'vpmem', '2'));
+    assert.match(dev, /^\/dev\/loop\d+$/);
+    const sys2 = join('/sys/block', dev.slice('/dev/'.length));
+    assert.equal((await readFile(join(sys2, 'ro'), 'utf8')).trim(), '1', 'read-only');
+    assert.equal(Number(await readFile(join(sys2, 'size'), 'utf8')) * 512, 1024 * 1024, 'the footer is not part of the device');
+    assert.equal((await readFile(dev)).subarray(0, 4).toString('hex'), '07070707');
+    await sys.modify({ ResourcePath: vpmem, RequestType: 'Remove' });
+    assert.equal(existsSync(join(vmDir, 'vpmem', '2')), false);
+    assert.equal((await readFile(join(sys2, 'loop', 'backing_file'), 'utf8').catch(() => '')).includes(vhd), false, 'the loop device is detached');
+    // SCSI: a VHDX is attached read-write over its payload; a corrupt one is refused.
+    const vhdx = join(root, 'disk.vhdx');
+    const g = await createVhdx(vhdx, 4 * 1024 * 1024);
+    await sys.modify({ ResourcePath: 'VirtualMachine/Devices/Scsi/0/Attachments/5', RequestType: 'Add', Settings: { Type: 'VirtualDisk', Path: vhdx } });
+    const sdev = await readlink(join(vmDir, 'scsi', '0-5'));
+    await writeFile(sdev, Buffer.from('through the device'));
+    const raw = await readFile(vhdx);
+    assert.equal(raw.subarray(g.payloadOffset, g.payloadOffset + 18).toString(), 'through the device', 'writes land in the VHDX payload');
+    await sys.modify({ ResourcePath: 'VirtualMachine/Devices/Scsi/0/Attachments/5', RequestType: 'Remove' });
+    const bad = join(root, 'bad.vhdx');
+    await writeFile(bad, Buffer.alloc(1024 * 1024));
+    await assert.rejects(sys.modify({ ResourcePath: 'VirtualMachine/Devices/Scsi/0/Attachments/6', RequestType: 'Add', Settings: { Path: bad } }), hcs(HResult.E_FAIL, undefined, /vhdxfile/));
 
     const svc = 'VirtualMachine/Devices/HvSocket/HvSocketConfig/ServiceTable/40000000-facb-11e6-bd58-64006a7986d3';
     await sys.modify({ ResourcePath: svc, RequestType: 'Add', Settings: { BindSecurityDescriptor: 'D:P(A;;FA;;;SY)', AllowWildcardBinds: true } });
