@@ -2,26 +2,33 @@
  * ModifySettings on the utility VM (zero container id): the guest half of hot-plugged resources, emulated
  * with mounts below <vmDir>/rootfs (see vm-paths.ts for where the host's emulator leaves its devices):
  *   MappedDirectory   Plan9 share <vmDir>/plan9/<ShareName> → bind mount at MountPath (ro when ReadOnly)
- *   MappedVirtualDisk SCSI <vmDir>/scsi/<c>-<lun> → bind (directory) or loop mount (image file) at MountPath
+ *   MappedVirtualDisk SCSI <vmDir>/scsi/<c>-<lun> → mounted at MountPath (disks.ts); Remove unmounts and
+ *                     removes MountPath
+ *   VPMemDevice       <vmDir>/vpmem/<DeviceNumber> → ext4 read-only at MountPath (disks.ts); MappingInfo
+ *                     (multi-mapping) is E_NOTIMPL; Remove unmounts and removes MountPath
  *   CombinedLayers    overlay of Layers (top-most first) + ScratchPath/{upper,work} at ContainerRootPath;
- *                     a single read-only layer without scratch is bind-mounted (overlay needs two lowers)
+ *                     a single read-only layer without scratch is bind-mounted (overlay needs two lowers);
+ *                     a scratch outside the bundle (dirname of ContainerRootPath) gets ScratchPath/bundle
+ *                     bind-mounted over the bundle, as the real guest does; Remove unmounts and removes it
  *   SCSIDevice, Network, PodCgroupMemoryLimit   accepted, nothing to do in the emulator (logged)
- *   VPMemDevice, VPCIDevice, SecurityPolicy*    E_NOTIMPL: not emulated
+ *   VPCIDevice, SecurityPolicy*                 E_NOTIMPL: not emulated
  * An unknown ResourceType is E_FAIL, like the real guest. Remove of something not mounted succeeds.
  */
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ResourceType,
   type Layer,
   type LCOWCombinedLayers,
   type LCOWMappedDirectory,
   type LCOWMappedVirtualDisk,
+  type LCOWMappedVPMemDevice,
   type ModificationRequest,
 } from '../gcs/protocol/index.js';
+import { mountScsi, mountVPMem, unmountPath } from './disks.js';
 import { failed, invalidArg, notImpl } from './errors.js';
 import type { GuestLogger } from './log.js';
-import { bindMount, isMountPoint, loopMount, overlayMount, prepareTarget, unmount } from './mounts.js';
+import { bindMount, isMountPoint, overlayMount, prepareTarget, unmount } from './mounts.js';
 import type { VmPaths } from './vm-paths.js';
 
 type Settings = Record<string, unknown>;
@@ -51,15 +58,20 @@ export class VmModifier {
         return remove ? this.unmountAt(settings['MountPath']) : this.addMappedDirectory(settings as LCOWMappedDirectory);
       case ResourceType.MappedVirtualDisk:
         if (!settings['MountPath']) return; // attach only; nothing to mount
-        return remove ? this.unmountAt(settings['MountPath']) : this.addMappedVirtualDisk(settings as LCOWMappedVirtualDisk);
+        return remove ? unmountPath(this.paths, this.log, settings['MountPath'], 'MountPath') : this.addMappedVirtualDisk(settings as LCOWMappedVirtualDisk);
+      case ResourceType.VPMemDevice: {
+        const s = settings as LCOWMappedVPMemDevice;
+        if (remove) return unmountPath(this.paths, this.log, s.MountPath, 'MountPath');
+        if (s.MappingInfo) throw notImpl('VPMem multi-mapping (MappingInfo) is not supported by the emulated utility VM');
+        return mountVPMem(this.paths, this.log, num(s.DeviceNumber, 'DeviceNumber'), s.MountPath);
+      }
       case ResourceType.CombinedLayers:
-        return remove ? this.unmountAt(settings['ContainerRootPath']) : this.addCombinedLayers(settings as LCOWCombinedLayers);
+        return remove ? unmountPath(this.paths, this.log, settings['ContainerRootPath'], 'ContainerRootPath') : this.addCombinedLayers(settings as LCOWCombinedLayers);
       case ResourceType.SCSIDevice:
       case ResourceType.Network:
       case ResourceType.PodCgroupMemoryLimit:
         this.log.info('modify request accepted without effect in the emulated VM', { resourceType: req.ResourceType, requestType: type });
         return;
-      case ResourceType.VPMemDevice:
       case ResourceType.VPCIDevice:
       case ResourceType.SecurityPolicy:
       case ResourceType.SecurityPolicyFragment:
@@ -98,12 +110,15 @@ export class VmModifier {
   }
 
   private async addMappedVirtualDisk(s: LCOWMappedVirtualDisk): Promise<void> {
-    const link = this.paths.scsiLink(num(s.Controller, 'Controller'), num(s.Lun, 'Lun'));
-    const dev = await this.resolveDevice(link, 'SCSI attachment');
-    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'));
-    if (dev.dir) await bindMount(dev.path, target, s.ReadOnly === true);
-    else await loopMount(dev.path, target, s.ReadOnly === true);
-    this.log.info('mapped virtual disk', { source: dev.path, target, readOnly: s.ReadOnly === true });
+    if (s.Encrypted) throw notImpl('encrypted SCSI disks are not supported by the emulated utility VM');
+    if (s.BlockDev) throw notImpl('BlockDev SCSI mounts are not supported by the emulated utility VM');
+    if (s.Partition) throw notImpl('SCSI partitions are not supported by the emulated utility VM');
+    const options = s.Options ?? [];
+    if (!Array.isArray(options) || options.some((o) => typeof o !== 'string')) throw invalidArg('Options must be an array of strings');
+    await mountScsi(this.paths, this.log, {
+      controller: num(s.Controller, 'Controller'), lun: num(s.Lun, 'Lun'), mountPath: s.MountPath,
+      readOnly: s.ReadOnly === true, options, ensureFilesystem: s.EnsureFilesystem === true, filesystem: s.Filesystem ?? '',
+    });
   }
 
   private async addCombinedLayers(s: LCOWCombinedLayers): Promise<void> {
@@ -115,9 +130,22 @@ export class VmModifier {
       const scratch = await prepareTarget(this.paths, this.paths.hostPath(s.ScratchPath, 'ScratchPath'));
       const upper = join(scratch, 'upper');
       const work = join(scratch, 'work');
-      await mkdir(upper, { recursive: true });
-      await mkdir(work, { recursive: true });
-      await overlayMount(lower, upper, work, target);
+      await mkdir(upper, { recursive: true, mode: 0o755 });
+      await mkdir(work, { recursive: true, mode: 0o755 });
+      const bundle = dirname(target);
+      const bindBundle = !(scratch === bundle || scratch.startsWith(`${bundle}/`));
+      if (bindBundle) {
+        const backing = join(scratch, 'bundle');
+        await mkdir(backing, { recursive: true, mode: 0o755 });
+        await bindMount(backing, bundle, false);
+        await prepareTarget(this.paths, target);
+      }
+      try {
+        await overlayMount(lower, upper, work, target);
+      } catch (err) {
+        if (bindBundle) await unmount(bundle).catch(() => undefined);
+        throw err;
+      }
     } else if (lower.length === 1) {
       await bindMount(lower[0]!, target, true);
     } else {

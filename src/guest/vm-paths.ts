@@ -3,7 +3,8 @@
  *   <vmDir>/rootfs/            the guest's "/" — a guest path P means <vmDir>/rootfs/P on the real host
  *   <vmDir>/vsock/<port>.sock  host listeners the guest dials (GCS 1073741824, entropy, stdio ports)
  *   <vmDir>/plan9/<name>       symlink to the host directory of a Plan9 share
- *   <vmDir>/scsi/<c>-<lun>     symlink to the host directory or image file of a SCSI attachment
+ *   <vmDir>/scsi/<c>-<lun>     symlink to the block device (or host directory / image file) of a SCSI attachment
+ *   <vmDir>/vpmem/<n>          symlink to the block device of VPMem device n (/dev/pmem<n> in a real VM)
  *   <vmDir>/runc/              runc --root (container state of this VM only)
  *   <vmDir>/guest/             the agent's private scratch (process files, runc logs)
  * Everything the host names is validated here: guest paths must be absolute with no `..` segment, ids and
@@ -39,6 +40,7 @@ export class VmPaths {
   readonly vsockDir: string;
   readonly plan9Dir: string;
   readonly scsiDir: string;
+  readonly vpmemDir: string;
   readonly runcRoot: string;
   readonly scratch: string;
 
@@ -49,6 +51,7 @@ export class VmPaths {
     this.vsockDir = posix.join(this.vmDir, 'vsock');
     this.plan9Dir = posix.join(this.vmDir, 'plan9');
     this.scsiDir = posix.join(this.vmDir, 'scsi');
+    this.vpmemDir = posix.join(this.vmDir, 'vpmem');
     this.runcRoot = posix.join(this.vmDir, 'runc');
     this.scratch = posix.join(this.vmDir, 'guest');
   }
@@ -85,6 +88,11 @@ export class VmPaths {
   }
 
   /** The bundle directory of a container: <rootfs>/run/gcs/c/<id>. */
+  vpmemLink(device: number): string {
+    if (!Number.isInteger(device) || device < 0 || device > 127) throw invalidArg(`invalid VPMem device number ${device}`);
+    return posix.join(this.vpmemDir, String(device));
+  }
+
   bundleDir(id: string): string {
     return posix.join(this.rootfs, 'run/gcs/c', validateContainerId(id));
   }

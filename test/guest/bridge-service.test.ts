@@ -274,8 +274,11 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     assert.equal(u32(props.body['Result']), 0x80004005);
     const unknown = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'Bogus' } });
     assert.equal(u32(unknown.body['Result']), 0x80004005);
-    const vpmem = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'VPMemDevice', Settings: {} } });
-    assert.equal(u32(vpmem.body['Result']), 0x80004001);
+    // VPMem device 0 is not attached (no <vmDir>/vpmem/0): E_FAIL, as the real guest's failed mount.
+    const vpmem = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'VPMemDevice', Settings: { MountPath: '/run/layers/p0' } } });
+    assert.equal(u32(vpmem.body['Result']), 0x80004005);
+    const mapped = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'VPMemDevice', Settings: { MountPath: '/run/layers/p0', MappingInfo: { DeviceOffsetInBytes: 4096 } } } });
+    assert.equal(u32(mapped.body['Result']), 0x80004001);
     const escape = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'MappedDirectory', Settings: { ShareName: '../x', MountPath: '/a' } } });
     assert.equal(u32(escape.body['Result']), 0x80070057);
     const net = await host.rpc(RPCModifySettings, { ContainerId: NullContainerID, Request: { ResourceType: 'Network', Settings: {} } });
