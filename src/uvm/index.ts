@@ -22,3 +22,6 @@ export { UvmState } from './state.js';
 export { UtilityVM, type StartOptions } from './utility-vm.js';
 export { createLCOW, type CreateLcowDeps } from './create-lcow.js';
 export { gcsConnectionTimeoutMs } from './timeout.js';
+export { type GuestModifier, type GuestRequest, type HostModifier } from './device-modify.js';
+export { VPMemManager, VPMemFullError, VPMemTooLargeError, VPMemGuestPathFormat, type VPMemMount, type VPMemManagerOptions } from './vpmem-manager.js';
+export { ScsiManager, ScsiFullError, ScsiGuestPathFormat, LunsPerController, type ScsiMount, type ScsiMountConfig, type ScsiManagerOptions } from './scsi-manager.js';
