@@ -15,6 +15,6 @@ export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
 export { ensureThreadpoolSize } from '../hcs/index.js';
 export { uvmDocCommand } from '../uvm/index.js';
 export type {
-  GuestContainer, GuestProcess, HostProcessRequest, VmResources, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
+  GuestContainer, GuestProcess, HostProcessRequest, LcowLayer, LcowLayers, VmResources, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
   SandboxRequest, TaskStats,
 } from './types.js';

@@ -80,7 +80,7 @@ export class LcowContainer implements GuestContainer {
    * Container teardown. THE ORDER IS PART OF THE DESIGN (hcsshim task_hcs.go: close releases the resources,
    * Delete waits for that, DeleteContainerState goes last):
    *   1. stop the init: ShutdownGraceful, ShutdownForced after timeoutMs, wait for the exit notification;
-   *   2. release everything the container holds in the VM — every share/mount (rootfs, bind sources), guest
+   *   2. release everything the container holds in the VM — every share/mount (the rootfs: image layers + scratch or a share; bind sources), guest
    *      unmount then host removal, newest first (`release`);
    *   3. only if 2 left nothing mounted: DeleteContainerState.
    * Why: the real GCS's DeleteContainerState runs `runc delete` and then removes the scratch and bundle

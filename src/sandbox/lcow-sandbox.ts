@@ -7,14 +7,16 @@ import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { createTransport, type Transport } from '../transport/index.js';
 import {
-  createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize, updateBootFilesPath, type OptionsLCOW, type UtilityVM,
+  PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize,
+  updateBootFilesPath, type OptionsLCOW, type UtilityVM,
 } from '../uvm/index.js';
 import { Annotation, uvmOptionsFromAnnotations } from './annotations.js';
 import { GuestAnnotation, annotationBool, gcsCommandLineExtras } from './guest-annotations.js';
 import type {
-  GuestContainer, GuestProcess, HostProcessRequest, Sandbox, SandboxFactory, SandboxRequest, VmResources,
+  GuestContainer, GuestProcess, HostProcessRequest, LcowLayers, Sandbox, SandboxFactory, SandboxRequest, VmResources,
 } from './types.js';
 import { LcowContainer, guestProcess } from './lcow-container.js';
+import { mountLcowLayers, type LayerDevices } from './lcow-layers.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 import { guestSpecFor } from './pod-role.js';
 
@@ -54,14 +56,32 @@ class LcowSandbox implements Sandbox {
   private diagShares: Plan9Shares | undefined;
   /** Containers created in the VM and not yet shut down. */
   private readonly containers = new Set<string>();
+  /** The VM's VPMem and SCSI devices, shared by its containers (hcsshim keeps these on the UtilityVM). */
+  readonly devices: LayerDevices;
 
   constructor(
     private readonly vm: UtilityVM,
     private readonly gc: GuestConnection,
     private readonly log: Logger,
+    opts: OptionsLCOW,
     /** fileshares.disablewritable: no writable Plan9 share but the container's own rootfs. */
     private readonly noWritableFileShares = false,
-  ) {}
+  ) {
+    const vhdRoot = opts.PreferredRootFSType === PreferredRootFSType.VHD;
+    this.devices = {
+      vpmem: opts.VPMemDeviceCount > 0
+        ? new VPMemManager({ count: opts.VPMemDeviceCount, maxSizeBytes: opts.VPMemSizeBytes, reserved: vhdRoot ? [0] : [], host: vm, guest: gc })
+        : undefined,
+      scsi: new ScsiManager({
+        controllers: opts.SCSIControllerCount > 0 ? ['0'] : [],
+        reserved: vhdRoot && opts.VPMemDeviceCount === 0 ? [{ controller: 0, lun: 0 }] : [],
+        host: vm,
+        guest: gc,
+      }),
+      guest: gc,
+      physicallyBacked: opts.FullyPhysicallyBacked,
+    };
+  }
 
   /** hcsshim AddPlan9: a writable share is denied when the VM has NoWritableFileShares. */
   private checkWritable(hostPath: string, readOnly: boolean): void {
@@ -141,21 +161,37 @@ class LcowSandbox implements Sandbox {
   }
 
   /**
-   * Shares the host rootfs (spec.root.path) and every host bind-mount source into the VM, rewrites the
-   * spec to guest paths and creates the container through the GCS. The rootfs share is writable even for
-   * root.readonly: runc makes the container's root read-only, as over the writable overlay of real LCOW
-   * (a read-only share would stop runc creating mount points such as CRI's /etc/resolv.conf).
+   * Mounts the container's rootfs in the VM (the image's LCOW layers + scratch, or a Plan9 share of the
+   * host rootfs spec.root.path), shares every host bind-mount source, rewrites the spec to guest paths and
+   * creates the container through the GCS. The rootfs share is writable even for root.readonly: runc makes
+   * the container's root read-only, as over the writable overlay of real LCOW (a read-only share would stop
+   * runc creating mount points such as CRI's /etc/resolv.conf). Release (at shutdown, before
+   * DeleteContainerState): the shares, then the layers.
    */
-  async createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer> {
+  async createContainer(id: string, spec: Record<string, unknown>, layers?: LcowLayers): Promise<GuestContainer> {
     if (this.containers.has(id)) throw alreadyExists(`container ${id} already exists in utility VM ${this.id}`);
     if (this.closing) throw failedPrecondition(`utility VM ${this.id} is closing: cannot create container ${id}`);
     this.containers.add(id);
     const shares = new Plan9Shares(this.vm, this.gc, this.nextShareName);
+    let releaseLayers = async (): Promise<void> => undefined;
+    const release = async (): Promise<void> => {
+      let first: unknown;
+      await shares.removeAll().catch((e: unknown) => (first ??= e));
+      await releaseLayers().catch((e: unknown) => (first ??= e));
+      if (first !== undefined) throw first;
+    };
     try {
       const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
       const bundle = guestBundle(id);
       const rootfs = `${bundle}/rootfs`;
-      await shares.add(root.path ?? '', rootfs, false);
+      let scratchDir: string | undefined;
+      if (layers) {
+        const mounted = await mountLcowLayers(this.devices, id, layers, bundle, this.log);
+        scratchDir = mounted.scratchDir;
+        releaseLayers = () => mounted.release();
+      } else {
+        await shares.add(root.path ?? '', rootfs, false);
+      }
       const mounts: Array<Record<string, unknown>> = [];
       let n = 0;
       for (const m of (spec.mounts ?? []) as Array<Record<string, unknown>>) {
@@ -168,16 +204,16 @@ class LcowSandbox implements Sandbox {
         } else mounts.push(m);
       }
       const guestSpec = guestSpecFor({ ...spec, root: { ...root, path: rootfs }, mounts });
-      const c = await this.gc.createContainer(id, containerConfig(id, guestSpec));
+      const c = await this.gc.createContainer(id, containerConfig(id, guestSpec, scratchDir));
       return new LcowContainer(c, this.gc, this.log, async () => {
         try {
-          await shares.removeAll();
+          await release();
         } finally {
           this.containers.delete(id);
         }
       });
     } catch (err) {
-      await shares.removeAll().catch((e: Error) => this.log.warn('releasing the shares of a failed create', { error: e.message }));
+      await release().catch((e: Error) => this.log.warn('releasing the rootfs and shares of a failed create', { error: e.message }));
       this.containers.delete(id);
       throw err;
     }
@@ -233,7 +269,7 @@ export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFacto
         onGcsConnection: (conn, signal) => connectGuest({ conn, ioListen: (port) => vm.listenVsock(port), log, signal }),
       });
       if (gc === undefined) throw new Error(`utility VM ${vm.id} started without a GCS connection`);
-      return new LcowSandbox(vm, gc, log, noWritableFileShares);
+      return new LcowSandbox(vm, gc, log, opts, noWritableFileShares);
     } catch (err) {
       await vm.close().catch(() => undefined);
       throw err;

@@ -6,6 +6,20 @@ import type { Logger } from '../log/index.js';
  * them, implemented by the LCOW sandbox (uvm + gcs) or by test fakes. Contracts are MUST rules.
  */
 
+/** An image rootfs as LCOW layers (parsed by the shim from containerd's lcow-layer mount). */
+export interface LcowLayer {
+  readonly vhdPath: string;
+  /** A partition of the disk (SCSI only); 0 = the whole disk. */
+  readonly partition: number;
+}
+
+export interface LcowLayers {
+  /** Read-only layers (layer.vhd), top-most first. */
+  readonly layers: readonly LcowLayer[];
+  /** The container's scratch disk (sandbox.vhdx). */
+  readonly scratchVhdPath: string;
+}
+
 /** A process running in the guest. */
 export interface GuestProcess {
   readonly pid: number;
@@ -80,7 +94,8 @@ export interface Sandbox {
   update(resources: VmResources, annotations: Readonly<Record<string, string>>): Promise<void>;
   /** Shares a host file or directory into the VM at uvmPath (a file: its directory, the file at uvmPath/<name>). */
   share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void>;
-  createContainer(id: string, spec: Record<string, unknown>): Promise<GuestContainer>;
+  /** Creates the container; with `layers` its rootfs is the image's LCOW layers + scratch, else spec.root.path. */
+  createContainer(id: string, spec: Record<string, unknown>, layers?: LcowLayers): Promise<GuestContainer>;
   /** Resolves when the VM has exited (crash or close). */
   waitExit(): Promise<void>;
   /** Terminates the VM and releases everything host-side. Idempotent. */

@@ -65,6 +65,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdin.destroy(); // stop reading stdin (exec relays it) so the process can exit
         return code;
       }
+      case 'create-scratch': {
+        const { createScratchCommand } = await import('./create-scratch.js');
+        return await createScratchCommand([...flags.rest], { stdout: process.stdout, stderr: process.stderr });
+      }
       case 'uvm-doc': {
         const { uvmDocCommand } = await import('../sandbox/index.js');
         return await uvmDocCommand([...flags.rest], { stdout: process.stdout, stderr: process.stderr });

@@ -3,7 +3,7 @@ import { invalidArgument } from '../errdefs/index.js';
 import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
 
 /** What containerd (or an operator) asked the binary to do. */
-export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'diag' | 'version' | 'help' | 'info';
+export type ShimAction = 'start' | 'delete' | 'serve' | 'uvm-doc' | 'diag' | 'create-scratch' | 'version' | 'help' | 'info';
 
 /** containerd's shim flags (Go `flag` syntax: `-name value`, `--name value`, `-name=value`). */
 export interface ShimFlags {
@@ -21,7 +21,7 @@ export interface ShimFlags {
 
 export { SHIM_NAME, SHIM_VERSION };
 
-const ACTIONS = new Set<ShimAction>(['start', 'delete', 'serve', 'uvm-doc', 'diag']);
+const ACTIONS = new Set<ShimAction>(['start', 'delete', 'serve', 'uvm-doc', 'diag', 'create-scratch']);
 
 function parser(argv: readonly string[]) {
   return yargs([...argv])
@@ -30,7 +30,9 @@ function parser(argv: readonly string[]) {
       `${SHIM_NAME}: containerd runtime v2 shim (io.containerd.lcow.v1) for Linux containers in a utility VM.\n\n` +
         `Usage: ${SHIM_NAME} -namespace NS -address ADDR -publish-binary BIN -id ID [-bundle DIR] [-debug] ACTION\n` +
         '  ACTION: start | delete | serve (internal) | uvm-doc (dry run: print the HCS document, see uvm-doc --help)\n' +
-        '          | diag (hcsshim shimdiag: list | exec | stacks | tasks | share, see diag --help)',
+        '          | diag (hcsshim shimdiag: list | exec | stacks | tasks | share, see diag --help)\n' +
+        '          | create-scratch --destpath FILE [--sizeGB N] (an ext4 scratch VHDX for lcow-layer mounts)',
+
     )
     // Go flag syntax: one dash for long names, no grouping of short options.
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false, 'halt-at-non-option': true })
@@ -65,7 +67,7 @@ export function parseShimFlags(argv: readonly string[]): ShimFlags {
   else if (a.info === true) action = 'info';
   else if (first === undefined) action = 'serve';
   else if (ACTIONS.has(first as ShimAction)) action = first as ShimAction;
-  else throw invalidArgument(`unknown action '${first}': expected start, delete, serve, uvm-doc or diag`);
+  else throw invalidArgument(`unknown action '${first}': expected start, delete, serve, uvm-doc, diag or create-scratch`);
   return {
     action,
     namespace: a.namespace,

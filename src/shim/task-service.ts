@@ -3,7 +3,8 @@ import { Field, type Logger } from '../log/index.js';
 import {
   CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
 } from '../sandbox/index.js';
-import { prepareRootfs } from './create/rootfs.js';
+import { isLcowRootfs, parseLcowLayers } from './create/lcow-layers.js';
+import { prepareRootfs, type HostRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { checkRuntimeOptions } from './create/sandbox-options.js';
 import { loadSpec } from './create/spec.js';
@@ -93,14 +94,19 @@ export class TaskService implements TaskLogic {
         gcsCommandLineExtras(annotations);
         annotationBool(annotations, GuestAnnotation.DisableWritableFileShares);
       }
-      const rootfs = await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
+      // LCOW layers are attached to the VM (no host mount); any other rootfs is mounted on the host.
+      const layerFolders = (spec.windows as { layerFolders?: unknown } | undefined)?.layerFolders;
+      const layers = isLcowRootfs(o.rootfs, layerFolders) ? await parseLcowLayers(o.rootfs, layerFolders) : undefined;
+      const rootfs: HostRootfs = layers
+        ? { path: '', readonly: false, release: async () => undefined }
+        : await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
       try {
-        const sandboxSpec = { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
+        const sandboxSpec = layers ? { ...spec, annotations } : { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
         const sandbox = owns
           ? await this.d.sandboxes({ taskId: o.id, bundle: o.bundle, spec: sandboxSpec, annotations, options, log })
           : this.owner!.sandbox;
         try {
-          const container = await sandbox.createContainer(o.id, sandboxSpec);
+          const container = await sandbox.createContainer(o.id, sandboxSpec, layers);
           const task = await LcowTask.create({
             id: o.id, bundle: o.bundle, namespace: this.d.namespace, rootfs: o.rootfs, stdio: o.stdio,
             sandbox, ownsSandbox: owns, container, events: this.d.events, log, release: () => rootfs.release(),
