@@ -4,7 +4,8 @@
  * two layers made by the tar2ext4 tool from an OCI archive (the upper one whites out a file of the lower
  * one and makes a directory opaque). Checks what the container sees, that its write lands in the scratch
  * VHDX and in no layer.vhd, that VPMem spills to SCSI, that nothing stays attached or mounted after
- * delete (also after a SIGKILLed shim), and that malformed mounts are InvalidArgument.
+ * delete (also after a SIGKILLed shim), that a pod's containers share the layers' VPMem devices, and that
+ * malformed mounts are InvalidArgument.
  * Binary: env LCOW_SHIM_BIN, else dist/bin/containerd-shim-lcow-v1.
  */
 import assert from 'node:assert/strict';
@@ -200,6 +201,47 @@ describe('lcow-layer rootfs through the shim (real binary, emulator, runc)', { s
     assert.deepEqual(loopsUnder(tmp), [], 'no loop device is left');
     assert.deepEqual(mountsUnder(tmp), [], 'nothing is left mounted');
     assert.deepEqual(await readdir(vmRoot), [], 'the VM dir is gone');
+    for (const [folder, sum] of checksums) assert.equal(sha256(join(folder, 'layer.vhd')), sum);
+  });
+
+  it('two containers of one pod share each layer\'s VPMem device; each has its own scratch; the last release detaches', async () => {
+    const pod = 'pod1';
+    const cri = (type: string): Record<string, string> => ({ 'io.kubernetes.cri.container-type': type, 'io.kubernetes.cri.sandbox-id': pod });
+    const { client, pid, bundle } = await startShim(pod, ['/bin/sleep', '1000'], cri('sandbox'));
+    const podScratch = await scratchFolder(pod);
+    await call(client, 'Create', task.CreateTaskRequest.encode({ id: pod, bundle, rootfs: [lcowMount(podScratch, layerFolders)] }).finish(), (b) => task.CreateTaskResponse.decode(b));
+    await call(client, 'Start', task.StartRequest.encode({ id: pod }).finish(), (b) => task.StartResponse.decode(b));
+    const w = 'w1';
+    const wBundle = join(tmp, 'bundles', w);
+    await mkdir(wBundle, { recursive: true });
+    const resolv = join(tmp, 'resolv.conf');
+    await writeFile(resolv, 'nameserver 127.0.0.1\n');
+    await writeFile(join(wBundle, 'config.json'), JSON.stringify({ ...ociSpec(w, ['/bin/sh', '-c', 'test "$(cat /upper.txt)" = up && sleep 1000']), hostname: undefined, root: { path: 'rootfs' }, annotations: cri('container'),
+      // As CRI does: the pod's resolv.conf bound from the host (a Plan9 share beside the layers).
+      mounts: [...(ociSpec(w, []).mounts as unknown[]), { destination: '/etc/resolv.conf', type: 'bind', source: resolv, options: ['rbind', 'ro'] }] }));
+    const wScratch = await scratchFolder(w);
+    await call(client, 'Create', task.CreateTaskRequest.encode({ id: w, bundle: wBundle, rootfs: [lcowMount(wScratch, layerFolders)] }).finish(), (b) => task.CreateTaskResponse.decode(b));
+    await call(client, 'Start', task.StartRequest.encode({ id: w }).finish(), (b) => task.StartResponse.decode(b));
+    const [vmDir] = await readdir(vmRoot);
+    assert.ok(vmDir);
+    const links = async (sub: string): Promise<string[]> => (await readdir(join(vmRoot, vmDir, sub)).catch(() => [])).filter((n) => !n.endsWith('.json')).sort();
+    assert.deepEqual(await links('vpmem'), ['0', '1'], 'two layers, one device each, shared by both containers');
+    assert.deepEqual(await links('scsi'), ['0-0', '0-1'], 'one scratch per container');
+
+    await call(client, 'Kill', task.KillRequest.encode({ id: w, signal: 9 }).finish(), (b) => b);
+    await call(client, 'Wait', task.WaitRequest.encode({ id: w }).finish(), (b) => task.WaitResponse.decode(b));
+    await call(client, 'Delete', task.DeleteRequest.encode({ id: w }).finish(), (b) => task.DeleteResponse.decode(b));
+    assert.deepEqual(await links('vpmem'), ['0', '1'], 'the pod still uses the layers');
+    assert.deepEqual(await links('scsi'), ['0-0'], 'the workload\'s scratch is detached');
+    assert.equal(loopsUnder(join(tmp, 'scratch', w)).length, 0);
+
+    await call(client, 'Kill', task.KillRequest.encode({ id: pod, signal: 9 }).finish(), (b) => b);
+    await call(client, 'Wait', task.WaitRequest.encode({ id: pod }).finish(), (b) => task.WaitResponse.decode(b));
+    await call(client, 'Delete', task.DeleteRequest.encode({ id: pod }).finish(), (b) => task.DeleteResponse.decode(b));
+    await shutdown(client, pod, pid);
+    assert.deepEqual(loopsUnder(tmp), []);
+    assert.deepEqual(mountsUnder(tmp), []);
+    assert.deepEqual(await readdir(vmRoot), []);
     for (const [folder, sum] of checksums) assert.equal(sha256(join(folder, 'layer.vhd')), sum);
   });
 
