@@ -15,20 +15,24 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * platform seam, so the layers above may reach it for their own sockets and pipes. ttrpc, log, errdefs, proto are
  * leaves below everything (ttrpc uses proto's status messages). guest shares only the GCS codec (gcs/protocol);
  * uvm takes the vsock port numbers from it too, as hcsshim's internal/uvm takes them from internal/gcs/prot.
+ * vhd (VHD/VHDX formats) is a leaf: the emulator reads disks with it, the shim's create-scratch writes one, and
+ * tar2ext4 (OCI layers → layer.vhd, used by cmd's lcow-layers tool) appends VHD footers with it.
  */
 export const LAYERS = {
-  cmd: ['shim', 'log', 'errdefs'],
-  shim: ['sandbox', 'transport', 'ttrpc', 'proto', 'log', 'errdefs'],
+  cmd: ['shim', 'tar2ext4', 'log', 'errdefs'],
+  shim: ['sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
   sandbox: ['uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
   uvm: ['hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
   gcs: ['transport', 'log', 'errdefs'],
-  hcs: ['transport', 'log', 'errdefs'],
+  hcs: ['transport', 'vhd', 'log', 'errdefs'],
   transport: ['log', 'errdefs'],
   guest: ['gcs/protocol', 'log', 'errdefs'],
   ttrpc: ['proto', 'log', 'errdefs'],
   log: ['errdefs'],
   errdefs: [],
   proto: [],
+  vhd: [],
+  tar2ext4: ['vhd'],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];
 
