@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd, shimDaemonPid } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 for (const under of CONTAINERDS) describe(`a shim daemon killed with SIGKILL [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
@@ -82,25 +82,6 @@ function deleteTiming(log: string, id: string): string {
   const time = (l: string | undefined): number => Date.parse(/time="([^"]+)"/.exec(l ?? '')?.[1] ?? '');
   const ms = time(lines[to]) - time(lines[from]);
   return from < 0 || to < 0 || Number.isNaN(ms) ? `${id}: delete timing not found in the containerd log` : `${id}: containerd's dead-shim cleanup (delete included) took ${ms} ms`;
-}
-
-/**
- * The pid of this instance's shim daemon serving task `id` (its cmdline has `-id <id>`, `serve` and this
- * containerd's `-address`): other containerds on the machine may run a task with the same id.
- */
-function shimDaemonPid(ctd: PrivateContainerd, id: string): number | undefined {
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const i = args.indexOf('-id');
-    const a = args.indexOf('-address');
-    if (i >= 0 && args[i + 1] === id && args.includes('serve') && a >= 0 && args[a + 1] === ctd.sock) return Number(p);
-  }
-  return undefined;
 }
 
 /** `ctr events` in the background; stop() kills it and waits for it to be gone (idempotent). */

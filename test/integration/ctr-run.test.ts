@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd, waitForStatus } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1 [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
@@ -144,11 +144,3 @@ async function killAndWait(ctd: PrivateContainerd, id: string, runner: Promise<u
   await runner;
 }
 
-async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const r = await ctd.ctr(['task', 'ls']);
-    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
-    await sleep(100);
-  }
-  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
-}

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, PrivateContainerd, SHIM_BIN_DIR, usePrivateContainerd, type CtrResult } from './harness.js';
+import { NEEDS_ROOT, PrivateContainerd, SHIM_BIN_DIR, usePrivateContainerd, type CtrResult, waitForStatus } from './harness.js';
 
 const SHIM = join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1');
 
@@ -26,15 +26,6 @@ function diag(ctd: PrivateContainerd, args: string[], input = ''): Promise<CtrRe
       });
     child.stdin?.end(input);
   });
-}
-
-async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const r = await ctd.ctr(['task', 'ls']);
-    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
-    await sleep(100);
-  }
-  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
 }
 
 describe('diag (shimdiag) through a real containerd', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {

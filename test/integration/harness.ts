@@ -318,3 +318,32 @@ export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) =>
   });
   return ctd;
 }
+
+/** Waits (30 s at most) until `ctr task ls` shows task `id` in `status`; the error carries containerd's log tail. */
+export async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const r = await ctd.ctr(['task', 'ls']);
+    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
+    await sleep(100);
+  }
+  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
+}
+
+/**
+ * The pid of this instance's shim daemon serving task `id` (its cmdline has `-id <id>`, `serve` and this
+ * containerd's `-address`): other containerds on the machine may run a task with the same id.
+ */
+export function shimDaemonPid(ctd: PrivateContainerd, id: string): number | undefined {
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const i = args.indexOf('-id');
+    const a = args.indexOf('-address');
+    if (i >= 0 && args[i + 1] === id && args.includes('serve') && a >= 0 && args[a + 1] === ctd.sock) return Number(p);
+  }
+  return undefined;
+}

@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd } from './harness.js';
+import { NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd, shimDaemonPid } from './harness.js';
 
 const INPUT_BYTES = 20 << 20;
 const RUNS = 20;
@@ -104,21 +104,6 @@ function sh(script: string): Promise<{ code: number; stdout: string; stderr: str
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-/** The `serve` daemon of task `id` of this containerd (its -address is inside the instance's temp dir). */
-function shimDaemonPid(ctd: PrivateContainerd, id: string): number | undefined {
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const i = args.indexOf('-id');
-    if (i >= 0 && args[i + 1] === id && args.includes('serve') && args.some((a) => a.startsWith(ctd.tmp))) return Number(p);
-  }
-  return undefined;
 }
 
 function fdList(pid: number): string[] {

@@ -6,22 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, usePrivateContainerd, type PrivateContainerd } from './harness.js';
+import { NEEDS_ROOT, usePrivateContainerd, waitForStatus } from './harness.js';
 import { grpcUnary, updateTaskRequest } from './containerd-grpc.js';
 
 const LINUX = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 const UPDATE = '/containerd.services.tasks.v1.Tasks/Update';
 const json = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
-
-async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const r = await ctd.ctr(['task', 'ls']);
-    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
-    await sleep(100);
-  }
-  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
-}
 
 describe('Update through a real containerd', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
   const ctd = usePrivateContainerd();
