@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { NEEDS_ROOT, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, usePrivateContainerd } from './harness.js';
 
 const VM = 'io.microsoft.virtualmachine';
 
-describe('annotations through a real containerd', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+for (const under of CONTAINERDS) describe(`annotations through a real containerd [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
   const ctd = usePrivateContainerd(async (c) => {
     await c.ctr(['container', 'rm', 't-ann-deny', 't-ann-conflict']); // a refused create may leave its record
-  });
+  }, under);
 
   test('lcow.timesync.disable and container.processdumplocation reach the GCS command line', async () => {
     const before = ctd.log().length;

@@ -1,5 +1,5 @@
 /**
- * A shim daemon that dies abnormally (SIGKILL) under a real containerd 1.6: containerd notices the
+ * A shim daemon that dies abnormally (SIGKILL) under a real containerd (1.6 and 2.4): containerd notices the
  * connection drop, publishes /tasks/exit, runs `containerd-shim-lcow-v1 … delete`, and afterwards nothing
  * of the task is left: no shim, guest or runc process, no mount (the guest's, nor the host rootfs at
  * `<bundle>/rootfs`), no socket, no VM dir. The guest agent dies with the daemon (pdeathsig); the runc
@@ -125,8 +125,8 @@ function guestAgentPid(ctd: PrivateContainerd): number | undefined {
   return undefined;
 }
 
-describe('a guest crash (the emulated VM\'s agent SIGKILLed) with an exec running', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`a guest crash (the emulated VM's agent SIGKILLed) with an exec running [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
 
   test('the exec\'s and then the init\'s exit are published, the task stops, nothing is left', async (t) => {
     const id = 't-guest-crash';

@@ -1,5 +1,5 @@
 /**
- * The product, end to end: a real containerd 1.6 (Debian package, private instance) runs containers with
+ * The product, end to end: real containerds (Debian's 1.6, the pinned 2.4; private instances) run containers with
  * `ctr … --runtime io.containerd.lcow.v1`, through our shim, the HCS emulator's utility VM, the GCS bridge
  * and the guest agent, with runc. After every test nothing may be left: no shim, guest or runc process,
  * no mount, no socket, no VM dir.

@@ -1,5 +1,5 @@
 /**
- * The `diag` subcommand (hcsshim's shimdiag) against shims a real containerd 1.6 started: it finds the
+ * The `diag` subcommand (hcsshim's shimdiag) against shims a real containerd (1.6 and 2.4) started: it finds the
  * namespace's shims in containerd's state directory and speaks containerd.runhcs.v1.diag.ShimDiag on their
  * ttrpc address. Also signals as containerd relays them: a real-time signal is refused, an exec's delete.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, PrivateContainerd, SHIM_BIN_DIR, usePrivateContainerd, type CtrResult, waitForStatus } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, SHIM_BIN_DIR, usePrivateContainerd, type CtrResult, waitForStatus } from './harness.js';
 
 const SHIM = join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1');
 
@@ -28,8 +28,8 @@ function diag(ctd: PrivateContainerd, args: string[], input = ''): Promise<CtrRe
   });
 }
 
-describe('diag (shimdiag) through a real containerd', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`diag (shimdiag) through a real containerd [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
   const ok = ctd.assertOk.bind(ctd);
 
   test('list, tasks, stacks, exec and share against a running task', async () => {
@@ -87,7 +87,7 @@ describe('diag (shimdiag) through a real containerd', { skip: NEEDS_ROOT, timeou
   });
 
   test('an exec delete is published as /tasks/delete with the exec id', async () => {
-    const events = spawn('ctr', ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const events = spawn(ctd.under.ctr, ['-a', ctd.sock, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let text = '';
     events.stdout.on('data', (d: Buffer) => (text += d.toString()));
     const gone = new Promise((r) => events.once('exit', r));

@@ -309,12 +309,15 @@ export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) =>
   before(() => ctd.start());
   after(() => ctd.stop());
   afterEach(async () => {
-    const left = await ctd.settled();
-    assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
-    // No teardown may remove or change a byte of the user's rootfs directory (the guest deletes through mounts).
-    const lost = treeLosses(ctd.rootfsDigest, treeDigest(ctd.rootfs));
-    assert.deepEqual(lost.slice(0, 20), [], `the rootfs directory ${ctd.rootfs} lost or changed ${lost.length} of ${ctd.rootfsDigest.size} entries`);
-    await afterEachTest?.(ctd);
+    try {
+      const left = await ctd.settled();
+      assert.deepEqual(left, [], `left behind after the test:\n${left.join('\n')}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+      // No teardown may remove or change a byte of the user's rootfs directory (the guest deletes through mounts).
+      const lost = treeLosses(ctd.rootfsDigest, treeDigest(ctd.rootfs));
+      assert.deepEqual(lost.slice(0, 20), [], `the rootfs directory ${ctd.rootfs} lost or changed ${lost.length} of ${ctd.rootfsDigest.size} entries`);
+    } finally {
+      await afterEachTest?.(ctd); // also after a failed check: one test's leftovers must not fail the next
+    }
   });
   return ctd;
 }

@@ -1,5 +1,5 @@
 /**
- * The shim daemon under a real containerd 1.6 when its peers misbehave:
+ * The shim daemon under a real containerd (1.6 and 2.4) when its peers misbehave:
  * - containerd restarts while the shim logs: lines logged while containerd was down, and the next line after
  *   the restart, reach containerd's log (the bundle's `log` FIFO survives a reader going away);
  * - a client floods the shim's socket with requests and never reads a reply: the shim stops reading it
@@ -14,7 +14,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerd, ttrpc } from '../../src/proto/index.js';
 import { MessageType, TtrpcClient, encodeFrame } from '../../src/ttrpc/index.js';
-import { NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd } from './harness.js';
 
 const task = containerd.task.v2;
 const SERVICE = 'containerd.task.v2.Task';
@@ -60,8 +60,8 @@ async function waitFor(check: () => boolean, what: string, ms = 20_000): Promise
   }
 }
 
-describe('the shim daemon when containerd restarts or a client floods it', { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`the shim daemon when containerd restarts or a client floods it [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
 
   async function runDetached(id: string): Promise<void> {
     ctd.assertOk(await ctd.ctr(['run', '-d', '--runtime', RUNTIME, '--rootfs', ctd.rootfs, id, '/bin/sh', '-c', 'sleep 300']), 'ctr run -d');

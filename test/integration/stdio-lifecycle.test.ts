@@ -1,5 +1,5 @@
 /**
- * The lifecycle of a process's stdio connections against a real containerd 1.6 (issue 12.1/12.2):
+ * The lifecycle of a process's stdio connections against a real containerd, 1.6 and 2.4 (issue 12.1/12.2):
  * - a client that writes its stdin late and fast, then closes: ctr sends CloseIO as soon as its own stdin
  *   ends, usually before the shim drained the FIFO; every byte must still reach the process;
  * - execs (successful and failed) leave no descriptor behind in the shim daemon.
@@ -11,20 +11,20 @@ import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd, shimDaemonPid } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd, shimDaemonPid, waitForStatus } from './harness.js';
 
 const INPUT_BYTES = 20 << 20;
 const RUNS = 20;
 
-describe('stdio connections of a process, end to end', { skip: NEEDS_ROOT, timeout: 900_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`stdio connections of a process, end to end [${under.label}]`, { skip: NEEDS_ROOT, timeout: 900_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
   const ok = ctd.assertOk.bind(ctd);
   let input = '';
 
   /** `(sleep 0.5; cat 20MB) | ctr …`: the writer starts late and closes right after the last byte. */
   function lateWriter(ctrArgs: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     input ||= makeInput(ctd);
-    const ctr = ['ctr', '-a', ctd.sock, ...ctrArgs].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const ctr = [ctd.under.ctr, '-a', ctd.sock, ...ctrArgs].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
     return sh(`(sleep 0.5; cat '${input}') | ${ctr}`);
   }
 
@@ -126,13 +126,4 @@ async function settledFdCount(pid: number, target?: number): Promise<number> {
     await sleep(100);
   }
   return last;
-}
-
-async function waitForStatus(ctd: PrivateContainerd, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const r = await ctd.ctr(['task', 'ls']);
-    if (r.stdout.split('\n').some((l) => l.startsWith(`${id} `) && l.includes(status))) return;
-    await sleep(100);
-  }
-  throw new Error(`task ${id} never reached ${status}\n${ctd.log().slice(-3000)}`);
 }

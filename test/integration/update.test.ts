@@ -1,20 +1,20 @@
 /**
- * Update as containerd relays it (Tasks.Update over containerd's gRPC API; ctr 1.6 has no command for it):
+ * Update as containerd (1.6 and 2.4) relays it (Tasks.Update over containerd's gRPC API; ctr has no command for it):
  * a standalone task owns its utility VM, so the VM is resized (HCS modify of the memory size, the guest's
  * pod cgroup limit) and its processor limits set, as runhcs; a resources type other than runtime-spec
  * Linux/WindowsResources is refused.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NEEDS_ROOT, usePrivateContainerd, waitForStatus } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, usePrivateContainerd, waitForStatus } from './harness.js';
 import { grpcUnary, updateTaskRequest } from './containerd-grpc.js';
 
 const LINUX = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 const UPDATE = '/containerd.services.tasks.v1.Tasks/Update';
 const json = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
 
-describe('Update through a real containerd', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
-  const ctd = usePrivateContainerd();
+for (const under of CONTAINERDS) describe(`Update through a real containerd [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+  const ctd = usePrivateContainerd(undefined, under);
 
   test("a standalone task's Update resizes its utility VM and sets its processor limits", async () => {
     const runner = ctd.run('t-upd', ['/bin/sh', '-c', 'sleep 300']);
