@@ -1,8 +1,9 @@
 /**
  * Pods through containerd's CRI, driven with crictl as users do, against containerd 1.6.20 and 2.4.x (pause
  * container mode: containerd 2.x's default `podsandbox` sandboxer). One pod = one shim daemon and one utility
- * VM; containers run in it; logs, exec, status and exit codes come back through CRI; nothing is left after
- * the pod is removed.
+ * VM; containers run in it; logs (and the CRI log file's format), exec (streaming and ExecSync), stats,
+ * status, exit codes, pid=POD, stop with a timeout and two pods at once come back through CRI; nothing is
+ * left after a pod is removed (the harness checks processes, mounts, sockets, VM dirs and the rootfs).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -114,5 +115,81 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
     ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
     assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+  });
+
+  test('three containers: stats, exec --sync streams and exit code, pid=POD sees the pause, stop -t, stopp stops the rest', async () => {
+    await images();
+    const podJson = podConfig('p3');
+    const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+    const start = async (name: string, command: string[]): Promise<string> => {
+      const id = ok(await crictl(ctd, ['create', pod, containerConfig(name, command), podJson]), `create ${name}`);
+      ok(await crictl(ctd, ['start', id]), `start ${name}`);
+      return id;
+    };
+    const c1 = await start('c1', ['/bin/sleep', '3600']);
+    const c3 = await start('c3', ['/bin/sleep', '3600']);
+    assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
+    assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+
+    // ContainerStats: the pod's shim answers for each container (task Stats of that container).
+    const stats = JSON.parse(ok(await crictl(ctd, ['stats', '-o', 'json', '--id', c1]), 'crictl stats')) as
+      { stats: { attributes: { id: string }; memory?: { workingSetBytes?: { value: string } } }[] };
+    assert.equal(stats.stats.length, 1, JSON.stringify(stats));
+    assert.equal(stats.stats[0]?.attributes.id, c1);
+    assert.ok(Number(stats.stats[0]?.memory?.workingSetBytes?.value) > 0, JSON.stringify(stats));
+
+    // ExecSync (`--sync`): crictl prints stdout then stderr, each followed by a newline; a non-zero exit
+    // comes back as an error naming the exit code and carrying stderr.
+    const sync = await crictl(ctd, ['exec', '--sync', '--timeout', '30', c1, '/bin/sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.equal(sync.stdout, 'out\n\nerr\n\n');
+    const failed = await crictl(ctd, ['exec', '--sync', '--timeout', '30', c1, '/bin/sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /exited with 7: err\\n/);
+    // Streaming Exec: stdout and stderr apart, the exit code in crictl's error.
+    const streamed = await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.equal(streamed.stdout, 'out\n');
+    assert.equal(streamed.stderr.split('\n').filter((l) => !l.startsWith('time=')).join('\n'), 'err\n', streamed.stderr); // crictl's own lines apart
+    assert.notEqual(streamed.code, 0);
+    assert.match(streamed.stderr, /exit code 7/);
+
+    // pid=POD: the workload sees the pause as pid 1 of the pod's pid namespace.
+    const pid1 = ok(await crictl(ctd, ['exec', '--sync', c3, '/bin/cat', '/proc/1/cmdline']), 'cat /proc/1/cmdline');
+    assert.deepEqual(pid1.split('\0').filter(Boolean), ['/bin/sleep', '2147483647']);
+
+    // StopContainer with a timeout: c3 ends (SIGTERM, then SIGKILL), c1 and the pod live on; removing a
+    // workload does not end the pod's shim.
+    ok(await crictl(ctd, ['stop', '-t', '2', c3]), 'crictl stop -t 2');
+    assert.equal((await exited(c3)).state, 'CONTAINER_EXITED');
+    const c1State = JSON.parse(ok(await crictl(ctd, ['inspect', c1]), 'inspect c1')) as { status: { state: string } };
+    assert.equal(c1State.status.state, 'CONTAINER_RUNNING');
+    ok(await crictl(ctd, ['rm', c3]), 'crictl rm c3');
+    assert.equal(shimDaemons(ctd).length, 1, 'removing a workload does not end the pod shim');
+
+    // StopPodSandbox stops every container; the shim and the VM go with the pod.
+    ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+    assert.equal((await exited(c1)).state, 'CONTAINER_EXITED');
+    ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    assert.equal(ok(await crictl(ctd, ['ps', '-a', '-q', '--pod', pod]), 'crictl ps'), '');
+  });
+
+  test('two pods at once: one shim daemon and one utility VM each', async () => {
+    await images();
+    const pods: string[] = [];
+    for (const [name, n] of [['pa', 1], ['pb', 2]] as const) {
+      const podJson = podConfig(name);
+      const pod = ok(await crictl(ctd, ['runp', podJson]), `runp ${name}`);
+      pods.push(pod);
+      for (let i = 0; i < n; i++) {
+        const id = ok(await crictl(ctd, ['create', pod, containerConfig(`${name}-${i}`, ['/bin/sleep', '3600']), podJson]), `create ${name}-${i}`);
+        ok(await crictl(ctd, ['start', id]), `start ${name}-${i}`);
+      }
+    }
+    assert.equal(shimDaemons(ctd).length, 2, `shim daemons: ${shimDaemons(ctd).join(', ')}`);
+    assert.equal(readdirSync(ctd.vmRoot).length, 2, `VM dirs: ${readdirSync(ctd.vmRoot).join(', ')}`);
+    for (const pod of pods) {
+      ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+      ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    }
   });
 });
