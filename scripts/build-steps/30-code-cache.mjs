@@ -5,7 +5,7 @@
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
 // and the binary's wrapper runs `… serve` through it; every other action keeps the code-split ESM bundle,
 // where `start` and `delete` load only the little they run. Why: the daemon starts on containerd's critical
-// path and compiling winston, protobufjs and the task code was most of its start (loading them took ~50 ms
+// path and compiling the logger (winston then), protobufjs and the task code was most of its start (loading them took ~50 ms
 // of CPU, ~25 ms from the cache). Set LCOW_NO_CODE_CACHE=1 (or LCOW_NO_BUNDLE=1) to skip.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';

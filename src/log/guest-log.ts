@@ -28,7 +28,7 @@ export interface GuestLogEntry {
   fields: Record<string, unknown>;
 }
 
-/** Keys winston (and our logrus formatter) treat specially; guest fields with these names get a `fields.` prefix. */
+/** Keys our logger and logrus formatter treat specially; guest fields with these names get a `fields.` prefix. */
 const CLASHING = new Set(['level', 'message', 'timestamp', 'splat', Field.UvmId, 'vm.time']);
 
 /**

@@ -1,5 +1,5 @@
 /**
- * log: winston in containerd's (logrus text) format, shared field names, guest log parsing.
+ * log: a small logger in containerd's (logrus text) format, shared field names, guest log parsing.
  * Layer boundaries: a leaf; imports nothing of the project. Never writes to stdout.
  */
 export * from './fields.js';

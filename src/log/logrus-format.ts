@@ -1,5 +1,3 @@
-import { format } from 'winston';
-
 /** Quotes a value the way logrus' text formatter does: bare when it is a simple token, else %q-style. */
 function quote(value: unknown): string {
   let text: string;
@@ -10,14 +8,17 @@ function quote(value: unknown): string {
   return /^[A-Za-z0-9\-._/@^+]+$/.test(text) ? text : JSON.stringify(text);
 }
 
+/** Keys a log entry's fields may not use (the line's own time, level and msg come first). */
 const RESERVED = new Set(['level', 'message', 'timestamp', 'splat']);
 
-/** Renders `time="…" level=info msg="…" k=v`, the text containerd writes for its own and its shims' logs. */
-export const logrusText = format((info) => {
-  const parts = [`time=${quote(new Date().toISOString())}`, `level=${info.level}`, `msg=${quote(info.message)}`];
-  for (const key of Object.keys(info).sort()) {
-    if (!RESERVED.has(key)) parts.push(`${key}=${quote(info[key])}`);
+/**
+ * Renders `time="…" level=info msg="…" k=v` and a newline, the text containerd writes for its own and its
+ * shims' logs: fields sorted by key, as logrus' text formatter does.
+ */
+export function logrusLine(entry: { level: string; message: string } & Record<string, unknown>): string {
+  let line = `time=${quote(new Date().toISOString())} level=${entry.level} msg=${quote(entry.message)}`;
+  for (const key of Object.keys(entry).sort()) {
+    if (!RESERVED.has(key)) line += ` ${key}=${quote(entry[key])}`;
   }
-  (info as unknown as Record<symbol, string>)[Symbol.for('message')] = parts.join(' ');
-  return info;
-});
+  return `${line}\n`;
+}

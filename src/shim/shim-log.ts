@@ -14,7 +14,7 @@ export function openShimLog(bundle: string): Writable | undefined {
 
 /**
  * One logrus-format debug line from the short-lived `start` process into the bundle's `log` FIFO (when a
- * reader is there), marking when `start` began. Written directly, without the winston logger, which would
+ * reader is there), marking when `start` began. Written directly, without the log module (winston, when this was written), which would
  * cost `start` more time than the whole action. Never throws.
  */
 export function logStartMilestone(bundle: string, fields: Record<string, string>, at: Date): void {

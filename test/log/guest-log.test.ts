@@ -6,7 +6,7 @@ import { GuestLogDecoder, MAX_GUEST_LOG_ENTRY, MAX_GUEST_LOG_TAIL, parseGuestLog
 
 const capture = captureLogger;
 
-/** Waits until winston has flushed (its transport writes asynchronously). */
+/** Lets the piped stream deliver its data and end events. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const LINE1 = '{"time":"2024-01-02T03:04:05.123456789Z","level":"info","msg":"hello","pid":42}\n';

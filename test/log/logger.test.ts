@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/log/index.js';
+import { createLogger, rootLogger } from '../../src/log/index.js';
 
 function sink(): { stream: Writable; lines: string[] } {
   const lines: string[] = [];
@@ -49,5 +49,48 @@ describe('createLogger', () => {
     log.level = 'debug';
     log.debug('now shown');
     assert.equal(lines.length, 1);
+  });
+});
+
+describe('createLogger fields and sink', () => {
+  it("merges fields: the call's override the child's, which override the logger's; sorted, quoted like logrus", () => {
+    const { stream, lines } = sink();
+    const log = createLogger({ level: 'trace', stream, fields: { a: 'root', z: 1 } });
+    log.child({ a: 'child', b: 'x y' }).trace('m', { a: 'call', err: new Error('boom "q"'), o: { k: [1] } });
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0] ?? '',
+      /^time="\d{4}-\d\d-\d\dT[0-9:.]+Z" level=trace msg=m a=call b="x y" err="boom \\"q\\"" o="{\\"k\\":\[1\]}" z=1$/,
+    );
+  });
+
+  it('writes one whole line per call, and drops lines once the sink has ended instead of raising an error', async () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    });
+    let errors = 0;
+    stream.on('error', () => errors++);
+    const log = createLogger({ level: 'info', stream });
+    log.info('one', { k: 'v' });
+    stream.end();
+    log.error('after end');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(chunks.length, 1);
+    assert.match(chunks[0] ?? '', /level=info msg=one k=v\n$/);
+    assert.equal(errors, 0);
+  });
+
+  it('emit receives the merged entry; the root logger is silent until one is installed', () => {
+    const got: unknown[] = [];
+    const log = createLogger({ level: 'debug', emit: (e) => got.push(e), fields: { tid: 't' } });
+    log.debug('d', { n: 1 });
+    log.trace('off');
+    assert.deepEqual(got, [{ tid: 't', n: 1, level: 'debug', message: 'd' }]);
+    assert.equal(rootLogger().isLevelEnabled('error'), false);
+    assert.equal(rootLogger().level, 'info');
   });
 });
