@@ -54,6 +54,7 @@ export function parseStartInput(input: Uint8Array, id: string, namespace: string
       containerdVersion: p.containerd_version ?? '',
       logLevel: LEVELS.get(p.log_level ?? 0) ?? 'info',
       ...(p.socket_dir ? { socketDir: p.socket_dir } : {}),
+      ...(p.containerd_ttrpc_address ? { ttrpcAddress: p.containerd_ttrpc_address } : {}),
     };
     return withLogLevel({ params, ...(ext?.value ? { options: toOpaque(ext.value) } : {}) });
   }

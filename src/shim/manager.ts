@@ -62,7 +62,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(input) },
+    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(input), ...daemonEventsEnv(input) },
   });
   closeSync(devnull);
   child.unref();
@@ -87,6 +87,15 @@ function useSocketDir(input: StartInput): void {
 /** The daemon's log level (env LCOW_SHIM_LOG_LEVEL, read once by serve), chosen by bootstrap.ts. */
 function daemonLogEnv(input: StartInput): NodeJS.ProcessEnv {
   return input.logLevel ? { LCOW_SHIM_LOG_LEVEL: input.logLevel } : {};
+}
+
+/**
+ * Where the daemon publishes events (TTRPC_ADDRESS, read by serve): containerd 2.3+'s BootstrapParams carry
+ * containerd's ttrpc address and win over the environment variable, which containerd marks for removal in
+ * favour of the bootstrap (v2.4.2 core/runtime/v2/command.go); older containerds only set the variable.
+ */
+function daemonEventsEnv(input: StartInput): NodeJS.ProcessEnv {
+  return input.params?.ttrpcAddress ? { TTRPC_ADDRESS: input.params.ttrpcAddress } : {};
 }
 
 /**
@@ -130,7 +139,7 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
   if (flags.debug) args.push('-debug');
   args.push('serve');
   const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
-    env: { ...process.env, ...daemonLogEnv(input) } });
+    env: { ...process.env, ...daemonLogEnv(input), ...daemonEventsEnv(input) } });
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));
   writeFileAtomic(join(bundle, 'address'), address);
   return address;

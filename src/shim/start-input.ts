@@ -12,6 +12,8 @@ export interface StartInput {
     readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
     /** containerd's configured shim socket directory (2.3+ always sends one; default /run/containerd/s). */
     readonly socketDir?: string;
+    /** containerd's ttrpc address, where events go (2.3+ also still sets TTRPC_ADDRESS; the params win). */
+    readonly ttrpcAddress?: string;
   };
   /** The runtime options: a 2.3+ extension, or the whole stdin of an older containerd. */
   readonly options?: OpaqueAny;

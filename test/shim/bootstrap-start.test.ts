@@ -1,8 +1,8 @@
 /**
  * `start` and `delete` run as containerd 2.3+ runs them (process tier: the real binary, real sockets): stdin
  * holds BootstrapParams (built by hand, test/shim/support/bootstrap-bytes.ts), stdout must be a BootstrapResult,
- * the socket goes under the params' socket_dir, the daemon's log level follows containerd's level and the
- * runtime options, and `delete` (which gets no params) still finds and removes that socket. A legacy options
+ * the socket goes under the params' socket_dir, the daemon publishes events to the params' ttrpc address,
+ * its log level follows containerd's level and the runtime options, and `delete` (which gets no params) still finds and removes that socket. A legacy options
  * Any on stdin (containerd 1.6–2.2) still gets the plain address.
  */
 import assert from 'node:assert/strict';
@@ -77,7 +77,8 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
   it('BootstrapParams in → BootstrapResult out; socket under socket_dir; log level from containerd; delete removes it', async () => {
     const b = await bundle();
     const socketDir = join(b, 'sockets');
-    const input = bootstrapParamsBytes({ id: 'b1', namespace: 'ns1', logLevel: -8, socketDir });
+    const ttrpcAddress = join(b, 'containerd.sock.ttrpc');
+    const input = bootstrapParamsBytes({ id: 'b1', namespace: 'ns1', logLevel: -8, socketDir, ttrpcAddress });
     const r = await runShim(flags('b1', 'start'), b, input);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
@@ -91,6 +92,7 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
     daemons.push(pid);
     assert.ok(daemonEnv(pid).includes('LCOW_SHIM_LOG_LEVEL=trace'), 'containerd at trace → the daemon logs at trace');
+    assert.ok(daemonEnv(pid).includes(`TTRPC_ADDRESS=${ttrpcAddress}`), 'events go to the params\' containerd_ttrpc_address');
 
     const d = await runShim(flags('b1', '-bundle', b, 'delete'), b, new Uint8Array());
     assert.equal(d.code, 0, d.stderr);

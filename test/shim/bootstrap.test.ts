@@ -16,14 +16,14 @@ describe('start bootstrap input', () => {
     assert.deepEqual(parseStartInput(new Uint8Array(), 't1', 'default'), {});
   });
 
-  it('containerd 2.3+ BootstrapParams: version, level, socket_dir and the options extension', () => {
+  it('containerd 2.3+ BootstrapParams: version, level, socket_dir, ttrpc address and the options extension', () => {
     const opts = runhcsOptionsBytes({ debug: true, logLevel: 'trace' });
     const input = bootstrapParamsBytes({
-      id: 't1', namespace: 'default', logLevel: -4, version: '2.4.2', socketDir: '/run/x/s',
+      id: 't1', namespace: 'default', logLevel: -4, version: '2.4.2', socketDir: '/run/x/s', ttrpcAddress: '/run/x/c.sock.ttrpc',
       extensions: [{ typeUrl: RUNHCS, value: opts }],
     });
     const got = parseStartInput(input, 't1', 'default');
-    assert.deepEqual(got.params, { containerdVersion: '2.4.2', logLevel: 'debug', socketDir: '/run/x/s' });
+    assert.deepEqual(got.params, { containerdVersion: '2.4.2', logLevel: 'debug', socketDir: '/run/x/s', ttrpcAddress: '/run/x/c.sock.ttrpc' });
     assert.equal(got.options?.typeUrl, RUNHCS);
     assert.deepEqual(Buffer.from(got.options?.value ?? []), Buffer.from(opts));
   });

@@ -37,6 +37,7 @@ export interface ParamsSpec {
   logLevel?: number;
   version?: string;
   socketDir?: string;
+  ttrpcAddress?: string;
   extensions?: { typeUrl: string; value: Uint8Array }[];
 }
 
@@ -47,7 +48,7 @@ export function bootstrapParamsBytes(p: ParamsSpec): Uint8Array {
     stringField(2, p.namespace),
     ...(p.logLevel ? [varintField(3, p.logLevel)] : []),
     stringField(4, p.version ?? '2.4.2'),
-    stringField(5, '/run/containerd/containerd.sock.ttrpc'),
+    stringField(5, p.ttrpcAddress ?? '/run/containerd/containerd.sock.ttrpc'),
     stringField(6, '/run/containerd/containerd.sock'),
     stringField(7, '/usr/bin/containerd'),
     ...(p.extensions ?? []).map((e) => bytesField(8, bytesField(1, anyBytes(e.typeUrl, e.value)))),
