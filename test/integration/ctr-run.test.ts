@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
+import { ociImageToLcowLayers } from '../../src/tar2ext4/index.js';
+import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1 [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
@@ -100,6 +102,32 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
     ok(await ctd.ctr(['image', 'rm', 'docker.io/library/lcowtest:latest']), 'ctr image rm');
   });
 
+  test('image layers in windows.layerFolders (ctr run --config): layer.vhd on VPMem, the scratch on SCSI; the layer keeps its bytes', async () => {
+    const work = join(ctd.tmp, 'layers-work');
+    mkdirSync(join(work, 'layers'), { recursive: true });
+    mkdirSync(join(work, 'scratch'));
+    const archive = buildOciArchive(ctd.rootfs, work, 'docker.io/library/lcowlayers:latest');
+    const { layerFolders } = await ociImageToLcowLayers(archive, join(work, 'layers'));
+    const digests = layerFolders.map((f) => sha256(join(f, 'layer.vhd')));
+    execFileSync(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['create-scratch', '--destpath', join(work, 'scratch', 'sandbox.vhdx'), '--sizeGB', '1']);
+    const defaults = await ctd.ctr(['oci', 'spec']);
+    ok(defaults, 'ctr oci spec');
+    const spec = JSON.parse(defaults.stdout) as { process: Record<string, unknown>; windows?: unknown };
+    spec.process = { ...spec.process, terminal: false, env: ['PATH=/bin'], args: ['/bin/sh', '-c', 'echo written > /in-scratch && cat /in-scratch && ls /bin/busybox'] };
+    spec.windows = { layerFolders: [...layerFolders, join(work, 'scratch')] };
+    writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
+    const logFrom = ctd.log().length;
+    const r = await ctd.ctr(['run', '--rm', '--runtime', RUNTIME, '--config', join(work, 'spec.json'), 't-layers']);
+    ok(r, 'ctr run --config with windows.layerFolders');
+    assert.equal(r.stdout, 'written\n/bin/busybox\n');
+    const log = ctd.log().slice(logFrom);
+    assert.match(log, /HCS emulator: modified[^\n]*resourcePath=VirtualMachine\/Devices\/VirtualPMem\/Devices\/\d+/, 'the layer on VPMem');
+    assert.match(log, /HCS emulator: modified[^\n]*resourcePath=VirtualMachine\/Devices\/Scsi\/[^/\s]+\/Attachments\/\d+/, 'the scratch on SCSI');
+    assert.deepEqual(layerFolders.map((f) => sha256(join(f, 'layer.vhd'))), digests, 'no layer.vhd changed');
+    const loops = execFileSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], { encoding: 'utf8' });
+    assert.deepEqual(loops.split('\n').filter((l) => l.includes(work)), [], 'no loop device left on the layers or the scratch');
+  });
+
   test('10 containers at once', async () => {
     const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => ctd.run(`t-many-${i}`, ['/bin/echo', `container ${i}`])));
     runs.forEach((r, i) => {
@@ -155,6 +183,8 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
     assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete'], text);
   });
 });
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** On the way out of a test, SIGKILL the task (if still there) and wait for its ctr, so a failure does not leak. */
 async function killAndWait(ctd: PrivateContainerd, id: string, runner: Promise<unknown>): Promise<void> {
