@@ -5,7 +5,7 @@ import { connectGuest, containerConfig, type GuestConnection } from '../gcs/inde
 import { createHcsApi, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
 import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
-import { createTransport, type Transport } from '../transport/index.js';
+import type { Transport } from '../transport/index.js';
 import {
   PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize,
   updateBootFilesPath, type OptionsLCOW, type UtilityVM,
@@ -236,9 +236,10 @@ class LcowSandbox implements Sandbox {
 export interface SandboxFactoryOptions {
   readonly log: Logger;
   readonly debug: boolean;
-  /** Injected for tests; default: the platform's HCS backend and transport, created once. */
+  /** The platform's transport (entry.ts chooses it once): the VM's hvsocket listeners. */
+  readonly transport: Transport;
+  /** Injected for tests; default: the platform's HCS backend, created once. */
   readonly hcs?: () => Promise<HcsApi>;
-  readonly transport?: Transport;
 }
 
 /**
@@ -247,7 +248,7 @@ export interface SandboxFactoryOptions {
  */
 export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFactory {
   let hcs: Promise<HcsApi> | undefined;
-  const transport = o.transport ?? createTransport();
+  const transport = o.transport;
   return async (req: SandboxRequest): Promise<Sandbox> => {
     hcs ??= o.hcs ? o.hcs() : createHcsApi();
     const api = await hcs;

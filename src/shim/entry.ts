@@ -1,11 +1,13 @@
 import { parseContainerdFlags } from './fast-flags.js';
 import type { ShimFlags } from './flags.js';
 import { SHIM_NAME, SHIM_VERSION } from './shim-name.js';
+import type { PlatformTransport } from '../transport/index.js';
 
 /**
  * The binary's entry: parse containerd's flags and run the action. stdout carries only what containerd
  * reads (the address for `start`, a DeleteResponse for `delete`); diagnostics go to stderr.
  * Heavy modules are loaded by the action that needs them, to keep `start` and `delete` fast.
+ * The platform is chosen here, once (`platformTransport`), and passed down: nothing below looks at it again.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   // containerd's own command lines take the fast path; yargs (slow to load) only sees the others.
@@ -35,13 +37,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         const stdin = readStartStdin();
         const bootstrap = stdin.length > 0 ? await import('./bootstrap.js') : undefined;
         const input = bootstrap?.parseStartInput(stdin, flags.id, flags.namespace) ?? {};
-        const address = await startShim(flags, process.execArgv.concat(process.argv[1] ?? []), undefined, input);
+        const address = await startShim(flags, process.execArgv.concat(process.argv[1] ?? []), await platformTransport(), input);
         process.stdout.write(bootstrap?.startReply(address, input) ?? address);
         return 0;
       }
       case 'delete': {
         const { deleteShim } = await import('./manager.js');
-        process.stdout.write(await deleteShim(flags));
+        process.stdout.write(await deleteShim(flags, await platformTransport()));
         return 0;
       }
       case 'serve': {
@@ -49,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { ensureThreadpoolSize } = await import('../sandbox/index.js');
         ensureThreadpoolSize();
         const { serveShim } = await import('./serve.js');
-        await serveShim(flags);
+        await serveShim(flags, await platformTransport());
         return -1; // keeps running; exits on Shutdown or a signal
       }
       case 'diag': {
@@ -58,8 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           process.stdout.write(`${DIAG_USAGE}\n`);
           return flags.rest.length === 0 ? 2 : 0;
         }
-        const { createTransport } = await import('../transport/index.js');
-        const windows = createTransport().serveMode === 'ready-handshake';
+        const windows = (await platformTransport()).platform === 'windows';
         const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, windows };
         const code = await diagCommand(flags.rest, io, flags.namespace);
         process.stdin.destroy(); // stop reading stdin (exec relays it) so the process can exit
@@ -78,4 +79,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${SHIM_NAME} ${flags.action}: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/** The one place the shim chooses its platform (src/transport's createTransport); everything below gets it passed. */
+async function platformTransport(): Promise<PlatformTransport> {
+  return (await import('../transport/index.js')).createTransport();
 }

@@ -4,7 +4,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
-import { createTransport, type PlatformTransport } from '../transport/index.js';
+import type { PlatformTransport } from '../transport/index.js';
 import type { StartInput } from './bootstrap.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
@@ -30,7 +30,7 @@ function requireIds(flags: ShimFlags): void {
  * address (entry.ts turns it into the reply containerd expects: bootstrap.ts). containerd reads stdout+stderr
  * combined, so nothing else may be printed. `input` is what containerd wrote to stdin (bootstrap.ts).
  */
-export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport = createTransport(),
+export async function startShim(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport,
   input: StartInput = {}): Promise<string> {
   const began = new Date();
   requireIds(flags);
@@ -184,25 +184,25 @@ function alive(pid: number): boolean {
 }
 
 /** True when /proc/<pid>/cmdline shows our daemon for this id (never signal a recycled pid). */
-function isOurDaemon(pid: number, id: string): boolean {
+function isOurDaemon(pid: number, id: string, windows: boolean): boolean {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const i = args.indexOf('-id');
     return i >= 0 && args[i + 1] === id && args.includes('serve');
   } catch {
-    return process.platform === 'win32' && alive(pid);
+    return windows && alive(pid); // Windows has no /proc: a live shim.pid is trusted
   }
 }
 
 /** Stops a daemon still running for this task: SIGTERM, then SIGKILL after a grace period. */
-async function stopDaemon(bundle: string, id: string): Promise<void> {
+async function stopDaemon(bundle: string, id: string, windows: boolean): Promise<void> {
   let pid: number;
   try {
     pid = Number.parseInt(readFileSync(join(bundle, 'shim.pid'), 'utf8'), 10);
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid, id)) return;
+  if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid, id, windows)) return;
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(10);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
@@ -213,11 +213,11 @@ async function stopDaemon(bundle: string, id: string): Promise<void> {
  * protobuf for stdout: exit status 255 and exited_at now, as hcsshim does. When the daemon left the
  * released marker (released-marker.ts) there is no VM or mount to look for, and HCS is not even loaded.
  */
-export async function deleteShim(flags: ShimFlags): Promise<Uint8Array> {
+export async function deleteShim(flags: ShimFlags, transport: PlatformTransport): Promise<Uint8Array> {
   requireIds(flags);
   const bundle = flags.bundle || process.cwd();
   const released = releasedByDaemon(bundle); // read before the daemon is stopped: shim.pid names it
-  await stopDaemon(bundle, flags.id);
+  await stopDaemon(bundle, flags.id, transport.platform === 'windows');
   rmSync(socketOfBundle(bundle, flags) ?? shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
   if (!released) await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
   return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: Date.now() });

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createLogger, Field, normalizeLevel, setRootLogger, type Logger } from '../log/index.js';
-import { createTransport } from '../transport/index.js';
+import type { PlatformTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
 import { ShimDiagLogic } from './diag/diag-logic.js';
@@ -27,7 +27,7 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
  * The long-running shim (`serve`): the Task service over ttrpc, registered as containerd.task.v2.Task and
  * containerd.task.v3.Task (same handlers), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
-export async function serveShim(flags: ShimFlags): Promise<void> {
+export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
   const bundle = flags.bundle || process.cwd();
   const sink = openShimLog(bundle);
   // `start` passes the level it chose from containerd's bootstrap and the runtime options (manager.ts).
@@ -44,7 +44,7 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
 
   // Linux: serve the unix socket `start` passed as fd 3. Windows: listen on the -socket pipe ourselves and
   // tell `start` (our parent) once we serve (reexec-start.ts).
-  const handshake = createTransport().serveMode === 'ready-handshake';
+  const handshake = transport.serveMode === 'ready-handshake';
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
   const exit = async (reason: string, graceful: boolean): Promise<void> => {
@@ -59,12 +59,12 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
     setTimeout(() => process.exit(0), 50).unref();
   };
 
-  const logic = await createTaskLogic({ flags, bundle, log, requestExit: (now) => void exit('shutdown', !now) });
+  const logic = await createTaskLogic({ flags, bundle, log, transport, requestExit: (now) => void exit('shutdown', !now) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
   const methods = taskServiceMethods(logic, log);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
-  const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic });
+  const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));
   if (handshake) signalServing();

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.js';
+import type { PlatformTransport } from '../transport/index.js';
 import { createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
@@ -9,6 +10,8 @@ export interface TaskLogicRequest {
   readonly flags: ShimFlags;
   readonly bundle: string;
   readonly log: Logger;
+  /** The platform's transport, chosen once in entry.ts. */
+  readonly transport: PlatformTransport;
   readonly requestExit: (now: boolean) => void;
 }
 
@@ -24,7 +27,8 @@ export async function createTaskLogic(r: TaskLogicRequest): Promise<TaskService>
     namespace: r.flags.namespace,
     log: r.log,
     events,
-    sandboxes: createLcowSandboxFactory({ log: r.log, debug: r.flags.debug }),
+    sandboxes: createLcowSandboxFactory({ log: r.log, debug: r.flags.debug, transport: r.transport }),
+    transport: r.transport,
     requestExit: r.requestExit,
     onTaskReleased: (bundle) => {
       writeReleasedMarker(bundle);

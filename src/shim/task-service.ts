@@ -1,5 +1,6 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
+import type { PlatformTransport } from '../transport/index.js';
 import {
   CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
 } from '../sandbox/index.js';
@@ -25,6 +26,8 @@ export interface TaskServiceDeps {
   readonly log: Logger;
   readonly events: EventPublisher;
   readonly sandboxes: SandboxFactory;
+  /** The platform's transport (chosen once in entry.ts): opens the tasks' stdio endpoints. */
+  readonly transport: PlatformTransport;
   /** The SIGKILL watchdog's delay (task.ts KILL_WATCHDOG_MS unless set; tests shorten it). */
   readonly killWatchdogMs?: number;
   /** Asks the daemon to exit (Shutdown with no task left). */
@@ -109,7 +112,7 @@ export class TaskService implements TaskLogic {
           const container = await sandbox.createContainer(o.id, sandboxSpec, layers);
           const task = await LcowTask.create({
             id: o.id, bundle: o.bundle, namespace: this.d.namespace, rootfs: o.rootfs, stdio: o.stdio,
-            sandbox, ownsSandbox: owns, container, events: this.d.events, log, release: () => rootfs.release(),
+            sandbox, ownsSandbox: owns, container, events: this.d.events, log, transport: this.d.transport, release: () => rootfs.release(),
             ...(options.ioRetryTimeoutInSec ? { ioRetryTimeoutMs: options.ioRetryTimeoutInSec * 1000 } : {}),
             ...(this.d.killWatchdogMs === undefined ? {} : { killWatchdogMs: this.d.killWatchdogMs }),
           });

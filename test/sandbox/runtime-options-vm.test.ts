@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Annotation, createLcowSandboxFactory, effectiveAnnotations, type RuntimeOptions } from '../../src/sandbox/index.js';
 import { captureLogger } from '../fakes/index.js';
+import { createTransport } from '../../src/transport/index.js';
 
 const NEEDS_ROOT: string | false = process.getuid?.() !== 0 ? 'needs root (runc)' : false;
 const BOOT_FILES = resolve('dist/bin/LinuxBootFiles');
@@ -39,7 +40,7 @@ describe('runtime options in the utility VM (HCS emulator + guest agent)', { ski
     const server = createServer((s) => conns.push(s));
     await new Promise<void>((r) => server.listen(ncproxy, r));
     const cap = captureLogger();
-    const factory = createLcowSandboxFactory({ log: cap.logger, debug: true });
+    const factory = createLcowSandboxFactory({ log: cap.logger, debug: true, transport: createTransport() });
     const sandbox = await factory(request('opts1', { scrubLogs: false, ncProxyAddr: ncproxy }, cap.logger));
     try {
       for (let i = 0; i < 100 && !cap.lines.some((l) => l.message === 'guest agent starting'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -51,7 +52,7 @@ describe('runtime options in the utility VM (HCS emulator + guest agent)', { ski
       server.close();
     }
     const cap2 = captureLogger();
-    const plain = await createLcowSandboxFactory({ log: cap2.logger, debug: true })(request('opts2', {}, cap2.logger));
+    const plain = await createLcowSandboxFactory({ log: cap2.logger, debug: true, transport: createTransport() })(request('opts2', {}, cap2.logger));
     try {
       for (let i = 0; i < 100 && !cap2.lines.some((l) => l.message === 'guest agent starting'); i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(cap2.lines.find((l) => l.message === 'guest agent starting')?.scrubLogs, true, 'scrubbing stays on by default');
@@ -62,7 +63,7 @@ describe('runtime options in the utility VM (HCS emulator + guest agent)', { ski
 
   it('a dead NCProxyAddr fails the create naming ncproxy and leaves no VM', async () => {
     const cap = captureLogger();
-    const factory = createLcowSandboxFactory({ log: cap.logger, debug: false });
+    const factory = createLcowSandboxFactory({ log: cap.logger, debug: false, transport: createTransport() });
     await assert.rejects(factory(request('opts3', { ncProxyAddr: join(tmp, 'nobody.sock') }, cap.logger)), /ncproxy/);
     assert.deepEqual(readdirSync(join(tmp, 'vm')), [], 'no VM dir left');
   });

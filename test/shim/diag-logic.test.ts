@@ -15,12 +15,13 @@ import { ShimDiagLogic } from '../../src/shim/diag/diag-logic.js';
 import { silentLogger } from '../fakes/index.js';
 import { rejectsWith } from './support/assert-error.js';
 import { TASK_ID, harness, runningExec, runningTask, type Harness } from './support/task-harness.js';
+import { createTransport } from '../../src/transport/index.js';
 
 const hs: Harness[] = [];
 afterEach(async () => {
   for (const h of hs.splice(0)) await h.dispose();
 });
-const diagOf = (h: Harness): ShimDiagLogic => new ShimDiagLogic({ shimId: TASK_ID, namespace: 'ns1', log: silentLogger(), tasks: h.svc });
+const diagOf = (h: Harness): ShimDiagLogic => new ShimDiagLogic({ shimId: TASK_ID, namespace: 'ns1', log: silentLogger(), tasks: h.svc, transport: createTransport() });
 async function setup(): Promise<Harness> {
   const h = await harness();
   hs.push(h);

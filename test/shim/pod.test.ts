@@ -14,6 +14,7 @@ import { ProcessStatus } from '../../src/shim/task/types.js';
 import { FakeSandboxFactory, RecordingPublisher, silentLogger } from '../fakes/index.js';
 import { rejectsWith } from './support/assert-error.js';
 import { minimalSpec, NULL_IO, settle } from './support/task-harness.js';
+import { createTransport } from '../../src/transport/index.js';
 
 const POD = 'pod1';
 const TYPE = 'io.kubernetes.cri.container-type';
@@ -32,7 +33,7 @@ function podHarness() {
   const exitRequests: boolean[] = [];
   const bundles: string[] = [];
   const svc = new TaskService({
-    shimId: POD, namespace: 'k8s.io', log: silentLogger(), events, sandboxes: factory.factory,
+    shimId: POD, namespace: 'k8s.io', log: silentLogger(), events, sandboxes: factory.factory, transport: createTransport(),
     requestExit: (now) => exitRequests.push(now),
   });
   const create = async (id: string, annotations: Record<string, string>) => {

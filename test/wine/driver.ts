@@ -106,7 +106,7 @@ async function binaryLogger(driver: string, id: string): Promise<object> {
   const { logger: log, lines } = captureLogger();
   const out = `${driver}.${id}.out`;
   writeFileSync(out, '');
-  const logger = await startBinaryLogger({ path: process.execPath, args: [driver, 'logger-child', out], containerId: id, namespace: 'wine', log, readyTimeoutMs: 60_000, termTimeoutMs: 60_000 });
+  const logger = await startBinaryLogger({ path: process.execPath, args: [driver, 'logger-child', out], containerId: id, namespace: 'wine', log, transport: createTransport(), readyTimeoutMs: 60_000, termTimeoutMs: 60_000 });
   logger.stdout.write('to stdout\n');
   logger.stderr.write('to stderr\n');
   await logger.close();

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log/index.js';
+import type { PlatformTransport } from '../../transport/index.js';
 import { settlesWithin } from '../../sandbox/index.js';
 import type { LcowTask } from '../task/task.js';
 import { execInHost } from './exec-in-host.js';
@@ -22,6 +23,8 @@ export interface ShimDiagDeps {
   readonly namespace: string;
   readonly log: Logger;
   readonly tasks: DiagTasks;
+  /** The platform's transport (chosen once in entry.ts): opens the client's stdio endpoints for DiagExecInHost. */
+  readonly transport: PlatformTransport;
 }
 
 /**
@@ -33,7 +36,7 @@ export class ShimDiagLogic implements DiagLogic {
 
   async diagExecInHost(req: DiagExecRequest): Promise<number> {
     const task = this.d.tasks.task(this.d.shimId);
-    return execInHost(task.sandbox, req, { containerId: task.id, namespace: this.d.namespace, log: this.d.log });
+    return execInHost(task.sandbox, req, { containerId: task.id, namespace: this.d.namespace, log: this.d.log, transport: this.d.transport });
   }
 
   /** The shim's state, and the guest's stacks within 5 s (a failure is logged and leaves them empty). */

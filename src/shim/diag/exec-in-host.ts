@@ -1,5 +1,6 @@
 import { failedPrecondition, invalidArgument } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
+import type { PlatformTransport } from '../../transport/index.js';
 import { openUpstreamIO, relayStdio } from '../stdio/index.js';
 import { settlesWithin, type Sandbox } from '../../sandbox/index.js';
 import { COPY_AFTER_EXIT_MS } from '../task/exec.js';
@@ -9,6 +10,7 @@ export interface ExecInHostContext {
   readonly containerId: string;
   readonly namespace: string;
   readonly log: Logger;
+  readonly transport: PlatformTransport;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function execInHost(sandbox: Sandbox, req: DiagExecRequest, c: Exec
   if (req.args.length === 0) throw invalidArgument('exec in the utility VM: missing command');
   const upstream = await openUpstreamIO(
     { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
-    { containerId: c.containerId, namespace: c.namespace, log: c.log },
+    { containerId: c.containerId, namespace: c.namespace, log: c.log, transport: c.transport },
   );
   try {
     const proc = await sandbox.execInHost({

@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
-import { binaryLoggerPipe, createTransport, type Connection, type Listener } from '../../transport/index.js';
+import { binaryLoggerPipe, type Connection, type Listener } from '../../transport/index.js';
 import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
 export interface WindowsBinaryLoggerOptions extends BinaryLoggerOptions {
@@ -65,7 +65,7 @@ class AcceptedPipeWriter extends Writable {
 
 export async function startWindowsBinaryLogger(opts: WindowsBinaryLoggerOptions): Promise<BinaryLogger> {
   const pipePath = opts.pipePath ?? binaryLoggerPipe;
-  const listen = opts.listen ?? ((p: string) => createTransport({ platform: 'win32' }).listen(p));
+  const listen = opts.listen ?? ((p: string) => opts.transport.listen(p));
   const paths = { stdout: pipePath(opts.containerId, 'stdout'), stderr: pipePath(opts.containerId, 'stderr'), wait: pipePath(opts.containerId, 'wait') };
   const listeners: Listener[] = [];
   const closeAll = (): Promise<void> => Promise.all(listeners.map((l) => l.close())).then(() => undefined);

@@ -16,13 +16,12 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
-import { createTransport } from '../../transport/index.js';
 import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
 export type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
 
 export async function startBinaryLogger(opts: BinaryLoggerOptions): Promise<BinaryLogger> {
-  if (createTransport().platform === 'windows') {
+  if (opts.transport.platform === 'windows') {
     // Windows speaks its own protocol (named pipes and environment variables): binary-logger-windows.ts.
     const { startWindowsBinaryLogger } = await import('./binary-logger-windows.js');
     return startWindowsBinaryLogger(opts);

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../../errdefs/index.js';
 import { Field } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
+import type { PlatformTransport } from '../../transport/index.js';
 import { startBinaryLogger } from './binary-logger.js';
 import { openPipeReader, openPipeWriter, releasePipeReader } from './open-pipe.js';
 import { fifoPath, parseStdioMode } from './stdio-uri.js';
@@ -24,6 +25,8 @@ export interface UpstreamOptions {
   readonly containerId: string;
   readonly namespace: string;
   readonly log: Logger;
+  /** The platform's transport (entry.ts chooses it once): how FIFOs / named pipes are opened. */
+  readonly transport: PlatformTransport;
   /** binary://: how long to wait for the logger's readiness signal. Default 10000. */
   readonly binaryReadyTimeoutMs?: number;
   /** binary://: SIGTERM → SIGKILL grace on close. Default 12000. */
@@ -72,13 +75,13 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
   };
   const writerOpts = opts.ioRetryTimeoutMs === undefined ? {} : { retryTimeoutMs: opts.ioRetryTimeoutMs };
   try {
-    const stdin = paths.stdin === '' ? undefined : track(await openPipeReader(fifoPath(paths.stdin)), 'stdin');
+    const stdin = paths.stdin === '' ? undefined : track(await openPipeReader(opts.transport, fifoPath(paths.stdin)), 'stdin');
     let stdout: Writable | undefined;
     let stderr: Writable | undefined;
     switch (mode.kind) {
       case 'fifo':
-        if (paths.stdout !== '') stdout = track(await openPipeWriter(fifoPath(paths.stdout), writerOpts), 'stdout');
-        if (paths.stderr !== '') stderr = track(await openPipeWriter(fifoPath(paths.stderr), writerOpts), 'stderr');
+        if (paths.stdout !== '') stdout = track(await openPipeWriter(opts.transport, fifoPath(paths.stdout), writerOpts), 'stdout');
+        if (paths.stderr !== '') stderr = track(await openPipeWriter(opts.transport, fifoPath(paths.stderr), writerOpts), 'stderr');
         break;
       case 'file':
         // runc: stdout and stderr both go to the file (stderr unused with a terminal).
@@ -93,6 +96,7 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
           containerId: opts.containerId,
           namespace: opts.namespace,
           log,
+          transport: opts.transport,
           readyTimeoutMs: opts.binaryReadyTimeoutMs,
           termTimeoutMs: opts.binaryTermTimeoutMs,
         });
@@ -106,7 +110,7 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
     let closing: Promise<void> | undefined;
     let closingStdin: Promise<void> | undefined;
     const closeStdin = (): Promise<void> =>
-      (closingStdin ??= stdin === undefined ? Promise.resolve() : releasePipeReader(fifoPath(paths.stdin)).catch((err: unknown) => {
+      (closingStdin ??= stdin === undefined ? Promise.resolve() : releasePipeReader(opts.transport, fifoPath(paths.stdin)).catch((err: unknown) => {
         log.warn('stdio: CloseIO could not release the stdin endpoint', { error: String(err) });
       }));
     return { stdin, stdout, stderr, terminal: paths.terminal, closeStdin, close: () => (closing ??= close()) };

@@ -1,5 +1,6 @@
 import { notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
+import type { PlatformTransport } from '../../transport/index.js';
 import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
 import { settlesWithin, type GuestContainer, type GuestProcess } from '../../sandbox/index.js';
 import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
@@ -19,6 +20,8 @@ export interface ExecInit {
   readonly spec?: Record<string, unknown>;
   readonly namespace: string;
   readonly log: Logger;
+  /** The platform's transport (chosen once in entry.ts): opens the client's stdio endpoints. */
+  readonly transport: PlatformTransport;
   /** runhcs io_retry_timeout_in_sec × 1000, when set (Windows pipe redial budget). */
   readonly ioRetryTimeoutMs?: number;
 }
@@ -54,6 +57,7 @@ export class Exec {
       containerId: init.containerId,
       namespace: init.namespace,
       log: init.log,
+      transport: init.transport,
       ...(init.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: init.ioRetryTimeoutMs }),
     });
     return new Exec(init, upstream);

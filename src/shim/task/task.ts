@@ -7,6 +7,7 @@ import { ExecState } from './exec-state.js';
 import { SIGKILL } from './signals.js';
 import type { ExitInfo, Mount, ProcessListEntry, ResourcesKind, StdioPaths, TaskStats } from './types.js';
 import { vmResources } from './vm-resources.js';
+import type { PlatformTransport } from '../../transport/index.js';
 
 /** How long after a SIGKILL of the init the utility VM is closed if the init has not exited (hcsshim: 30 s). */
 export const KILL_WATCHDOG_MS = 30_000;
@@ -31,6 +32,8 @@ export interface TaskInit {
   readonly container: GuestContainer;
   readonly events: EventPublisher;
   readonly log: Logger;
+  /** The platform's transport (chosen once in entry.ts): opens each process's stdio endpoints. */
+  readonly transport: PlatformTransport;
   /** runhcs io_retry_timeout_in_sec × 1000, when set: handed to every process's stdio. */
   readonly ioRetryTimeoutMs?: number;
   /** The SIGKILL watchdog's delay; default KILL_WATCHDOG_MS (tests shorten it). */
@@ -67,7 +70,7 @@ export class LcowTask {
 
   static async create(t: TaskInit): Promise<LcowTask> {
     const init = await Exec.create({
-      containerId: t.id, execId: '', bundle: t.bundle, stdio: t.stdio, namespace: t.namespace, log: t.log,
+      containerId: t.id, execId: '', bundle: t.bundle, stdio: t.stdio, namespace: t.namespace, log: t.log, transport: t.transport,
       ...(t.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: t.ioRetryTimeoutMs }),
     });
     const task = new LcowTask(t, init);
@@ -117,7 +120,7 @@ export class LcowTask {
       throw failedPrecondition(`task ${this.id}: cannot exec in a task in state ${this.init.state}`);
     }
     const e = await Exec.create({
-      containerId: this.id, execId, bundle: this.t.bundle, stdio, spec, namespace: this.t.namespace, log: this.t.log,
+      containerId: this.id, execId, bundle: this.t.bundle, stdio, spec, namespace: this.t.namespace, log: this.t.log, transport: this.t.transport,
       ...(this.t.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: this.t.ioRetryTimeoutMs }),
     });
     this.execs.set(execId, e);

@@ -41,6 +41,7 @@ const base = (id: string) => ({
   log: silentLogger(),
   pipePath: (cid: string, s: string) => join(dir, `binary-${cid}-${s}`),
   listen: (p: string) => unix.listen(p),
+  transport: unix,
 });
 
 describe('Windows logging binary', { timeout: 30_000 }, () => {

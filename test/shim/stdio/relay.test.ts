@@ -8,6 +8,7 @@ import { openUpstreamIO, relayStdio } from '../../../src/shim/stdio/index.js';
 import type { UpstreamIO } from '../../../src/shim/stdio/index.js';
 import { captureLog } from '../events/fake-events-server.js';
 import { collect, mkfifo, pattern, settle, streamPair, tempDir, until } from './helpers.js';
+import { createTransport } from '../../../src/transport/index.js';
 
 const destroyAll = (...streams: Array<{ destroy(): unknown }>): void => streams.forEach((s) => s.destroy());
 /** A regression must fail, not hang: the sockets and servers keep the event loop alive. */
@@ -27,7 +28,7 @@ async function fifoSet(opts: { terminal?: boolean; stdin?: boolean } = {}): Prom
     stderr: opts.terminal === true ? '' : mkfifo(join(t.dir, 'c1-stderr')),
   };
   const logs = captureLog();
-  const up = await openUpstreamIO({ ...paths, terminal: opts.terminal === true }, { containerId: 'c1', namespace: 'default', log: logs.log });
+  const up = await openUpstreamIO({ ...paths, terminal: opts.terminal === true }, { containerId: 'c1', namespace: 'default', log: logs.log, transport: createTransport() });
   cleanup.push(() => up.close());
   return { dir: t.dir, paths, up, logs };
 }

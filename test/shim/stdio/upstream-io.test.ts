@@ -8,6 +8,7 @@ import { openUpstreamIO, relayStdio } from '../../../src/shim/stdio/index.js';
 import type { UpstreamOptions } from '../../../src/shim/stdio/index.js';
 import { captureLog } from '../events/fake-events-server.js';
 import { mkfifo, pattern, tempDir, until } from './helpers.js';
+import { createTransport } from '../../../src/transport/index.js';
 
 /** A regression must fail, not hang: the sockets and servers keep the event loop alive. */
 const T = { timeout: 30_000 };
@@ -22,7 +23,7 @@ function dir(): string {
   return t.dir;
 }
 
-const opts = (extra: Partial<UpstreamOptions> = {}): UpstreamOptions => ({ containerId: 'c1', namespace: 'ns1', log: captureLog().log, ...extra });
+const opts = (extra: Partial<UpstreamOptions> = {}): UpstreamOptions => ({ containerId: 'c1', namespace: 'ns1', log: captureLog().log, transport: createTransport(), ...extra });
 const code = (c: ErrorCode, text: string) => (err: unknown): boolean =>
   err instanceof ShimError && err.code === c && err.message.includes(text);
 

@@ -10,6 +10,7 @@ import { TaskService } from '../../../src/shim/task-service.js';
 import type { CreateTaskOptions, StdioPaths } from '../../../src/shim/task/types.js';
 import { FakeSandboxFactory, RecordingPublisher, silentLogger } from '../../fakes/index.js';
 import type { FakeGuestContainer, FakeSandbox } from '../../fakes/index.js';
+import { createTransport } from '../../../src/transport/index.js';
 
 export const TASK_ID = 't1';
 export const NULL_IO: StdioPaths = { stdin: '', stdout: '', stderr: '', terminal: false };
@@ -64,6 +65,7 @@ export async function harness(spec?: Record<string, unknown> | string, extra: { 
     log: silentLogger(),
     events,
     sandboxes: factory.factory,
+    transport: createTransport(),
     requestExit: (now) => exitRequests.push(now),
     onTaskReleased: (b) => released.push(b),
     ...extra,
