@@ -60,8 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           process.stdout.write(`${DIAG_USAGE}\n`);
           return flags.rest.length === 0 ? 2 : 0;
         }
-        const windows = (await platformTransport()).platform === 'windows';
-        const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, windows };
+        const transport = await platformTransport();
+        const io = {
+          stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env,
+          windows: transport.platform === 'windows', dial: (address: string, signal?: AbortSignal) => transport.dial(address, signal),
+        };
         const code = await diagCommand(flags.rest, io, flags.namespace);
         process.stdin.destroy(); // stop reading stdin (exec relays it) so the process can exit
         return code;

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
-import { createEventPublisher } from './events/index.js';
+import { connectTtrpc, createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
 import { writeReleasedMarker } from './released-marker.js';
@@ -21,6 +21,7 @@ export async function createTaskLogic(r: TaskLogicRequest): Promise<TaskService>
     ttrpcAddress: process.env.TTRPC_ADDRESS ?? '',
     namespace: r.flags.namespace,
     log: r.log,
+    connect: connectTtrpc((address, signal) => r.transport.dial(address, signal)),
   });
   return new TaskService({
     shimId: r.flags.id,

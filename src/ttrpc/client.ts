@@ -1,13 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
+import { ErrorCode, ShimError, invalidArgument, isErrorCode, unavailable } from '../errdefs/index.js';
 import { ttrpc } from '../proto/index.js';
-import { dialPath } from './dial.js';
 import { OversizedMessageError, TtrpcClosedError } from './errors.js';
 import { MAX_STREAM_ID, MessageType } from './frame.js';
 import type { Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
-import { socketPath } from './listen-unix.js';
 import { metadataToPairs } from './metadata.js';
 import type { MetadataInit } from './metadata.js';
 import { fromStatus } from './status.js';
@@ -16,7 +14,15 @@ import { TickWriter } from './tick-writer.js';
 /** setTimeout's ceiling; a longer timeout is sent to the server but not enforced locally. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * Opens a byte stream to `address` (the platform's dial: src/transport's Transport.dial, passed down by the
+ * caller, since ttrpc is a leaf that knows no platform). Rejects Canceled when `signal` aborts.
+ */
+export type Dialer = (address: string, signal?: AbortSignal) => Promise<Duplex>;
+
 export interface ConnectOptions {
+  /** How to reach the address: a unix socket path (`unix://` optional) or a named pipe. */
+  readonly dial: Dialer;
   /** Aborts the dial (Canceled). */
   readonly signal?: AbortSignal;
 }
@@ -51,9 +57,21 @@ export class TtrpcClient {
   private resolveClosed: (err: TtrpcClosedError) => void = () => undefined;
   private readonly out: TickWriter;
 
-  /** Dials `address` (a socket path; `unix://` optional) and wraps the connection. */
-  static async connect(address: string, opts: ConnectOptions = {}): Promise<TtrpcClient> {
-    return new TtrpcClient(await dialPath(socketPath(address), opts.signal));
+  /**
+   * Dials `address` with `opts.dial` and wraps the connection. Fails with Unavailable when nobody listens
+   * (whatever the dialer's own code), Canceled when `signal` aborts first.
+   */
+  static async connect(address: string, opts: ConnectOptions): Promise<TtrpcClient> {
+    let conn: Duplex;
+    try {
+      conn = await opts.dial(address, opts.signal);
+    } catch (err) {
+      if (isErrorCode(err, ErrorCode.Canceled)) throw new ShimError(ErrorCode.Canceled, `ttrpc: dial ${address}: canceled`, { cause: err });
+      // Unavailable only: the dialer's own code (e.g. NotFound for a missing socket) must not show through the chain.
+      const cause = err instanceof ShimError && err.cause !== undefined ? err.cause : err;
+      throw unavailable(`ttrpc: dial ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+    }
+    return new TtrpcClient(conn);
   }
 
   /** Wraps an already-open duplex byte stream (the client owns it from now on). */

@@ -5,6 +5,7 @@
  * Layer boundaries: a leaf. Imports only src/errdefs, src/log and src/proto (the envelope messages).
  * It knows nothing of the Task API: handlers take and return serialized payloads, and the shim edge
  * decodes them (unmarshalPayload). Handler errors become a google.rpc.Status in one place (toStatus).
+ * The client dials with the caller's Dialer (the shim passes its transport's dial): ttrpc knows no platform.
  */
 export * from './frame.js';
 export * from './frame-decoder.js';
@@ -18,4 +19,3 @@ export * from './server.js';
 export { FLOW_LIMITS, type ConnectionFlow } from './server-connection.js';
 export * from './client.js';
 export * from './listen-unix.js';
-export { dialPath } from './dial.js';

@@ -24,6 +24,7 @@ import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { readVhdx } from '../../src/vhd/index.js';
 import { buildBusyboxRootfs, ociSpec } from '../guest/support/fixtures.js';
 import { buildOciArchiveLayers } from './oci-image.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const task = containerd.task.v2;
@@ -129,7 +130,7 @@ describe('lcow-layer rootfs through the shim (real binary, emulator, runc)', { s
     assert.equal(r.code, 0, r.stderr);
     const pid = Number.parseInt(await readFile(join(bundle, 'shim.pid'), 'utf8'), 10);
     daemons.push(pid);
-    const client = await TtrpcClient.connect(r.stdout.toString());
+    const client = await TtrpcClient.connect(r.stdout.toString(), { dial: platformDial });
     return { client, pid, bundle };
   }
 

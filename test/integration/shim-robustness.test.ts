@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { containerd, ttrpc } from '../../src/proto/index.js';
 import { MessageType, TtrpcClient, encodeFrame } from '../../src/ttrpc/index.js';
 import { CONTAINERDS, NEEDS_ROOT, RUNTIME, usePrivateContainerd, type PrivateContainerd } from './harness.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const task = containerd.task.v2;
 const SERVICE = 'containerd.task.v2.Task';
@@ -29,7 +30,7 @@ function shimAddress(ctd: PrivateContainerd, id: string): string {
 
 /** The shim daemon's pid, from Connect. */
 async function shimPid(address: string, id: string): Promise<number> {
-  const client = await TtrpcClient.connect(address);
+  const client = await TtrpcClient.connect(address, { dial: platformDial });
   try {
     return task.ConnectResponse.decode(await client.call(SERVICE, 'Connect', task.ConnectRequest.encode({ id }).finish(), { timeoutMs: 10_000 })).shim_pid;
   } finally {
@@ -44,7 +45,7 @@ function rssMB(pid: number): number {
 
 /** A State call for an exec id that does not exist: the shim logs "State failed" with the id in the error. */
 async function stateCall(address: string, id: string, marker: string): Promise<void> {
-  const client = await TtrpcClient.connect(address);
+  const client = await TtrpcClient.connect(address, { dial: platformDial });
   try {
     await client.call(SERVICE, 'State', task.StateRequest.encode({ id, exec_id: marker }).finish(), { timeoutMs: 10_000 }).catch(() => undefined);
   } finally {

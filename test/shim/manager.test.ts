@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const ADDRESS = '/tmp/x.sock';
@@ -113,7 +114,7 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
         const st = await stat(expectedSocket('t0'));
         assert.ok(st.isSocket());
         assert.equal(st.mode & 0o777, 0o600);
-        const client = await TtrpcClient.connect(`unix://${expectedSocket('t0')}`);
+        const client = await TtrpcClient.connect(`unix://${expectedSocket('t0')}`, { dial: platformDial });
         const res = task.ConnectResponse.decode(
           await client.call('containerd.task.v2.Task', 'Connect', task.ConnectRequest.encode({ id: 't0' }).finish(), { timeoutMs: 10_000 }),
         );
@@ -131,7 +132,7 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
     assert.ok(pid !== undefined);
     // Tolerates the start bug (see the todo above) so that the daemon's own behaviour is checked here.
     await until(() => existsSync(expectedSocket('t1')), 'the daemon socket exists');
-    const client = await TtrpcClient.connect(`unix://${expectedSocket('t1')}`);
+    const client = await TtrpcClient.connect(`unix://${expectedSocket('t1')}`, { dial: platformDial });
     try {
       const req = task.ConnectRequest.encode({ id: 't1' }).finish();
       for (const service of ['containerd.task.v2.Task', 'containerd.task.v3.Task']) {

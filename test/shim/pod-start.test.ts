@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const ADDRESS = '/tmp/x.sock';
@@ -101,7 +102,7 @@ describe('start for a pod: one shim per pod', { skip: !existsSync(BIN) && `no bi
     }
     assert.deepEqual(daemons(), [shimPid]);
     // Shutdown with a workload's id leaves the pod's shim running; the sandbox's id ends it.
-    const client = await TtrpcClient.connect(s.stdout);
+    const client = await TtrpcClient.connect(s.stdout, { dial: platformDial });
     const shutdown = (id: string) =>
       client.call('containerd.task.v2.Task', 'Shutdown', containerd.task.v2.ShutdownRequest.encode({ id }).finish(), { timeoutMs: 10_000 });
     await shutdown('c1');

@@ -14,6 +14,7 @@ import {
   encodeFrame,
 } from '../../src/ttrpc/index.js';
 import { RawReader, hex, socketPair, toHex, writeChunked } from './wire.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const CONNECT_DATA =
   '0a17636f6e7461696e6572642e7461736b2e76322e5461736b1207436f6e6e6563741a040a0274312a250a1a636f6e7461696e6572642d6e616d6573706163652d7474727063120764656661756c74';
@@ -189,10 +190,10 @@ describe('TtrpcClient against a hand-driven peer', () => {
 
 describe('TtrpcClient.connect', () => {
   it('fails with Unavailable when nobody listens', async () => {
-    await assert.rejects(TtrpcClient.connect('unix:///nonexistent/ttrpc-test.sock'), { code: ErrorCode.Unavailable });
+    await assert.rejects(TtrpcClient.connect('unix:///nonexistent/ttrpc-test.sock', { dial: platformDial }), { code: ErrorCode.Unavailable });
   });
 
   it('fails with Canceled when the signal is already aborted', async () => {
-    await assert.rejects(TtrpcClient.connect('/nonexistent.sock', { signal: AbortSignal.abort() }), { code: ErrorCode.Canceled });
+    await assert.rejects(TtrpcClient.connect('/nonexistent.sock', { dial: platformDial, signal: AbortSignal.abort() }), { code: ErrorCode.Canceled });
   });
 });

@@ -21,6 +21,7 @@ import {
   encodeFrame,
 } from '../../src/ttrpc/index.js';
 import { RawReader, tempDir, toHex } from './wire.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const CONTAINERD = '/usr/bin/containerd';
 const skip = !existsSync(CONTAINERD) || process.getuid?.() !== 0 ? 'needs containerd and root' : false;
@@ -74,7 +75,7 @@ describe('against containerd 1.6 (Go ttrpc server)', { skip }, () => {
   });
 
   it('forwards an event (empty reply) and gets containerd\'s status errors with their codes', async () => {
-    const client = await TtrpcClient.connect(`unix://${address}`);
+    const client = await TtrpcClient.connect(`unix://${address}`, { dial: platformDial });
     try {
       const reply = await client.call(EVENTS, 'Forward', forwardRequest(true), { timeoutMs: 5000, metadata: md });
       assert.equal(reply.length, 0);

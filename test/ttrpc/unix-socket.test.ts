@@ -16,6 +16,7 @@ import {
 } from '../../src/ttrpc/index.js';
 import type { RpcContext } from '../../src/ttrpc/index.js';
 import { gate, hex, tempDir, toHex } from './wire.js';
+import { platformDial } from '../fakes/platform-dial.js';
 
 const teardown: Array<() => void | Promise<unknown>> = [];
 afterEach(async () => {
@@ -58,7 +59,7 @@ async function rig(): Promise<Rig> {
     },
   });
   server.serve(listener);
-  const client = await TtrpcClient.connect(`unix://${path}`);
+  const client = await TtrpcClient.connect(`unix://${path}`, { dial: platformDial });
   teardown.push(() => {
     server.close();
     return client.close();
@@ -113,7 +114,7 @@ describe('client ↔ server over a unix socket', () => {
     while (r.seen.length === 0) await new Promise((res) => setImmediate(res));
     let shutDown = false;
     const shutdown = r.server.shutdown().then(() => (shutDown = true));
-    await assert.rejects(TtrpcClient.connect(r.path), { code: ErrorCode.Unavailable });
+    await assert.rejects(TtrpcClient.connect(r.path, { dial: platformDial }), { code: ErrorCode.Unavailable });
     assert.equal(shutDown, false);
     r.hold.open();
     assert.equal(toHex(await inflight), '01');
@@ -143,7 +144,7 @@ describe('listenUnix', () => {
     assert.ok(statSync(path).isSocket());
     const fresh = await listenUnix(path);
     teardown.push(() => new Promise((res) => fresh.close(res)));
-    const client = await TtrpcClient.connect(path);
+    const client = await TtrpcClient.connect(path, { dial: platformDial });
     await client.close();
   });
 

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, invalidArgument, isErrorCode } from '../../errdefs/index.js';
 import { containerd } from '../../proto/index.js';
 import { isNamedPipePath } from '../../transport/index.js';
-import { TtrpcClient } from '../../ttrpc/index.js';
+import { TtrpcClient, type Dialer } from '../../ttrpc/index.js';
 import { openClientStdio } from './client-stdio.js';
 import { SHIM_DIAG_SERVICE } from './diag-service.js';
 import { findShim, findShims, type ShimEntry } from './find-shims.js';
@@ -34,6 +34,8 @@ export interface DiagIo {
   readonly env: NodeJS.ProcessEnv;
   /** A Windows host: containerd's Windows state directory by default. */
   readonly windows?: boolean;
+  /** The platform's dial (the transport's, chosen in entry.ts): how the shims' ttrpc addresses are reached. */
+  readonly dial: Dialer;
 }
 
 interface Parsed {
@@ -69,8 +71,8 @@ function parse(argv: readonly string[], io: DiagIo, defaultNamespace: string): P
   return p;
 }
 
-async function withShim<T>(shim: ShimEntry, fn: (c: TtrpcClient) => Promise<T>): Promise<T> {
-  const client = await TtrpcClient.connect(shim.address);
+async function withShim<T>(shim: ShimEntry, dial: Dialer, fn: (c: TtrpcClient) => Promise<T>): Promise<T> {
+  const client = await TtrpcClient.connect(shim.address, { dial });
   try {
     return await fn(client);
   } finally {
@@ -94,7 +96,7 @@ export async function diagCommand(argv: readonly string[], io: DiagIo, defaultNa
       for (const s of findShims(p.state, p.namespace)) {
         let pid: number;
         try {
-          pid = await withShim(s, (c) => call(c, 'DiagPid', diag.PidRequest.encode({}).finish(), (b) => diag.PidResponse.decode(b).pid ?? 0, LIST_CALL_TIMEOUT_MS));
+          pid = await withShim(s, io.dial, (c) => call(c, 'DiagPid', diag.PidRequest.encode({}).finish(), (b) => diag.PidResponse.decode(b).pid ?? 0, LIST_CALL_TIMEOUT_MS));
         } catch (err) {
           // Not ours (no ShimDiag service) or not answering: not listed.
           if (!isErrorCode(err, ErrorCode.NotFound) && !isErrorCode(err, ErrorCode.NotImplemented)) {
@@ -108,7 +110,7 @@ export async function diagCommand(argv: readonly string[], io: DiagIo, defaultNa
     }
     case 'stacks': {
       need(1, 'SHIM is required');
-      const r = await withShim(shim(), (c) => call(c, 'DiagStacks', diag.StacksRequest.encode({}).finish(), (b) => diag.StacksResponse.decode(b)));
+      const r = await withShim(shim(), io.dial, (c) => call(c, 'DiagStacks', diag.StacksRequest.encode({}).finish(), (b) => diag.StacksResponse.decode(b)));
       io.stdout.write(`Stacks:\n${r.stacks ?? ''}\n`);
       if (r.guest_stacks) io.stdout.write(`Guest Stacks:\n${r.guest_stacks}\n`);
       return 0;
@@ -116,7 +118,7 @@ export async function diagCommand(argv: readonly string[], io: DiagIo, defaultNa
     case 'tasks': {
       need(1, 'SHIM is required');
       const req = diag.TasksRequest.encode({ execs: p.flags.has('execs') }).finish();
-      const r = await withShim(shim(), (c) => call(c, 'DiagTasks', req, (b) => diag.TasksResponse.decode(b)));
+      const r = await withShim(shim(), io.dial, (c) => call(c, 'DiagTasks', req, (b) => diag.TasksResponse.decode(b)));
       for (const t of r.tasks ?? []) {
         io.stdout.write(`${t.id ?? ''}\n`);
         for (const e of t.execs ?? []) io.stdout.write(`  ${e.state ?? ''}\t${e.id === '' ? '(init)' : e.id ?? ''}\n`);
@@ -127,7 +129,7 @@ export async function diagCommand(argv: readonly string[], io: DiagIo, defaultNa
       need(3, 'SHIM, HOST_PATH and UVM_PATH are required');
       const [name, hostPath = '', uvmPath = ''] = args;
       const req = diag.ShareRequest.encode({ host_path: hostPath, uvm_path: uvmPath, read_only: p.flags.has('ro') }).finish();
-      await withShim(shim(), (c) => call(c, 'DiagShare', req, (b) => diag.ShareResponse.decode(b)));
+      await withShim(shim(), io.dial, (c) => call(c, 'DiagShare', req, (b) => diag.ShareResponse.decode(b)));
       io.stdout.write(`Shared ${hostPath} into ${name ?? ''} at ${uvmPath}\n`);
       return 0;
     }
@@ -148,7 +150,7 @@ async function execCommand(s: ShimEntry, cmd: string[], terminal: boolean, io: D
   if (raw) tty.setRawMode?.(true);
   try {
     const req = diag.ExecProcessRequest.encode({ args: cmd, terminal, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr }).finish();
-    const r = await withShim(s, (c) => call(c, 'DiagExecInHost', req, (b) => diag.ExecProcessResponse.decode(b)));
+    const r = await withShim(s, io.dial, (c) => call(c, 'DiagExecInHost', req, (b) => diag.ExecProcessResponse.decode(b)));
     return r.exit_code ?? 0;
   } finally {
     await stdio.close(OUTPUT_DRAIN_MS);

@@ -4,7 +4,7 @@
  */
 import { ErrorCode, ShimError, unavailable } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
-import { NAMESPACE_METADATA_KEY, TtrpcClient } from '../../ttrpc/index.js';
+import { NAMESPACE_METADATA_KEY, TtrpcClient, type Dialer } from '../../ttrpc/index.js';
 import { EVENTS_SERVICE, FORWARD_METHOD } from './encode-event.js';
 
 /** The part of a ttrpc client the publisher uses. TtrpcClient satisfies it. */
@@ -23,7 +23,8 @@ export interface EventConnection {
 /** Dials containerd's ttrpc address (a socket path; `unix://` optional). Must honour `signal`. */
 export type EventConnect = (address: string, signal: AbortSignal) => Promise<EventConnection>;
 
-export const connectTtrpc: EventConnect = (address, signal) => TtrpcClient.connect(address, { signal });
+/** A ttrpc client dialled with the platform's `dial` (the transport's, passed down from entry.ts). */
+export const connectTtrpc = (dial: Dialer): EventConnect => (address, signal) => TtrpcClient.connect(address, { dial, signal });
 
 /** Delivers one serialized ForwardRequest, or rejects. */
 export interface EventSink {

@@ -17,7 +17,7 @@ import { ErrorCode, isErrorCode } from '../../errdefs/index.js';
 import { Field } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
 import { encodeForwardRequest, encodeTaskEvent } from './encode-event.js';
-import { TtrpcEventSink, connectTtrpc } from './event-sink.js';
+import { TtrpcEventSink } from './event-sink.js';
 import type { EventConnect, EventSink } from './event-sink.js';
 import type { TaskEvent } from './task-event.js';
 
@@ -27,8 +27,8 @@ export interface EventPublisherOptions {
   /** The containerd namespace (Envelope.namespace and the containerd-namespace-ttrpc metadata). */
   readonly namespace: string;
   readonly log: Logger;
-  /** Dials the address; default TtrpcClient.connect. */
-  readonly connect?: EventConnect;
+  /** Dials the address: connectTtrpc(the transport's dial), or a test's own. */
+  readonly connect: EventConnect;
   /** Deadline of each Forward (and of each dial). Default 5000. */
   readonly forwardTimeoutMs?: number;
   /** Retries after the first failed attempt before the event is dropped. Default 5. */
@@ -60,7 +60,7 @@ export function createEventPublisher(opts: EventPublisherOptions): EventPublishe
   const sink = new TtrpcEventSink({
     address: opts.ttrpcAddress,
     namespace: opts.namespace,
-    connect: opts.connect ?? connectTtrpc,
+    connect: opts.connect,
     timeoutMs,
     log: opts.log,
   });

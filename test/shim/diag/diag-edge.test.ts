@@ -16,6 +16,7 @@ import { findShim, findShims } from '../../../src/shim/diag/find-shims.js';
 import type { DiagLogic } from '../../../src/shim/diag/types.js';
 import { TtrpcClient, TtrpcServer, listenUnix } from '../../../src/ttrpc/index.js';
 import { silentLogger } from '../../fakes/index.js';
+import { platformDial } from '../../fakes/platform-dial.js';
 
 const diag = containerd.runhcs.v1.diag;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -69,7 +70,7 @@ describe('served over ttrpc, driven by the diag command', () => {
     let err = '';
     const stdout = new PassThrough().on('data', (d: Buffer) => (text += d.toString()));
     const stderr = new PassThrough().on('data', (d: Buffer) => (err += d.toString()));
-    return { io: { stdin: new PassThrough(), stdout, stderr, env: {} }, text: () => text, err: () => err };
+    return { io: { stdin: new PassThrough(), stdout, stderr, env: {}, dial: platformDial }, text: () => text, err: () => err };
   };
   const run = async (args: string[]): Promise<{ code: number; text: string; err: string }> => {
     const o = out();
@@ -91,7 +92,7 @@ describe('served over ttrpc, driven by the diag command', () => {
   });
 
   it('ExtendedTask is served under its bare name', async () => {
-    const c = await TtrpcClient.connect(sock);
+    const c = await TtrpcClient.connect(sock, { dial: platformDial });
     try {
       assert.equal(EXTENDED_TASK_SERVICE, 'ExtendedTask');
       assert.equal(SHIM_DIAG_SERVICE, 'containerd.runhcs.v1.diag.ShimDiag');

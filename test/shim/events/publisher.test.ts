@@ -3,10 +3,11 @@ import { afterEach, describe, it } from 'node:test';
 import { ErrorCode, ShimError, invalidArgument } from '../../../src/errdefs/index.js';
 import { containerd } from '../../../src/proto/index.js';
 import { TtrpcClient } from '../../../src/ttrpc/index.js';
-import { TASK_EVENT_TOPICS, createEventPublisher } from '../../../src/shim/events/index.js';
+import { TASK_EVENT_TOPICS, connectTtrpc, createEventPublisher } from '../../../src/shim/events/index.js';
 import type { EventPublisher, EventPublisherOptions, TaskEvent } from '../../../src/shim/events/index.js';
 import { FakeEventsServer, captureLog, until } from './fake-events-server.js';
 import type { Envelope } from './fake-events-server.js';
+import { platformDial } from '../../fakes/platform-dial.js';
 
 const ev = containerd.events;
 const NOW = new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
@@ -28,6 +29,7 @@ async function setup(
     ttrpcAddress: server.address,
     namespace: 'k8s.io',
     log: logs.log,
+    connect: connectTtrpc(platformDial),
     retryDelayMs: () => 0,
     now: () => NOW,
     ...overrides,
@@ -203,7 +205,7 @@ describe('event publisher against a real ttrpc Events server', () => {
       maxRetries: 0,
       connect: (address, signal) => {
         dials++;
-        return TtrpcClient.connect(address, { signal });
+        return TtrpcClient.connect(address, { dial: platformDial, signal });
       },
     });
     server.behaviour = (_env, call) =>
@@ -254,7 +256,7 @@ describe('event publisher against a real ttrpc Events server', () => {
     }) as typeof setTimeout;
     globalThis.setTimeout = spy;
     cleanup.push(() => void (globalThis.setTimeout = realSetTimeout));
-    const pub = createEventPublisher({ ttrpcAddress: server.address, namespace: 'default', log: captureLog().log });
+    const pub = createEventPublisher({ ttrpcAddress: server.address, namespace: 'default', log: captureLog().log, connect: connectTtrpc(platformDial) });
     cleanup.push(() => pub.close());
     pub.publish(exit(1));
     await server.waitDelivered(1);
@@ -334,7 +336,7 @@ describe('event publisher against a real ttrpc Events server', () => {
 
   it('without a TTRPC_ADDRESS logs each event at debug level and drops it', T, async () => {
     const logs = captureLog();
-    const pub = createEventPublisher({ ttrpcAddress: '', namespace: 'default', log: logs.log });
+    const pub = createEventPublisher({ ttrpcAddress: '', namespace: 'default', log: logs.log, connect: connectTtrpc(platformDial) });
     pub.publish(exit(1));
     await pub.close();
     await until(() => logs.has('debug', 'no TTRPC_ADDRESS'));
