@@ -4,7 +4,7 @@
  * anything else is E_FAIL, the real GCS's default for errors without a specific code (runc failures...).
  * Names and the HRESULT → ErrorCode table are the project's one HRESULT vocabulary (src/errdefs).
  */
-import { HResult, ShimError, errorCodeForHresult } from '../errdefs/index.js';
+import { HResult, ShimError, causeChain, errorCodeForHresult } from '../errdefs/index.js';
 import { GcsProtocolError } from '../gcs/protocol/index.js';
 
 /**
@@ -66,11 +66,5 @@ export function hresultOf(err: unknown): number {
 
 /** Error text for a response: the message plus its causes, like Go's wrapped error strings. */
 export function errorText(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
-    parts.push(cur instanceof Error ? cur.message : String(cur));
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return parts.join(': ');
+  return [...causeChain(err, 5)].map((cur) => (cur instanceof Error ? cur.message : String(cur))).join(': ');
 }
