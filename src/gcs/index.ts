@@ -1,7 +1,7 @@
 /**
  * gcs: the host side of the GCS bridge protocol, the guest connection of an LCOW utility VM.
  *
- * Layer boundaries: imported by src/shim (the task's guest connection). Imports src/errdefs, src/log and
+ * Layer boundaries: imported by src/sandbox (the VM's guest connection; src/shim reaches it only through sandbox). Imports src/errdefs, src/log and
  * src/transport; never src/hcs, src/proto or anything above. The wire codec lives in the ./protocol
  * sub-barrel, which the guest agent (src/guest) shares and src/uvm takes the vsock ports from; nothing else of
  * this module is guest-visible. scripts/check-layers.mjs checks this.

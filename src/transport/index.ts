@@ -8,7 +8,7 @@
  * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV) and the shim addresses.
  *
  * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts only, loaded lazily on Windows).
- * Used by src/uvm, src/gcs, src/shim and src/hcs (the emulator, for the emulated paths). The only module besides
+ * Used by src/uvm, src/gcs, src/sandbox, src/shim and src/hcs (the emulator, for the emulated paths); may use src/log. The only module besides
  * the HCS backend factory that looks at process.platform (create-transport.ts).
  */
 export type {
