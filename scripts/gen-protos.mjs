@@ -23,7 +23,7 @@ if (files.length === 0) process.exit(0);
 mkdirSync(genDir, { recursive: true });
 const js = join(genDir, 'protos.js');
 execFileSync(process.execPath, [bin('pbjs'), '-t', 'static-module', '-w', 'es6', '--no-create', '--no-verify',
-  '--no-convert', '--no-delimited', '--force-number', '--keep-case', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit', cwd: protoDir });
+  '--no-convert', '--no-delimited', '--no-typeurl', '--no-service', '--no-beautify', '--force-number', '--keep-case', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit', cwd: protoDir });
 // ES modules need the file extension on a package subpath.
 // 64-bit fields are JavaScript numbers here (src/proto turns Long off): make their defaults plain 0 too,
 // since prototype defaults are computed when this module loads, before src/proto's body runs.

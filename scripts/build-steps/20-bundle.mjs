@@ -15,6 +15,19 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * protobufjs/minimal tries `require("long")` when it loads, and src/proto then turns Long off (64-bit
+ * fields are numbers): bundling long.js only cost reading and compiling it. Resolved to `null` here,
+ * which protobufjs reads as "no Long" (its own fallback when the package is missing).
+ */
+export const noLong = {
+  name: 'no-long',
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+
 // CJS packages inside an ESM bundle call require() for node builtins: give them a real one.
 const BANNER = "import { createRequire as __lcowCreateRequire } from 'node:module'; const require = __lcowCreateRequire(import.meta.url);";
 
@@ -27,6 +40,7 @@ export default async function bundle(outDir, _rootDir) {
     format: 'esm',
     target: 'node20',
     external: ['koffi'],
+    plugins: [noLong],
     banner: { js: BANNER },
     legalComments: 'none',
     logLevel: 'warning',

@@ -11,8 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noLong } from './20-bundle.mjs';
 
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
+
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
@@ -43,6 +45,9 @@ export default async function codeCache(outDir, _rootDir) {
     define: { 'import.meta.url': '__lcowImportMetaUrl' },
     banner: { js: "const __lcowImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',
+    // ASCII outside comments: code-cache.cjs reads the bundle as latin1 (a one-byte string in V8).
+    charset: 'ascii',
+    plugins: [noLong],
     logLevel: 'warning',
     absWorkingDir: outDir,
   });

@@ -11,7 +11,10 @@ const vm = require('node:vm');
 
 /** Compiles and evaluates `file` as a CommonJS module; returns its exports and the vm.Script. */
 function loadCached(file) {
-  const source = readFileSync(file, 'utf8');
+  // latin1, not utf8: the bundle is ASCII outside comments (esbuild's `charset: 'ascii'` escapes every
+  // other character), so the source is the same program and V8 keeps it as a one-byte string (a UTF-8
+  // read of a file with one non-ASCII comment made a two-byte string twice the size, held for the process).
+  const source = readFileSync(file, 'latin1');
   let cachedData;
   try {
     cachedData = readFileSync(`${file}.cache`);
