@@ -2,8 +2,9 @@
  * The OCI bundle of a container. The host's spec names guest paths (root.path = /run/gcs/c/<id>/rootfs, bind
  * sources under /run/gcs/c/...); in the emulated VM those live under <vmDir>/rootfs, so they are rewritten to
  * real host paths before runc sees them. Rewritten: root.path, the source of every bind mount, and namespace
- * paths outside /proc (guest pids are host pids here, so /proc/<pid>/ns/... is valid as is). Dropped: hooks
- * (they would run host binaries) and the Windows section. The cgroup path is made unique per VM:
+ * paths outside /proc (guest pids are host pids here, so /proc/<pid>/ns/... is valid as is). A spec with
+ * hooks is refused (the host must drop them; Microsoft's GCS refuses them with a security policy, and here they
+ * would run host binaries). Dropped: the Windows section. The cgroup path is made unique per VM:
  * /lcow/<vm-dir name>/<id>.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -42,7 +43,7 @@ export function rewriteSpec(spec: unknown, paths: VmPaths, id: string): Json {
       }
     });
   }
-  delete out['hooks'];
+  if (out['hooks'] !== undefined && out['hooks'] !== null) throw invalidArg('OciSpecification.Hooks must be nil.');
   delete out['windows'];
 
   const linux = isObject(out['linux']) ? out['linux'] : (out['linux'] = {});

@@ -19,6 +19,7 @@ import { LcowContainer, guestProcess } from './lcow-container.js';
 import { mountLcowLayers, type LayerDevices } from './lcow-layers.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 import { guestSpecFor } from './pod-role.js';
+import { lcowGuestSpec } from './guest-spec.js';
 
 /** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
 function shimExecutable(): string {
@@ -203,7 +204,7 @@ class LcowSandbox implements Sandbox {
           mounts.push({ ...m, source });
         } else mounts.push(m);
       }
-      const guestSpec = guestSpecFor({ ...spec, root: { ...root, path: rootfs }, mounts });
+      const guestSpec = guestSpecFor(lcowGuestSpec({ ...spec, root: { ...root, path: rootfs }, mounts }));
       const c = await this.gc.createContainer(id, containerConfig(id, guestSpec, scratchDir));
       return new LcowContainer(c, this.gc, this.log, async () => {
         try {

@@ -14,7 +14,6 @@ const base = (): Record<string, unknown> => ({
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid'] },
     { destination: '/rel', type: 'bind', source: 'relative' },
   ],
-  hooks: { prestart: [{ path: '/bin/evil' }] },
   windows: { layerFolders: ['C:\\x'] },
   linux: {
     cgroupsPath: '/host/chosen',
@@ -43,9 +42,8 @@ describe('bundle rewriting', () => {
     ]);
   });
 
-  it('drops hooks and the Windows section and puts the cgroup under the VM', () => {
+  it('drops the Windows section and puts the cgroup under the VM', () => {
     const out = rewriteSpec(base(), paths, 'c1');
-    assert.equal(out['hooks'], undefined);
     assert.equal(out['windows'], undefined);
     assert.equal((out['linux'] as Record<string, unknown>)['cgroupsPath'], '/lcow/d1/c1');
   });
@@ -55,6 +53,10 @@ describe('bundle rewriting', () => {
     const before = JSON.stringify(spec);
     rewriteSpec(spec, paths, 'c1');
     assert.equal(JSON.stringify(spec), before);
+  });
+
+  it('accepts hooks: null (Go reads it as nil)', () => {
+    assert.equal(rewriteSpec({ ...base(), hooks: null }, paths, 'c1')['hooks'], null);
   });
 
   it('keeps a relative root path (relative to the bundle)', () => {
@@ -70,6 +72,8 @@ describe('bundle rewriting', () => {
     ['bind source escaping', (s) => ({ ...s, mounts: [{ destination: '/x', type: 'bind', source: '/a/../../etc' }] })],
     ['mounts not an array', (s) => ({ ...s, mounts: {} })],
     ['a mount that is not an object', (s) => ({ ...s, mounts: [7] })],
+    ['hooks (the host must drop them, as Microsoft GCS requires)', (s) => ({ ...s, hooks: { prestart: [{ path: '/bin/evil' }] } })],
+    ['an empty hooks object', (s) => ({ ...s, hooks: {} })],
   ];
   for (const [name, mk] of invalid) {
     it(`rejects a spec with ${name} (E_INVALIDARG)`, () => {
