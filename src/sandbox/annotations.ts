@@ -1,4 +1,5 @@
-import { invalidArgument } from '../errdefs/index.js';
+import { invalidArgument, notImplemented } from '../errdefs/index.js';
+import type { HvSocketServiceConfig } from '../hcs/index.js';
 import { isGuid } from '../transport/index.js';
 import { PreferredRootFSType, type OptionsLCOW } from '../uvm/index.js';
 import type { RuntimeOptions } from './types.js';
@@ -29,6 +30,19 @@ export const Annotation = {
   StorageQoSBandwidthMaximum: `${VM}.storageqos.bandwidthmaximum`,
   CPUGroupID: `${VM}.cpugroup.id`,
   ResourcePartitionID: `${VM}.resource-partition-id`,
+  NumaMaxProcessorsPerNode: `${VM}.computetopology.processor.numa.max-processors-per-node`,
+  NumaMaxSizePerNode: `${VM}.computetopology.processor.numa.max-size-per-node`,
+  NumaPreferredPhysicalNodes: `${VM}.computetopology.numa.preferred-physical-nodes`,
+  NumaMappedPhysicalNodes: `${VM}.computetopology.numa.mapped-physical-nodes`,
+  NumaCountOfProcessors: `${VM}.computetopology.numa.count-of-processors`,
+  NumaCountOfMemoryBlocks: `${VM}.computetopology.numa.count-of-memory-blocks`,
+  VPMemNoMultiMapping: `${VM}.lcow.vpmem.nomultimapping`,
+  EncryptedScratchDisk: `${VM}.storage.scratch.encrypted`,
+  ExtraVSockPorts: `${VM}.lcow.extra-vsock-ports`,
+  WritableOverlayDirs: `${VM}.lcow.writable-overlay-directories`,
+  DumpDirectoryPath: `${VM}.dump-directory-path`,
+  /** Prefix; the rest of the key is the service GUID, the value its HvSocketServiceConfig as JSON. */
+  HvSocketServiceTablePrefix: `${VM}.hv-socket.service-table.`,
   /** The ncproxy address (runtime option NCProxyAddr is its default). */
   NetworkConfigProxy: 'io.microsoft.network.ncproxy',
 } as const;
@@ -53,6 +67,17 @@ const uint =
 
 const str: Parser = (v) => v;
 
+/** hcsshim ParseAnnotationCommaSeparatedUint32/64: `1,2,3` (no spaces); empty = not set. */
+const uintList =
+  (max: number): Parser =>
+  (v, key) =>
+    v.split(',').map((part) => {
+      if (!/^\d+$/.test(part)) throw invalidArgument(`annotation ${key}: '${v}' is not a comma-separated list of non-negative integers`);
+      const n = Number(part);
+      if (n > max) throw invalidArgument(`annotation ${key}: ${part} is larger than ${max}`);
+      return n;
+    });
+
 const rootfsType: Parser = (v, key) => {
   const l = v.trim().toLowerCase();
   if (l === 'initrd') return PreferredRootFSType.InitRd;
@@ -66,6 +91,46 @@ const guid: Parser = (v, key) => {
   if (!isGuid(t)) throw invalidArgument(`annotation ${key}: '${v}' is not a GUID`);
   return t.toLowerCase();
 };
+
+const LISTS = new Set<string>([
+  Annotation.NumaPreferredPhysicalNodes, Annotation.NumaMappedPhysicalNodes, Annotation.NumaCountOfProcessors,
+  Annotation.NumaCountOfMemoryBlocks, Annotation.ExtraVSockPorts,
+]);
+
+const SERVICE_FIELDS: Readonly<Record<keyof HvSocketServiceConfig, 'string' | 'boolean'>> = {
+  BindSecurityDescriptor: 'string',
+  ConnectSecurityDescriptor: 'string',
+  AllowWildcardBinds: 'boolean',
+  Disabled: 'boolean',
+};
+
+/**
+ * hcsshim ParseHVSocketServiceTable: every `…hv-socket.service-table.<GUID>` annotation is one
+ * HvSocketServiceConfig (JSON) for that service. runhcs skips a bad GUID or bad JSON with a warning; this
+ * shim refuses it (and a field HvSocketServiceConfig does not have, which Go would drop silently).
+ */
+export function serviceTableFromAnnotations(a: Readonly<Record<string, string>>): Record<string, HvSocketServiceConfig> {
+  const out: Record<string, HvSocketServiceConfig> = {};
+  for (const [key, value] of Object.entries(a)) {
+    if (!key.startsWith(Annotation.HvSocketServiceTablePrefix)) continue;
+    const id = key.slice(Annotation.HvSocketServiceTablePrefix.length);
+    if (!isGuid(id)) throw invalidArgument(`annotation ${key}: '${id}' is not a GUID`);
+    let cfg: unknown;
+    try {
+      cfg = JSON.parse(value);
+    } catch (err) {
+      throw invalidArgument(`annotation ${key}: '${value}' is not JSON: ${(err as Error).message}`, err);
+    }
+    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw invalidArgument(`annotation ${key}: '${value}' is not a JSON object (HvSocketServiceConfig)`);
+    for (const [field, v] of Object.entries(cfg)) {
+      const want = SERVICE_FIELDS[field as keyof HvSocketServiceConfig];
+      if (want === undefined) throw invalidArgument(`annotation ${key}: unknown HvSocketServiceConfig field ${JSON.stringify(field)}`);
+      if (typeof v !== want) throw invalidArgument(`annotation ${key}: ${field} must be a ${want}, got ${JSON.stringify(v)}`);
+    }
+    out[id.toLowerCase()] = cfg as HvSocketServiceConfig;
+  }
+  return out;
+}
 
 /** annotation key → [option, parser] */
 const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
@@ -93,6 +158,17 @@ const TABLE: ReadonlyArray<readonly [string, keyof OptionsLCOW, Parser]> = [
   [Annotation.CPUGroupID, 'CPUGroupID', str],
   [Annotation.ResourcePartitionID, 'ResourcePartitionID', guid],
   [Annotation.NetworkConfigProxy, 'NetworkConfigProxy', str],
+  [Annotation.NumaMaxProcessorsPerNode, 'MaxProcessorsPerNumaNode', uint(2 ** 32 - 1)],
+  [Annotation.NumaMaxSizePerNode, 'MaxMemorySizePerNumaNode', uint()],
+  [Annotation.NumaPreferredPhysicalNodes, 'PreferredPhysicalNumaNodes', uintList(2 ** 32 - 1)],
+  [Annotation.NumaMappedPhysicalNodes, 'NumaMappedPhysicalNodes', uintList(2 ** 32 - 1)],
+  [Annotation.NumaCountOfProcessors, 'NumaProcessorCounts', uintList(2 ** 32 - 1)],
+  [Annotation.NumaCountOfMemoryBlocks, 'NumaMemoryBlocksCounts', uintList(Number.MAX_SAFE_INTEGER)],
+  [Annotation.VPMemNoMultiMapping, 'VPMemNoMultiMapping', bool],
+  [Annotation.EncryptedScratchDisk, 'EnableScratchEncryption', bool],
+  [Annotation.ExtraVSockPorts, 'ExtraVSockPorts', uintList(2 ** 32 - 1)],
+  [Annotation.WritableOverlayDirs, 'WritableOverlayDirs', bool],
+  [Annotation.DumpDirectoryPath, 'DumpDirectoryPath', str],
 ];
 
 /**
@@ -133,7 +209,15 @@ export function uvmOptionsFromAnnotations(annotations: Readonly<Record<string, s
   const out: Record<string, unknown> = {};
   for (const [key, option, parse] of TABLE) {
     const value = annotations[key];
-    if (value !== undefined) out[option] = parse(value, key);
+    // hcsshim reads an empty list annotation as "not set".
+    if (value !== undefined && !(value === '' && LISTS.has(key))) out[option] = parse(value, key);
+  }
+  const table = serviceTableFromAnnotations(annotations);
+  if (Object.keys(table).length > 0) out.AdditionalHyperVConfig = table;
+  if (out.EnableScratchEncryption === true) {
+    // The real GCS encrypts a scratch with dm-crypt when its SCSI mount says Encrypted; this shim does not
+    // send that yet, and a scratch left in clear text is not what the user asked for.
+    throw notImplemented(`annotation ${Annotation.EncryptedScratchDisk}=true: scratch encryption is not implemented by this shim`);
   }
   // hcsshim: a fully physically backed VM has no VPMem and no overcommit.
   if (out.FullyPhysicallyBacked === true) {

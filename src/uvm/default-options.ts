@@ -63,6 +63,14 @@ export function newDefaultOptionsLCOW(id: string, owner: string, host: HostFacts
     ResourcePartitionID: '',
     NetworkConfigProxy: '',
     ExternalGuestConnection: true,
+    MaxProcessorsPerNumaNode: 0,
+    MaxMemorySizePerNumaNode: 0,
+    PreferredPhysicalNumaNodes: [],
+    NumaMappedPhysicalNodes: [],
+    NumaProcessorCounts: [],
+    NumaMemoryBlocksCounts: [],
+    AdditionalHyperVConfig: {},
+    DumpDirectoryPath: '',
     BootFilesPath: defaultLCOWOSBootFilesPath(host),
     KernelFile,
     KernelDirect: kernelDirect,
@@ -80,6 +88,10 @@ export function newDefaultOptionsLCOW(id: string, owner: string, host: HostFacts
     PreferredRootFSType: PreferredRootFSType.InitRd,
     EnableColdDiscardHint: false,
     VPCIEnabled: false,
+    VPMemNoMultiMapping: true,
+    EnableScratchEncryption: false,
+    ExtraVSockPorts: [],
+    WritableOverlayDirs: false,
   };
   // A rootfs.vhd there is preferred (it needs a VPMem device, so arm64 keeps the initrd); with
   // KernelDirect an uncompressed vmlinux is preferred.

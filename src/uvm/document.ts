@@ -1,7 +1,9 @@
-import type { ComputeSystem, Devices, HostInfo, Processor, VirtualMachine } from '../hcs/index.js';
+import type { ComputeSystem, Devices, HostInfo, HvSocketServiceConfig, Processor, VirtualMachine } from '../hcs/index.js';
+import { vsockServiceId } from '../transport/index.js';
 import { HvSocketDefaultBindSecurityDescriptor } from './constants.js';
 import { hostExtension } from './host-path.js';
 import { kernelCommandLine } from './kernel-cmdline.js';
+import { vNumaTopology } from './numa.js';
 import { normalizeMemorySize, normalizeProcessorCount, type UvmWarning } from './normalize.js';
 import { PreferredRootFSType, type OptionsLCOW } from './options.js';
 import { bootFilePaths, verifyOptions } from './verify.js';
@@ -34,10 +36,12 @@ export function buildLCOWDocument(opts: OptionsLCOW, host: HostInfo): LcowDocume
 
   const processor: Processor = { Count: cpus.value, Limit: opts.ProcessorLimit, Weight: opts.ProcessorWeight };
   if (opts.CPUGroupID !== '') processor.CpuGroup = { Id: opts.CPUGroupID };
+  const numa = vNumaTopology(opts, host.osBuild, cpus.value, memory.value);
+  if (numa.numaProcessors !== undefined) processor.NumaProcessorsSettings = numa.numaProcessors;
 
   const devices: Devices = {
     // Only SYSTEM and administrators may bind the VM's hvsockets (our listeners for ports 1, 109, GCS).
-    HvSocket: { HvSocketConfig: { DefaultBindSecurityDescriptor: HvSocketDefaultBindSecurityDescriptor } },
+    HvSocket: { HvSocketConfig: { DefaultBindSecurityDescriptor: HvSocketDefaultBindSecurityDescriptor, ServiceTable: serviceTable(opts) } },
     Plan9: {},
   };
   // The seed revision adds only controller "0", whatever the count (verifyOptions allows 0 or 1).
@@ -82,8 +86,11 @@ export function buildLCOWDocument(opts: OptionsLCOW, host: HostInfo): LcowDocume
         LowMmioGapInMB: opts.LowMMIOGapInMB,
         HighMmioBaseInMB: opts.HighMMIOBaseInMB,
         HighMmioGapInMB: opts.HighMMIOGapInMB,
+        // hcsshim exposes the ACPI SLIT whenever there is a vNUMA topology.
+        ...(numa.numa !== undefined || numa.numaProcessors !== undefined ? { SlitType: 'FirmwareFallbackMeasured' } : {}),
       },
       Processor: processor,
+      ...(numa.numa !== undefined ? { Numa: numa.numa } : {}),
     },
     Devices: devices,
   };
@@ -105,3 +112,22 @@ export function buildLCOWDocument(opts: OptionsLCOW, host: HostInfo): LcowDocume
   return { document, processorCount: cpus.value, memorySizeInMB: memory.value, kernelPath: kernel, rootfsPath: rootfs, warnings };
 }
 
+
+/** The service table of an extra vsock port (hcsshim's entries for the ports a confidential VM may use). */
+export const ExtraVsockPortService: Readonly<HvSocketServiceConfig> = {
+  AllowWildcardBinds: true,
+  BindSecurityDescriptor: 'D:P(A;;FA;;;WD)',
+  ConnectSecurityDescriptor: 'D:P(A;;FA;;;SY)(A;;FA;;;BA)',
+};
+
+/**
+ * `HvSocketConfig.ServiceTable`: the hv-socket.service-table.<GUID> entries as given, then one entry per
+ * extra vsock port (which wins over an annotation for the same service, as hcsshim documents). Keys are
+ * lower-case GUIDs. Empty → omitted by the encoder.
+ */
+function serviceTable(opts: OptionsLCOW): Record<string, HvSocketServiceConfig> | undefined {
+  const table: Record<string, HvSocketServiceConfig> = {};
+  for (const [guid, cfg] of Object.entries(opts.AdditionalHyperVConfig)) table[guid.toLowerCase()] = { ...cfg };
+  for (const port of opts.ExtraVSockPorts) table[vsockServiceId(port)] = { ...ExtraVsockPortService };
+  return Object.keys(table).length > 0 ? table : undefined;
+}

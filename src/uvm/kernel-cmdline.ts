@@ -49,6 +49,9 @@ export function initArguments(opts: OptionsLCOW): string {
   if (opts.ForwardStderr) exec.push(`-e ${LinuxLogVsockPort}`);
   exec.push(opts.ExecCommandLine);
   const program = exec.join(' ');
-  const entropy = `-e ${LinuxEntropyVsockPort}`;
+  // init's -w (writable overlays over /var and /etc) only means something on a read-only VHD root;
+  // an initrd root is already writable and hcsshim leaves the flag out there.
+  const writable = opts.WritableOverlayDirs && opts.PreferredRootFSType === PreferredRootFSType.VHD ? ' -w' : '';
+  const entropy = `-e ${LinuxEntropyVsockPort}${writable}`;
   return isDebugging(opts) ? `${entropy} sh -c "${program} & exec sh"` : `${entropy} ${program}`;
 }

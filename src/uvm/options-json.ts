@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errdefs/index.js';
 import { PreferredRootFSType, type OptionsLCOW } from './options.js';
 
-type Kind = 'string' | 'boolean' | 'integer' | 'rootfs';
+type Kind = 'string' | 'boolean' | 'integer' | 'rootfs' | 'integers' | 'serviceTable';
 
 /** Every option an options file may set, with its JSON type (OutputHandler is `json:"-"` in the seed). */
 const KINDS: Readonly<Record<Exclude<keyof OptionsLCOW, 'OutputHandler'>, Kind>> = {
@@ -24,6 +24,14 @@ const KINDS: Readonly<Record<Exclude<keyof OptionsLCOW, 'OutputHandler'>, Kind>>
   ResourcePartitionID: 'string',
   NetworkConfigProxy: 'string',
   ExternalGuestConnection: 'boolean',
+  MaxProcessorsPerNumaNode: 'integer',
+  MaxMemorySizePerNumaNode: 'integer',
+  PreferredPhysicalNumaNodes: 'integers',
+  NumaMappedPhysicalNodes: 'integers',
+  NumaProcessorCounts: 'integers',
+  NumaMemoryBlocksCounts: 'integers',
+  AdditionalHyperVConfig: 'serviceTable',
+  DumpDirectoryPath: 'string',
   BootFilesPath: 'string',
   KernelFile: 'string',
   KernelDirect: 'boolean',
@@ -41,6 +49,10 @@ const KINDS: Readonly<Record<Exclude<keyof OptionsLCOW, 'OutputHandler'>, Kind>>
   PreferredRootFSType: 'rootfs',
   EnableColdDiscardHint: 'boolean',
   VPCIEnabled: 'boolean',
+  VPMemNoMultiMapping: 'boolean',
+  EnableScratchEncryption: 'boolean',
+  ExtraVSockPorts: 'integers',
+  WritableOverlayDirs: 'boolean',
 };
 
 /** The names an options file may use (the seed's PascalCase field names). */
@@ -89,5 +101,11 @@ function convert(key: string, kind: Kind, v: unknown, source: string): unknown {
       if (v === 0 || (typeof v === 'string' && v.toLowerCase() === 'initrd')) return PreferredRootFSType.InitRd;
       if (v === 1 || (typeof v === 'string' && v.toLowerCase() === 'vhd')) return PreferredRootFSType.VHD;
       throw wrong('0, 1, "initrd" or "vhd"');
+    case 'integers':
+      if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) throw wrong('an array of non-negative integers');
+      return v;
+    case 'serviceTable':
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw wrong('an object of service GUID → HvSocketServiceConfig');
+      return v;
   }
 }

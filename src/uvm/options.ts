@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { HvSocketServiceConfig } from '../hcs/index.js';
 
 /** Which root filesystem the UVM boots from (hcsshim's PreferredRootFSType; JSON 0 / 1). */
 export enum PreferredRootFSType {
@@ -51,6 +52,22 @@ export interface Options {
   NetworkConfigProxy: string;
   /** The shim (not HCS) owns the GCS connection. Default true. */
   ExternalGuestConnection: boolean;
+  /** Implicit vNUMA: processors per node (0 = no implicit topology); needs MaxMemorySizePerNumaNode. */
+  MaxProcessorsPerNumaNode: number;
+  /** Implicit vNUMA: MB per node. */
+  MaxMemorySizePerNumaNode: number;
+  /** Preferred physical NUMA nodes (implicit or explicit topology). */
+  PreferredPhysicalNumaNodes: number[];
+  /** Explicit vNUMA: physical node of virtual node i (0xFF = wildcard). */
+  NumaMappedPhysicalNodes: number[];
+  /** Explicit vNUMA: processors of virtual node i. */
+  NumaProcessorCounts: number[];
+  /** Explicit vNUMA: memory blocks (MB) of virtual node i. */
+  NumaMemoryBlocksCounts: number[];
+  /** Extra HvSocket service-table entries (service GUID → config), from hv-socket.service-table.<GUID>. */
+  AdditionalHyperVConfig: Record<string, HvSocketServiceConfig>;
+  /** Where HCS writes the VM's crash dumps: WCOW only in hcsshim (LCOW documents do not carry it). */
+  DumpDirectoryPath: string;
 }
 
 /** Options for a Linux utility VM (hcsshim's `OptionsLCOW`, with the shared options flattened in). */
@@ -90,4 +107,12 @@ export interface OptionsLCOW extends Options {
   EnableColdDiscardHint: boolean;
   /** Leave PCI on in the guest kernel (otherwise `pci=off`). */
   VPCIEnabled: boolean;
+  /** One layer per VPMem device. This shim never packs several layers onto one device, so it is always so. */
+  VPMemNoMultiMapping: boolean;
+  /** Encrypt the containers' scratch disks in the guest (dm-crypt; GCS `Encrypted` on the SCSI mount). */
+  EnableScratchEncryption: boolean;
+  /** vsock ports the guest may use besides 1, 109 and the GCS's (HvSocket service-table entries). */
+  ExtraVSockPorts: number[];
+  /** init's `-w`: writable overlays over /var and /etc of a read-only (VHD) root filesystem. */
+  WritableOverlayDirs: boolean;
 }

@@ -1,7 +1,8 @@
 /**
  * runhcs annotations as containerd relays them (`ctr run --annotation`), through the shim, the emulated
  * utility VM and the guest agent: the GCS command line flags, writable shares denied by
- * fileshares.disablewritable and by its disable-unsafe-operations expansion, and a conflicting expansion.
+ * fileshares.disablewritable and by its disable-unsafe-operations expansion, and a conflicting expansion;
+ * the HvSocket/NUMA/overlay annotations reaching (or refused before) the emulated HCS.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,5 +62,36 @@ for (const under of CONTAINERDS) describe(`annotations through a real containerd
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  test('NUMA, hv-socket service table, extra vsock ports, overlays, nomultimapping, dump dir, scratch encryption', async () => {
+    const svc = `${VM}.hv-socket.service-table.abcdef01-2345-6789-abcd-ef0123456789`;
+    const ok = await ctd.run('t-ann-vm', ['/bin/echo', 'ok'], [
+      '--annotation', `${svc}={"AllowWildcardBinds":true,"BindSecurityDescriptor":"D:P(A;;FA;;;WD)"}`,
+      '--annotation', `${VM}.lcow.extra-vsock-ports=8000,8001`,
+      '--annotation', `${VM}.lcow.writable-overlay-directories=true`,
+      '--annotation', `${VM}.lcow.vpmem.nomultimapping=true`,
+      '--annotation', `${VM}.dump-directory-path=C:\\dumps`,
+      '--annotation', `${VM}.storage.scratch.encrypted=false`,
+    ]);
+    ctd.assertOk(ok, 'ctr run with the service table and extra vsock ports');
+    assert.equal(ok.stdout, 'ok\n');
+    const refused = async (args: string[], re: RegExp): Promise<void> => {
+      const r = await ctd.run('t-ann-deny', ['/bin/true'], args);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, re);
+      await ctd.ctr(['container', 'rm', 't-ann-deny']);
+    };
+    // the emulated HCS checks the document's descriptors as HCS does
+    await refused(['--annotation', `${svc}={"BindSecurityDescriptor":"everyone"}`], /BindSecurityDescriptor "everyone" is not an SDDL DACL/);
+    await refused(['--annotation', `${VM}.lcow.extra-vsock-ports=8000;8001`], /extra-vsock-ports: '8000;8001' is not a comma-separated list/);
+    await refused(['--annotation', `${svc}={"AllowWildcardBind":true}`], /unknown HvSocketServiceConfig field "AllowWildcardBind"/);
+    await refused(['--annotation', `${VM}.storage.scratch.encrypted=true`], /scratch encryption is not implemented/);
+    // the emulator is Windows Server 2022 (build 20348): no vNUMA, as hcsshim refuses it there
+    await refused([
+      '--annotation', `${VM}.computetopology.memory.allowovercommit=false`,
+      '--annotation', `${VM}.computetopology.numa.mapped-physical-nodes=0`,
+      '--annotation', `${VM}.computetopology.numa.count-of-processors=1`,
+      '--annotation', `${VM}.computetopology.numa.count-of-memory-blocks=1024`,
+    ], /vNUMA: not supported on Windows build 20348/);
   });
 });

@@ -9,6 +9,8 @@
 export interface GuestLaunchPlan {
   /** init `-e N`: the guest reads entropy from vsock port N at start. */
   readonly entropyPort?: number;
+  /** init `-w`: overlays over /var and /etc of a read-only root (recorded; the emulated VM has no root of its own). */
+  readonly writableOverlayDirs?: boolean;
   /** vsockexec `-i/-o/-e P`: the agent's stdin/stdout/stderr are vsock port P (dialed by the emulator). */
   readonly stdinPort?: number;
   readonly stdoutPort?: number;
@@ -73,9 +75,16 @@ export function parseKernelCmdLine(cmdline: string): GuestLaunchPlan {
 function parseInitArgs(argv: string[], kernelParams: string[], consoleShell: boolean): GuestLaunchPlan {
   let i = 0;
   let entropyPort: number | undefined;
-  while (argv[i] === '-e') {
-    entropyPort = port('init -e', argv[i + 1]);
-    i += 2;
+  let writable = false;
+  // init's own flags (getopt "e:w" in hcsshim's init), in any order
+  for (;;) {
+    if (argv[i] === '-e') {
+      entropyPort = port('init -e', argv[i + 1]);
+      i += 2;
+    } else if (argv[i] === '-w') {
+      writable = true;
+      i += 1;
+    } else break;
   }
   if (isProgram(argv[i], 'sh') && argv[i + 1] === '-c') {
     if (consoleShell) throw new CmdlineError('nested sh -c in the init arguments');
@@ -83,9 +92,12 @@ function parseInitArgs(argv: string[], kernelParams: string[], consoleShell: boo
     // Keep the first command of the script: `… & exec sh` starts the console shell beside it.
     const end = script.findIndex((t) => t === '&' || t === ';' || t === '&&');
     const inner = parseInitArgs(end < 0 ? script : script.slice(0, end), kernelParams, true);
-    return entropyPort === undefined || inner.entropyPort !== undefined ? inner : { ...inner, entropyPort };
+    const withEntropy = entropyPort === undefined || inner.entropyPort !== undefined ? inner : { ...inner, entropyPort };
+    return writable ? { ...withEntropy, writableOverlayDirs: true } : withEntropy;
   }
-  const rest = { entropyPort } as { entropyPort?: number; stdinPort?: number; stdoutPort?: number; stderrPort?: number };
+  const rest = { entropyPort, writableOverlayDirs: writable || undefined } as {
+    entropyPort?: number; writableOverlayDirs?: boolean; stdinPort?: number; stdoutPort?: number; stderrPort?: number;
+  };
   if (isProgram(argv[i], 'vsockexec')) {
     i++;
     for (;;) {

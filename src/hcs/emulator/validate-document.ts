@@ -10,12 +10,14 @@
  *   no boot source (LinuxKernelDirect / Uefi.BootThis VmbFs) → E_INVALIDARG
  *   a boot file (kernel, initrd) missing           → ERROR_FILE_NOT_FOUND (0x80070002)
  *   the VmbFs root folder missing                  → ERROR_PATH_NOT_FOUND (0x80070003)
+ *   vNUMA and HvSocket service table               → see validate-topology.ts
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HResult } from '../../errdefs/index.js';
 import { toHcsJson } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
+import { validateTopology } from './validate-topology.js';
 
 const OP = 'HcsCreateComputeSystem';
 
@@ -72,6 +74,7 @@ export async function validateDocument(id: string, document: unknown, hostProces
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > hostProcessors) {
     throw hcsFail(OP, HResult.E_INVALIDARG, `VirtualMachine.ComputeTopology.Processor.Count ${JSON.stringify(count)} is outside 1..${hostProcessors} (host logical processors)`, id);
   }
+  validateTopology(id, vm, count, memoryMB);
   const boot = await bootSpec(id, obj(vm['Chipset']));
   const owner = doc['Owner'];
   return {

@@ -15,6 +15,15 @@ describe('kernel command line → guest launch plan', () => {
     assert.ok(plan.kernelParams.includes('nr_cpus=2'));
   });
 
+  it('reads init -w (writable overlay directories) before or after -e, and records it', () => {
+    const plan = parseKernelCmdLine('root=/dev/pmem0 ro rootwait init=/init nr_cpus=2 -- -e 1 -w /bin/vsockexec -e 109 /bin/gcs -v4');
+    assert.equal(plan.writableOverlayDirs, true);
+    assert.equal(plan.entropyPort, 1);
+    assert.equal(parseKernelCmdLine('x -- -w -e 1 /bin/gcs').writableOverlayDirs, true);
+    assert.equal(parseKernelCmdLine('x -- -e 1 /bin/gcs').writableOverlayDirs, undefined);
+    assert.equal(parseKernelCmdLine('x -- sh -c "-e 1 -w /bin/gcs -v4 & exec sh"').writableOverlayDirs, true);
+  });
+
   it('reads vsockexec -o and -e, and a UEFI OptionalData line with initrd=', () => {
     const plan = parseKernelCmdLine('initrd=/initrd.img 8250_core.nr_uarts=0 -- -e 1 /bin/vsockexec -o 109 -e 109 /bin/gcs -v4');
     assert.equal(plan.stdoutPort, 109);

@@ -98,4 +98,30 @@ describe('emulator: create-time document validation', () => {
     await assert.rejects(api.createComputeSystem('', lcowDocument(boot)), hcsCode(HResult.E_INVALIDARG));
     await sys.close();
   });
+  it('refuses a vNUMA topology that does not add up, and one on virtual memory (E_INVALIDARG)', async () => {
+    const numa = (settings: object[], f: (d: Doc) => void = () => {}): ComputeSystem => mutate((d) => {
+      d.VirtualMachine.ComputeTopology.Memory.AllowOvercommit = false;
+      d.VirtualMachine.ComputeTopology.Memory.SizeInMB = 1024;
+      d.VirtualMachine.ComputeTopology.Processor.Count = 2;
+      d.VirtualMachine.ComputeTopology.Numa = { VirtualNodeCount: settings.length, Settings: settings };
+      f(d);
+    });
+    const node = (v: number, cpus: number, mb: number, p = v): object => ({ VirtualNodeNumber: v, PhysicalNodeNumber: p, VirtualSocketNumber: v, CountOfProcessors: cpus, CountOfMemoryBlocks: mb, MemoryBackingType: 'Physical' });
+    await assert.rejects(create(numa([node(0, 1, 512), node(1, 2, 512)])), hcsCode(HResult.E_INVALIDARG, /3 processors in the nodes, Processor.Count is 2/));
+    await assert.rejects(create(numa([node(0, 1, 512), node(1, 1, 256)])), hcsCode(HResult.E_INVALIDARG, /768 MB in the nodes, Memory.SizeInMB is 1024/));
+    await assert.rejects(create(numa([node(0, 1, 1024), node(0, 1, 0)])), hcsCode(HResult.E_INVALIDARG, /has no memory/));
+    await assert.rejects(create(numa([node(0, 1, 512), node(0, 1, 512)])), hcsCode(HResult.E_INVALIDARG, /virtual node 0 is duplicated/));
+    await assert.rejects(create(numa([node(0, 1, 512, 255), node(1, 1, 512)])), hcsCode(HResult.E_INVALIDARG, /mixes wildcard/));
+    await assert.rejects(create(numa([node(0, 2, 1024)], (d) => (d.VirtualMachine.ComputeTopology.Memory.AllowOvercommit = true))), hcsCode(HResult.E_INVALIDARG, /physically backed/));
+    await assert.rejects(create(numa([node(0, 2, 1024)], (d) => (d.VirtualMachine.ComputeTopology.Numa.VirtualNodeCount = 2))), hcsCode(HResult.E_INVALIDARG, /VirtualNodeCount 2 but 1 Settings/));
+  });
+
+  it('refuses a bad HvSocket service table: key not a GUID, descriptor not SDDL, flag not boolean (E_INVALIDARG)', async () => {
+    const table = (t: object): ComputeSystem => mutate((d) => (d.VirtualMachine.Devices.HvSocket.HvSocketConfig.ServiceTable = t));
+    await assert.rejects(create(table({ 'not-a-guid': {} })), hcsCode(HResult.E_INVALIDARG, /key "not-a-guid" is not a GUID/));
+    const g = 'abcdef01-2345-6789-abcd-ef0123456789';
+    await assert.rejects(create(table({ [g]: { BindSecurityDescriptor: 'everyone' } })), hcsCode(HResult.E_INVALIDARG, /BindSecurityDescriptor "everyone" is not an SDDL DACL/));
+    await assert.rejects(create(table({ [g]: { ConnectSecurityDescriptor: 'D:P(A;;FA;;;WD' } })), hcsCode(HResult.E_INVALIDARG, /not an SDDL DACL/));
+    await assert.rejects(create(table({ [g]: { AllowWildcardBinds: 'yes' } })), hcsCode(HResult.E_INVALIDARG, /AllowWildcardBinds is not a boolean/));
+  });
 });
