@@ -7,12 +7,13 @@
  * HCS emulator and the guest share), FIFOs, and the listening socket passed to the daemon as fd 3.
  * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV) and the shim addresses.
  *
- * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts only, loaded lazily on Windows).
+ * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts and windows-process-ffi.ts only,
+ * loaded lazily on Windows).
  * Used by src/uvm, src/gcs, src/sandbox, src/shim and src/hcs (the emulator, for the emulated paths); may use src/log. The only module besides
  * the HCS backend factory that looks at process.platform (create-transport.ts).
  */
 export type {
-  Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode, StdioWriterOptions, Transport,
+  Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode, StdioWriterOptions, Transport,
 } from './types.js';
 export { createTransport, type TransportOptions } from './create-transport.js';
 export { UnixTransport, type UnixTransportOptions } from './unix-transport.js';
@@ -29,6 +30,7 @@ export {
   unixShimSocketPath,
 } from './shim-address.js';
 export { openFifoReader, openFifoWriter } from './fifo-stdio.js';
+export { linuxProcessIdentity, parseProcessIdentity, sameProcess } from './process-identity.js';
 export { SocketListener, MAX_QUEUED_CONNECTIONS } from './socket-listener.js';
 export { unixSocketPath, MAX_UNIX_PATH_BYTES, SUN_PATH_BYTES } from './unix-path.js';
 export {

@@ -65,4 +65,18 @@ export interface PlatformTransport extends Transport {
   releaseStdioReader(path: string): Promise<void>;
   /** Opens a stdout/stderr endpoint (Linux: a FIFO; Windows: dials its pipe, redialling if the reader goes). */
   openStdioWriter(path: string, opts?: StdioWriterOptions): Promise<Writable>;
+  /**
+   * Who process `pid` is now (start time and image), or undefined when it is gone or cannot be queried:
+   * recorded by `start`, compared by `delete` before it signals (a reused pid is someone else).
+   */
+  processIdentity(pid: number): Promise<ProcessIdentity | undefined>;
+}
+
+/** Which process a pid is: the same pid, start time and image mean the same process (process-identity.ts). */
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Opaque but stable for the life of the process: a FILETIME or a boot-relative tick count, as a decimal string. */
+  readonly startTime: string;
+  /** The executable's full path. */
+  readonly image: string;
 }

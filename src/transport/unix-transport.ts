@@ -10,9 +10,10 @@ import { ErrorCode, ShimError, alreadyExists, notFound } from '../errdefs/index.
 import { dialPath } from './dial.js';
 import { emulatedHvSocketPath } from './emulated-paths.js';
 import { openFifoReader, openFifoWriter, releaseFifoReader } from './fifo-stdio.js';
+import { linuxProcessIdentity } from './process-identity.js';
 import { unixShimSocketPath } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode } from './types.js';
+import type { Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode } from './types.js';
 import { unixSocketPath } from './unix-path.js';
 
 export interface UnixTransportOptions {
@@ -79,6 +80,11 @@ export class UnixTransport implements PlatformTransport {
   /** CloseIO: lets the stdin FIFO reach EOF once the client's writers are closed (fifo-stdio.ts). */
   releaseStdioReader(path: string): Promise<void> {
     return releaseFifoReader(path);
+  }
+
+  /** /proc/<pid>/stat start time and the /proc/<pid>/exe link. */
+  async processIdentity(pid: number): Promise<ProcessIdentity | undefined> {
+    return linuxProcessIdentity(pid);
   }
 
   /** stdout/stderr FIFO, opened O_RDWR so it survives its reader (no redial needed). */

@@ -11,7 +11,7 @@ import { dialPath } from './dial.js';
 import { RedialWriter } from './redial-writer.js';
 import { namedPipeShimAddress } from './shim-address.js';
 import { SocketListener } from './socket-listener.js';
-import type { Connection, HvSocketAddress, Listener, PlatformTransport, ServeMode, StdioWriterOptions } from './types.js';
+import type { Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode, StdioWriterOptions } from './types.js';
 import { WinsockError } from './winsock-error.js';
 
 const PIPE_PREFIXES = ['\\\\.\\pipe\\', '//./pipe/'];
@@ -86,6 +86,12 @@ export class WindowsTransport implements PlatformTransport {
 
   /** CloseIO: nothing to do; the stdin pipe reaches EOF when the client closes its end. */
   async releaseStdioReader(_path: string): Promise<void> {}
+
+  /** kernel32 through koffi (loaded on first use): creation time and full image path. */
+  async processIdentity(pid: number): Promise<ProcessIdentity | undefined> {
+    const { windowsProcessIdentity } = await import('./windows-process-ffi.js');
+    return windowsProcessIdentity(pid);
+  }
 
   async openStdioWriter(path: string, opts: StdioWriterOptions = {}): Promise<Writable> {
     const first = await this.dial(path);

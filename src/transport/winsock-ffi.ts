@@ -1,5 +1,5 @@
 /**
- * The Winsock binding: the ONLY koffi import of src/transport. Declares every ws2_32.dll export the
+ * The Winsock binding: one of the two koffi imports of src/transport (windows-process-ffi.ts is the other). Declares every ws2_32.dll export the
  * hvsocket transport calls, named exactly as the export, from one library path (Windows:
  * %SystemRoot%\System32\ws2_32.dll; tests: the Linux double test/fixtures/ws2_32-double.c).
  *
