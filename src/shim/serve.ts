@@ -9,8 +9,13 @@ import { diagServices } from './diag/diag-service.js';
 import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
 import { signalServing } from './reexec-start.js';
+import { serveLogSettings, readAllBounded } from './serve-options.js';
 import { openShimLog } from './shim-log.js';
+import { openShimLogPipe } from './shim-log-pipe.js';
 import { createTaskLogic } from './task-logic-factory.js';
+
+/** How long serve waits for the options `start` writes to its stdin (start writes them at once and closes). */
+const STDIN_TIMEOUT_MS = 10_000;
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
 async function listener(flags: ShimFlags, fd: number): Promise<Server> {
@@ -29,9 +34,16 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
   const bundle = flags.bundle || process.cwd();
-  const sink = openShimLog(bundle);
-  // `start` passes the level it chose from containerd's bootstrap and the runtime options (manager.ts).
-  const level = normalizeLevel(process.env.LCOW_SHIM_LOG_LEVEL, flags.debug ? 'debug' : 'info');
+  // Linux: serve the unix socket `start` passed as fd 3 and log into the bundle's `log` FIFO. Windows: read
+  // the runtime options `start` forwards on stdin (log_level), serve the log pipe, listen on the -socket pipe
+  // ourselves and tell `start` (our parent) once we serve (reexec-start.ts).
+  const handshake = transport.serveMode === 'ready-handshake';
+  const options = handshake && process.stdin.isTTY !== true ? await readAllBounded(process.stdin, STDIN_TIMEOUT_MS) : new Uint8Array();
+  const settings = serveLogSettings(options, flags.debug);
+  const sink = handshake ? await openShimLogPipe(transport, flags.namespace, flags.id) : openShimLog(bundle);
+  // `start` passes the level it chose from containerd's bootstrap and the runtime options (manager.ts); without
+  // it, the options on stdin (Windows) or -debug decide.
+  const level = normalizeLevel(process.env.LCOW_SHIM_LOG_LEVEL, settings.level);
   delete process.env.LCOW_SHIM_LOG_LEVEL;
   const log: Logger = createLogger({
     level,
@@ -39,12 +51,10 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id },
   });
   setRootLogger(log);
+  if (settings.warning !== undefined) log.warn(settings.warning);
   const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
   delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
 
-  // Linux: serve the unix socket `start` passed as fd 3. Windows: listen on the -socket pipe ourselves and
-  // tell `start` (our parent) once we serve (reexec-start.ts).
-  const handshake = transport.serveMode === 'ready-handshake';
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
   const exit = async (reason: string, graceful: boolean): Promise<void> => {
@@ -68,7 +78,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));
   if (handshake) signalServing();
-  log.info('shim serving', { socket: flags.socket, pid: process.pid });
+  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': process.env.LCOW_SHIM_LOG_LEVEL === undefined ? settings.source : 'start' });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
 }
