@@ -4,11 +4,12 @@ import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
-import type { PlatformTransport } from '../transport/index.js';
+import { parseProcessIdentity, sameProcess, type PlatformTransport } from '../transport/index.js';
 import type { StartInput } from './bootstrap.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
 import { encodeDeleteResponse } from './delete-response.js';
+import { readPanicLog } from './panic-log.js';
 import type { ShimFlags } from './flags.js';
 import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
 import { releasedByDaemon } from './released-marker.js';
@@ -17,6 +18,8 @@ import { shimSocketPath, unixAddress } from './socket-address.js';
 
 /** Exit status reported by `delete` for a task whose real status is unknown (hcsshim: 255). */
 const UNKNOWN_EXIT_STATUS = 255;
+/** Beside shim.pid (Windows): who that pid was when `start` recorded it (JSON ProcessIdentity). */
+export const SHIM_IDENTITY_FILE = 'shim.identity';
 
 function requireIds(flags: ShimFlags): void {
   if (flags.namespace === '') throw invalidArgument('-namespace is required');
@@ -123,8 +126,9 @@ async function listenSocket(path: string): Promise<Server> {
 
 /**
  * `start` where the endpoint cannot be inherited (Windows named pipes): refuse a pipe some shim already
- * serves, re-exec `serve -socket <pipe>` and wait until it says it serves (reexec-start.ts), then write
- * `shim.pid` and `address` into the bundle and return the address.
+ * serves, re-exec `serve -socket <pipe>` (the log level start chose in its environment) and wait until it
+ * says it serves (reexec-start.ts), then write `shim.pid`, `shim.identity` (its start time and
+ * image, for a safe `delete`) and `address` into the bundle and return the address.
  */
 async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], transport: PlatformTransport, input: StartInput): Promise<string> {
   const bundle = flags.bundle || process.cwd();
@@ -140,6 +144,8 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
   args.push('serve');
   const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
     env: { ...process.env, ...daemonLogEnv(input), ...daemonEventsEnv(input) } });
+  const identity = await transport.processIdentity(pid);
+  if (identity !== undefined) writeFileAtomic(join(bundle, SHIM_IDENTITY_FILE), JSON.stringify(identity));
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));
   writeFileAtomic(join(bundle, 'address'), address);
   return address;
@@ -183,26 +189,68 @@ function alive(pid: number): boolean {
   }
 }
 
-/** True when /proc/<pid>/cmdline shows our daemon for this id (never signal a recycled pid). */
-function isOurDaemon(pid: number, id: string, windows: boolean): boolean {
+/** Linux: true when /proc/<pid>/cmdline shows our daemon for this id (never signal a recycled pid). */
+function isOurLinuxDaemon(pid: number, id: string): boolean {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const i = args.indexOf('-id');
     return i >= 0 && args[i + 1] === id && args.includes('serve');
   } catch {
-    return windows && alive(pid); // Windows has no /proc: a live shim.pid is trusted
+    return false;
   }
 }
 
+/**
+ * Windows (no /proc): the process with that pid is ours only when it is the one `start` recorded in
+ * shim.identity, same creation time and image. Returns undefined when it is ours, 'gone' when no process has
+ * that pid, else why it is not ours (a pid reused by another process, or no identity recorded).
+ */
+async function isOurRecordedDaemon(pid: number, bundle: string, transport: PlatformTransport): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = readFileSync(join(bundle, SHIM_IDENTITY_FILE), 'utf8');
+  } catch {
+    return `no ${SHIM_IDENTITY_FILE} recorded beside shim.pid`;
+  }
+  const recorded = parseProcessIdentity(text);
+  if (recorded === undefined || recorded.pid !== pid) return `${SHIM_IDENTITY_FILE} does not describe pid ${pid}`;
+  const now = await transport.processIdentity(pid);
+  if (now === undefined) return 'gone';
+  return sameProcess(recorded, now) ? undefined : `pid ${pid} is now ${now.image} (started ${now.startTime}), not the shim recorded at start (${recorded.image}, started ${recorded.startTime})`;
+}
+
+type Warn = (msg: string, fields: Record<string, unknown>) => Promise<void>;
+
+/** Warnings on `delete`'s stderr (containerd shows them); the logger (winston) loads only when one is needed. */
+function stderrWarn(flags: ShimFlags): Warn {
+  let log: Promise<import('../log/index.js').Logger> | undefined;
+  return async (msg, fields) => {
+    log ??= import('../log/index.js').then(({ createLogger, Field }) =>
+      createLogger({ level: 'info', stream: process.stderr, fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id } }),
+    );
+    (await log).warn(msg, fields);
+  };
+}
+
 /** Stops a daemon still running for this task: SIGTERM, then SIGKILL after a grace period. */
-async function stopDaemon(bundle: string, id: string, windows: boolean): Promise<void> {
+async function stopDaemon(bundle: string, id: string, transport: PlatformTransport, warn: Warn): Promise<void> {
   let pid: number;
   try {
     pid = Number.parseInt(readFileSync(join(bundle, 'shim.pid'), 'utf8'), 10);
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid, id, windows)) return;
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  if (transport.serveMode === 'ready-handshake') {
+    const notOurs = await isOurRecordedDaemon(pid, bundle, transport);
+    if (notOurs === 'gone') return;
+    if (notOurs !== undefined) {
+      await warn('delete: not signalling the process in shim.pid: it is not this task\'s shim', { pid, reason: notOurs });
+      return;
+    }
+  } else if (!isOurLinuxDaemon(pid, id)) {
+    return;
+  }
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(10);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
@@ -217,7 +265,10 @@ export async function deleteShim(flags: ShimFlags, transport: PlatformTransport)
   requireIds(flags);
   const bundle = flags.bundle || process.cwd();
   const released = releasedByDaemon(bundle); // read before the daemon is stopped: shim.pid names it
-  await stopDaemon(bundle, flags.id, transport.platform === 'windows');
+  const warn = stderrWarn(flags);
+  const panicLog = readPanicLog(bundle);
+  if (panicLog !== undefined) await warn('found shim panic logs', { log: panicLog });
+  await stopDaemon(bundle, flags.id, transport, warn);
   rmSync(socketOfBundle(bundle, flags) ?? shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
   if (!released) await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
   return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: Date.now() });
