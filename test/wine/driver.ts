@@ -6,12 +6,15 @@
  * failure prints {"error": …} and exits 1. Does nothing unless LCOW_WINE_DRIVER=1, or it is the logging
  * binary (the test runner also loads this file).
  *
- *   connect <pipe> <id>                ttrpc Connect on containerd.task.v2.Task, then Shutdown
+ *   connect <pipe> <id> [<log pipe>]   ttrpc Connect on containerd.task.v2.Task, then Shutdown; with a log
+ *                                      pipe: connect to it twice first (the first must be closed) and return
+ *                                      what each connection read
+ *   identity <pid>                     the process identity the Windows transport reads (kernel32)
+ *   hold <pid file> <ms>               writes its pid, stays alive <ms> (a process that is not a shim)
  *   hcs <double.dll>                   create/start/properties/exit event/terminate/close through computecore
  *   stdio-redial                       the stdout pipe client redials a reader that went away
  *   binary-logger <driver.cjs> <id>    the binary:// logger protocol with this driver as the logging binary
  *   logger-child <out>                 (the logging binary) copies CONTAINER_STDOUT/STDERR into <out>
- *   log-pipe <pipe> <ms>               reads the shim's log pipe for <ms>, twice (a second connection)
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -28,13 +31,35 @@ import { captureLogger } from '../fakes/index.js';
 const task = containerd.task.v2;
 const TASK = 'containerd.task.v2.Task';
 
-async function connect(pipe: string, id: string): Promise<object> {
+interface LogReader {
+  text: string;
+  readonly closed: Promise<void>;
+}
+
+async function readLog(pipe: string): Promise<LogReader> {
+  const c = await dialPath(pipe);
+  // dialPath allows half-open connections: the shim closing its side shows as 'end' (no automatic 'close').
+  const r = { text: '', closed: new Promise<void>((resolve) => (c.once('end', () => resolve()), c.once('close', () => resolve()))) };
+  c.on('data', (b: Buffer) => (r.text += b.toString()));
+  c.on('error', () => {});
+  return r;
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, sleep(ms).then(() => Promise.reject(new Error(`timed out: ${what}`)))]);
+}
+
+async function connect(pipe: string, id: string, logPipe: string): Promise<object> {
+  const first = logPipe === '' ? undefined : await readLog(logPipe);
+  const second = logPipe === '' ? undefined : await readLog(logPipe);
+  if (first !== undefined) await within(first.closed, 60_000, 'the shim closes the older log connection');
   const client = new TtrpcClient(await dialPath(pipe));
   const meta = { metadata: { 'containerd-namespace-ttrpc': 'wine' }, timeoutMs: 60_000 };
   const res = task.ConnectResponse.decode(await client.call(TASK, 'Connect', task.ConnectRequest.encode({ id }).finish(), meta));
   await client.call(TASK, 'Shutdown', task.ShutdownRequest.encode({ id }).finish(), meta).catch((e: Error) => e);
   await client.closed;
-  return { shimPid: res.shim_pid, version: res.version };
+  if (second !== undefined) await within(second.closed, 60_000, 'the exiting shim closes its log connection');
+  return { shimPid: res.shim_pid, version: res.version, ...(first ? { firstLog: first.text, secondLog: second?.text } : {}) };
 }
 
 async function hcs(dll: string): Promise<object> {
@@ -135,24 +160,17 @@ async function loggerChild(out: string): Promise<object> {
   return {};
 }
 
-/** Reads the log pipe for `ms`, then again on a second connection; returns both texts. */
-async function logPipe(pipe: string, ms: number): Promise<object> {
-  const read = async (): Promise<string> => {
-    const c = await dialPath(pipe);
-    let text = '';
-    c.on('data', (b: Buffer) => (text += b.toString()));
-    await sleep(ms);
-    c.destroy();
-    return text;
-  };
-  return { first: await read(), second: await read() };
-}
-
 async function run(argv: string[]): Promise<object> {
   const [cmd, a = '', b = ''] = argv;
   switch (cmd) {
     case 'connect':
-      return connect(a, b);
+      return connect(a, b, argv[3] ?? '');
+    case 'identity':
+      return { identity: (await createTransport().processIdentity(Number(a))) ?? null };
+    case 'hold':
+      writeFileSync(a, String(process.pid));
+      await sleep(Number(b));
+      return {};
     case 'hcs':
       return hcs(a);
     case 'stdio-redial':
@@ -161,8 +179,6 @@ async function run(argv: string[]): Promise<object> {
       return binaryLogger(a, b);
     case 'logger-child':
       return loggerChild(a);
-    case 'log-pipe':
-      return logPipe(a, Number(b));
     default:
       throw new Error(`unknown driver command ${cmd}`);
   }
@@ -170,14 +186,17 @@ async function run(argv: string[]): Promise<object> {
 
 // The logging binary gets only the CONTAINER_* environment (and SYSTEMROOT), so it is recognised by that.
 if (process.env['LCOW_WINE_DRIVER'] === '1' || (process.argv[2] === 'logger-child' && process.env['CONTAINER_WAIT'] !== undefined)) {
+  // The result also goes to LCOW_WINE_DRIVER_OUT (a file) when set, so a lost stdout can be told apart from a
+  // driver that never finished.
+  const report = (r: object, code: number): never => {
+    const line = `${JSON.stringify(r)}\n`;
+    const file = process.env['LCOW_WINE_DRIVER_OUT'];
+    if (file) writeFileSync(file, line);
+    process.stdout.write(line);
+    process.exit(code);
+  };
   run(process.argv.slice(2)).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
-    (e: Error) => {
-      process.stdout.write(`${JSON.stringify({ error: e.stack ?? String(e) })}\n`);
-      process.exit(1);
-    },
+    (r) => report(r, 0),
+    (e: Error) => report({ error: e.stack ?? String(e) }, 1),
   );
 }

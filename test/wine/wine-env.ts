@@ -39,12 +39,20 @@ export interface WineResult {
 }
 
 /** Runs `wine <args>` with stdio as files in `scratch`; resolves once it exits (killed after timeoutMs). */
-export function runWine(scratch: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<WineResult> {
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+  /** A file for stdin (default /dev/null). */
+  readonly stdinFile?: string;
+}
+
+export function runWine(scratch: string, args: readonly string[], opts: RunOptions = {}): Promise<WineResult> {
   mkdirSync(scratch, { recursive: true });
   const tag = `${Date.now()}-${Math.random().toString(16).slice(2)}`;
   const outPath = join(scratch, `wine-${tag}.out`);
   const errPath = join(scratch, `wine-${tag}.err`);
-  const [nul, out, err] = [openSync('/dev/null', 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
+  const [nul, out, err] = [openSync(opts.stdinFile ?? '/dev/null', 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
   const child = spawn('wine', [...args], { cwd: opts.cwd ?? scratch, env: wineEnv(opts.env), stdio: [nul, out, err] });
   for (const fd of [nul, out, err]) closeSync(fd);
   return new Promise((resolveRun, reject) => {
@@ -121,16 +129,28 @@ export async function buildDriver(dir: string): Promise<Driver> {
   return { nodeExe, script };
 }
 
-/** Runs one driver command under Wine and parses its JSON line. */
+/**
+ * Runs one driver command under Wine and parses its JSON line (from stdout, or from the result file when
+ * stdout came back empty). A run that left no result at all (Wine lost the process before it reported, seen
+ * once on a loaded machine) is retried once, saying so on stderr; a second silent run fails.
+ */
 export async function runDriver(scratch: string, d: Driver, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>> {
-  const r = await runWine(scratch, [d.nodeExe, d.script, ...args], { env: { LCOW_WINE_DRIVER: '1', ...env } });
-  const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`driver ${args.join(' ')} exited ${r.code} without a result: stdout=${r.stdout} stderr=${r.stderr}`);
+  for (let attempt = 1; ; attempt++) {
+    const resultFile = join(scratch, `driver-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+    const r = await runWine(scratch, [d.nodeExe, d.script, ...args], { env: { LCOW_WINE_DRIVER: '1', LCOW_WINE_DRIVER_OUT: winPath(resultFile), ...env } });
+    const text = r.stdout.trim() !== '' ? r.stdout : existsSync(resultFile) ? readFileSync(resultFile, 'utf8') : '';
+    const line = text.trim().split('\n').at(-1) ?? '';
+    if (line === '' && attempt === 1) {
+      process.stderr.write(`wine: driver ${args.join(' ')} exited ${r.code} without a result (stderr: ${r.stderr.trim()}); retrying once\n`);
+      continue;
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new Error(`driver ${args.join(' ')} exited ${r.code} without a result: stdout=${r.stdout} stderr=${r.stderr}`);
+    }
+    if (r.code !== 0 || parsed['error'] !== undefined) throw new Error(`driver ${args.join(' ')} failed (exit ${r.code}): ${String(parsed['error'])}\n${r.stderr}`);
+    return parsed;
   }
-  if (r.code !== 0 || parsed['error'] !== undefined) throw new Error(`driver ${args.join(' ')} failed (exit ${r.code}): ${String(parsed['error'])}\n${r.stderr}`);
-  return parsed;
 }

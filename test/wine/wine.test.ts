@@ -6,19 +6,42 @@
  * Timeouts are generous and nothing is timed: Wine starts slowly on a loaded machine.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerd } from '../../src/proto/index.js';
+import { containerd, google } from '../../src/proto/index.js';
 import { PACKAGE_EXE, ensurePackage } from '../package/ensure-package.js';
 import { buildDoubleDll, buildDriver, ensureWinePrefix, killWine, runDriver, runWine, winPath, type Driver } from './wine-env.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lcow-wine-'));
 let dll = '';
 let driver: Driver;
+/** Wine processes a test leaves running on purpose; killWine() ends them after the suite. */
+const background: Array<Promise<unknown>> = [];
 
-const shim = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runWine(scratch, [PACKAGE_EXE, ...args], { env });
+const shim = (args: readonly string[], env: NodeJS.ProcessEnv = {}, stdinFile?: string) =>
+  runWine(scratch, [PACKAGE_EXE, ...args], { env, ...(stdinFile ? { stdinFile } : {}) });
+const pipeOf = (id: string): string => `\\\\.\\pipe\\ProtectedPrefix\\Administrators\\containerd-shim-wine-${id}-pipe`;
+const logPipeOf = (id: string): string => `\\\\.\\pipe\\containerd-shim-wine-${id}-log`;
+
+/** What containerd writes to `start`'s stdin: the runtime options as a protobuf Any. */
+function optionsFile(name: string, o: { log_level?: string; debug?: boolean }): string {
+  const value = containerd.runhcs.v1.Options.encode(o).finish();
+  const path = join(scratch, name);
+  writeFileSync(path, google.protobuf.Any.encode({ type_url: 'containerd.runhcs.v1.Options', value }).finish());
+  return path;
+}
+
+/** `start` for task `id` in namespace wine; asserts it printed the pipe and returns the bundle and shim pid. */
+async function startShim(id: string, extra: readonly string[] = [], stdinFile?: string): Promise<{ bundle: string; pid: number }> {
+  const bundle = bundleDir(id);
+  const r = await shim(['-namespace', 'wine', '-id', id, '-address', winPath(join(scratch, 'containerd.sock')), '-publish-binary', 'containerd', '-bundle', winPath(bundle), ...extra, 'start'], {}, stdinFile);
+  assert.equal(r.code, 0, `${r.stderr}\npanic.log: ${readIf(join(bundle, 'panic.log'))}`);
+  assert.equal(r.stdout, pipeOf(id));
+  return { bundle, pid: Number(readFileSync(join(bundle, 'shim.pid'), 'utf8')) };
+}
 
 function bundleDir(name: string): string {
   const dir = join(scratch, name);
@@ -34,8 +57,9 @@ describe('the packaged shim under Wine', { timeout: 900_000 }, () => {
     driver = await buildDriver(join(scratch, 'driver'));
   });
 
-  after(() => {
-    killWine();
+  after(async () => {
+    killWine(); // ends the processes left running on purpose (background) and any serve a failure left
+    await Promise.allSettled(background);
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -75,18 +99,53 @@ describe('the packaged shim under Wine', { timeout: 900_000 }, () => {
   });
 
   test('start prints the pipe address and writes address + shim.pid; serve answers Connect and Shutdown from a Windows client', async () => {
-    const bundle = bundleDir('start');
-    const r = await shim(['-namespace', 'wine', '-id', 's1', '-address', winPath(join(scratch, 'containerd.sock')), '-publish-binary', 'containerd', '-bundle', winPath(bundle), 'start']);
-    const pipe = '\\\\.\\pipe\\ProtectedPrefix\\Administrators\\containerd-shim-wine-s1-pipe';
-    assert.equal(r.code, 0, `${r.stderr}\npanic.log: ${readIf(join(bundle, 'panic.log'))}`);
-    assert.equal(r.stdout, pipe);
-    assert.equal(readFileSync(join(bundle, 'address'), 'utf8'), pipe);
-    const pid = Number(readFileSync(join(bundle, 'shim.pid'), 'utf8'));
+    const { bundle, pid } = await startShim('s1', [], optionsFile('s1.options', { log_level: 'debug' }));
+    assert.equal(readFileSync(join(bundle, 'address'), 'utf8'), pipeOf('s1'));
     assert.ok(Number.isInteger(pid) && pid > 0, `shim.pid: ${pid}`);
-    const res = await runDriver(scratch, driver, ['connect', pipe, 's1']);
+    const identity = JSON.parse(readFileSync(join(bundle, 'shim.identity'), 'utf8')) as { pid: number; startTime: string; image: string };
+    assert.equal(identity.pid, pid);
+    assert.match(identity.image, /\\containerd-shim-lcow-v1\.exe$/i);
+    assert.match(identity.startTime, /^\d+$/);
+    const res = await runDriver(scratch, driver, ['connect', pipeOf('s1'), 's1', logPipeOf('s1')]);
     assert.equal(res['shimPid'], pid, 'Connect reports the serve process that start recorded');
+    // The log pipe: the older connection was closed when the newer one came; the newer one got the log at
+    // the level the runtime options on stdin asked for (debug, without -debug), up to the shim's exit.
+    assert.doesNotMatch(String(res['firstLog']), /task Connect/);
+    assert.match(String(res['secondLog']), /level=debug msg="task Connect"/);
+    assert.match(String(res['secondLog']), /level=info msg="shim exiting" .*reason=shutdown/);
     // Shutdown with no task left: serve exits and its pipe is gone.
-    await assert.rejects(runDriver(scratch, driver, ['connect', pipe, 's1']), /ENOENT|Unavailable|dial/);
+    await assert.rejects(runDriver(scratch, driver, ['connect', pipeOf('s1'), 's1']), /ENOENT|Unavailable|dial/);
+  });
+
+  test('log_level in the runtime options overrides -debug', async () => {
+    await startShim('s2', ['-debug'], optionsFile('s2.options', { log_level: 'info', debug: true }));
+    const res = await runDriver(scratch, driver, ['connect', pipeOf('s2'), 's2', logPipeOf('s2')]);
+    assert.match(String(res['secondLog']), /msg="shim exiting"/);
+    assert.doesNotMatch(String(res['secondLog']), /level=debug/);
+  });
+
+  test('delete signals only the serve start recorded (creation time + image), never a process that reuses its pid; echoes panic.log', async () => {
+    const { bundle, pid } = await startShim('s3');
+    // Another Windows process, and a shim.pid naming it: what a pid reused after the shim died looks like.
+    const holdPidFile = join(scratch, 'hold.pid');
+    background.push(runWine(scratch, [driver.nodeExe, driver.script, 'hold', winPath(holdPidFile), '600000'], { env: { LCOW_WINE_DRIVER: '1' } }));
+    for (let i = 0; i < 600 && !existsSync(holdPidFile); i++) await sleep(100);
+    const holdPid = Number(readFileSync(holdPidFile, 'utf8'));
+    writeFileSync(join(bundle, 'shim.pid'), String(holdPid));
+    const refused = await shim(['-namespace', 'wine', '-id', 's3', '-bundle', winPath(bundle), 'delete']);
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(refused.stderr, /not signalling the process in shim\.pid/);
+    assert.notEqual((await runDriver(scratch, driver, ['identity', String(holdPid)]))['identity'], null, 'the other process still runs');
+    assert.notEqual((await runDriver(scratch, driver, ['identity', String(pid)]))['identity'], null, 'serve still runs');
+
+    writeFileSync(join(bundle, 'shim.pid'), String(pid));
+    appendFileSync(join(bundle, 'panic.log'), 'boom: the daemon wrote this to stderr\n');
+    const deleted = await shim(['-namespace', 'wine', '-id', 's3', '-bundle', winPath(bundle), 'delete']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.doesNotMatch(deleted.stderr, /not signalling/);
+    assert.match(deleted.stderr, /level=warn msg="found shim panic logs" log=".*boom: the daemon wrote this to stderr/);
+    assert.equal((await runDriver(scratch, driver, ['identity', String(pid)]))['identity'], null, 'serve is gone');
+    await assert.rejects(runDriver(scratch, driver, ['connect', pipeOf('s3'), 's3']), /ENOENT|Unavailable|dial/);
   });
 
   test('HCS create/start/properties/exit event/terminate/close through computecore.dll (koffi, kernel32 LocalFree)', async () => {
