@@ -1,6 +1,6 @@
 /**
  * Running Windows programs under Wine 8 for the Wine tier:
- * - a private WINEPREFIX (env LCOW_WINE_PREFIX, default ~/.cache/containerd-shim-lcow-v1/wine-prefix), made
+ * - a private WINEPREFIX (env LCOW_WINE_PREFIX, default ~/.cache/containerd-shim-lcow-v1/wine-prefix-<checkout>), made
  *   once with `wineboot --init` and `winecfg -v win10` (node.exe needs Windows 8.1 or later: exit 216 without);
  * - WINEDEBUG=-all; every program's stdin/stdout/stderr are /dev/null or files, never a Unix pipe (Wine's
  *   node.exe fails on those with EBADF);
@@ -9,13 +9,20 @@
  * Wine starts slowly on a loaded machine: generous timeouts, no timing assertions.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NODE_WIN_EXE, PACKAGE_STAGE } from '../package/ensure-package.js';
 
-export const WINE_PREFIX = process.env['LCOW_WINE_PREFIX'] || join(homedir(), '.cache', 'containerd-shim-lcow-v1', 'wine-prefix');
+/**
+ * One prefix per checkout: `wineserver -k` at the end of a run ends every process of its prefix, so two
+ * checkouts testing at once on one machine must not share one.
+ */
+export const WINE_PREFIX =
+  process.env['LCOW_WINE_PREFIX'] ||
+  join(homedir(), '.cache', 'containerd-shim-lcow-v1', `wine-prefix-${createHash('sha256').update(resolve('.')).digest('hex').slice(0, 12)}`);
 /** Generous: a cold Wine start is ~0.7 s idle, many times that on a loaded 2-core machine. */
 export const WINE_TIMEOUT_MS = 120_000;
 
