@@ -63,20 +63,17 @@ export function parseStartInput(input: Uint8Array, id: string, namespace: string
 }
 
 /**
- * The daemon's log level: containerd 2.3+'s own level, raised by the runtime options' `debug` and replaced
- * by their `log_level` (hcsshim's serve does the same with them). Options of another type are left to
- * Create, which rejects them with a clear error.
+ * The runtime options' `log_level` and `debug`, for the daemon's log level (log-level.ts decides, with
+ * containerd 2.3+'s level and -debug). Options of another type are left to Create, which rejects them with a
+ * clear error.
  */
 function withLogLevel(input: StartInput): StartInput {
-  let level: string | undefined = input.params?.logLevel;
   try {
     const o = decodeRuntimeOptions(input.options);
-    if (o.debug && level !== 'trace') level = 'debug';
-    if (o.logLevel) level = o.logLevel;
+    return { ...input, ...(o.logLevel ? { optionsLogLevel: o.logLevel } : {}), ...(o.debug ? { optionsDebug: true } : {}) };
   } catch {
-    // not runhcs options: Create reports them
+    return input; // not runhcs options: Create reports them
   }
-  return level ? { ...input, logLevel: level } : input;
 }
 
 /** What `start` prints: a protobuf BootstrapResult for containerd 2.3+, the plain address for the others. */

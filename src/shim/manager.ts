@@ -13,6 +13,7 @@ import { readPanicLog } from './panic-log.js';
 import type { ShimFlags } from './flags.js';
 import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
 import { releasedByDaemon } from './released-marker.js';
+import { shimLogEnv, startLogLevel } from './log-level.js';
 import { logStartMilestone } from './shim-log.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
 
@@ -65,7 +66,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(input), ...daemonEventsEnv(input) },
+    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input) },
   });
   closeSync(devnull);
   child.unref();
@@ -87,9 +88,9 @@ function useSocketDir(input: StartInput): void {
   if (dir && !process.env['LCOW_SHIM_SOCKET_DIR']) process.env['LCOW_SHIM_SOCKET_DIR'] = dir;
 }
 
-/** The daemon's log level (env LCOW_SHIM_LOG_LEVEL, read once by serve), chosen by bootstrap.ts. */
-function daemonLogEnv(input: StartInput): NodeJS.ProcessEnv {
-  return input.logLevel ? { LCOW_SHIM_LOG_LEVEL: input.logLevel } : {};
+/** The daemon's log level (log-level.ts: the one rule), chosen here and handed to serve in its environment. */
+function daemonLogEnv(flags: ShimFlags, input: StartInput): NodeJS.ProcessEnv {
+  return shimLogEnv(startLogLevel(input, flags.debug));
 }
 
 /**
@@ -143,7 +144,7 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
   if (flags.debug) args.push('-debug');
   args.push('serve');
   const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
-    env: { ...process.env, ...daemonLogEnv(input), ...daemonEventsEnv(input) } });
+    env: { ...process.env, ...daemonLogEnv(flags, input), ...daemonEventsEnv(input) } });
   const identity = await transport.processIdentity(pid);
   if (identity !== undefined) writeFileAtomic(join(bundle, SHIM_IDENTITY_FILE), JSON.stringify(identity));
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));

@@ -4,9 +4,9 @@
  *
  *   start                                      serve (child, detached)
  *   ─────                                      ─────
- *   spawn `… serve -socket <pipe>`   ──────▶   reads the runtime options on stdin (what containerd gave
- *     stdin = containerd's options bytes           start), listens on <pipe>, registers the Task service
- *     stdout = a pipe, stderr = <bundle>/panic.log
+ *   spawn `… serve -socket <pipe>`   ──────▶   listens on <pipe>, registers the Task service
+ *     stdin = NUL, stdout = a pipe,                (its log level: start's choice, in its environment)
+ *     stderr = <bundle>/panic.log
  *   wait for the READY signal       ◀──────   writes READY_SIGNAL to its stdout
  *   write <bundle>/shim.pid, <bundle>/address (atomically, no newline), print the address, exit
  *
@@ -33,8 +33,6 @@ export interface ReexecOptions {
   /** Default 30 s. */
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
-  /** Written to the child's stdin, which is then closed (runhcs hands containerd's options on this way). */
-  readonly stdin?: Uint8Array;
 }
 
 /**
@@ -65,14 +63,10 @@ export function spawnAndAwaitServing(opts: ReexecOptions): Promise<number> {
       cwd: opts.cwd,
       detached: true,
       windowsHide: true,
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', errFd],
+      stdio: ['ignore', 'pipe', errFd],
       env: opts.env ?? process.env,
     });
     closeSync(errFd);
-    if (opts.stdin !== undefined && child.stdin !== null) {
-      child.stdin.on('error', () => {}); // a child that dies early is reported by 'exit'
-      child.stdin.end(opts.stdin);
-    }
     let settled = false;
     const stdout = child.stdout;
     const finish = (err: ShimError | undefined): void => {

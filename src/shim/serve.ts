@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { createLogger, Field, normalizeLevel, setRootLogger, type Logger } from '../log/index.js';
+import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
@@ -9,13 +9,10 @@ import { diagServices } from './diag/diag-service.js';
 import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
 import { signalServing } from './reexec-start.js';
-import { serveLogSettings, readAllBounded } from './serve-options.js';
+import { takeShimLogLevel } from './log-level.js';
 import { openShimLog } from './shim-log.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { createTaskLogic } from './task-logic-factory.js';
-
-/** How long serve waits for the options `start` writes to its stdin (start writes them at once and closes). */
-const STDIN_TIMEOUT_MS = 10_000;
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
 async function listener(flags: ShimFlags, fd: number): Promise<Server> {
@@ -34,24 +31,21 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
   const bundle = flags.bundle || process.cwd();
-  // Linux: serve the unix socket `start` passed as fd 3 and log into the bundle's `log` FIFO. Windows: read
-  // the runtime options `start` forwards on stdin (log_level), serve the log pipe, listen on the -socket pipe
-  // ourselves and tell `start` (our parent) once we serve (reexec-start.ts).
+  // Linux: serve the unix socket `start` passed as fd 3 and log into the bundle's `log` FIFO. Windows: serve
+  // the log pipe, listen on the -socket pipe ourselves and tell `start` (our parent) once we serve
+  // (reexec-start.ts).
   const handshake = transport.serveMode === 'ready-handshake';
-  const options = handshake && process.stdin.isTTY !== true ? await readAllBounded(process.stdin, STDIN_TIMEOUT_MS) : new Uint8Array();
-  const settings = serveLogSettings(options, flags.debug);
   const sink = handshake ? await openShimLogPipe(transport, flags.namespace, flags.id) : openShimLog(bundle);
-  // `start` passes the level it chose from containerd's bootstrap and the runtime options (manager.ts); without
-  // it, the options on stdin (Windows) or -debug decide.
-  const level = normalizeLevel(process.env.LCOW_SHIM_LOG_LEVEL, settings.level);
-  delete process.env.LCOW_SHIM_LOG_LEVEL;
+  // The level `start` chose (log-level.ts: runtime options log_level > containerd's bootstrap level > -debug),
+  // passed in our environment; -debug alone when we were started without it.
+  const { level, source, warning } = takeShimLogLevel(process.env, flags.debug);
   const log: Logger = createLogger({
     level,
     ...(sink ? { stream: sink } : {}),
     fields: { [Field.Namespace]: flags.namespace, [Field.TaskId]: flags.id },
   });
   setRootLogger(log);
-  if (settings.warning !== undefined) log.warn(settings.warning);
+  if (warning !== undefined) log.warn(warning);
   const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
   delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
 
@@ -78,7 +72,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));
   if (handshake) signalServing();
-  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': process.env.LCOW_SHIM_LOG_LEVEL === undefined ? settings.source : 'start' });
+  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
 }

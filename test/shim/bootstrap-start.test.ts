@@ -139,6 +139,27 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     process.kill(pid, 'SIGTERM');
     await stopped(pid);
   });
+
+  // One rule on every path (log-level.ts): options log_level > containerd's level > -debug > info.
+  for (const c of [
+    { name: '1.6 stdin-less + -debug → debug', id: 'l1', input: () => new Uint8Array(), debug: true, want: 'debug', from: 'debug' },
+    { name: '1.6 options log_level=info + debug + -debug → info', id: 'l2', input: () => anyBytes(RUNHCS, runhcsOptionsBytes({ debug: true, logLevel: 'info' })), debug: true, want: 'info', from: 'log_level' },
+    { name: '2.x bootstrap info + -debug → info', id: 'l3', input: (b: string) => bootstrapParamsBytes({ id: 'l3', namespace: 'ns1', socketDir: join(b, 's') }), debug: true, want: 'info', from: 'bootstrap' },
+  ]) {
+    it(`daemon level: ${c.name}`, async () => {
+      const b = await bundle();
+      const r = await runShim(flags(c.id, ...(c.debug ? ['-debug'] : []), 'start'), b, c.input(b), { LCOW_SHIM_SOCKET_DIR: join(b, 's') });
+      assert.equal(r.code, 0, r.stderr);
+      const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+      daemons.push(pid);
+      const env = daemonEnv(pid);
+      assert.ok(env.includes(`LCOW_SHIM_LOG_LEVEL=${c.want}`), env.filter((e) => e.startsWith('LCOW_SHIM_LOG')).join(' '));
+      assert.ok(env.includes(`LCOW_SHIM_LOG_LEVEL_FROM=${c.from}`));
+      process.kill(pid, 'SIGTERM');
+      await stopped(pid);
+    });
+  }
+
 });
 
 describe('-info (containerd 2.x introspection, real process)', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 60_000 }, () => {

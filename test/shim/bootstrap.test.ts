@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseStartInput, startReply, TASK_API_VERSION } from '../../src/shim/bootstrap.js';
 import { containerd } from '../../src/proto/index.js';
+import { startLogLevel } from '../../src/shim/log-level.js';
 import { bootstrapParamsBytes, anyBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
 
 const RUNHCS = 'containerd.runhcs.v1.Options';
@@ -85,5 +86,35 @@ describe('start bootstrap reply', () => {
 
   it('the plain address is not a valid protobuf (containerd 2.4 tries protobuf first, then falls back)', () => {
     assert.throws(() => containerd.runtime.bootstrap.v1.BootstrapResult.decode(new TextEncoder().encode('unix:///run/containerd/s/ab')));
+  });
+});
+
+describe('the daemon log level from each kind of start input (log-level.ts rule)', () => {
+  const level = (input: Uint8Array, debug: boolean): string => {
+    const l = startLogLevel(parseStartInput(input, 't1', 'default'), debug);
+    return `${l.level}/${l.source}`;
+  };
+  const legacy = (o: { debug?: boolean; logLevel?: string }): Uint8Array => anyBytes(RUNHCS, runhcsOptionsBytes(o));
+  const params = (logLevel: number, o?: { debug?: boolean; logLevel?: string }): Uint8Array =>
+    bootstrapParamsBytes({ id: 't1', namespace: 'default', logLevel, ...(o ? { extensions: [{ typeUrl: RUNHCS, value: runhcsOptionsBytes(o) }] } : {}) });
+
+  it('containerd 1.6–2.2 without options (empty stdin): -debug or info', () => {
+    assert.equal(level(new Uint8Array(), true), 'debug/debug');
+    assert.equal(level(new Uint8Array(), false), 'info/default');
+  });
+
+  it('containerd 1.6–2.2 with options: log_level beats -debug and debug; debug alone raises', () => {
+    assert.equal(level(legacy({ logLevel: 'info', debug: true }), true), 'info/log_level');
+    assert.equal(level(legacy({ logLevel: 'trace' }), false), 'trace/log_level');
+    assert.equal(level(legacy({ debug: true }), false), 'debug/debug');
+    assert.equal(level(legacy({}), true), 'debug/debug');
+  });
+
+  it('containerd 2.3+: log_level in the extension beats containerd\'s level, which beats -debug and debug', () => {
+    assert.equal(level(params(-4, { logLevel: 'info' }), true), 'info/log_level');
+    assert.equal(level(params(0), true), 'info/bootstrap'); // LOG_LEVEL_INFO is 0: not on the wire, still containerd's level
+    assert.equal(level(params(0, { debug: true }), true), 'info/bootstrap');
+    assert.equal(level(params(-8), false), 'trace/bootstrap');
+    assert.equal(level(params(4, { logLevel: 'loud' }), true), 'warn/bootstrap');
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerd, google } from '../../src/proto/index.js';
 import { PACKAGE_EXE, ensurePackage } from '../package/ensure-package.js';
+import { bootstrapParamsBytes } from '../shim/support/bootstrap-bytes.js';
 import { buildDoubleDll, buildDriver, ensureWinePrefix, killWine, runDriver, runWine, winPath, type Driver } from './wine-env.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lcow-wine-'));
@@ -34,12 +35,22 @@ function optionsFile(name: string, o: { log_level?: string; debug?: boolean }): 
   return path;
 }
 
-/** `start` for task `id` in namespace wine; asserts it printed the pipe and returns the bundle and shim pid. */
-async function startShim(id: string, extra: readonly string[] = [], stdinFile?: string): Promise<{ bundle: string; pid: number }> {
+/** What containerd 2.3+ writes to `start`'s stdin: BootstrapParams (LOG_LEVEL_INFO is 0, the default). */
+function bootstrapFile(name: string, id: string, logLevel: number): string {
+  const path = join(scratch, name);
+  writeFileSync(path, bootstrapParamsBytes({ id, namespace: 'wine', logLevel }));
+  return path;
+}
+
+/**
+ * `start` for task `id` in namespace wine; asserts it printed the pipe (a BootstrapResult holding it, when stdin
+ * held BootstrapParams) and returns the bundle and shim pid.
+ */
+async function startShim(id: string, extra: readonly string[] = [], stdinFile?: string, bootstrap = false): Promise<{ bundle: string; pid: number }> {
   const bundle = bundleDir(id);
   const r = await shim(['-namespace', 'wine', '-id', id, '-address', winPath(join(scratch, 'containerd.sock')), '-publish-binary', 'containerd', '-bundle', winPath(bundle), ...extra, 'start'], {}, stdinFile);
   assert.equal(r.code, 0, `${r.stderr}\npanic.log: ${readIf(join(bundle, 'panic.log'))}`);
-  assert.equal(r.stdout, pipeOf(id));
+  assert.equal(bootstrap ? containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdoutBytes).address : r.stdout, pipeOf(id));
   return { bundle, pid: Number(readFileSync(join(bundle, 'shim.pid'), 'utf8')) };
 }
 
@@ -110,19 +121,30 @@ describe('the packaged shim under Wine', { timeout: 900_000 }, () => {
     assert.equal(res['shimPid'], pid, 'Connect reports the serve process that start recorded');
     // The log pipe: the older connection was closed when the newer one came; the newer one got the log at
     // the level the runtime options on stdin asked for (debug, without -debug), up to the shim's exit.
-    assert.doesNotMatch(String(res['firstLog']), /task Connect/);
-    assert.match(String(res['secondLog']), /level=debug msg="task Connect"/);
+    assert.doesNotMatch(String(res['firstLog']), /task Shutdown/);
+    assert.match(String(res['secondLog']), /level=debug msg="task Shutdown"/);
     assert.match(String(res['secondLog']), /level=info msg="shim exiting" .*reason=shutdown/);
     // Shutdown with no task left: serve exits and its pipe is gone.
     await assert.rejects(runDriver(scratch, driver, ['connect', pipeOf('s1'), 's1']), /ENOENT|Unavailable|dial/);
   });
 
-  test('log_level in the runtime options overrides -debug', async () => {
-    await startShim('s2', ['-debug'], optionsFile('s2.options', { log_level: 'info', debug: true }));
-    const res = await runDriver(scratch, driver, ['connect', pipeOf('s2'), 's2', logPipeOf('s2')]);
-    assert.match(String(res['secondLog']), /msg="shim exiting"/);
-    assert.doesNotMatch(String(res['secondLog']), /level=debug/);
-  });
+  // The one rule (src/shim/log-level.ts) on the Windows start → serve path: runtime options log_level >
+  // containerd 2.3+'s bootstrap level > -debug > info. "task Shutdown" is logged at debug.
+  for (const c of [
+    { id: 's2', what: 'log_level=info in the runtime options overrides -debug and debug', extra: ['-debug'], stdin: () => optionsFile('s2.options', { log_level: 'info', debug: true }), debugLines: false },
+    { id: 's4', what: 'containerd 2.3+ BootstrapParams at info override -debug', extra: ['-debug'], stdin: () => bootstrapFile('s4.params', 's4', 0), bootstrap: true, debugLines: false },
+    { id: 's5', what: 'containerd 2.3+ BootstrapParams at debug, no -debug', extra: [], stdin: () => bootstrapFile('s5.params', 's5', -4), bootstrap: true, debugLines: true },
+    { id: 's6', what: 'containerd 1.6 (no stdin) with -debug', extra: ['-debug'], stdin: () => undefined, debugLines: true },
+  ]) {
+    test(`shim log level: ${c.what}`, async () => {
+      await startShim(c.id, c.extra, c.stdin(), c.bootstrap === true);
+      const res = await runDriver(scratch, driver, ['connect', pipeOf(c.id), c.id, logPipeOf(c.id)]);
+      const log = String(res['secondLog']);
+      assert.match(log, /msg="shim exiting"/);
+      if (c.debugLines) assert.match(log, /level=debug msg="task Shutdown"/);
+      else assert.doesNotMatch(log, /level=debug/);
+    });
+  }
 
   test('delete signals only the serve start recorded (creation time + image), never a process that reuses its pid; echoes panic.log', async () => {
     const { bundle, pid } = await startShim('s3');
