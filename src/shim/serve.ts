@@ -10,6 +10,7 @@ import type { ShimFlags } from './flags.js';
 import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.js';
 import { signalServing } from './reexec-start.js';
 import { takeShimLogLevel } from './log-level.js';
+import { statsWireFor } from './stats-wire.js';
 import { openShimLog } from './shim-log.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { createTaskLogic } from './task-logic-factory.js';
@@ -49,6 +50,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
   delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
 
+  const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
   const exit = async (reason: string, graceful: boolean): Promise<void> => {
@@ -65,7 +67,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
 
   const logic = await createTaskLogic({ flags, bundle, log, transport, requestExit: (now) => void exit('shutdown', !now) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
-  const methods = taskServiceMethods(logic, log);
+  const methods = taskServiceMethods(logic, log, statsWire);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });

@@ -6,9 +6,10 @@
  */
 import { invalidArgument } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
-import { containerd, google, io } from '../proto/index.js';
+import { containerd, google } from '../proto/index.js';
 import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../ttrpc/index.js';
-import type { Mount, OpaqueAny, ProcessListEntry, ResourcesKind, StdioPaths, TaskLogic, TaskStats } from './task/types.js';
+import { encodeProcessInfo, encodeStats, type StatsWire } from './stats-wire.js';
+import type { Mount, OpaqueAny, ResourcesKind, StdioPaths, TaskLogic } from './task/types.js';
 import { toTimestamp } from './timestamp.js';
 
 const task = containerd.task.v2;
@@ -17,8 +18,6 @@ const decodePayload = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8
 const empty = (): Uint8Array => google.protobuf.Empty.encode({}).finish();
 export const TASK_SERVICE_V2 = 'containerd.task.v2.Task';
 export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
-export const METRICS_V2_TYPE_URL = 'io.containerd.cgroups.v2.Metrics';
-export const PROCESS_DETAILS_TYPE_URL = 'containerd.runc.v1.ProcessDetails';
 
 interface StdioFields {
   stdin?: string | null;
@@ -67,43 +66,12 @@ function resourcesKind(any: OpaqueAny | undefined): ResourcesKind {
 const mounts = (list: readonly containerd.types.Mount.$Properties[] | null | undefined): Mount[] =>
   (list ?? []).map((m) => ({ type: m.type ?? '', source: m.source ?? '', target: m.target ?? '', options: m.options ?? [] }));
 
-/**
- * A process of Pids. Exec pids carry containerd.runc.v1.ProcessDetails{exec_id}: the details type Linux
- * clients decode (hcsshim's containerd.runhcs.v1.ProcessDetails is unknown to them and fails `ctr task ps`).
- */
-function processInfo(p: ProcessListEntry): containerd.v1.types.ProcessInfo.$Properties {
-  if (p.execId === undefined || p.execId === '') return { pid: p.pid };
-  const details = containerd.runc.v1.ProcessDetails.encode({ exec_id: p.execId }).finish();
-  return { pid: p.pid, info: { type_url: PROCESS_DETAILS_TYPE_URL, value: details } };
-}
-
-/**
- * A uint64 for protobufjs (built without Long): numbers as they are; a bigint as the {low, high} pair its
- * writer takes, so values beyond 2^53 reach the client exactly.
- */
-function uint64(v: number | bigint): number {
-  if (typeof v === 'number') return v;
-  const bits = { low: Number(v & 0xffffffffn), high: Number((v >> 32n) & 0xffffffffn) };
-  return bits as unknown as number;
-}
-
-const uint64s = (o: Readonly<Record<string, number | bigint>>): Record<string, number> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, uint64(v)]));
-
-function metrics(s: TaskStats): Uint8Array {
-  return io.containerd.cgroups.v2.Metrics.encode({
-    pids: s.pids ? { current: uint64(s.pids.current), limit: uint64(s.pids.limit) } : null,
-    cpu: s.cpu ? uint64s(s.cpu) : null,
-    memory: s.memory ? uint64s(s.memory) : null,
-  }).finish();
-}
-
 const exitFields = (e: { exitStatus: number; exitedAt?: Date }) => ({
   exit_status: e.exitStatus,
   exited_at: e.exitedAt ? toTimestamp(e.exitedAt) : null,
 });
 
-type Rpc = (payload: Uint8Array, logic: TaskLogic) => Promise<Uint8Array>;
+type Rpc = (payload: Uint8Array, logic: TaskLogic, wire: StatsWire) => Promise<Uint8Array>;
 
 /** Every Task RPC: decode → convert → logic → encode. */
 const RPCS: Readonly<Record<string, Rpc>> = {
@@ -132,9 +100,10 @@ const RPCS: Readonly<Record<string, Rpc>> = {
     const e = await l.delete(r.id ?? '', r.exec_id ?? '');
     return task.DeleteResponse.encode({ pid: e.pid, ...exitFields(e) }).finish();
   },
-  async Pids(p, l) {
+  async Pids(p, l, wire) {
     const r = decodePayload(task.PidsRequest, p);
-    return task.PidsResponse.encode({ processes: (await l.pids(r.id ?? '')).map(processInfo) }).finish();
+    const processes = (await l.pids(r.id ?? '')).map((e) => encodeProcessInfo(wire, e));
+    return task.PidsResponse.encode({ processes }).finish();
   },
   async Pause(p, l) {
     await l.pause(decodePayload(task.PauseRequest, p).id ?? '');
@@ -181,10 +150,9 @@ const RPCS: Readonly<Record<string, Rpc>> = {
     const r = decodePayload(task.WaitRequest, p);
     return task.WaitResponse.encode(exitFields(await l.wait(r.id ?? '', r.exec_id ?? ''))).finish();
   },
-  async Stats(p, l) {
+  async Stats(p, l, wire) {
     const r = decodePayload(task.StatsRequest, p);
-    const value = metrics(await l.stats(r.id ?? ''));
-    return task.StatsResponse.encode({ stats: { type_url: METRICS_V2_TYPE_URL, value } }).finish();
+    return task.StatsResponse.encode({ stats: encodeStats(wire, await l.stats(r.id ?? '')) }).finish();
   },
   async Connect(p, l) {
     const r = decodePayload(task.ConnectRequest, p);
@@ -209,9 +177,10 @@ const QUIET_RPCS: ReadonlySet<string> = new Set(['Connect', 'State', 'Pids', 'St
 
 /**
  * The ttrpc method table for the Task service: each handler logs the call at debug level with the task's
- * fields and its duration, and delegates to the logic.
+ * fields and its duration, and delegates to the logic. `wire` is the Stats/Pids encoding chosen once at
+ * start-up (stats-wire.ts).
  */
-export function taskServiceMethods(logic: TaskLogic, log: Logger): Record<string, UnaryHandler> {
+export function taskServiceMethods(logic: TaskLogic, log: Logger, wire: StatsWire): Record<string, UnaryHandler> {
   const methods: Record<string, UnaryHandler> = {};
   for (const [name, rpc] of Object.entries(RPCS)) {
     const quiet = QUIET_RPCS.has(name);
@@ -219,7 +188,7 @@ export function taskServiceMethods(logic: TaskLogic, log: Logger): Record<string
       const started = process.hrtime.bigint();
       if (name === 'Create') log.debug('task Create received', { [Field.Operation]: name }); // a start-up milestone
       try {
-        return await rpc(payload, logic);
+        return await rpc(payload, logic, wire);
       } catch (err) {
         log.debug(`${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
         throw err;

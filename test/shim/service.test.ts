@@ -7,9 +7,8 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, it } from 'node:test';
 import { ErrorCode, ShimError, notImplemented } from '../../src/errdefs/index.js';
 import { containerd, google, io } from '../../src/proto/index.js';
-import {
-  METRICS_V2_TYPE_URL, PROCESS_DETAILS_TYPE_URL, TASK_RPC_NAMES, TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods,
-} from '../../src/shim/service.js';
+import { TASK_RPC_NAMES, TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from '../../src/shim/service.js';
+import { METRICS_V2_TYPE_URL, PROCESS_DETAILS_TYPE_URL } from '../../src/shim/stats-wire.js';
 import { ProcessStatus } from '../../src/shim/task/types.js';
 import type { RpcContext, UnaryHandler } from '../../src/ttrpc/index.js';
 import { FakeTaskLogic, captureLogger, silentLogger } from '../fakes/index.js';
@@ -24,7 +23,7 @@ let logic: FakeTaskLogic;
 let methods: Record<string, UnaryHandler>;
 beforeEach(() => {
   logic = new FakeTaskLogic();
-  methods = taskServiceMethods(logic, silentLogger());
+  methods = taskServiceMethods(logic, silentLogger(), 'linux');
 });
 
 function ctx(method: string): RpcContext {
@@ -283,7 +282,7 @@ describe('each RPC', () => {
 describe('per-call log lines', () => {
   it('state-changing RPCs log at debug; the polled read-only ones (Connect, State, Pids, Stats) at trace', async () => {
     const { logger, lines } = captureLogger();
-    const m = taskServiceMethods(new FakeTaskLogic(), logger);
+    const m = taskServiceMethods(new FakeTaskLogic(), logger, 'linux');
     for (const name of ['Connect', 'State', 'Pids', 'Stats', 'Start', 'Delete', 'Kill']) {
       await m[name]!(new Uint8Array(0), ctx(name)).catch(() => undefined);
     }
