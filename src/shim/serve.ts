@@ -13,7 +13,8 @@ import { takeShimLogLevel } from './log-level.js';
 import { statsWireFor } from './stats-wire.js';
 import { openShimLog } from './shim-log.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
-import { createTaskLogic } from './task-logic-factory.js';
+import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
+import { createShimLogic } from './task-logic-factory.js';
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
 async function listener(flags: ShimFlags, fd: number): Promise<Server> {
@@ -28,7 +29,8 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
 
 /**
  * The long-running shim (`serve`): the Task service over ttrpc, registered as containerd.task.v2.Task and
- * containerd.task.v3.Task (same handlers), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
+ * containerd.task.v3.Task (same handlers), the Sandbox API (containerd.runtime.sandbox.v1.Sandbox, for
+ * containerd 2.x's "shim" sandboxer), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
   const bundle = flags.bundle || process.cwd();
@@ -57,6 +59,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     if (exiting) return;
     exiting = true;
     log.info('shim exiting', { reason });
+    await pod.dispose();
     await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
     if (graceful) await server.shutdown();
     else server.close();
@@ -65,11 +68,12 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     setTimeout(() => process.exit(0), 50).unref();
   };
 
-  const logic = await createTaskLogic({ flags, bundle, log, transport, requestExit: (now) => void exit('shutdown', !now) });
+  const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, requestExit: (now) => void exit('shutdown', !now) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
   const methods = taskServiceMethods(logic, log, statsWire);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
+  server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log));
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));

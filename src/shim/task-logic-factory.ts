@@ -4,6 +4,7 @@ import { connectTtrpc, createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
 import { writeReleasedMarker } from './released-marker.js';
+import { PodSandbox } from './sandbox-api/index.js';
 import { TaskService } from './task-service.js';
 
 export interface TaskLogicRequest {
@@ -15,25 +16,33 @@ export interface TaskLogicRequest {
   readonly requestExit: (now: boolean) => void;
 }
 
-/** Wires the task service to its real collaborators: containerd's events service and LCOW sandboxes. */
-export async function createTaskLogic(r: TaskLogicRequest): Promise<TaskService> {
+/**
+ * Wires the task service to its real collaborators: containerd's events service and LCOW sandboxes; and
+ * the Sandbox API's pod (one utility VM from the same sandbox factory), whose containers the task service
+ * creates in that VM.
+ */
+export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: TaskService; pod: PodSandbox }> {
   const events = createEventPublisher({
     ttrpcAddress: process.env.TTRPC_ADDRESS ?? '',
     namespace: r.flags.namespace,
     log: r.log,
     connect: connectTtrpc((address, signal) => r.transport.dial(address, signal)),
   });
-  return new TaskService({
+  const sandboxes = createLcowSandboxFactory({ log: r.log, debug: r.flags.debug, transport: r.transport });
+  const tasks: TaskService = new TaskService({
     shimId: r.flags.id,
     namespace: r.flags.namespace,
     log: r.log,
     events,
-    sandboxes: createLcowSandboxFactory({ log: r.log, debug: r.flags.debug, transport: r.transport }),
+    sandboxes,
     transport: r.transport,
     requestExit: r.requestExit,
     onTaskReleased: (bundle) => {
       writeReleasedMarker(bundle);
       r.log.debug('task released: marker left for delete', { bundle });
     },
+    pod: { vm: () => pod.vm(), active: () => pod.active() },
   });
+  const pod = new PodSandbox({ shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, requestExit: () => r.requestExit(false) });
+  return { tasks, pod };
 }

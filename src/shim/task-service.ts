@@ -2,7 +2,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplem
 import { Field, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import {
-  CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type SandboxFactory,
+  CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type Sandbox, type SandboxFactory,
 } from '../sandbox/index.js';
 import { isLcowRootfs, parseLcowLayers } from './create/lcow-layers.js';
 import { prepareRootfs, type HostRootfs } from './create/rootfs.js';
@@ -37,6 +37,16 @@ export interface TaskServiceDeps {
    * the daemon leaves the released marker there for `delete`. Errors are logged.
    */
   readonly onTaskReleased?: (bundle: string) => void;
+  /**
+   * The pod this shim hosts through the Sandbox API (containerd's "shim" sandboxer): its utility VM while
+   * it runs, for the pod's containers (no pause task), and whether it keeps the daemon up.
+   */
+  readonly pod?: HostedPod;
+}
+
+export interface HostedPod {
+  vm(): Sandbox | undefined;
+  active(): boolean;
 }
 
 /**
@@ -107,7 +117,7 @@ export class TaskService implements TaskLogic {
         const sandboxSpec = layers ? { ...spec, annotations } : { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
         const sandbox = owns
           ? await this.d.sandboxes({ taskId: o.id, bundle: o.bundle, spec: sandboxSpec, annotations, options, log })
-          : this.owner!.sandbox;
+          : (this.owner?.sandbox ?? this.d.pod!.vm()!);
         try {
           const container = await sandbox.createContainer(o.id, sandboxSpec, layers);
           const task = await LcowTask.create({
@@ -144,6 +154,7 @@ export class TaskService implements TaskLogic {
 
   /** Any other task: a workload of this pod, created while the pod's sandbox runs (hcsshim pod.CreateTask). */
   private checkWorkload(id: string, role: PodRole): void {
+    if (this.role === undefined && this.d.pod?.active() === true) return this.checkSandboxApiWorkload(id, role);
     if (this.role !== 'sandbox') {
       throw invalidArgument(`this shim serves ${this.role === undefined ? 'no task yet' : `task '${this.d.shimId}' only`}, not '${id}'`);
     }
@@ -156,6 +167,25 @@ export class TaskService implements TaskLogic {
     if (sandboxTask === undefined || sandboxTask.init.state !== ExecState.Running) {
       throw failedPrecondition(`task ${id} cannot be created in pod ${this.d.shimId}, which is not running`);
     }
+  }
+
+  /** A container of the pod created through the Sandbox API: created in its running VM, with no pause task. */
+  private checkSandboxApiWorkload(id: string, role: PodRole): void {
+    if (role.kind !== 'container' || role.sandboxId !== this.d.shimId) {
+      throw failedPrecondition(
+        `task ${id}: expected ${CriAnnotation.ContainerType}=container and ${CriAnnotation.SandboxId}=${this.d.shimId} to join sandbox ${this.d.shimId}`,
+      );
+    }
+    if (this.d.pod?.vm() === undefined) throw failedPrecondition(`task ${id} cannot be created in sandbox ${this.d.shimId}, which is not running`);
+  }
+
+  /** StopSandbox: SIGKILL every live container of the pod (errors logged), before the VM goes. */
+  async killAll(): Promise<void> {
+    const live = [...this.tasks.values()].filter((t) => t.init.state === ExecState.Running);
+    const results = await Promise.allSettled(live.map((t) => t.kill('', 9, true)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.d.log.warn('kill of a pod container failed', { [Field.ContainerId]: live[i]?.id, error: (r.reason as Error).message });
+    });
   }
 
   async start(id: string, execId: string): Promise<{ pid: number }> {
@@ -251,6 +281,7 @@ export class TaskService implements TaskLogic {
    */
   async shutdown(id: string, now: boolean): Promise<void> {
     if (id !== '' && id !== this.d.shimId) return;
+    if (this.d.pod?.active() === true) return; // ShutdownSandbox ends a Sandbox API pod
     const owner = this.owner;
     if (owner !== undefined && !owner.isDeleted) return;
     this.d.requestExit(now);

@@ -4,17 +4,35 @@ import type { RuntimeOptions } from '../../sandbox/index.js';
 import type { OpaqueAny } from '../task/types.js';
 
 export const RUNHCS_OPTIONS_TYPE = 'containerd.runhcs.v1.Options';
+export const RUNC_OPTIONS_TYPE = 'containerd.runc.v1.Options';
 
 /** The bare message name of a type URL (`type.googleapis.com/x.y.Z` → `x.y.Z`). */
 const messageName = (typeUrl: string): string => typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
 
 /**
- * Reads CreateTaskRequest.options. Accepted: nothing, or hcsshim's containerd.runhcs.v1.Options (so existing
+ * containerd 2.x's client sends a containerd.runc.v1.Options carrying only the deprecated task API endpoint
+ * for a task that joins a Sandbox API sandbox when the runtime has no options (client WithTaskAPIEndpoint,
+ * for every runtime): that is "no options". Any other runc option is a misconfiguration.
+ */
+function onlyTaskApiEndpoint(any: OpaqueAny): boolean {
+  let o: containerd.runc.v1.Options;
+  try {
+    o = containerd.runc.v1.Options.decode(any.value);
+  } catch {
+    return false;
+  }
+  // a decoded message has own properties only for the fields on the wire
+  return Object.keys(o).every((k) => k === 'task_api_address' || k === 'task_api_version');
+}
+
+/**
+ * Reads CreateTaskRequest.options. Accepted: nothing (or containerd 2.x's endpoint-only runc Options), or hcsshim's containerd.runhcs.v1.Options (so existing
  * runhcs runtime configuration works with our handler). Anything else is an error naming the type.
  */
 export function decodeRuntimeOptions(any: OpaqueAny | undefined): RuntimeOptions {
   if (any === undefined) return {};
   const name = messageName(any.typeUrl);
+  if (name === RUNC_OPTIONS_TYPE && onlyTaskApiEndpoint(any)) return {};
   if (name !== RUNHCS_OPTIONS_TYPE) {
     throw invalidArgument(
       `unsupported runtime options type '${any.typeUrl}': io.containerd.lcow.v1 accepts ${RUNHCS_OPTIONS_TYPE}`,

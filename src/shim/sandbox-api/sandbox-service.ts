@@ -1,0 +1,88 @@
+/**
+ * The Sandbox service's ttrpc edge (containerd.runtime.sandbox.v1.Sandbox): decode, call PodSandbox, encode.
+ * Errors travel unchanged to the ttrpc server, which maps ShimError codes to google.rpc.Status in one place.
+ * Protobuf types stop here. UpdateSandbox stays Unimplemented (containerd tolerates it).
+ */
+import { notImplemented } from '../../errdefs/index.js';
+import { Field, type Logger } from '../../log/index.js';
+import { containerd } from '../../proto/index.js';
+import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../../ttrpc/index.js';
+import { toTimestamp } from '../timestamp.js';
+import type { PodSandbox } from './pod-sandbox.js';
+
+export const SANDBOX_SERVICE_V1 = 'containerd.runtime.sandbox.v1.Sandbox';
+
+const sb = containerd.runtime.sandbox.v1;
+const decode = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T => unmarshalPayload(payload, (b) => type.decode(b));
+
+type Rpc = (payload: Uint8Array, logic: PodSandbox) => Promise<Uint8Array>;
+
+const RPCS: Record<string, Rpc> = {
+  async CreateSandbox(p, l) {
+    const r = decode(sb.CreateSandboxRequest, p);
+    l.create({ id: r.sandbox_id ?? '', bundle: r.bundle_path ?? '', annotations: { ...(r.annotations ?? {}) }, netnsPath: r.netns_path ?? '' });
+    return sb.CreateSandboxResponse.encode({}).finish();
+  },
+  async StartSandbox(p, l) {
+    const r = decode(sb.StartSandboxRequest, p);
+    const { createdAt } = await l.start(r.sandbox_id ?? '');
+    // no pause process: the sandbox is the utility VM, which has no host pid
+    return sb.StartSandboxResponse.encode({ pid: 0, created_at: toTimestamp(createdAt) }).finish();
+  },
+  async Platform(p, l) {
+    const r = decode(sb.PlatformRequest, p);
+    return sb.PlatformResponse.encode({ platform: l.platform(r.sandbox_id ?? '') }).finish();
+  },
+  async StopSandbox(p, l) {
+    const r = decode(sb.StopSandboxRequest, p);
+    await l.stop(r.sandbox_id ?? '');
+    return sb.StopSandboxResponse.encode({}).finish();
+  },
+  async WaitSandbox(p, l) {
+    const r = decode(sb.WaitSandboxRequest, p);
+    const e = await l.wait(r.sandbox_id ?? '');
+    return sb.WaitSandboxResponse.encode({ exit_status: e.exitStatus, exited_at: toTimestamp(e.exitedAt) }).finish();
+  },
+  async SandboxStatus(p, l) {
+    const r = decode(sb.SandboxStatusRequest, p);
+    const s = l.status(r.sandbox_id ?? '');
+    return sb.SandboxStatusResponse.encode({
+      sandbox_id: s.id, pid: 0, state: s.state, info: s.info,
+      ...(s.createdAt ? { created_at: toTimestamp(s.createdAt) } : {}),
+      ...(s.exitedAt ? { exited_at: toTimestamp(s.exitedAt) } : {}),
+    }).finish();
+  },
+  async PingSandbox(p, l) {
+    l.ping(decode(sb.PingRequest, p).sandbox_id ?? '');
+    return sb.PingResponse.encode({}).finish();
+  },
+  async ShutdownSandbox(p, l) {
+    await l.shutdown(decode(sb.ShutdownSandboxRequest, p).sandbox_id ?? '');
+    return sb.ShutdownSandboxResponse.encode({}).finish();
+  },
+  async SandboxMetrics(p, l) {
+    const id = decode(sb.SandboxMetricsRequest, p).sandbox_id ?? '';
+    l.status(id); // NotFound first
+    throw notImplemented(`sandbox ${id}: SandboxMetrics is not supported by io.containerd.lcow.v1 yet (the containers' Stats are)`);
+  },
+};
+
+/** The ttrpc method table of the Sandbox service; each call is logged at debug with its duration. */
+export function sandboxServiceMethods(logic: PodSandbox, log: Logger): Record<string, UnaryHandler> {
+  const methods: Record<string, UnaryHandler> = {};
+  for (const [name, rpc] of Object.entries(RPCS)) {
+    methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
+      const started = process.hrtime.bigint();
+      try {
+        return await rpc(payload, logic);
+      } catch (err) {
+        log.debug(`sandbox ${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
+        throw err;
+      } finally {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug(`sandbox ${name}`, { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method });
+      }
+    };
+  }
+  return methods;
+}

@@ -1,0 +1,146 @@
+/**
+ * The Sandbox API against containerd 2.4.x: CRI with `sandboxer = "shim"` calls the shim's
+ * containerd.runtime.sandbox.v1.Sandbox service instead of running a pause container. Driven with crictl:
+ * one shim and one utility VM per pod, no pause container or process, the CRI state through SandboxStatus,
+ * stopp/rmp leave nothing; two pods → two shims and two VMs. (Containers in such a pod: not yet, README.)
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PAUSE_IMAGE } from './cri-config.js';
+import { CONTAINERDS, CRICTL, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { buildOciArchive } from './oci-image.js';
+
+const IMAGE = 'docker.io/library/lcowbox:latest';
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function crictl(ctd: PrivateContainerd, args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const ep = `unix://${ctd.sock}`;
+    execFile(CRICTL, ['-r', ep, '-i', ep, '-t', '60s', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** Processes whose command line matches `pred` (shim daemons of this containerd, pause processes). */
+function processes(pred: (args: string[]) => boolean): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return pred(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** Whether `pid` has an ancestor in `roots` (other test runs on this machine run pause processes too). */
+function descendsFrom(pid: number, roots: ReadonlySet<number>): boolean {
+  for (let p = pid, i = 0; p > 1 && i < 64; i++) {
+    if (roots.has(p)) return true;
+    try {
+      p = Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+const shimDaemons = (ctd: PrivateContainerd): number[] =>
+  processes((a) => a.includes('serve') && a[a.indexOf('-address') + 1] === ctd.sock);
+/** The guest agents the emulator booted for this containerd's VMs. */
+const guestAgents = (ctd: PrivateContainerd): number[] => processes((a) => a.some((x) => x.startsWith(ctd.vmRoot)) && !a.includes('serve'));
+
+for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
+  describe(`CRI pods through the Sandbox API (sandboxer = "shim") [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
+    const ctd = usePrivateContainerd(async (c) => {
+      await crictl(c, ['rmp', '-af']); // a failed test's pod
+    }, under, { cri: 'shim' });
+
+    const ok = (r: Result, what: string): string => {
+      assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+      return r.stdout.trim();
+    };
+
+    async function images(): Promise<void> {
+      if ((await ctd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.includes(IMAGE)) return;
+      // the pause image is pinned in the config (CRI still checks it exists), but never run in this mode
+      for (const [name, cmd, dir] of [[PAUSE_IMAGE, ['/bin/sleep', '2147483647'], 'pause'], [IMAGE, ['/bin/sh'], 'box']] as const) {
+        const work = join(ctd.tmp, `img-${dir}`);
+        mkdirSync(work, { recursive: true });
+        ctd.assertOk(await ctd.ctr(['-n', 'k8s.io', 'images', 'import', buildOciArchive(ctd.rootfs, work, name, { Cmd: [...cmd], Env: ['PATH=/bin'] })]), `import ${name}`);
+      }
+    }
+
+    function podConfig(name: string, pidNamespace: 0 | 1): string {
+      const path = join(ctd.tmp, `${name}-pod.json`);
+      mkdirSync(join(ctd.tmp, 'pod-logs', name), { recursive: true });
+      writeFileSync(path, JSON.stringify({
+        metadata: { name, namespace: 'default', uid: `${name}-uid`, attempt: 0 },
+        hostname: '',
+        log_directory: join(ctd.tmp, 'pod-logs', name),
+        // hostNetwork (no CNI); pid: 0 = POD (shared by the pod's containers), 1 = CONTAINER (own)
+        linux: { security_context: { namespace_options: { network: 2, pid: pidNamespace, ipc: 0 } } },
+      }));
+      return path;
+    }
+
+    async function removePod(pod: string): Promise<void> {
+      ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+      const inspect = JSON.parse(ok(await crictl(ctd, ['inspectp', pod]), 'inspectp')) as { status: { state: string } };
+      assert.equal(inspect.status.state, 'SANDBOX_NOTREADY');
+      ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    }
+
+    async function settled(pred: () => boolean, what: string): Promise<void> {
+      for (let i = 0; i < 300 && !pred(); i++) await sleep(100);
+      assert.ok(pred(), what);
+    }
+
+    function assertNothingLeft(): void {
+      assert.deepEqual(guestAgents(ctd), [], 'no guest agent left');
+      assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(ctd.vmRoot), false, 'no mount left under the VM root');
+    }
+
+    test('a pod: one shim, one VM, no pause container or process; READY, NOTREADY after stopp; rmp leaves nothing', async () => {
+      await images();
+      const pod = ok(await crictl(ctd, ['runp', podConfig('s1', 0)]), 'crictl runp');
+      assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
+      assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+      assert.equal(ok(await ctd.ctr(['-n', 'k8s.io', 'tasks', 'ls', '-q']), 'ctr tasks ls'), '', 'no pause task');
+      assert.equal(ok(await ctd.ctr(['-n', 'k8s.io', 'containers', 'ls', '-q']), 'ctr containers ls'), '', 'no pause container');
+      const ours = new Set([...shimDaemons(ctd), ...guestAgents(ctd)]);
+      const pauses = processes((x) => x[0] === '/bin/sleep' && x[1] === '2147483647').filter((p) => descendsFrom(p, ours));
+      assert.deepEqual(pauses, [], 'no pause process under this containerd\'s shims and guest agents');
+      const inspect = JSON.parse(ok(await crictl(ctd, ['inspectp', pod]), 'inspectp')) as { status: { state: string } };
+      assert.equal(inspect.status.state, 'SANDBOX_READY');
+
+      await removePod(pod);
+      assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+      await settled(() => shimDaemons(ctd).length === 0, 'the shim exited');
+      await settled(() => readdirSync(ctd.vmRoot).length === 0, 'the VM directory is gone');
+      assertNothingLeft();
+    });
+
+    test('two pods → two shims and two VMs; removing one leaves the other ready; removing both leaves nothing', async () => {
+      await images();
+      const p1 = ok(await crictl(ctd, ['runp', podConfig('s2', 1)]), 'runp s2');
+      const p2 = ok(await crictl(ctd, ['runp', podConfig('s3', 0)]), 'runp s3');
+      assert.equal(shimDaemons(ctd).length, 2);
+      assert.equal(readdirSync(ctd.vmRoot).length, 2);
+      await removePod(p1);
+      await settled(() => shimDaemons(ctd).length === 1 && readdirSync(ctd.vmRoot).length === 1, "the first pod's shim and VM are gone");
+      const inspect = JSON.parse(ok(await crictl(ctd, ['inspectp', p2]), 'inspectp')) as { status: { state: string } };
+      assert.equal(inspect.status.state, 'SANDBOX_READY', 'the other pod is untouched');
+      await removePod(p2);
+      await settled(() => shimDaemons(ctd).length === 0 && readdirSync(ctd.vmRoot).length === 0, 'nothing left');
+      assertNothingLeft();
+    });
+  });
+}
