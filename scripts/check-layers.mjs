@@ -20,19 +20,20 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  */
 export const LAYERS = {
   cmd: ['shim', 'tar2ext4', 'log', 'errdefs'],
-  shim: ['sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
-  sandbox: ['uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
-  uvm: ['hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
-  gcs: ['transport', 'log', 'errdefs'],
-  hcs: ['transport', 'vhd', 'log', 'errdefs'],
-  transport: ['log', 'errdefs'],
-  guest: ['gcs/protocol', 'log', 'errdefs'],
-  ttrpc: ['proto', 'log', 'errdefs'],
+  shim: ['async', 'sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
+  sandbox: ['async', 'uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
+  uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
+  gcs: ['async', 'transport', 'log', 'errdefs'],
+  hcs: ['async', 'transport', 'vhd', 'log', 'errdefs'],
+  transport: ['async', 'log', 'errdefs'],
+  guest: ['async', 'gcs/protocol', 'log', 'errdefs'],
+  ttrpc: ['async', 'proto', 'log', 'errdefs'],
   log: ['errdefs'],
+  async: [],
   errdefs: [],
   proto: [],
   vhd: [],
-  tar2ext4: ['vhd'],
+  tar2ext4: ['vhd', 'errdefs'],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];
 

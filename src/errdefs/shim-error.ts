@@ -97,3 +97,25 @@ export const notImplemented = (msg: string): ShimError => new ShimError(ErrorCod
 export const alreadyExists = (msg: string): ShimError => new ShimError(ErrorCode.AlreadyExists, msg);
 export const unavailable = (msg: string, cause?: unknown): ShimError =>
   new ShimError(ErrorCode.Unavailable, msg, { cause });
+
+/** The errno string (`ENOENT`, …) of a Node system error, or undefined. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * A rejection handler that ignores exactly the errno codes given (`rm(p).catch(ignoreErrno('ENOENT'))`: what
+ * was to be removed is already gone) and rethrows anything else. The caller says, beside it, why each code is
+ * an expected outcome rather than a failure.
+ */
+export function ignoreErrno(...codes: string[]): (err: unknown) => undefined {
+  return (err) => {
+    const code = errnoOf(err);
+    if (code !== undefined && codes.includes(code)) return undefined;
+    throw err;
+  };
+}
+
+/** For a probe of a path: ignores "it is not there" (ENOENT, or ENOTDIR: a component is not a directory). */
+export const ignoreAbsent = ignoreErrno('ENOENT', 'ENOTDIR');

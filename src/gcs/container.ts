@@ -4,6 +4,7 @@
  * that notification is not reliable (a graceful shutdown may report "UnexpectedExit"), so it is reported
  * but not interpreted.
  */
+import { handledElsewhere } from '../async/index.js';
 import { fromJsonString, hresultFromWire, NullActivityID } from './protocol/index.js';
 import {
   RPCGetProperties,
@@ -50,7 +51,7 @@ export class Container {
     this.ctx = ctx;
     this.id = id;
     this.exit = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.exit.catch(() => undefined);
+    handledElsewhere(this.exit); // observed through wait()
   }
 
   /** True once the exit notification arrived. */

@@ -3,7 +3,8 @@
  * with those ports, then issue the WaitForProcess long poll and take the guest's stdio connections.
  */
 import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
-import type { Logger } from '../log/index.js';
+import { handledElsewhere } from '../async/index.js';
+import { logTeardown, type Logger } from '../log/index.js';
 import type { Bridge } from './bridge.js';
 import { Process, SIGKILL } from './process.js';
 import {
@@ -40,14 +41,14 @@ export async function executeProcess(
 ): Promise<Process> {
   if (typeof params !== 'object' || params === null) throw invalidArgument('gcs: process parameters must be an object');
   const wants = { stdin: params.CreateStdInPipe === true, stdout: params.CreateStdOutPipe === true, stderr: params.CreateStdErrPipe === true };
-  const listeners = await StdioListeners.open(ctx.ioListen, () => ctx.allocPort(), wants);
+  const listeners = await StdioListeners.open(ctx.ioListen, () => ctx.allocPort(), wants, ctx.log);
 
   // Accepting starts now, so a guest that dials before answering is served; it ends with the bridge.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new ShimError(ErrorCode.DeadlineExceeded, 'gcs: guest did not dial the stdio ports')), ctx.timeoutMs);
   const unsubscribe = ctx.bridge.onClose(() => abort.abort(new ShimError(ErrorCode.Unavailable, 'gcs: bridge closed')));
   const accepted = listeners.accept(abort.signal);
-  accepted.catch(() => undefined);
+  handledElsewhere(accepted); // awaited below, once the process exists
 
   const req: ContainerExecuteProcess = {
     ContainerId: containerId,
@@ -63,14 +64,17 @@ export async function executeProcess(
     unsubscribe();
     abort.abort(err);
     // The guest may have dialled every stream before failing the launch: those connections are ours to close.
-    void accepted.then((s) => destroyStreams(s), () => undefined);
+    void accepted.then(
+      (s) => destroyStreams(s),
+      (e: unknown) => ctx.log.debug('gcs: stdio accept ended with the failed launch', { cid: containerId, error: String(e) }),
+    );
     await listeners.close();
     throw err;
   }
 
   const waitReq: ContainerWaitForProcess = { ContainerId: containerId, ActivityId: NullActivityID, ProcessId: pid, TimeoutInMs: InfiniteWaitTimeout };
   const exit = ctx.bridge.asyncRpc<ContainerWaitForProcessResponse>(RPCWaitForProcess, waitReq);
-  exit.catch(() => undefined);
+  handledElsewhere(exit); // observed through the Process's wait()
 
   try {
     const stdio = await accepted;
@@ -78,7 +82,7 @@ export async function executeProcess(
   } catch (err) {
     ctx.log.error('stdio connection failed; killing the process', { cid: containerId, pid, error: (err as Error).message });
     const kill = { ContainerId: containerId, ActivityId: NullActivityID, ProcessId: pid, Options: { Signal: SIGKILL } };
-    await ctx.bridge.rpc(RPCSignalProcess, kill).catch(() => undefined);
+    await ctx.bridge.rpc(RPCSignalProcess, kill).catch(logTeardown(ctx.log, 'killing a process whose stdio failed', { cid: containerId, pid }));
     throw err;
   } finally {
     clearTimeout(timer);

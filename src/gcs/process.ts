@@ -11,6 +11,7 @@
  *   all            close() destroys whatever is left; the owner calls it once the process is done.
  */
 import type { Duplex } from 'node:stream';
+import { handledElsewhere } from '../async/index.js';
 import { ErrorCode, invalidArgument, isErrorCode } from '../errdefs/index.js';
 import type { Bridge } from './bridge.js';
 import {
@@ -52,7 +53,7 @@ export class Process {
       else out?.once('end', () => out.destroy());
     }
     this.exit = exit.then((r) => (typeof r.ExitCode === 'number' ? r.ExitCode >>> 0 : 255));
-    this.exit.catch(() => undefined); // observed through wait()
+    handledElsewhere(this.exit); // observed through wait()
   }
 
   /**

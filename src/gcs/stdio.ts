@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
+import { logTeardown, type Logger } from '../log/index.js';
 import type { Listener } from '../transport/index.js';
 import type { ExecuteProcessVsockStdioRelaySettings } from './protocol/index.js';
 
@@ -28,10 +29,13 @@ const WIRE: Record<StreamName, keyof ExecuteProcessVsockStdioRelaySettings> = { 
 
 /** Listeners for one process's streams. */
 export class StdioListeners {
-  private constructor(private readonly listeners: ReadonlyMap<StreamName, { port: number; listener: Listener }>) {}
+  private constructor(
+    private readonly listeners: ReadonlyMap<StreamName, { port: number; listener: Listener }>,
+    private readonly log: Logger,
+  ) {}
 
   /** Opens a listener per wanted stream, ports from `allocPort` (stdin, stdout, stderr order). */
-  static async open(ioListen: IoListen, allocPort: () => number, wants: StdioWants): Promise<StdioListeners> {
+  static async open(ioListen: IoListen, allocPort: () => number, wants: StdioWants, log: Logger): Promise<StdioListeners> {
     const opened = new Map<StreamName, { port: number; listener: Listener }>();
     try {
       for (const name of NAMES) {
@@ -43,7 +47,7 @@ export class StdioListeners {
       await Promise.allSettled([...opened.values()].map((l) => l.listener.close()));
       throw ShimError.from(err, ErrorCode.Unavailable, 'gcs: cannot listen for process stdio');
     }
-    return new StdioListeners(opened);
+    return new StdioListeners(opened, log);
   }
 
   /** VsockStdioRelaySettings for the request (streams not wanted are omitted). */
@@ -60,11 +64,11 @@ export class StdioListeners {
   async accept(signal: AbortSignal): Promise<StdioStreams> {
     const entries = [...this.listeners];
     const results = await Promise.allSettled(
-      entries.map(async ([, { listener }]) => {
+      entries.map(async ([name, { port, listener }]) => {
         try {
           return await listener.accept(signal);
         } finally {
-          await listener.close().catch(() => undefined);
+          await listener.close().catch(logTeardown(this.log, 'closing a stdio listener', { stream: name, port }));
         }
       }),
     );

@@ -11,7 +11,8 @@
 import { execFile } from 'node:child_process';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import { failed, invalidArg } from './errors.js';
-import type { GuestLogger } from './log.js';
+import { ignoreAbsent } from '../errdefs/index.js';
+import { logTeardown, type GuestLogger } from './log.js';
 import { bindMount, isMountPoint, loopMount, prepareTarget, unmount } from './mounts.js';
 import type { VmPaths } from './vm-paths.js';
 
@@ -53,12 +54,12 @@ async function mountDevice(dev: string, target: string, type: string, readOnly: 
 }
 
 /** Mounts at `target`, removing the directory again when the mount fails (as the real guest does). */
-async function withTarget(paths: VmPaths, guestPath: unknown, what: string, mountIt: (target: string) => Promise<void>): Promise<string> {
+async function withTarget(paths: VmPaths, log: GuestLogger, guestPath: unknown, what: string, mountIt: (target: string) => Promise<void>): Promise<string> {
   const target = await prepareTarget(paths, paths.hostPath(guestPath, what));
   try {
     await mountIt(target);
   } catch (err) {
-    if (!(await isMountPoint(target))) await rm(target, { recursive: true, force: true }).catch(() => undefined);
+    if (!(await isMountPoint(target))) await rm(target, { recursive: true, force: true }).catch(logTeardown(log, 'removing the target of a failed mount', { target }));
     throw err;
   }
   return target;
@@ -67,7 +68,7 @@ async function withTarget(paths: VmPaths, guestPath: unknown, what: string, moun
 export async function mountVPMem(paths: VmPaths, log: GuestLogger, deviceNumber: number, mountPath: unknown): Promise<void> {
   const dev = await device(paths.vpmemLink(deviceNumber), `VPMem device ${deviceNumber}`);
   if (dev.kind !== 'block') throw failed(`VPMem device ${deviceNumber} is not a block device`);
-  const target = await withTarget(paths, mountPath, 'MountPath', (t) => mountDevice(dev.path, t, 'ext4', true, []));
+  const target = await withTarget(paths, log, mountPath, 'MountPath', (t) => mountDevice(dev.path, t, 'ext4', true, []));
   log.info('mapped VPMem device', { device: deviceNumber, source: dev.path, target });
 }
 
@@ -83,8 +84,8 @@ export interface ScsiMount {
 
 export async function mountScsi(paths: VmPaths, log: GuestLogger, m: ScsiMount): Promise<void> {
   const dev = await device(paths.scsiLink(m.controller, m.lun), `SCSI controller ${m.controller} lun ${m.lun}`);
-  const target = await withTarget(paths, m.mountPath, 'MountPath', async (t) => {
-    if (dev.kind === 'dir') return bindMount(dev.path, t, m.readOnly);
+  const target = await withTarget(paths, log, m.mountPath, 'MountPath', async (t) => {
+    if (dev.kind === 'dir') return bindMount(dev.path, t, m.readOnly, log);
     if (dev.kind === 'file') return loopMount(dev.path, t, m.readOnly);
     const found = await fsType(dev.path);
     if (found === undefined && m.filesystem === '') throw failed(`getting device's filesystem: could not get device filesystem type of ${dev.path}`);
@@ -102,7 +103,7 @@ export async function mountScsi(paths: VmPaths, log: GuestLogger, m: ScsiMount):
 export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: unknown, what: string): Promise<void> {
   const target = paths.hostPath(guestPath, what);
   if (!paths.insideRootfs(target)) throw invalidArg(`${what} ${String(guestPath)} is outside the VM root`);
-  if ((await stat(target).catch(() => undefined)) === undefined) {
+  if ((await stat(target).catch(ignoreAbsent)) === undefined) {
     log.warn('UnmountPath called for non-existent path', { target });
     return;
   }

@@ -98,3 +98,15 @@ export class GuestLogger {
 
 /** A logger that drops everything (tests). */
 export const silentLogger = (): GuestLogger => new GuestLogger({ level: 'error', format: 'json', write: () => {} });
+
+/**
+ * A rejection handler for a rollback or teardown step in the guest: logs at warning what failed and why and
+ * resolves undefined, so the step's own error is the one reported (the host side's logTeardown, on the guest's
+ * logger).
+ */
+export function logTeardown(log: GuestLogger, what: string, fields?: LogFields): (err: unknown) => undefined {
+  return (err) => {
+    log.warn(`teardown: ${what} failed`, { ...fields, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  };
+}

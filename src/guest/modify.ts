@@ -27,7 +27,7 @@ import {
 } from '../gcs/protocol/index.js';
 import { mountScsi, mountVPMem, unmountPath } from './disks.js';
 import { failed, invalidArg, notImpl } from './errors.js';
-import type { GuestLogger } from './log.js';
+import { logTeardown, type GuestLogger } from './log.js';
 import { bindMount, isMountPoint, overlayMount, prepareTarget, unmount } from './mounts.js';
 import type { VmPaths } from './vm-paths.js';
 
@@ -105,7 +105,7 @@ export class VmModifier {
   private async addMappedDirectory(s: LCOWMappedDirectory): Promise<void> {
     const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), `Plan9 share ${JSON.stringify(s.ShareName)}`);
     const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'), !dev.dir);
-    await bindMount(dev.path, target, s.ReadOnly === true);
+    await bindMount(dev.path, target, s.ReadOnly === true, this.log);
     this.log.info('mapped directory', { share: s.ShareName, source: dev.path, target, readOnly: s.ReadOnly === true });
   }
 
@@ -137,17 +137,17 @@ export class VmModifier {
       if (bindBundle) {
         const backing = join(scratch, 'bundle');
         await mkdir(backing, { recursive: true, mode: 0o755 });
-        await bindMount(backing, bundle, false);
+        await bindMount(backing, bundle, false, this.log);
         await prepareTarget(this.paths, target);
       }
       try {
         await overlayMount(lower, upper, work, target);
       } catch (err) {
-        if (bindBundle) await unmount(bundle).catch(() => undefined);
+        if (bindBundle) await unmount(bundle).catch(logTeardown(this.log, 'unmounting the bundle bind of a failed overlay', { bundle }));
         throw err;
       }
     } else if (lower.length === 1) {
-      await bindMount(lower[0]!, target, true);
+      await bindMount(lower[0]!, target, true, this.log);
     } else {
       await overlayMount(lower, undefined, undefined, target);
     }

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { failed, invalidArg } from './errors.js';
+import { logTeardown, type GuestLogger } from './log.js';
 import type { VmPaths } from './vm-paths.js';
 
 function run(cmd: string, args: readonly string[]): Promise<void> {
@@ -34,13 +35,13 @@ export async function prepareTarget(paths: VmPaths, target: string, file = false
 }
 
 /** Bind-mounts `source` onto `target` (read-only via a remount when asked). */
-export async function bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+export async function bindMount(source: string, target: string, readOnly: boolean, log: GuestLogger): Promise<void> {
   await run('mount', ['--bind', source, target]);
   if (readOnly) {
     try {
       await run('mount', ['-o', 'remount,bind,ro', target]);
     } catch (err) {
-      await unmount(target).catch(() => {});
+      await unmount(target).catch(logTeardown(log, 'unmounting a bind whose read-only remount failed', { target }));
       throw err;
     }
   }

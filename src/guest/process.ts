@@ -26,6 +26,7 @@ import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ignoreErrno } from '../errdefs/index.js';
 import { failed, notImpl } from './errors.js';
 import type { GuestLogger } from './log.js';
 import { runcLogError } from './runc.js';
@@ -201,7 +202,7 @@ export class GuestProcess {
       // Read whether runc had exited BEFORE reading the file: a fast process (`/bin/true`) lets runc write
       // the pid file and exit while the read is in flight, and that exit is no failure.
       const exitedBeforeRead = this.childExited;
-      const text = await readFile(spec.pidFile, 'utf8').catch(() => '');
+      const text = (await readFile(spec.pidFile, 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // not written yet
       const pid = Number.parseInt(text.trim(), 10);
       if (Number.isInteger(pid) && pid > 0) {
         this.pid = pid;

@@ -6,3 +6,4 @@ export * from './fields.js';
 export * from './logger.js';
 export * from './logrus-format.js';
 export * from './guest-log.js';
+export * from './teardown.js';

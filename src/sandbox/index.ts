@@ -9,7 +9,6 @@ export { statsFromLcowMetrics } from './guest-stats.js';
 export { Annotation, effectiveAnnotations, uvmOptionsFromAnnotations } from './annotations.js';
 export { GuestAnnotation, annotationBool, expandAnnotations, gcsCommandLineExtras } from './guest-annotations.js';
 export { CriAnnotation, podRole, type PodRole } from './pod-role.js';
-export { settlesWithin } from './race-timeout.js';
 export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
 /** What the shim's process entry needs from below, passed through so the shim imports only this floor. */
 export { ensureThreadpoolSize } from '../hcs/index.js';

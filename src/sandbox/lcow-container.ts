@@ -3,7 +3,7 @@ import { Field, type Logger } from '../log/index.js';
 import type { GuestContainer, GuestProcess, ProcessRequest } from './types.js';
 import type { ProcessListEntry, TaskStats } from './types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
-import { settlesWithin } from './race-timeout.js';
+import { handledElsewhere, settlesWithin } from '../async/index.js';
 
 /** The task's view of a GCS process (a container's, or one in the VM itself). */
 export function guestProcess(p: Process): GuestProcess {
@@ -91,7 +91,7 @@ export class LcowContainer implements GuestContainer {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     const exited = this.c.waitExit();
-    exited.catch(() => undefined); // observed below, or not at all when the init never ran
+    handledElsewhere(exited); // observed below, or not at all when the init never ran
     try {
       if (this.initRan) {
         await this.c.shutdownGraceful();

@@ -11,7 +11,7 @@
  * step runs even if an earlier one failed; the first error is thrown after all ran. The GCS's
  * DeleteContainerState must come after this release: it removes the bundle dir without unmounting.
  */
-import type { Logger } from '../log/index.js';
+import { Field, logTeardown, type Logger } from '../log/index.js';
 import {
   VPMemFullError, VPMemTooLargeError, type GuestModifier, type ScsiManager, type VPMemManager,
 } from '../uvm/index.js';
@@ -85,7 +85,7 @@ export async function mountLcowLayers(d: LayerDevices, containerId: string, laye
     let released: Promise<void> | undefined;
     return { rootfs, scratchDir, release: () => (released ??= releaseAll(undo, log)) };
   } catch (err) {
-    await releaseAll(undo, log).catch(() => undefined);
+    await releaseAll(undo, log).catch(logTeardown(log, 'releasing the layers of a failed create', { [Field.ContainerId]: containerId }));
     throw err;
   }
 }

@@ -4,7 +4,7 @@ import { invalidArgument, notFound } from '../errdefs/index.js';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
 import { createHcsApi, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
 import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
-import { Field, type Logger } from '../log/index.js';
+import { Field, logTeardown, type Logger } from '../log/index.js';
 import type { Transport } from '../transport/index.js';
 import {
   PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize,
@@ -71,13 +71,14 @@ class LcowSandbox implements Sandbox {
     const vhdRoot = opts.PreferredRootFSType === PreferredRootFSType.VHD;
     this.devices = {
       vpmem: opts.VPMemDeviceCount > 0
-        ? new VPMemManager({ count: opts.VPMemDeviceCount, maxSizeBytes: opts.VPMemSizeBytes, reserved: vhdRoot ? [0] : [], host: vm, guest: gc })
+        ? new VPMemManager({ count: opts.VPMemDeviceCount, maxSizeBytes: opts.VPMemSizeBytes, reserved: vhdRoot ? [0] : [], host: vm, guest: gc, log })
         : undefined,
       scsi: new ScsiManager({
         controllers: opts.SCSIControllerCount > 0 ? ['0'] : [],
         reserved: vhdRoot && opts.VPMemDeviceCount === 0 ? [{ controller: 0, lun: 0 }] : [],
         host: vm,
         guest: gc,
+        log,
       }),
       guest: gc,
       physicallyBacked: opts.FullyPhysicallyBacked,
@@ -157,7 +158,7 @@ class LcowSandbox implements Sandbox {
       throw notFound(`share: host path '${hostPath}' does not exist`, err);
     }
     this.checkWritable(hostPath, readOnly);
-    this.diagShares ??= new Plan9Shares(this.vm, this.gc, this.nextShareName);
+    this.diagShares ??= new Plan9Shares(this.vm, this.gc, this.nextShareName, this.log);
     await this.diagShares.add(isDir ? hostPath : dirname(hostPath), uvmPath, readOnly);
   }
 
@@ -173,7 +174,7 @@ class LcowSandbox implements Sandbox {
     if (this.containers.has(id)) throw alreadyExists(`container ${id} already exists in utility VM ${this.id}`);
     if (this.closing) throw failedPrecondition(`utility VM ${this.id} is closing: cannot create container ${id}`);
     this.containers.add(id);
-    const shares = new Plan9Shares(this.vm, this.gc, this.nextShareName);
+    const shares = new Plan9Shares(this.vm, this.gc, this.nextShareName, this.log);
     let releaseLayers = async (): Promise<void> => undefined;
     const release = async (): Promise<void> => {
       let first: unknown;
@@ -273,7 +274,7 @@ export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFacto
       if (gc === undefined) throw new Error(`utility VM ${vm.id} started without a GCS connection`);
       return new LcowSandbox(vm, gc, log, opts, noWritableFileShares);
     } catch (err) {
-      await vm.close().catch(() => undefined);
+      await vm.close().catch(logTeardown(log, 'closing the utility VM of a failed start', { [Field.UvmId]: vm.id }));
       throw err;
     }
   };

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import type { GuestConnection } from '../gcs/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
 import { invalidArgument } from '../errdefs/index.js';
+import { logTeardown, rootLogger, type Logger } from '../log/index.js';
 
 /** The Plan9 (9p over vsock) port HCS serves shares on. */
 export const PLAN9_PORT = 564;
@@ -56,6 +57,7 @@ export class Plan9Shares {
     private readonly vm: VmModify,
     private readonly gc: GuestConnection,
     private readonly nextName: () => string = shareNameAllocator(),
+    private readonly log: Logger = rootLogger(),
   ) {}
 
   /** The shares and their states, oldest first (for tests and logs). */
@@ -79,7 +81,7 @@ export class Plan9Shares {
         Settings: { MountPath: guestPath, ShareName: share.name, Port: PLAN9_PORT, ReadOnly: readonly },
       });
     } catch (err) {
-      await this.removeHost(share).catch(() => undefined);
+      await this.removeHost(share).catch(logTeardown(this.log, 'removing the host share of a failed guest mount', { share: share.name, guestPath }));
       throw err;
     }
     share.state = ShareState.Mounted;

@@ -1,5 +1,5 @@
 import { isHcsCode } from '../errdefs/index.js';
-import type { Logger } from '../log/index.js';
+import { logTeardown, type Logger } from '../log/index.js';
 
 /** 'terminated': a VM was found and stopped; 'absent': none; 'left': one whose owner still runs; 'failed'. */
 export type TerminateVmResult = 'terminated' | 'absent' | 'left' | 'failed';
@@ -39,7 +39,7 @@ export async function terminateUtilityVm(vmId: string, timeoutMs: number, log: L
     log.warn('delete: terminating the utility VM failed', { 'uvm-id': vmId, error: describe(err) });
     return 'failed';
   } finally {
-    await system.close().catch(() => undefined);
+    await system.close().catch(logTeardown(log, 'delete: closing the utility VM handle', { 'uvm-id': vmId }));
   }
 
   function isSystemNotFound(err: unknown): boolean {

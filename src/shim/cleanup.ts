@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ignoreErrno } from '../errdefs/index.js';
 import type { Logger } from '../log/index.js';
 import type { TerminateVmResult } from '../sandbox/index.js';
 
@@ -67,7 +68,7 @@ export async function unmountBundleRootfs(bundle: string, log: Logger): Promise<
 
 /** Mount points at or below `dir` (/proc/self/mountinfo field 5, octal escapes decoded), deepest and latest first. */
 async function mountPointsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const text = (await readFile('/proc/self/mountinfo', 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // no /proc: nothing known mounted
   const found: Array<{ p: string; i: number }> = [];
   text.split('\n').forEach((line, i) => {
     const raw = line.split(' ')[4];

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { logTeardown, rootLogger } from '../log/index.js';
 import { invalidArgument, unavailable } from '../errdefs/index.js';
 import { containerd } from '../proto/index.js';
 import { CriAnnotation, podRole } from '../sandbox/index.js';
@@ -48,7 +49,7 @@ async function joinPodShim(flags: ShimFlags, bundle: string, sandboxId: string, 
   } catch (err) {
     throw unavailable(`the shim of pod ${sandboxId} did not answer Connect: ${(err as Error).message}`, err);
   } finally {
-    await client.close().catch(() => undefined);
+    await client.close().catch(logTeardown(rootLogger(), 'closing the connection to the pod shim', { address }));
   }
   if (!Number.isInteger(shimPid) || shimPid <= 0) throw invalidArgument(`the shim of pod ${sandboxId} reported pid ${shimPid}`);
   writeFileAtomic(join(bundle, 'shim.pid'), String(shimPid));

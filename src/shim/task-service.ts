@@ -1,5 +1,5 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notImplemented } from '../errdefs/index.js';
-import { Field, type Logger } from '../log/index.js';
+import { Field, logTeardown, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import {
   CriAnnotation, GuestAnnotation, annotationBool, effectiveAnnotations, expandAnnotations, gcsCommandLineExtras, podRole, uvmOptionsFromAnnotations, type PodRole, type Sandbox, type SandboxFactory,
@@ -112,7 +112,7 @@ export class TaskService implements TaskLogic {
       const layers = isLcowRootfs(o.rootfs, layerFolders) ? await parseLcowLayers(o.rootfs, layerFolders) : undefined;
       const rootfs: HostRootfs = layers
         ? { path: '', readonly: false, release: async () => undefined }
-        : await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true);
+        : await prepareRootfs(o.bundle, o.rootfs, spec.root?.path, spec.root?.readonly === true, log);
       try {
         const sandboxSpec = layers ? { ...spec, annotations } : { ...spec, annotations, root: { ...(spec.root ?? {}), path: rootfs.path } };
         const sandbox = owns
@@ -129,11 +129,11 @@ export class TaskService implements TaskLogic {
           this.tasks.set(o.id, task);
           if (owns) this.role = role.kind;
         } catch (err) {
-          if (owns) await sandbox.close().catch(() => undefined);
+          if (owns) await sandbox.close().catch(logTeardown(log, 'closing the sandbox of a failed create'));
           throw err;
         }
       } catch (err) {
-        await rootfs.release().catch(() => undefined);
+        await rootfs.release().catch(logTeardown(log, 'releasing the rootfs of a failed create'));
         throw err;
       }
       return { pid: 0 };

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ignoreAbsent } from '../errdefs/index.js';
 import { layerTarToVhd } from './layer-image.js';
 
 const run = promisify(execFile);
@@ -70,7 +71,7 @@ export async function ociImageToLcowLayers(imageTar: string, outDir: string, ref
       const id = (diffIds[i] ?? layer.digest).replace(/^sha256:/, '');
       const folder = join(outDir, id);
       const vhd = join(folder, 'layer.vhd');
-      if (!(await stat(vhd).catch(() => undefined))) {
+      if (!(await stat(vhd).catch(ignoreAbsent))) {
         await mkdir(folder, { recursive: true });
         await layerTarToVhd(blobPath(layout, layer.digest), `${vhd}.tmp`, work);
         await run('mv', [`${vhd}.tmp`, vhd]);

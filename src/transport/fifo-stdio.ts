@@ -15,7 +15,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { ErrorCode, ShimError, invalidArgument } from '../errdefs/index.js';
+import { ErrorCode, ShimError, errnoOf, invalidArgument } from '../errdefs/index.js';
 
 const openAsync = promisify(open);
 const fstatAsync = promisify(fstat);
@@ -57,10 +57,12 @@ export async function releaseFifoReader(path: string): Promise<void> {
   let fd: number;
   try {
     fd = await openAsync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch {
-    return; // ENOENT, ENXIO (no reader): nobody waits for an EOF.
+  } catch (err) {
+    // Gone (ENOENT) or no reader (ENXIO): nobody waits for an EOF. Anything else is the caller's to log.
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENXIO') return;
+    throw err;
   }
-  await promisify(closeFd)(fd).catch(() => undefined);
+  await promisify(closeFd)(fd);
 }
 
 /** Opens a stdout/stderr endpoint for writing. */

@@ -6,7 +6,7 @@ import { mkdir, stat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ErrorCode, ShimError, alreadyExists, notFound } from '../errdefs/index.js';
+import { ErrorCode, ShimError, alreadyExists, ignoreErrno, notFound } from '../errdefs/index.js';
 import { dialPath } from './dial.js';
 import { emulatedHvSocketPath } from './emulated-paths.js';
 import { openFifoReader, openFifoWriter, releaseFifoReader } from './fifo-stdio.js';
@@ -46,14 +46,14 @@ export class UnixTransport implements PlatformTransport {
     await mkdir(vsockDir, { mode: 0o700, recursive: true });
     const label = `hvsock://${address.vmId}/${address.serviceId} (${path})`;
     const server = await listenUnix(path);
-    return new SocketListener(server, label, () => unlink(path).catch(() => {}));
+    return new SocketListener(server, label, () => unlink(path).catch(ignoreErrno('ENOENT'))); // already removed: nothing to do
   }
 
   /** Listens on a local unix socket (`unix://` optional), e.g. the shim's own ttrpc address. */
   async listen(address: string): Promise<Listener> {
     const path = unixSocketPath(address);
     const server = await listenUnix(path);
-    return new SocketListener(server, path, () => unlink(path).catch(() => {}));
+    return new SocketListener(server, path, () => unlink(path).catch(ignoreErrno('ENOENT'))); // already removed: nothing to do
   }
 
   /** Unix only: `unix:///path` or a plain path. */
@@ -105,7 +105,7 @@ export async function listenUnix(path: string): Promise<Server> {
     () => false,
   );
   if (live) throw alreadyExists(`something is already listening on ${path}`);
-  await unlink(path).catch(() => {});
+  await unlink(path).catch(ignoreErrno('ENOENT')); // a stale socket file nobody listens on; gone already is fine
   try {
     return await tryListen(path);
   } catch (err) {

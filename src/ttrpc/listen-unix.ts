@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
-import { ErrorCode, ShimError, alreadyExists, invalidArgument } from '../errdefs/index.js';
+import { ErrorCode, ShimError, alreadyExists, ignoreAbsent, invalidArgument } from '../errdefs/index.js';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -73,7 +73,7 @@ function setUmask(mask: number): number | undefined {
 }
 
 async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
+  const st = await lstat(path).catch(ignoreAbsent);
   if (st === undefined) return; // Gone meanwhile: just retry.
   if (!st.isSocket()) throw alreadyExists(`ttrpc: ${path} exists and is not a socket`);
   if (await answers(path)) throw alreadyExists(`ttrpc: socket ${path} is in use by a live server`);

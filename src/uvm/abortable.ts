@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { handledElsewhere } from '../async/index.js';
+import { logTeardown, type Logger } from '../log/index.js';
 import type { Listener } from '../transport/index.js';
 import { LinuxEntropyBytes } from './constants.js';
 
 /** Accepts one connection and closes the listener either way (hcsshim's acceptAndClose). */
-export async function acceptAndClose(listener: Listener, signal: AbortSignal): Promise<Duplex> {
+export async function acceptAndClose(listener: Listener, signal: AbortSignal, log: Logger): Promise<Duplex> {
   try {
     return await listener.accept(signal);
   } finally {
-    await listener.close().catch(() => undefined);
+    await listener.close().catch(logTeardown(log, 'closing a hvsocket listener after its accept', { address: listener.address }));
   }
 }
 
@@ -22,10 +24,10 @@ export function whenAborted(signal: AbortSignal): Promise<never> {
 
 /**
  * Races `work` against the signal; on abort calls `onAbort` (e.g. destroy the connection) and rejects.
- * A late rejection of `work` is swallowed.
+ * A late rejection of `work`, after the abort, is moot: the caller already has the abort's reason.
  */
 export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
-  work.catch(() => undefined);
+  handledElsewhere(work); // observed by the race below (or moot after an abort, see above)
   try {
     return await Promise.race([work, whenAborted(signal)]);
   } catch (err) {

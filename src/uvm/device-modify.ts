@@ -4,7 +4,9 @@
  * guest half fails; Remove = guest first, then host. src/uvm never imports src/gcs: the guest half is
  * whatever the caller hands in (the shim passes its GuestConnection).
  */
+import { whenSettled } from '../async/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
+import { logTeardown, type Logger } from '../log/index.js';
 
 export interface HostModifier {
   modify(request: ModifySettingRequest): Promise<void>;
@@ -22,13 +24,13 @@ export interface GuestModifier {
 }
 
 export async function addWithGuest(host: HostModifier, guest: GuestModifier, hostReq: ModifySettingRequest, guestReq: GuestRequest | undefined,
-  rollback: ModifySettingRequest): Promise<void> {
+  rollback: ModifySettingRequest, log: Logger): Promise<void> {
   await host.modify(hostReq);
   if (guestReq === undefined) return;
   try {
     await guest.modifySettings(guestReq);
   } catch (err) {
-    await host.modify(rollback).catch(() => undefined);
+    await host.modify(rollback).catch(logTeardown(log, 'removing the host half of a device the guest refused', { resource: rollback.ResourcePath }));
     throw err;
   }
 }
@@ -39,7 +41,7 @@ export class Mutex {
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.tail.then(fn);
-    this.tail = result.then(() => undefined, () => undefined);
+    this.tail = whenSettled(result); // the next section waits for this one; its outcome is run's caller's
     return result;
   }
 }

@@ -11,6 +11,7 @@
  *           {Controller, Lun}) and then detaches on the host (Remove, no settings).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { logTeardown, rootLogger, type Logger } from '../log/index.js';
 import { Mutex, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
 
 export const LunsPerController = 64;
@@ -58,6 +59,8 @@ export interface ScsiManagerOptions {
   readonly reserved?: ReadonlyArray<{ controller: number; lun: number }>;
   readonly host: HostModifier;
   readonly guest: GuestModifier;
+  /** Where a failed rollback is logged (default: the root logger). */
+  readonly log?: Logger;
 }
 
 export class ScsiManager {
@@ -91,7 +94,7 @@ export class ScsiManager {
       try {
         if (mount) m = await this.mount(att, guestPath ?? '', readOnly, mount);
       } catch (err) {
-        await this.detach(att).catch(() => undefined);
+        await this.detach(att).catch(logTeardown(this.o.log ?? rootLogger(), 'detaching a SCSI disk whose guest mount failed', { hostPath, controller: att.controller, lun: att.lun }));
         throw err;
       }
       let released = false;

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ErrorCode, ShimError, formatHresult, invalidArgument } from '../errdefs/index.js';
 import type { HcsSystem, ModifySettingRequest, SystemExit } from '../hcs/index.js';
+import { handledElsewhere, settlesWithin, whenSettled } from '../async/index.js';
 import type { Logger } from '../log/index.js';
 import { vsockServiceId, type Connection, type Listener, type Transport } from '../transport/index.js';
 import { acceptAndClose, raceAbort, sendEntropy } from './abortable.js';
@@ -127,7 +128,7 @@ export class UtilityVM {
     }
     this.stateValue = UvmState.Starting;
     const run = this.runStart(opts);
-    this.startRun = run.catch(() => undefined);
+    this.startRun = whenSettled(run); // close() waits for it; the outcome is start's caller's
     return run;
   }
 
@@ -156,7 +157,7 @@ export class UtilityVM {
         step('entropy connection', () => this.injectEntropy(signal)),
         step('log connection', () => this.connectOutput(signal)),
       ]);
-      boot.catch(() => undefined); // awaited below, after the system start
+      handledElsewhere(boot); // awaited below, after the system start
       await step('compute system start', () => raceAbort(this.system.start({ signal }), signal, () => undefined));
       await boot;
       let result: T | undefined;
@@ -202,7 +203,7 @@ export class UtilityVM {
 
   private async acceptFrom(listener: Listener, signal: AbortSignal): Promise<Duplex> {
     try {
-      return await acceptAndClose(listener, signal);
+      return await acceptAndClose(listener, signal, this.log);
     } finally {
       this.listeners.delete(listener);
     }
@@ -279,16 +280,10 @@ export class UtilityVM {
     await Promise.all([...this.listeners].map((l) => l.close().catch(warnClose(l))));
     this.listeners.clear();
     if (this.outputDone !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const cut = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.log.warn('utility VM output did not end after the VM stopped; closing it');
-          this.outputConn?.destroy();
-          resolve();
-        }, OUTPUT_DRAIN_MS);
-      });
-      await Promise.race([this.outputDone, cut]);
-      clearTimeout(timer);
+      if (!(await settlesWithin(this.outputDone, OUTPUT_DRAIN_MS))) {
+        this.log.warn('utility VM output did not end after the VM stopped; closing it');
+        this.outputConn?.destroy();
+      }
       await this.outputDone;
     }
     this.networkConfigProxy?.destroy();

@@ -8,6 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { ModifySettingRequest } from '../hcs/index.js';
+import { rootLogger, type Logger } from '../log/index.js';
 import { Mutex, addWithGuest, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
 
 export const VPMemGuestPathFormat = (n: number): string => `/run/layers/p${n}`;
@@ -41,6 +42,8 @@ export interface VPMemManagerOptions {
   readonly reserved?: readonly number[];
   readonly host: HostModifier;
   readonly guest: GuestModifier;
+  /** Where a failed rollback is logged (default: the root logger). */
+  readonly log?: Logger;
 }
 
 const resourcePath = (n: number): string => `VirtualMachine/Devices/VirtualPMem/Devices/${n}`;
@@ -77,7 +80,7 @@ export class VPMemManager {
       const add: ModifySettingRequest = { ResourcePath: resourcePath(n), RequestType: 'Add', Settings: { HostPath: hostPath, ReadOnly: true, ImageFormat: 'Vhd1' } };
       await addWithGuest(this.o.host, this.o.guest, add,
         { ResourceType: 'VPMemDevice', RequestType: 'Add', Settings: omitEmpty({ DeviceNumber: n, MountPath: guestPath }) },
-        { ResourcePath: resourcePath(n), RequestType: 'Remove' });
+        { ResourcePath: resourcePath(n), RequestType: 'Remove' }, this.o.log ?? rootLogger());
       const slot: Slot = { hostPath, guestPath, refs: 1 };
       this.slots[n] = slot;
       return this.mount(n, slot);

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { ErrorCode, HResult, ShimError } from '../../errdefs/index.js';
+import { whenSettled } from '../../async/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
 import { HcsError } from '../errors.js';
 import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
@@ -61,7 +62,7 @@ class ComputecoreHcsApi implements HcsApi {
     let handle: HcsSystemHandle | null = null;
     let nativeWait: Promise<unknown> = Promise.resolve();
     const closeHandle = async (): Promise<void> => {
-      await nativeWait.catch(() => undefined); // an aborted create's wait may still be running
+      await whenSettled(nativeWait); // an aborted create's wait may still be running; its outcome is the create's
       if (handle !== null) await callAsync(this.lib.fn.HcsCloseComputeSystem, handle);
     };
     try {

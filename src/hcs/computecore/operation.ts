@@ -1,4 +1,6 @@
+import { handledElsewhere } from '../../async/index.js';
 import { ErrorCode, HResult, ShimError } from '../../errdefs/index.js';
+import { logTeardown, rootLogger } from '../../log/index.js';
 import { HcsError, isTimeout } from '../errors.js';
 import type { ComputecoreLibrary, HcsOperationHandle } from './ffi.js';
 import { asHresult, callAsync } from './native-call.js';
@@ -64,7 +66,7 @@ export async function runOperation(
       const hr = asHresult(await callAsync(lib.fn.HcsWaitForOperationResult, op, timeoutMs, out));
       const doc = takeResultDocument(lib, out[0]);
       if (isTimeout(hr >>> 0) && lib.fn.HcsCancelOperation !== undefined) {
-        await callAsync(lib.fn.HcsCancelOperation, op).catch(() => undefined);
+        await callAsync(lib.fn.HcsCancelOperation, op).catch(logTeardown(rootLogger(), 'HcsCancelOperation after a timed-out wait', errorBase(opts)));
       }
       return { hr, doc };
     } finally {
@@ -105,8 +107,10 @@ function raceAbort<T>(
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       // The native wait keeps running; `settled` closes the operation when it returns.
-      if (lib.fn.HcsCancelOperation !== undefined) callAsync(lib.fn.HcsCancelOperation, op).catch(() => undefined);
-      settled.catch(() => undefined);
+      if (lib.fn.HcsCancelOperation !== undefined) {
+        callAsync(lib.fn.HcsCancelOperation, op).catch(logTeardown(rootLogger(), 'HcsCancelOperation of an aborted call', errorBase(opts)));
+      }
+      handledElsewhere(settled); // the caller gets Canceled now; the wait's own outcome is moot
       reject(canceled(opts, signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });

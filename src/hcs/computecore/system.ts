@@ -1,4 +1,5 @@
 import { HResult } from '../../errdefs/index.js';
+import { handledElsewhere } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
 import { HcsError, isAlreadyStopped, isNotExist, isPending } from '../errors.js';
 import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
@@ -121,7 +122,7 @@ export class ComputecoreSystem implements HcsSystem {
         systemId: this.id,
         timeoutMs: opts?.timeoutMs ?? this.deps.defaultTimeoutMs,
         ...(opts?.signal === undefined ? {} : { signal: opts.signal }),
-        track: (p) => void this.native(p).catch(() => undefined),
+        track: (p) => void handledElsewhere(this.native(p)), // its outcome is runOperation's
       },
       (op) => this.native(issue(op)).then(asHresult),
     );

@@ -15,7 +15,8 @@
  */
 import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HResult } from '../../errdefs/index.js';
+import { HResult, ignoreAbsent } from '../../errdefs/index.js';
+import { logTeardown, rootLogger } from '../../log/index.js';
 import { isGuid, normalizeGuid } from '../../transport/index.js';
 import { attachDisk, detachDisk, diskKind } from './disk-attach.js';
 import { hcsFail } from './hresults.js';
@@ -186,10 +187,10 @@ export class EmulatedDevices {
     if (typeof target !== 'string' || !target.startsWith('/')) {
       throw this.fail(HResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
     }
-    const st = await stat(target).catch(() => undefined);
+    const st = await stat(target).catch(ignoreAbsent);
     if (st === undefined) throw this.fail(HResult.ErrFileNotFound, `${what}: host path ${target} not found`);
     if (want === 'directory' && !st.isDirectory()) throw this.fail(HResult.E_INVALIDARG, `${what}: host path ${target} is not a directory`);
-    if ((await lstat(link).catch(() => undefined)) !== undefined) {
+    if ((await lstat(link).catch(ignoreAbsent)) !== undefined) {
       throw this.fail(HResult.ErrAlreadyExists, `${what} is already attached`);
     }
     await mkdir(join(link, '..'), { recursive: true, mode: 0o700 });
@@ -207,7 +208,7 @@ export class EmulatedDevices {
     try {
       await symlink(device, link);
     } catch (err) {
-      await detachDisk(`${link}.loop.json`).catch(() => undefined);
+      await detachDisk(`${link}.loop.json`).catch(logTeardown(rootLogger(), 'HCS emulator: detaching the disk of a failed link', { link }));
       throw this.fail(HResult.E_FAIL, `${what}: cannot link ${link}: ${(err as Error).message}`, err);
     }
   }

@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Logger } from '../../log/index.js';
+import { ignoreAbsent } from '../../errdefs/index.js';
+import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import { readFixedVhd, readVhdx } from '../../vhd/index.js';
 
 const run = promisify(execFile);
@@ -48,7 +49,7 @@ export async function attachDisk(path: string, kind: DiskKind, readOnly: boolean
   try {
     await writeFile(recordPath, JSON.stringify(record), { mode: 0o600 });
   } catch (err) {
-    await run('losetup', ['-d', device], { timeout: TOOL_TIMEOUT_MS }).catch(() => undefined);
+    await run('losetup', ['-d', device], { timeout: TOOL_TIMEOUT_MS }).catch(logTeardown(rootLogger(), 'HCS emulator: losetup -d after the loop record could not be written', { device }));
     throw err;
   }
   return record;
@@ -57,8 +58,8 @@ export async function attachDisk(path: string, kind: DiskKind, readOnly: boolean
 /** True when the loop device still has the record's backing file and offset (it was not reused). */
 async function stillOurs(r: LoopRecord): Promise<boolean> {
   const sys = join('/sys/block', basename(r.Device), 'loop');
-  const backing = (await readFile(join(sys, 'backing_file'), 'utf8').catch(() => '')).trim().replace(/ \(deleted\)$/, '');
-  const offset = Number((await readFile(join(sys, 'offset'), 'utf8').catch(() => '-1')).trim());
+  const backing = ((await readFile(join(sys, 'backing_file'), 'utf8').catch(ignoreAbsent)) ?? '').trim().replace(/ \(deleted\)$/, '');
+  const offset = Number(((await readFile(join(sys, 'offset'), 'utf8').catch(ignoreAbsent)) ?? '-1').trim());
   return backing === r.BackingFile && offset === r.Offset;
 }
 
@@ -85,7 +86,7 @@ export async function detachAllDisks(vmDir: string, log: Logger): Promise<string
   const done: string[] = [];
   for (const sub of ['scsi', 'vpmem']) {
     const dir = join(vmDir, sub);
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of (await readdir(dir).catch(ignoreAbsent)) ?? []) {
       if (!name.endsWith('.loop.json')) continue;
       try {
         const r = await detachDisk(join(dir, name));

@@ -4,7 +4,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { HResult } from '../../errdefs/index.js';
+import { whenSettled } from '../../async/index.js';
+import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
@@ -135,7 +136,7 @@ export class EmulatedVm {
       ? [this.init.guestEntry]
       : [...(manifest?.guestEntry === undefined ? [] : [manifest.guestEntry]), this.init.defaultGuestEntry];
     for (const entry of candidates) {
-      if ((await stat(entry).catch(() => undefined))?.isFile() === true) return entry;
+      if ((await stat(entry).catch(ignoreAbsent))?.isFile() === true) return entry;
     }
     throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
@@ -180,7 +181,7 @@ export class EmulatedVm {
   }
 
   private async stop(kind: ExitType, op: string, opts: WaitOptions): Promise<void> {
-    if (this.state === VmState.Starting) await this.starting?.catch(() => undefined);
+    if (this.state === VmState.Starting && this.starting) await whenSettled(this.starting); // start's caller gets its outcome
     if (this.state === VmState.Stopped) return; // already stopped: success, as the API contract says
     if (this.state === VmState.Created) {
       this.requested = kind;

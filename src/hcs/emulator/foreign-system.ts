@@ -15,8 +15,8 @@
  * without the flag it stays Running until its agent exits. A live owner keeps the record current.
  */
 import { stat } from 'node:fs/promises';
-import { HResult } from '../../errdefs/index.js';
-import type { Logger } from '../../log/index.js';
+import { HResult, ignoreAbsent } from '../../errdefs/index.js';
+import { logTeardown, type Logger } from '../../log/index.js';
 import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
@@ -166,7 +166,7 @@ export class ForeignSystemHandle implements HcsSystem {
       return undefined;
     });
     if (report?.removed !== true && (await exists(vmDir))) {
-      await writeRecord(vmDir, { ...rec, State: 'Stopped', ExitType: kind }).catch(() => undefined);
+      await writeRecord(vmDir, { ...rec, State: 'Stopped', ExitType: kind }).catch(logTeardown(this.log, 'HCS emulator: recording the stopped state', { vmDir }));
     }
     this.log.info('HCS emulator: stopped an emulated utility VM created by another process', {
       exitType: kind, ownerPid: rec.OwnerProcess.Pid, containers: report?.containers, unmounted: report?.unmounted.length,
@@ -228,7 +228,7 @@ export class ForeignSystemHandle implements HcsSystem {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined)) !== undefined;
+  return (await stat(path).catch(ignoreAbsent)) !== undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

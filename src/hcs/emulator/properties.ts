@@ -6,7 +6,7 @@
  * unknown names are E_INVALIDARG like the real service.
  */
 import { readFile } from 'node:fs/promises';
-import { HResult } from '../../errdefs/index.js';
+import { HResult, ignoreErrno } from '../../errdefs/index.js';
 import type { SystemProperties } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
 
@@ -72,7 +72,7 @@ async function statistics(src: PropertySource): Promise<Record<string, unknown>>
   out['Uptime100ns'] = (now.getTime() - src.startedAt.getTime()) * 10_000;
   if (src.pid !== undefined) {
     // /proc/<pid>/stat: fields after the parenthesised comm; utime and stime are the 12th and 13th of those.
-    const stat = await readFile(`/proc/${src.pid}/stat`, 'utf8').catch(() => undefined);
+    const stat = await readFile(`/proc/${src.pid}/stat`, 'utf8').catch(ignoreErrno('ENOENT', 'ESRCH')); // the agent is gone
     const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
     const user = Number(fields?.[11]);
     const kernel = Number(fields?.[12]);

@@ -10,6 +10,7 @@
  */
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
 
 export const RECORD_FILE = 'system.json';
 export const RECORD_FORMAT = 'containerd-shim-lcow-v1/emulated-system@1';
@@ -65,7 +66,7 @@ export async function readRecord(vmDir: string): Promise<SystemRecord | undefine
 /** Every record under the emulator root (only `<root>/<lower-case uuid>/system.json`), with its VM dir. */
 export async function scanRecords(root: string): Promise<Array<{ vmDir: string; record: SystemRecord }>> {
   const out: Array<{ vmDir: string; record: SystemRecord }> = [];
-  for (const name of await readdir(root).catch(() => [] as string[])) {
+  for (const name of (await readdir(root).catch(ignoreAbsent)) ?? []) {
     if (!UUID.test(name)) continue;
     const vmDir = join(root, name);
     const record = await readRecord(vmDir);
@@ -90,7 +91,8 @@ function isProcessRef(v: unknown): v is ProcessRef {
 
 /** /proc/<pid>/stat as {state, startTime}, or undefined when there is no such process. */
 async function procStat(pid: number): Promise<{ state: string; startTime: string } | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // No such process: ENOENT, or ESRCH when it exits between the open and the read.
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(ignoreErrno('ENOENT', 'ESRCH'));
   if (text === undefined) return undefined;
   // Fields after the parenthesised comm (which may contain spaces): state is field 3, starttime field 22.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');

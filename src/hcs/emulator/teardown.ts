@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Logger } from '../../log/index.js';
+import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
+import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import { detachAllDisks } from './disk-attach.js';
 
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ export interface TeardownReport {
 export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc', afterContainers?: () => void): Promise<TeardownReport> {
   const containers = await killRuncContainers(join(vmDir, 'runc'), log, runcBinary);
   afterContainers?.();
-  await removeVmCgroups(basename(vmDir));
+  await removeVmCgroups(basename(vmDir), undefined, log);
   const { unmounted, stuck } = await unmountUnder(vmDir, log);
   // After the unmounts: the guest's mounts of the VM's disks (loop devices) are gone, so they detach now.
   const detached = await detachAllDisks(vmDir, log);
@@ -45,17 +46,18 @@ export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'ru
 /** `runc --root <root> kill <id> KILL` then `delete -f <id>` for every container state dir under root. */
 export async function killRuncContainers(root: string, log: Logger, runcBinary = 'runc'): Promise<string[]> {
   const ids: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory() && (await stat(join(root, entry.name, 'state.json')).catch(() => undefined)) !== undefined) {
+  for (const entry of (await readdir(root, { withFileTypes: true }).catch(ignoreAbsent)) ?? []) {
+    if (entry.isDirectory() && (await stat(join(root, entry.name, 'state.json')).catch(ignoreAbsent)) !== undefined) {
       ids.push(entry.name);
     }
   }
   for (const id of ids) {
     const opts = { timeout: TOOL_TIMEOUT_MS };
-    await run(runcBinary, ['--root', root, 'kill', id, 'KILL'], opts).catch(() => undefined); // may already be stopped
+    // May already be stopped (runc then fails with "container not running"): delete -f below is what must succeed.
+    await run(runcBinary, ['--root', root, 'kill', id, 'KILL'], opts).catch((err: unknown) => log.debug('HCS emulator: runc kill', { id, error: String(err) }));
     await run(runcBinary, ['--root', root, 'delete', '-f', id], opts).catch(async (err: unknown) => {
       // A live `runc run` parent deletes its container itself once the init died: gone is what we wanted.
-      if ((await stat(join(root, id, 'state.json')).catch(() => undefined)) === undefined) return;
+      if ((await stat(join(root, id, 'state.json')).catch(ignoreAbsent)) === undefined) return;
       log.warn('HCS emulator: runc delete failed', { id, root, error: String(err) });
     });
   }
@@ -68,22 +70,26 @@ export const CGROUP_ROOT = '/sys/fs/cgroup';
 /**
  * Removes the VM's cgroup parents the guest's containers were placed under (`/lcow/<runtimeId>/<cid>`,
  * src/guest/bundle.ts): runc delete removes each container's own cgroup, not the parent. rmdir only
- * removes an empty cgroup, so nothing still running is touched; every failure is ignored.
+ * removes an empty cgroup, so nothing still running is touched. Expected and ignored: not there (ENOENT, or
+ * ENOTDIR for a cgroup v2 control file taken as a hierarchy), still populated (EBUSY, ENOTEMPTY); anything
+ * else is logged.
  */
-export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROOT): Promise<void> {
-  const hierarchies = [cgroupRoot, ...(await readdir(cgroupRoot).catch(() => [] as string[])).map((c) => join(cgroupRoot, c))];
+export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROOT, log: Logger = rootLogger()): Promise<void> {
+  const expected = ignoreErrno('ENOENT', 'ENOTDIR', 'EBUSY', 'ENOTEMPTY');
+  const remove = (dir: string): Promise<void> => rmdir(dir).catch(expected).catch(logTeardown(log, 'HCS emulator: removing a VM cgroup', { dir }));
+  const hierarchies = [cgroupRoot, ...((await readdir(cgroupRoot).catch(ignoreAbsent)) ?? []).map((c) => join(cgroupRoot, c))];
   for (const h of hierarchies) {
     const dir = join(h, 'lcow', runtimeId);
-    for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (child.isDirectory()) await rmdir(join(dir, child.name)).catch(() => undefined);
+    for (const child of (await readdir(dir, { withFileTypes: true }).catch(ignoreAbsent)) ?? []) {
+      if (child.isDirectory()) await remove(join(dir, child.name));
     }
-    await rmdir(dir).catch(() => undefined);
+    await remove(dir);
   }
 }
 
 /** Mount points at or below `dir` from /proc/self/mountinfo, in mount order. */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const text = (await readFile('/proc/self/mountinfo', 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // no /proc: nothing known mounted
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const raw = line.split(' ')[4];

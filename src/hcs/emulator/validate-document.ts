@@ -14,7 +14,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HResult } from '../../errdefs/index.js';
+import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { toHcsJson } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
 import { validateTopology } from './validate-topology.js';
@@ -122,7 +122,7 @@ async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {
     if (typeof root !== 'string' || root === '' || typeof devicePath !== 'string' || devicePath === '') {
       throw hcsFail(OP, HResult.E_INVALIDARG, 'Uefi.BootThis needs VmbFsRootPath and DevicePath', id);
     }
-    const rootStat = await stat(root).catch(() => undefined);
+    const rootStat = await stat(root).catch(ignoreAbsent);
     if (rootStat === undefined || !rootStat.isDirectory()) {
       throw hcsFail(OP, HResult.ErrPathNotFound, `boot folder (Uefi.BootThis.VmbFsRootPath) ${root} not found`, id);
     }
@@ -139,7 +139,7 @@ async function bootSpec(id: string, chipset: Obj): Promise<BootSpec> {
 }
 
 async function requireFile(id: string, path: string, what: string): Promise<void> {
-  const st = await stat(path).catch(() => undefined);
+  const st = await stat(path).catch(ignoreAbsent);
   if (st === undefined || !st.isFile()) {
     throw hcsFail(OP, HResult.ErrFileNotFound, `${what} ${path} not found`, id);
   }

@@ -12,7 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
-import { invalidArgument } from '../../errdefs/index.js';
+import { ignoreAbsent, invalidArgument } from '../../errdefs/index.js';
 import type { LcowLayers } from '../../sandbox/index.js';
 import type { Mount } from '../task/types.js';
 
@@ -76,7 +76,7 @@ function parseMount(m: Mount): LcowLayers {
 }
 
 async function mustBeFile(path: string, what: string): Promise<void> {
-  const st = await stat(path).catch(() => undefined);
+  const st = await stat(path).catch(ignoreAbsent);
   if (st === undefined) throw invalidArgument(`${what} ${path} does not exist`);
   if (!st.isFile()) throw invalidArgument(`${what} ${path} is not a file`);
 }

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ShimError, ErrorCode, invalidArgument } from '../../errdefs/index.js';
+import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import type { Mount } from '../task/types.js';
 
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ async function isDirectory(path: string): Promise<boolean> {
  * the utility VM by the sandbox.
  */
 export async function prepareRootfs(bundle: string, mounts: readonly Mount[], rootPath: string | undefined,
-  readonly: boolean): Promise<HostRootfs> {
+  readonly: boolean, log: Logger = rootLogger()): Promise<HostRootfs> {
   if (mounts.length === 0) {
     if (!rootPath) throw invalidArgument('config.json has no root.path and the request has no rootfs mounts');
     const path = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
@@ -39,7 +40,10 @@ export async function prepareRootfs(bundle: string, mounts: readonly Mount[], ro
   const target = join(bundle, 'rootfs');
   const mounted: string[] = [];
   const release = async (): Promise<void> => {
-    for (const m of mounted.reverse()) await run('umount', [m]).catch(() => run('umount', ['-l', m]).catch(() => undefined));
+    // A busy mount is detached lazily; one that even that cannot remove is logged (release never rejects).
+    for (const m of mounted.reverse()) {
+      await run('umount', [m]).catch(() => run('umount', ['-l', m])).catch(logTeardown(log, 'unmounting the task rootfs', { target: m }));
+    }
     mounted.length = 0;
   };
   try {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openFifoReader } from '../../transport/index.js';
-import { settlesWithin } from '../../sandbox/index.js';
+import { settlesWithin, whenSettled } from '../../async/index.js';
 
 export interface ClientStdioOptions {
   /** Named pipes (the shim is on Windows) instead of FIFOs. */
@@ -74,7 +74,7 @@ async function fifoStdio(o: ClientStdioOptions): Promise<ClientStdio> {
         o.input.unpipe();
         // A stdin the shim never opened: open its read end ourselves so the pending open returns.
         if (!(await settlesWithin(stdinOpen, 0))) closeSync(openSync(stdinPath, constants.O_RDONLY | constants.O_NONBLOCK));
-        await stdinOpen.catch(() => undefined);
+        await whenSettled(stdinOpen); // its failure is handled where it is opened (no stdin to pipe)
         for (const s of opened) s.destroy();
         rmSync(dir, { recursive: true, force: true });
       })()),

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log/index.js';
 import type { PlatformTransport } from '../../transport/index.js';
-import { settlesWithin } from '../../sandbox/index.js';
+import { handledElsewhere, settlesWithin } from '../../async/index.js';
 import type { LcowTask } from '../task/task.js';
 import { execInHost } from './exec-in-host.js';
 import { hostStacks } from './host-stacks.js';
@@ -47,7 +47,7 @@ export class ShimDiagLogic implements DiagLogic {
     if (owner !== undefined) {
       try {
         const dumped = owner.sandbox.dumpStacks();
-        dumped.catch(() => undefined); // a late failure after the timeout is of no interest
+        handledElsewhere(dumped); // awaited below when it settles in time; a failure after the timeout is moot
         guestStacks = (await settlesWithin(dumped, GUEST_STACKS_TIMEOUT_MS)) ? await dumped : '';
       } catch (err) {
         this.d.log.warn('failed to capture guest stacks', { error: (err as Error).message });

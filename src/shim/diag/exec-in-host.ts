@@ -2,7 +2,8 @@ import { failedPrecondition, invalidArgument } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { PlatformTransport } from '../../transport/index.js';
 import { openUpstreamIO, relayStdio } from '../stdio/index.js';
-import { settlesWithin, type Sandbox } from '../../sandbox/index.js';
+import { settlesWithin } from '../../async/index.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import { COPY_AFTER_EXIT_MS } from '../task/exec.js';
 import type { DiagExecRequest } from './types.js';
 

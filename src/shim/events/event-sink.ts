@@ -3,7 +3,7 @@
  * that is re-dialed once when it turns out to be closed (containerd restarted, or the connection idled out).
  */
 import { ErrorCode, ShimError, unavailable } from '../../errdefs/index.js';
-import type { Logger } from '../../log/index.js';
+import { logTeardown, type Logger } from '../../log/index.js';
 import { NAMESPACE_METADATA_KEY, TtrpcClient, type Dialer } from '../../ttrpc/index.js';
 import { EVENTS_SERVICE, FORWARD_METHOD } from './encode-event.js';
 
@@ -69,7 +69,7 @@ export class TtrpcEventSink implements EventSink {
     this.closed = true;
     const conn = this.conn;
     this.conn = undefined;
-    await conn?.close().catch(() => undefined);
+    await conn?.close().catch(logTeardown(this.opts.log, 'events: closing the connection to containerd'));
   }
 
   private call(conn: EventConnection, request: Uint8Array): Promise<Uint8Array> {
@@ -91,7 +91,7 @@ export class TtrpcEventSink implements EventSink {
       throw ShimError.from(err, ErrorCode.Unavailable, `events: connect ${this.opts.address}`);
     }
     if (this.closed) {
-      await conn.close().catch(() => undefined);
+      await conn.close().catch(logTeardown(this.opts.log, 'events: closing a connection opened after close'));
       throw unavailable('events: publisher closed');
     }
     this.conn = conn;

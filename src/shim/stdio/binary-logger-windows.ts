@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { handledElsewhere } from '../../async/index.js';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import { binaryLoggerPipe, type Connection, type Listener } from '../../transport/index.js';
 import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
@@ -41,7 +42,7 @@ class AcceptedPipeWriter extends Writable {
       c.on('error', () => {});
       return c;
     });
-    this.conn.catch(() => {}); // surfaces through the first write
+    handledElsewhere(this.conn); // surfaces through the first write
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {

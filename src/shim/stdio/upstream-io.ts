@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../../errdefs/index.js';
-import { Field } from '../../log/index.js';
+import { Field, logTeardown } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
 import type { PlatformTransport } from '../../transport/index.js';
 import { startBinaryLogger } from './binary-logger.js';
@@ -70,7 +70,7 @@ export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions
   };
   const close = async (): Promise<void> => {
     // A logging binary first gets an orderly EOF on its pipes (its close() ends them), then everything goes.
-    await Promise.all(cleanups.map((c) => c().catch(() => undefined)));
+    await Promise.all(cleanups.map((c) => c().catch(logTeardown(log, 'stdio: stopping the logging binary'))));
     for (const s of opened) s.destroy();
   };
   const writerOpts = opts.ioRetryTimeoutMs === undefined ? {} : { retryTimeoutMs: opts.ioRetryTimeoutMs };

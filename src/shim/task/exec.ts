@@ -1,8 +1,9 @@
 import { notFound } from '../../errdefs/index.js';
-import { Field, type Logger } from '../../log/index.js';
+import { Field, logTeardown, type Logger } from '../../log/index.js';
 import type { PlatformTransport } from '../../transport/index.js';
 import { openUpstreamIO, relayStdio, type UpstreamIO } from '../stdio/index.js';
-import { settlesWithin, type GuestContainer, type GuestProcess } from '../../sandbox/index.js';
+import { settlesWithin, whenSettled } from '../../async/index.js';
+import type { GuestContainer, GuestProcess } from '../../sandbox/index.js';
 import { ExecState, UNEXITED_STATUS, canTransition, guard, toContainerdStatus } from './exec-state.js';
 import { lcowSignal } from './signals.js';
 import type { ExitInfo, ProcessState, StdioPaths } from './types.js';
@@ -138,7 +139,7 @@ export class Exec {
     // The process is done: no stdio socket or client endpoint of it stays open (the host's ends of the guest's
     // connections, then containerd's FIFOs).
     this.guest?.close();
-    await this.upstream.close().catch(() => undefined);
+    await this.upstream.close().catch(logTeardown(this.log, 'closing the upstream stdio', { [Field.ProcessId]: this.pidValue }));
     this.log.debug('process exited', { [Field.ProcessId]: this.pidValue, exitStatus: this.status });
     this.resolveExited();
   }
@@ -154,7 +155,7 @@ export class Exec {
    * is gone) is NotFound.
    */
   async kill(signal: number, signalsSupported: boolean): Promise<void> {
-    if (this.starting) await this.starting.catch(() => undefined);
+    if (this.starting) await whenSettled(this.starting); // start's caller gets its outcome
     guard.kill(this.st, this.what);
     if (this.st === ExecState.Created) {
       await this.finish(1);
@@ -167,7 +168,7 @@ export class Exec {
 
   /** Marks the process exited with `status` when the guest can no longer report it (VM gone, task deleted). */
   async forceExit(status: number): Promise<void> {
-    if (this.starting) await this.starting.catch(() => undefined);
+    if (this.starting) await whenSettled(this.starting); // start's caller gets its outcome
     await this.finish(status);
   }
 

@@ -1,7 +1,8 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import type { EventPublisher } from '../events/index.js';
-import { settlesWithin, type GuestContainer, type Sandbox } from '../../sandbox/index.js';
+import { settlesWithin } from '../../async/index.js';
+import type { GuestContainer, Sandbox } from '../../sandbox/index.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
 import { SIGKILL } from './signals.js';

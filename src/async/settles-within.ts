@@ -1,3 +1,5 @@
+import { whenSettled } from './when-settled.js';
+
 /**
  * Waits for `p` at most `ms` milliseconds; resolves true when `p` settled first. The timer is cleared as
  * soon as the race is decided, so a settled wait never keeps the process alive.
@@ -8,7 +10,7 @@ export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<bo
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
+    return await Promise.race([whenSettled(p).then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
   }
