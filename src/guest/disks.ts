@@ -48,9 +48,17 @@ async function fsType(dev: string): Promise<string | undefined> {
   }
 }
 
+/** The propagation options the real guest applies after mounting a SCSI disk (storage.ParseMountOptions). */
+const PROPAGATION = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'unbindable', 'runbindable']);
+
+/**
+ * As the real guest (scsi.Mount): the disk's filesystem mounted read-only with `noload` when readOnly, else
+ * with no options; of the request's Options only the propagation ones count (a remount each, in order); the
+ * others (e.g. an OCI mount's rbind, ro) are not mount options of the disk and are ignored.
+ */
 async function mountDevice(dev: string, target: string, type: string, readOnly: boolean, options: readonly string[]): Promise<void> {
-  const opts = [...(readOnly ? ['ro', 'noload'] : []), ...options.filter((o) => o !== '' && o !== 'ro')];
-  await run('mount', ['-t', type, ...(opts.length ? ['-o', opts.join(',')] : []), dev, target]);
+  await run('mount', ['-t', type, ...(readOnly ? ['-o', 'ro,noload'] : []), dev, target]);
+  for (const o of options) if (PROPAGATION.has(o)) await run('mount', [`--make-${o}`, target]);
 }
 
 /** Mounts at `target`, removing the directory again when the mount fails (as the real guest does). */

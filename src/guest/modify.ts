@@ -1,7 +1,10 @@
 /**
  * ModifySettings on the utility VM (zero container id): the guest half of hot-plugged resources, emulated
  * with mounts below <vmDir>/rootfs (see vm-paths.ts for where the host's emulator leaves its devices):
- *   MappedDirectory   Plan9 share <vmDir>/plan9/<ShareName> → bind mount at MountPath (ro when ReadOnly)
+ *   MappedDirectory   Plan9 share <vmDir>/plan9/<ShareName> (a directory, or the emulator's view of one with
+ *                     its own mounts) → recursive bind mount at MountPath, created 0700 (every mount of it
+ *                     read-only when ReadOnly), as the real guest's 9p mount of the whole share; Remove
+ *                     unmounts and removes MountPath (storage.UnmountPath with removeTarget)
  *   MappedVirtualDisk SCSI <vmDir>/scsi/<c>-<lun> → mounted at MountPath (disks.ts); Remove unmounts and
  *                     removes MountPath
  *   VPMemDevice       <vmDir>/vpmem/<DeviceNumber> → ext4 read-only at MountPath (disks.ts); MappingInfo
@@ -14,7 +17,7 @@
  *   VPCIDevice, SecurityPolicy*                 E_NOTIMPL: not emulated
  * An unknown ResourceType is E_FAIL, like the real guest. Remove of something not mounted succeeds.
  */
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   ResourceType,
@@ -28,7 +31,7 @@ import {
 import { mountScsi, mountVPMem, unmountPath } from './disks.js';
 import { failed, invalidArg, notImpl } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';
-import { bindMount, isMountPoint, overlayMount, prepareTarget, unmount } from './mounts.js';
+import { bindMount, isMountPoint, mountPointsUnder, overlayMount, prepareTarget, rbindMount, unmount } from './mounts.js';
 import type { VmPaths } from './vm-paths.js';
 
 type Settings = Record<string, unknown>;
@@ -55,7 +58,7 @@ export class VmModifier {
     const remove = type === 'Remove';
     switch (req.ResourceType) {
       case ResourceType.MappedDirectory:
-        return remove ? this.unmountAt(settings['MountPath']) : this.addMappedDirectory(settings as LCOWMappedDirectory);
+        return remove ? this.removeMappedDirectory(settings['MountPath']) : this.addMappedDirectory(settings as LCOWMappedDirectory);
       case ResourceType.MappedVirtualDisk:
         if (!settings['MountPath']) return; // attach only; nothing to mount
         return remove ? unmountPath(this.paths, this.log, settings['MountPath'], 'MountPath') : this.addMappedVirtualDisk(settings as LCOWMappedVirtualDisk);
@@ -83,13 +86,11 @@ export class VmModifier {
     }
   }
 
-  private async unmountAt(mountPath: unknown): Promise<void> {
+  /** The share's own mounts below MountPath (the emulator's views have some) first, then UnmountPath. */
+  private async removeMappedDirectory(mountPath: unknown): Promise<void> {
     const target = this.paths.hostPath(mountPath, 'MountPath');
-    if (!(await isMountPoint(target))) {
-      this.log.debug('remove: nothing mounted', { target });
-      return;
-    }
-    await unmount(target);
+    for (const mp of await mountPointsUnder(target)) if (mp !== target) await unmount(mp);
+    await unmountPath(this.paths, this.log, mountPath, 'MountPath');
   }
 
   /** The real path behind one of the emulator's device symlinks. */
@@ -103,9 +104,16 @@ export class VmModifier {
   }
 
   private async addMappedDirectory(s: LCOWMappedDirectory): Promise<void> {
-    const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), `Plan9 share ${JSON.stringify(s.ShareName)}`);
-    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'), !dev.dir);
-    await bindMount(dev.path, target, s.ReadOnly === true, this.log);
+    const what = `Plan9 share ${JSON.stringify(s.ShareName)}`;
+    const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), what);
+    if (!dev.dir) throw failed(`${what}: ${dev.path} is not a directory (a 9p share is one)`);
+    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'));
+    try {
+      await rbindMount(dev.path, target, s.ReadOnly === true, this.log);
+    } catch (err) {
+      if (!(await isMountPoint(target))) await rm(target, { recursive: true, force: true }).catch(logTeardown(this.log, 'removing the target of a failed Plan9 mount', { target }));
+      throw err;
+    }
     this.log.info('mapped directory', { share: s.ShareName, source: dev.path, target, readOnly: s.ReadOnly === true });
   }
 

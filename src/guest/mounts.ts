@@ -47,6 +47,21 @@ export async function bindMount(source: string, target: string, readOnly: boolea
   }
 }
 
+/**
+ * Recursively bind-mounts `source` onto `target`; with `readOnly` every mount of the copy is made read-only
+ * (a remount changes one mount only). On failure whatever was mounted is unmounted again.
+ */
+export async function rbindMount(source: string, target: string, readOnly: boolean, log: GuestLogger): Promise<void> {
+  await run('mount', ['--rbind', source, target]);
+  if (!readOnly) return;
+  try {
+    for (const mp of (await mountPointsUnder(target)).reverse()) await run('mount', ['-o', 'remount,bind,ro', mp]);
+  } catch (err) {
+    await unmountAll(target).catch(logTeardown(log, 'unmounting a recursive bind whose read-only remount failed', { target }));
+    throw err;
+  }
+}
+
 /** Loop-mounts an image file. */
 export async function loopMount(image: string, target: string, readOnly: boolean): Promise<void> {
   await run('mount', ['-o', readOnly ? 'loop,ro' : 'loop', image, target]);

@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute } from 'node:path';
 import { invalidArgument, notFound } from '../errdefs/index.js';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
 import { createHcsApi, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
@@ -8,7 +8,7 @@ import { Field, logTeardown, type Logger } from '../log/index.js';
 import type { Transport } from '../transport/index.js';
 import {
   PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize,
-  updateBootFilesPath, type OptionsLCOW, type UtilityVM,
+  updateBootFilesPath, type OptionsLCOW, type ScsiMount, type UtilityVM,
 } from '../uvm/index.js';
 import { Annotation, uvmOptionsFromAnnotations } from './annotations.js';
 import { GuestAnnotation, annotationBool, gcsCommandLineExtras } from './guest-annotations.js';
@@ -18,6 +18,7 @@ import type {
 import { LcowContainer, guestProcess } from './lcow-container.js';
 import { mountLcowLayers, type LayerDevices } from './lcow-layers.js';
 import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
+import { planMount, type OciMount } from './container-mounts.js';
 import { guestSpecFor } from './pod-role.js';
 import { lcowGuestSpec } from './guest-spec.js';
 
@@ -147,7 +148,10 @@ class LcowSandbox implements Sandbox {
     }
   }
 
-  /** hcsshim's UtilityVM.Share for LCOW: a directory is shared as is, a file through its directory. */
+  /**
+   * hcsshim's UtilityVM.Share for LCOW: a directory is shared as is, a file through its directory restricted to
+   * that file (RestrictFileAccess + AllowedFiles: nothing else of the directory is visible in the VM).
+   */
   async share(hostPath: string, uvmPath: string, readOnly: boolean): Promise<void> {
     if (!isAbsolute(hostPath)) throw invalidArgument(`share: host path '${hostPath}' is not absolute`);
     if (!uvmPath.startsWith('/')) throw invalidArgument(`share: utility VM path '${uvmPath}' is not absolute`);
@@ -159,25 +163,30 @@ class LcowSandbox implements Sandbox {
     }
     this.checkWritable(hostPath, readOnly);
     this.diagShares ??= new Plan9Shares(this.vm, this.gc, this.nextShareName, this.log);
-    await this.diagShares.add(isDir ? hostPath : dirname(hostPath), uvmPath, readOnly);
+    if (isDir) await this.diagShares.add(hostPath, uvmPath, readOnly);
+    else await this.diagShares.add(dirname(hostPath), uvmPath, readOnly, basename(hostPath));
   }
 
   /**
    * Mounts the container's rootfs in the VM (the image's LCOW layers + scratch, or a Plan9 share of the
-   * host rootfs spec.root.path), shares every host bind-mount source, rewrites the spec to guest paths and
-   * creates the container through the GCS. The rootfs share is writable even for root.readonly: runc makes
+   * host rootfs spec.root.path), makes every host mount source reachable in the VM (container-mounts.ts:
+   * Plan9 shares at /run/gcs/c/<id>/mounts/m<i>, SCSI disks), rewrites the spec to guest paths and creates
+   * the container through the GCS. The rootfs share is writable even for root.readonly: runc makes
    * the container's root read-only, as over the writable overlay of real LCOW (a read-only share would stop
    * runc creating mount points such as CRI's /etc/resolv.conf). Release (at shutdown, before
-   * DeleteContainerState): the shares, then the layers.
+   * DeleteContainerState), the reverse of acquire: the disks (newest first), the shares (newest first, the
+   * rootfs share last), then the layers.
    */
   async createContainer(id: string, spec: Record<string, unknown>, layers?: LcowLayers): Promise<GuestContainer> {
     if (this.containers.has(id)) throw alreadyExists(`container ${id} already exists in utility VM ${this.id}`);
     if (this.closing) throw failedPrecondition(`utility VM ${this.id} is closing: cannot create container ${id}`);
     this.containers.add(id);
     const shares = new Plan9Shares(this.vm, this.gc, this.nextShareName, this.log);
+    const disks: ScsiMount[] = [];
     let releaseLayers = async (): Promise<void> => undefined;
     const release = async (): Promise<void> => {
       let first: unknown;
+      for (const d of disks.splice(0).reverse()) await d.release().catch((e: unknown) => (first ??= e));
       await shares.removeAll().catch((e: unknown) => (first ??= e));
       await releaseLayers().catch((e: unknown) => (first ??= e));
       if (first !== undefined) throw first;
@@ -186,6 +195,9 @@ class LcowSandbox implements Sandbox {
       const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
       const bundle = guestBundle(id);
       const rootfs = `${bundle}/rootfs`;
+      const rawMounts = spec.mounts ?? [];
+      if (!Array.isArray(rawMounts)) throw invalidArgument('spec.mounts must be an array');
+      const plans = (rawMounts as OciMount[]).map((m, i) => planMount(m, i, bundle)); // all checked before anything is added
       let scratchDir: string | undefined;
       if (layers) {
         const mounted = await mountLcowLayers(this.devices, id, layers, bundle, this.log);
@@ -195,14 +207,19 @@ class LcowSandbox implements Sandbox {
         await shares.add(root.path ?? '', rootfs, false);
       }
       const mounts: Array<Record<string, unknown>> = [];
-      let n = 0;
-      for (const m of (spec.mounts ?? []) as Array<Record<string, unknown>>) {
-        const options = (m.options ?? []) as string[];
-        const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
-        if (isBind && typeof m.source === 'string' && m.source.startsWith('/')) {
-          this.checkWritable(m.source, options.includes('ro'));
-          const source = await shares.addBindSource(m.source, `/run/mounts/${id}/m${n++}`, options.includes('ro'));
-          mounts.push({ ...m, source });
+      for (const [i, m] of (rawMounts as Array<Record<string, unknown>>).entries()) {
+        const plan = plans[i] ?? { kind: 'as-is' };
+        if (plan.kind === 'plan9') {
+          this.checkWritable(String(m.source), plan.readOnly);
+          await shares.add(plan.hostDir, plan.guestPath, plan.readOnly, plan.file);
+          mounts.push({ ...m, source: plan.file === undefined ? plan.guestPath : `${plan.guestPath}/${plan.file}` });
+        } else if (plan.kind === 'disk') {
+          const config = { options: plan.options };
+          const disk = plan.passThru
+            ? await this.devices.scsi.addPhysicalDisk(plan.hostPath, plan.readOnly, undefined, config)
+            : await this.devices.scsi.addVirtualDisk(plan.hostPath, plan.readOnly, undefined, config);
+          disks.push(disk);
+          mounts.push({ ...m, type: 'none', source: disk.guestPath });
         } else mounts.push(m);
       }
       const guestSpec = guestSpecFor(lcowGuestSpec({ ...spec, root: { ...root, path: rootfs }, mounts }));
@@ -215,7 +232,7 @@ class LcowSandbox implements Sandbox {
         }
       });
     } catch (err) {
-      await release().catch((e: Error) => this.log.warn('releasing the rootfs and shares of a failed create', { error: e.message }));
+      await release().catch((e: Error) => this.log.warn('releasing the rootfs, shares and disks of a failed create', { error: e.message }));
       this.containers.delete(id);
       throw err;
     }

@@ -1,15 +1,16 @@
-import { basename, dirname } from 'node:path';
-import { statSync } from 'node:fs';
 import type { GuestConnection } from '../gcs/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
-import { invalidArgument } from '../errdefs/index.js';
 import { logTeardown, rootLogger, type Logger } from '../log/index.js';
 
 /** The Plan9 (9p over vsock) port HCS serves shares on. */
 export const PLAN9_PORT = 564;
-/** Plan9 share flags (hcsshim plan9 flags). */
-const PLAN9_READONLY = 0x1;
-const PLAN9_LINUX_METADATA = 0x4;
+/** Plan9 share flags (schema2 Plan9ShareFlags). */
+export const Plan9Flags = {
+  ReadOnly: 0x1,
+  LinuxMetadata: 0x4,
+  /** Single-file mapping: only the share's AllowedFiles are reachable (Windows 19H1+). */
+  RestrictFileAccess: 0x80,
+} as const;
 
 interface VmModify {
   modify(request: ModifySettingRequest): Promise<void>;
@@ -65,13 +66,20 @@ export class Plan9Shares {
     return this.shares.map((s) => ({ name: s.name, guestPath: s.guestPath, state: s.state }));
   }
 
-  /** Shares `hostPath` (a directory) at `guestPath`. */
-  async add(hostPath: string, guestPath: string, readonly: boolean): Promise<void> {
+  /**
+   * Shares `hostPath` (a directory) at `guestPath` (hcsshim AddPlan9). With `onlyFile` the share is restricted
+   * to that one file of the directory (RestrictFileAccess + AllowedFiles): nothing else of it is visible.
+   */
+  async add(hostPath: string, guestPath: string, readonly: boolean, onlyFile?: string): Promise<void> {
     const share: Share = { name: this.nextName(), guestPath, readonly, state: ShareState.HostAdding };
+    const flags = Plan9Flags.LinuxMetadata | (readonly ? Plan9Flags.ReadOnly : 0) | (onlyFile !== undefined ? Plan9Flags.RestrictFileAccess : 0);
     await this.vm.modify({
       ResourcePath: 'VirtualMachine/Devices/Plan9/Shares',
       RequestType: 'Add',
-      Settings: { Name: share.name, AccessName: share.name, Path: hostPath, Port: PLAN9_PORT, Flags: (readonly ? PLAN9_READONLY : 0) | PLAN9_LINUX_METADATA },
+      Settings: {
+        Name: share.name, AccessName: share.name, Path: hostPath, Port: PLAN9_PORT, Flags: flags,
+        ...(onlyFile !== undefined ? { AllowedFiles: [onlyFile] } : {}),
+      },
     } as ModifySettingRequest);
     share.state = ShareState.HostAdded;
     try {
@@ -86,25 +94,6 @@ export class Plan9Shares {
     }
     share.state = ShareState.Mounted;
     this.shares.push(share);
-  }
-
-  /**
-   * A bind mount's source in the guest: directories are shared as they are; a file is reached through a
-   * share of its parent directory.
-   */
-  async addBindSource(hostPath: string, guestDir: string, readonly: boolean): Promise<string> {
-    let isDir: boolean;
-    try {
-      isDir = statSync(hostPath).isDirectory();
-    } catch (err) {
-      throw invalidArgument(`bind mount source '${hostPath}' does not exist`, err);
-    }
-    if (isDir) {
-      await this.add(hostPath, guestDir, readonly);
-      return guestDir;
-    }
-    await this.add(dirname(hostPath), guestDir, readonly);
-    return `${guestDir}/${basename(hostPath)}`;
   }
 
   private async removeHost(s: Share): Promise<void> {

@@ -2,7 +2,7 @@
  * SCSI disks of the utility VM (hcsshim internal/uvm/scsi: attach manager + mount manager).
  *   attach  controllers × 64 LUNs, first free slot in controller order; one attachment per (host path,
  *           read-only), reference-counted. Host: `VirtualMachine/Devices/Scsi/<controller key>/Attachments/
- *           <lun>` Add {Path, Type: "VirtualDisk", ReadOnly}.
+ *           <lun>` Add {Path, Type: "VirtualDisk" (or "PassThru" for a host disk), ReadOnly}.
  *   mount   guest `MappedVirtualDisk` Add {MountPath, Controller, Lun, ReadOnly, Options, EnsureFilesystem,
  *           Filesystem}; one mount per (controller, lun, config), reference-counted; without a requested
  *           path it goes to /run/mounts/scsi/m<index> (lowest free index).
@@ -35,8 +35,12 @@ export interface ScsiMount {
   release(): Promise<void>;
 }
 
+/** hcsshim's attachment types: a disk image, or a host disk passed through (physical-disk mounts). */
+export type ScsiAttachmentType = 'VirtualDisk' | 'PassThru';
+
 interface Attachment {
   readonly hostPath: string;
+  readonly type: ScsiAttachmentType;
   readonly readOnly: boolean;
   readonly controller: number;
   readonly lun: number;
@@ -72,7 +76,7 @@ export class ScsiManager {
     this.slots = o.controllers.map(() => new Array<Attachment | undefined>(LunsPerController).fill(undefined));
     for (const r of o.reserved ?? []) {
       const row = this.slots[r.controller];
-      if (row && r.lun < LunsPerController) row[r.lun] = { hostPath: '', readOnly: true, controller: r.controller, lun: r.lun, refs: 1 };
+      if (row && r.lun < LunsPerController) row[r.lun] = { hostPath: '', type: 'VirtualDisk', readOnly: true, controller: r.controller, lun: r.lun, refs: 1 };
     }
   }
 
@@ -88,8 +92,17 @@ export class ScsiManager {
    * guest at `guestPath` (or a generated /run/mounts/scsi/m<n>).
    */
   addVirtualDisk(hostPath: string, readOnly: boolean, guestPath?: string, mount?: ScsiMountConfig): Promise<ScsiMount> {
+    return this.add('VirtualDisk', hostPath, readOnly, guestPath, mount);
+  }
+
+  /** As addVirtualDisk for a host disk passed through to the VM (attachment Type "PassThru"). */
+  addPhysicalDisk(hostPath: string, readOnly: boolean, guestPath?: string, mount?: ScsiMountConfig): Promise<ScsiMount> {
+    return this.add('PassThru', hostPath, readOnly, guestPath, mount);
+  }
+
+  private add(type: ScsiAttachmentType, hostPath: string, readOnly: boolean, guestPath?: string, mount?: ScsiMountConfig): Promise<ScsiMount> {
     return this.lock.run(async () => {
-      const att = await this.attach(hostPath, readOnly);
+      const att = await this.attach(type, hostPath, readOnly);
       let m: Mount | undefined;
       try {
         if (mount) m = await this.mount(att, guestPath ?? '', readOnly, mount);
@@ -116,22 +129,22 @@ export class ScsiManager {
     return `VirtualMachine/Devices/Scsi/${this.o.controllers[a.controller]}/Attachments/${a.lun}`;
   }
 
-  private async attach(hostPath: string, readOnly: boolean): Promise<Attachment> {
+  private async attach(type: ScsiAttachmentType, hostPath: string, readOnly: boolean): Promise<Attachment> {
     let free: { c: number; l: number } | undefined;
     for (let c = 0; c < this.slots.length; c++) {
       const row = this.slots[c]!;
       for (let l = 0; l < row.length; l++) {
         const a = row[l];
         if (a === undefined) free ??= { c, l };
-        else if (a.hostPath === hostPath && a.readOnly === readOnly) {
+        else if (a.hostPath === hostPath && a.readOnly === readOnly && a.type === type) {
           a.refs++;
           return a;
         }
       }
     }
     if (free === undefined) throw new ScsiFullError(`no free SCSI slot (${this.slots.length} controller(s) × ${LunsPerController} LUNs)`);
-    const att: Attachment = { hostPath, readOnly, controller: free.c, lun: free.l, refs: 1 };
-    await this.o.host.modify({ ResourcePath: this.resourcePath(att), RequestType: 'Add', Settings: { Path: hostPath, Type: 'VirtualDisk', ReadOnly: readOnly } });
+    const att: Attachment = { hostPath, type, readOnly, controller: free.c, lun: free.l, refs: 1 };
+    await this.o.host.modify({ ResourcePath: this.resourcePath(att), RequestType: 'Add', Settings: { Path: hostPath, Type: type, ReadOnly: readOnly } });
     this.slots[att.controller]![att.lun] = att;
     return att;
   }

@@ -4,29 +4,14 @@
  * ttrpc address. Also signals as containerd relays them: a real-time signal is refused, an exec's delete.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, SHIM_BIN_DIR, usePrivateContainerd, type CtrResult, waitForStatus } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, diagCli, usePrivateContainerd, waitForStatus } from './harness.js';
 
-const SHIM = join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1');
-
-function diag(ctd: PrivateContainerd, args: string[], input = ''): Promise<CtrResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
-    delete env.NODE_OPTIONS;
-    delete env.NODE_TEST_CONTEXT;
-    const child = execFile(SHIM, ['diag', '--state', join(ctd.tmp, 'state'), '--namespace', 'default', ...args], { env, timeout: 20_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      });
-    child.stdin?.end(input);
-  });
-}
+const diag = diagCli;
 
 for (const under of CONTAINERDS) describe(`diag (shimdiag) through a real containerd [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
   const ctd = usePrivateContainerd(undefined, under);

@@ -1,7 +1,8 @@
 /**
  * The emulated VM's hot-pluggable devices (HcsModifyComputeSystem), as the emulated-VM contract maps them
  * onto the VM dir, where the guest agent finds them:
- *   VirtualMachine/Devices/Plan9/Shares                        Add/Remove → <vmDir>/plan9/<AccessName|Name> → Path
+ *   VirtualMachine/Devices/Plan9/Shares                        Add/Remove → <vmDir>/plan9/<AccessName|Name>: Path, or a
+ *                                                              read-only / single-file view of it (plan9-view.ts)
  *   VirtualMachine/Devices/Scsi/<ctrl>/Attachments/<lun>       Add/Remove → <vmDir>/scsi/<ctrl#>-<lun> → Path, or
  *                                                              → /dev/loopN for a .vhd/.vhdx (disk-attach.ts)
  *   VirtualMachine/Devices/VirtualPMem/Devices/<n>             Add/Remove → <vmDir>/vpmem/<n> → /dev/loopN (read-only)
@@ -20,6 +21,7 @@ import { logTeardown, rootLogger } from '../../log/index.js';
 import { isGuid, normalizeGuid } from '../../transport/index.js';
 import { attachDisk, detachDisk, diskKind } from './disk-attach.js';
 import { hcsFail } from './hresults.js';
+import { addPlan9View, removePlan9View } from './plan9-view.js';
 
 const OP = 'HcsModifyComputeSystem';
 const SCSI_CONTROLLER_GUIDS = [
@@ -102,9 +104,10 @@ export class EmulatedDevices {
       throw this.fail(HResult.E_INVALIDARG, `Plan9 share needs a Name/AccessName of [A-Za-z0-9_.+-], got ${JSON.stringify(name ?? null)}`);
     }
     const link = join(this.vmDir, 'plan9', name);
-    if (type === 'Remove') return this.removeLink(link, `Plan9 share ${name}`);
+    const fail = (hr: number, message: string, cause?: unknown): Error => this.fail(hr, message, cause);
+    if (type === 'Remove') return removePlan9View(link, `Plan9 share ${name}`, fail);
     if (type !== 'Add') throw this.fail(HResult.E_INVALIDARG, `Plan9 shares support Add and Remove, not ${type}`);
-    await this.addLink(link, s['Path'], `Plan9 share ${name}`, 'directory');
+    await addPlan9View(link, s, `Plan9 share ${name}`, fail);
   }
 
   private async scsi(type: string, controller: string, lunText: string, settings: unknown): Promise<void> {
@@ -119,7 +122,7 @@ export class EmulatedDevices {
     if (kind !== 'VirtualDisk' && kind !== 'PassThru' && kind !== 'ExtensibleVirtualDisk') {
       throw this.fail(HResult.E_INVALIDARG, `SCSI attachment Type ${JSON.stringify(kind)} is not emulated`);
     }
-    await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, 'any', s['ReadOnly'] === true);
+    await this.addLink(link, s['Path'], `SCSI attachment ${controller}/${lun}`, s['ReadOnly'] === true);
   }
 
   private async vpmem(type: string, device: string, settings: unknown): Promise<void> {
@@ -137,7 +140,7 @@ export class EmulatedDevices {
     if (kind === undefined || (format !== 'Vhd1' && format !== 'Vhdx') || (format === 'Vhdx') !== (kind === 'vhdx')) {
       throw this.fail(HResult.E_INVALIDARG, `${what}: HostPath ${JSON.stringify(path ?? null)} with ImageFormat ${JSON.stringify(format)} is not a .vhd (Vhd1) or .vhdx (Vhdx)`);
     }
-    await this.addLink(link, path, what, 'any', true);
+    await this.addLink(link, path, what, true);
   }
 
   private service(type: string, guid: string, settings: unknown): void {
@@ -183,13 +186,12 @@ export class EmulatedDevices {
     return known >= 0 ? known : this.scsiControllers.indexOf(key);
   }
 
-  private async addLink(link: string, target: unknown, what: string, want: 'directory' | 'any', readOnly = false): Promise<void> {
+  private async addLink(link: string, target: unknown, what: string, readOnly = false): Promise<void> {
     if (typeof target !== 'string' || !target.startsWith('/')) {
       throw this.fail(HResult.E_INVALIDARG, `${what} needs an absolute host path, got ${JSON.stringify(target ?? null)}`);
     }
     const st = await stat(target).catch(ignoreAbsent);
     if (st === undefined) throw this.fail(HResult.ErrFileNotFound, `${what}: host path ${target} not found`);
-    if (want === 'directory' && !st.isDirectory()) throw this.fail(HResult.E_INVALIDARG, `${what}: host path ${target} is not a directory`);
     if ((await lstat(link).catch(ignoreAbsent)) !== undefined) {
       throw this.fail(HResult.ErrAlreadyExists, `${what} is already attached`);
     }

@@ -98,13 +98,13 @@ describe('emulator: create, properties, open, enumerate, modify, close', () => {
     await mkdir(share, { recursive: true });
     await writeFile(disk, 'x');
 
-    await sys.modify({ ResourcePath: 'VirtualMachine/Devices/Plan9/Shares', RequestType: 'Add', Settings: { Name: '0', AccessName: 'acc0', Path: share, Port: 564, Flags: 5 } });
+    await sys.modify({ ResourcePath: 'VirtualMachine/Devices/Plan9/Shares', RequestType: 'Add', Settings: { Name: '0', AccessName: 'acc0', Path: share, Port: 564, Flags: 4 } });
     assert.equal(await readlink(join(vmDir, 'plan9', 'acc0')), share);
     await sys.modify({ ResourcePath: 'VirtualMachine/Devices/Plan9/Shares', RequestType: 'Add', Settings: { Name: 'byname', Path: share, Port: 564 } });
     assert.equal(await readlink(join(vmDir, 'plan9', 'byname')), share);
     await assert.rejects(
       sys.modify({ ResourcePath: 'VirtualMachine/Devices/Plan9/Shares', RequestType: 'Add', Settings: { Name: 'acc0', Path: share } }),
-      hcs(0x800700b7, 'HcsModifyComputeSystem', /already attached/),
+      hcs(0x800700b7, 'HcsModifyComputeSystem', /already added/),
     );
     await assert.rejects(
       sys.modify({ ResourcePath: 'VirtualMachine/Devices/Plan9/Shares', RequestType: 'Add', Settings: { Name: 'x', Path: join(root, 'missing') } }),
