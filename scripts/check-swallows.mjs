@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const CONSTANT = String.raw`(?:undefined|null|void 0|\{\s*\}|\[\s*\](?:\s+as\s+[\w\[\]]+)?|''|""|-?\d+|true|false)`;
+const CONSTANT = String.raw`(?:undefined|null|void 0|\{\s*\}|\[\s*\]|'[^'\n]*'|"[^"\n]*"|-?\d+|true|false)(?:\s+as\s+[\w\[\]]+)?`;
 const IGNORING = String.raw`(?:\(\s*\)|\(\s*_\w*(?:\s*:\s*\w+)?\s*\)|_\w*)\s*=>\s*${CONSTANT}\s*`;
 const RULES = [
   { re: new RegExp(String.raw`\.catch\(\s*${IGNORING}\)`, 'g'), what: 'a .catch handler that drops the error' },

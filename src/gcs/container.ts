@@ -35,7 +35,7 @@ export interface ContainerExit {
   readonly resultInfo: unknown;
 }
 
-export interface CallOptions {
+export interface GcsCallOptions {
   signal?: AbortSignal;
 }
 
@@ -60,17 +60,17 @@ export class Container {
   }
 
   /** Start (a no-op in the Linux GCS; the init process starts with executeProcess). Not cancellable. */
-  async start(opts: CallOptions = {}): Promise<void> {
+  async start(opts: GcsCallOptions = {}): Promise<void> {
     await this.ctx.bridge.rpc(RPCStart, this.base(), { signal: opts.signal });
   }
 
   /** SIGTERM to every process of the container. Cancellable. */
-  async shutdownGraceful(opts: CallOptions = {}): Promise<void> {
+  async shutdownGraceful(opts: GcsCallOptions = {}): Promise<void> {
     await this.ctx.bridge.rpc(RPCShutdownGraceful, this.base(), { signal: opts.signal, allowCancel: true });
   }
 
   /** SIGKILL to every process of the container. Cancellable. */
-  async shutdownForced(opts: CallOptions = {}): Promise<void> {
+  async shutdownForced(opts: GcsCallOptions = {}): Promise<void> {
     await this.ctx.bridge.rpc(RPCShutdownForced, this.base(), { signal: opts.signal, allowCancel: true });
   }
 
@@ -78,12 +78,12 @@ export class Container {
    * Starts a process: omit OciProcess for the container's init process, set it (the OCI process object)
    * for an exec. One stdio connection per CreateStd*Pipe flag.
    */
-  executeProcess(params: ProcessParameters, opts: CallOptions = {}): Promise<Process> {
+  executeProcess(params: ProcessParameters, opts: GcsCallOptions = {}): Promise<Process> {
     return executeProcess(this.ctx, this.id, params, opts);
   }
 
   /** GetProperties: ProcessList and/or Statistics (LCOWMetrics). Cancellable. */
-  async getProperties(types: PropertyType[], opts: CallOptions = {}): Promise<ContainerProperties> {
+  async getProperties(types: PropertyType[], opts: GcsCallOptions = {}): Promise<ContainerProperties> {
     const req: ContainerGetProperties = { ...this.base(), Query: toJsonString({ PropertyTypes: types }) };
     const resp = await this.ctx.bridge.rpc<ContainerGetPropertiesResponse>(RPCGetProperties, req, { signal: opts.signal, allowCancel: true });
     // exact: LCOWMetrics holds uint64 values beyond 2^53 (e.g. hierarchical_memory_limit); they stay bigints.
@@ -91,13 +91,13 @@ export class Container {
   }
 
   /** ModifySettings on this container (the Linux GCS allows only ContainerConstraints here). */
-  async modifySettings(request: ModificationRequest, opts: CallOptions = {}): Promise<void> {
+  async modifySettings(request: ModificationRequest, opts: GcsCallOptions = {}): Promise<void> {
     const req: ContainerModifySettings = { ...this.base(), Request: request };
     await this.ctx.bridge.rpc(RPCModifySettings, req, { signal: opts.signal });
   }
 
   /** Task.Update: new OCI LinuxResources for the container's cgroup. */
-  update(linuxResources: Record<string, unknown>, opts: CallOptions = {}): Promise<void> {
+  update(linuxResources: Record<string, unknown>, opts: GcsCallOptions = {}): Promise<void> {
     return this.modifySettings({ ResourceType: 'ContainerConstraints', RequestType: 'Update', Settings: { Linux: linuxResources } }, opts);
   }
 

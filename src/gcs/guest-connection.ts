@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, ShimError, alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { rootLogger, type Logger } from '../log/index.js';
 import { Bridge, DefaultBridgeTimeoutMs } from './bridge.js';
-import { Container, type CallOptions } from './container.js';
+import { Container, type GcsCallOptions } from './container.js';
 import { GcsBridgeClosedError } from './errors.js';
 import { executeProcess, type ExecContext } from './exec.js';
 import type { Process } from './process.js';
@@ -153,7 +153,7 @@ export class GuestConnection {
    * Create: the guest prepares the container (runc create happens when its init process is executed).
    * `config.OciSpecification` is the container's OCI spec; see containerConfig(). Not cancellable.
    */
-  async createContainer(id: string, config: ContainerConfig, opts: CallOptions = {}): Promise<Container> {
+  async createContainer(id: string, config: ContainerConfig, opts: GcsCallOptions = {}): Promise<Container> {
     if (typeof id !== 'string' || id === '' || id === NullContainerID) throw invalidArgument(`gcs: invalid container id ${JSON.stringify(id)}`);
     if (this.containers.has(id)) throw alreadyExists(`gcs: container ${id} already exists on this connection`);
     const container = new Container(this.ctx, id);
@@ -174,24 +174,24 @@ export class GuestConnection {
   }
 
   /** A process in the UVM itself (ContainerId = the zero GUID); set CreateInUtilityVM/OciProcess as needed. */
-  createProcess(params: ProcessParameters, opts: CallOptions = {}): Promise<Process> {
+  createProcess(params: ProcessParameters, opts: GcsCallOptions = {}): Promise<Process> {
     return executeProcess(this.ctx, NullContainerID, params, opts);
   }
 
   /** UVM-level ModifySettings: MappedVirtualDisk, MappedDirectory, VPMemDevice, CombinedLayers, ... */
-  async modifySettings(request: ModificationRequest, opts: CallOptions = {}): Promise<void> {
+  async modifySettings(request: ModificationRequest, opts: GcsCallOptions = {}): Promise<void> {
     const req: ContainerModifySettings = { ContainerId: NullContainerID, ActivityId: NullActivityID, Request: request };
     await this.bridge.rpc(RPCModifySettings, req, { signal: opts.signal });
   }
 
   /** The guest's goroutine stacks (or the equivalent of our guest agent). */
-  async dumpStacks(opts: CallOptions = {}): Promise<string> {
+  async dumpStacks(opts: GcsCallOptions = {}): Promise<string> {
     const resp = await this.bridge.rpc<DumpStacksResponse>(RPCDumpStacks, { ContainerId: NullContainerID, ActivityId: NullActivityID }, { signal: opts.signal });
     return typeof resp.GuestStacks === 'string' ? resp.GuestStacks : '';
   }
 
   /** Removes the guest's state for a container (after it stopped); forgets the container here. */
-  async deleteContainerState(id: string, opts: CallOptions = {}): Promise<void> {
+  async deleteContainerState(id: string, opts: GcsCallOptions = {}): Promise<void> {
     await this.bridge.rpc(RPCDeleteContainerState, { ContainerId: id, ActivityId: NullActivityID }, { signal: opts.signal });
     this.containers.delete(id);
   }

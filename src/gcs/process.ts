@@ -1,7 +1,7 @@
 /**
  * A process in the guest (a container's init or exec, or a process in the UVM itself), as returned by
- * ExecuteProcess. Its exit code comes from the WaitForProcess long poll issued right after the pid arrived
- * (infinite timeout, no bridge timeout, not cancellable).
+ * ExecuteProcess. Its exit status (the wire's ExitCode) comes from the WaitForProcess long poll issued right after
+ * the pid arrived (infinite timeout, no bridge timeout, not cancellable).
  *
  * Stdio connection lifecycle (rule of the host, see PROTOCOL.md "Stdio close handshake"):
  *   stdout/stderr  the guest half-closes after the last byte, then waits for the host to CLOSE the connection
@@ -57,7 +57,7 @@ export class Process {
   }
 
   /**
-   * Resolves with the exit code (128 + n for a process killed by signal n). Rejects with
+   * Resolves with the exit status (128 + n for a process killed by signal n). Rejects with
    * GcsBridgeClosedError if the bridge dies first, or GcsRpcError if the guest fails the wait.
    */
   wait(): Promise<number> {

@@ -7,7 +7,7 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { settlesWithin } from '../async/index.js';
 import { HResult } from '../errdefs/index.js';
 import {
   fromJsonString,
@@ -21,11 +21,11 @@ import {
   type PropertyQuery,
 } from '../gcs/protocol/index.js';
 import { rewriteSpec, writeBundle } from './bundle.js';
-import { Container, ContainerState } from './container.js';
+import { AgentContainer, ContainerState } from './container.js';
 import { containerNotFound, errorText, failed, GuestError, invalidArg, processNotFound } from './errors.js';
 import type { GuestLogger } from './log.js';
 import { PodRegistry } from './pods.js';
-import { GuestProcess, type LaunchSpec } from './process.js';
+import { AgentProcess, type LaunchSpec } from './process.js';
 import { removeAll } from './remove-all.js';
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
@@ -56,9 +56,9 @@ export function splitCommandLine(line: string): string[] {
 }
 
 export class ContainerManager {
-  readonly containers = new Map<string, Container>();
+  readonly containers = new Map<string, AgentContainer>();
   /** Processes in the utility VM itself, by pid. */
-  readonly external = new Map<number, GuestProcess>();
+  readonly external = new Map<number, AgentProcess>();
   /** CRI pods: sandboxes and their workload containers (pods.ts). */
   readonly pods = new PodRegistry();
 
@@ -70,7 +70,7 @@ export class ContainerManager {
     private readonly opts: ManagerOptions = {},
   ) {}
 
-  get(id: unknown): Container {
+  get(id: unknown): AgentContainer {
     const c = this.containers.get(validateContainerId(id));
     if (!c) throw containerNotFound(String(id));
     return c;
@@ -99,7 +99,7 @@ export class ContainerManager {
     }
     const tty = isObj(spec['process']) && spec['process']['terminal'] === true;
     const scratchDir = config.ScratchDirPath ? this.paths.hostPath(config.ScratchDirPath, 'ScratchDirPath') : undefined;
-    this.containers.set(id, new Container(id, bundleDir, activityId, tty, scratchDir));
+    this.containers.set(id, new AgentContainer(id, bundleDir, activityId, tty, scratchDir));
     this.log.info('container created', { cid: id, bundle: bundleDir });
   }
 
@@ -121,7 +121,7 @@ export class ContainerManager {
       throw err;
     }
     const log = this.log.with({ cid, kind: spec.kind });
-    const proc = await GuestProcess.launch(spec, stdio, log).catch((err: unknown) => {
+    const proc = await AgentProcess.launch(spec, stdio, log).catch((err: unknown) => {
       closeStdio(stdio);
       throw err;
     });
@@ -137,16 +137,16 @@ export class ContainerManager {
     if (spec.kind === 'init') {
       container.init = proc;
       container.state = ContainerState.Running;
-      void proc.exited.then((code) => {
+      void proc.exited.then((exitStatus) => {
         container.state = ContainerState.Exited;
-        log.info('container init exited', { pid: proc.pid, exitCode: code });
+        log.info('container init exited', { pid: proc.pid, exitStatus });
         this.notify({ ContainerId: container.id, ActivityId: container.activityId ?? '', Type: container.exitType, Operation: 'None', Result: 0 });
       });
     }
     return proc.pid;
   }
 
-  private async runcSpec(c: Container, params: ProcessParameters): Promise<LaunchSpec> {
+  private async runcSpec(c: AgentContainer, params: ProcessParameters): Promise<LaunchSpec> {
     if (!params.OciProcess) {
       const pidFile = join(c.bundleDir, 'init.pid');
       const logFile = join(c.bundleDir, 'runc-init.log');
@@ -173,7 +173,7 @@ export class ContainerManager {
   }
 
   /** The process `pid` of container `cid` (or of the VM for the zero id). */
-  findProcess(cid: string, pid: unknown): { proc: GuestProcess; container?: Container } {
+  findProcess(cid: string, pid: unknown): { proc: AgentProcess; container?: AgentContainer } {
     if (typeof pid !== 'number' || !Number.isInteger(pid)) throw invalidArg('ProcessId must be an integer');
     if (cid === NullContainerID || cid === '') {
       const proc = this.external.get(pid);
@@ -195,19 +195,17 @@ export class ContainerManager {
     const infinite = timeoutMs === undefined || timeoutMs === null || timeoutMs === InfiniteWaitTimeout;
     if (infinite) return proc.exited;
     if (typeof timeoutMs !== 'number' || timeoutMs < 0) throw invalidArg('TimeoutInMs must be a u32');
-    const ac = new AbortController();
-    const timedOut = sleep(timeoutMs, 'timeout' as const, { signal: ac.signal }).catch(() => 'aborted' as const);
-    const r = await Promise.race([proc.exited, timedOut]);
-    ac.abort();
-    if (typeof r !== 'number') throw new GuestError(HResult.ErrVmcomputeTimeout, `timed out waiting for process ${String(pid)} after ${timeoutMs} ms`);
-    return r;
+    if (!(await settlesWithin(proc.exited, timeoutMs))) {
+      throw new GuestError(HResult.ErrVmcomputeTimeout, `timed out waiting for process ${String(pid)} after ${timeoutMs} ms`);
+    }
+    return proc.exited;
   }
 
   async signal(cid: string, pid: unknown, signal: unknown): Promise<void> {
     const sig = signal === undefined || signal === null || signal === 0 ? 9 : signal;
     if (typeof sig !== 'number' || !Number.isInteger(sig) || sig < 1 || sig > 64) throw invalidArg(`invalid signal ${JSON.stringify(signal)}`);
     const { proc, container } = this.findProcess(cid, pid);
-    if (proc.exitCode !== undefined) throw processNotFound(proc.pid);
+    if (proc.exitStatus !== undefined) throw processNotFound(proc.pid);
     if (container && proc === container.init) {
       await this.runc.kill(container.id, sig);
       return;
@@ -256,7 +254,7 @@ export class ContainerManager {
       // The real GCS's race, forced: the exit is recorded after `runc kill` returns, so the notification goes
       // out first, typed UnexpectedExit, and the ShutdownGraceful response after it (bounded wait).
       await this.runc.kill(c.id, 15);
-      await Promise.race([c.init!.exited, sleep(SHUTDOWN_RACE_WAIT_MS)]);
+      await settlesWithin(c.init!.exited, SHUTDOWN_RACE_WAIT_MS);
       await new Promise((resolve) => setImmediate(resolve)); // the notification is written before the response
       return;
     }
@@ -308,7 +306,7 @@ export class ContainerManager {
       [...this.containers.values()].map(async (c) => {
         if (c.state === ContainerState.Running) {
           await this.runc.kill(c.id, 9).catch((err: unknown) => this.log.debug('kill on shutdown', { cid: c.id, error: err }));
-          const done = await Promise.race([c.init!.exited.then(() => true), sleep(10_000, false)]);
+          const done = await settlesWithin(c.init!.exited, 10_000);
           if (!done) for (const p of c.processes.values()) p.killChild();
         }
         if (c.init) await this.runc.delete(c.id, true).catch(async (err: unknown) => this.log.debug('delete on shutdown', { cid: c.id, error: err, runc: await runcLogError(join(c.bundleDir, 'runc-init.log')) }));

@@ -1,5 +1,5 @@
 /**
- * A container the host created. Create only writes the bundle; the first ExecuteProcess without an
+ * The guest agent's record of a container the host created (the host's side of it is src/gcs's Container). Create only writes the bundle; the first ExecuteProcess without an
  * OciProcess starts the init (`runc run`), later ones with an OciProcess are execs (`runc exec`).
  *
  *   Created --init started--> Running --init exited (+ stdio drained)--> Exited
@@ -9,7 +9,7 @@
 import { HResult } from '../errdefs/index.js';
 import type { NotificationType } from '../gcs/protocol/index.js';
 import { GuestError } from './errors.js';
-import type { GuestProcess } from './process.js';
+import type { AgentProcess } from './process.js';
 
 export enum ContainerState {
   Created = 'created',
@@ -17,11 +17,11 @@ export enum ContainerState {
   Exited = 'exited',
 }
 
-export class Container {
+export class AgentContainer {
   state = ContainerState.Created;
-  init: GuestProcess | undefined;
+  init: AgentProcess | undefined;
   /** Every process of the container by pid (the init included). */
-  readonly processes = new Map<number, GuestProcess>();
+  readonly processes = new Map<number, AgentProcess>();
   /** Set by ShutdownGraceful / ShutdownForced; the notification's Type. */
   exitType: NotificationType = 'UnexpectedExit';
   private seq = 0;

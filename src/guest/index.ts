@@ -2,9 +2,11 @@
  * guest: the agent the Linux HCS emulator boots inside the emulated utility VM (the GCS side of the GCS
  * protocol, running containers with real runc). Entry point: main.ts.
  *
- * Layer boundaries: imports only the codec barrel ../gcs/protocol/index.js and ../errdefs; nothing else of
- * the host side (no src/log, no src/transport): it talks to the host only over its sockets. Nothing of the
- * host side imports this module except tests (the emulator starts main.js as a child process).
+ * Layer boundaries: of the host side only the codec barrel ../gcs/protocol/index.js, ../errdefs and the leaf
+ * ../async; nothing else (no src/log: its own logger is log.ts; no src/transport): it talks to the host only over
+ * its sockets. Nothing of the host side imports this module except tests (the emulator starts main.js as a child
+ * process).
+ * May import: async, gcs/protocol, errdefs.
  */
 export { GuestAgent, type AgentOptions } from './agent.js';
 export { parseGuestArgs, readGuestEnv, UsageError, type GuestOptions, type GuestEnv } from './flags.js';
@@ -17,4 +19,4 @@ export { ContainerManager, splitCommandLine, type Notify } from './container-man
 export { VmModifier } from './modify.js';
 export { Runc, runcMessage, runcLogError } from './runc.js';
 export { GuestError, hresultOf, errorText } from './errors.js';
-export { exitCodeOf, shellQuote } from './process.js';
+export { exitStatusOf, shellQuote } from './process.js';

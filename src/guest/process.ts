@@ -55,8 +55,8 @@ export interface LaunchSpec {
 /** Quotes one word for sh -c. */
 export const shellQuote = (s: string): string => (/^[A-Za-z0-9_./=:@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** Exit code of a child: its status, or 128 + signal number when a signal ended it. */
-export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+/** Exit status of a child: its exit code, or 128 + signal number when a signal ended it. */
+export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
   const n = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
   return 128 + (n ?? 0);
@@ -99,12 +99,13 @@ export function hostClosed(sock: Socket | undefined): Promise<void> {
   });
 }
 
-export class GuestProcess {
+/** A process the guest agent launched (runc for a container's init or exec, or a process in the VM itself). */
+export class AgentProcess {
   pid = 0;
-  exitCode: number | undefined;
-  /** Resolves with the exit code once the process exited AND its stdio handshake completed. */
+  exitStatus: number | undefined;
+  /** Resolves with the exit status once the process exited AND its stdio handshake completed. */
   readonly exited: Promise<number>;
-  /** Resolves with the exit code once the child exited and its pipes drained (launch failures use this). */
+  /** Resolves with the exit status once the child exited and its pipes drained (launch failures use this). */
   private readonly childDone: Promise<number>;
   readonly tty: boolean;
   readonly kind: ProcessKind;
@@ -138,35 +139,35 @@ export class GuestProcess {
       this.child.stderr.on('data', (d: Buffer) => log.warn('tty helper stderr', { output: d.toString('utf8').trim() }));
     } else relayOut(this.child.stderr, stdio.stderr, log, 'stderr');
 
-    let childDone!: (code: number) => void;
+    let childDone!: (exitStatus: number) => void;
     this.childDone = new Promise<number>((resolve) => (childDone = resolve));
     this.exited = new Promise<number>((resolve) => {
-      let code = 0;
+      let exitStatus = 0;
       this.child.once('exit', (c, s) => {
         this.childExited = true;
-        code = exitCodeOf(c, s);
+        exitStatus = exitStatusOf(c, s);
       });
       this.child.once('error', (err) => {
         this.childExited = true;
-        code = 255;
+        exitStatus = 255;
         log.error('process failed to start', { error: err });
       });
       // 'close' follows 'exit' once the child's stdio pipes are drained (pipe() has half-closed our sockets).
       this.child.once('close', () => {
         this.childExited = true;
-        this.exitCode = code;
-        childDone(code);
+        this.exitStatus = exitStatus;
+        childDone(exitStatus);
         this.stdio.stdin?.destroy();
         const outputs = [this.stdio.stdout, this.stdio.stderr];
         if (this.tty) {
           // A TTY relay is a plain copy: flushed, then released.
           void Promise.all(outputs.map((o) => this.flushed(o))).then(() => {
             for (const o of outputs) o?.destroy();
-            resolve(code);
+            resolve(exitStatus);
           });
           return;
         }
-        void Promise.all(outputs.map((o) => hostClosed(o))).then(() => resolve(code));
+        void Promise.all(outputs.map((o) => hostClosed(o))).then(() => resolve(exitStatus));
       });
     });
   }
@@ -183,8 +184,8 @@ export class GuestProcess {
   }
 
   /** Starts the process; resolves once its pid is known. Rejects (E_FAIL) when it cannot start. */
-  static async launch(spec: LaunchSpec, stdio: StdioSockets, log: GuestLogger): Promise<GuestProcess> {
-    const p = new GuestProcess(spec, stdio, log);
+  static async launch(spec: LaunchSpec, stdio: StdioSockets, log: GuestLogger): Promise<AgentProcess> {
+    const p = new AgentProcess(spec, stdio, log);
     await p.waitForPid(spec);
     return p;
   }
@@ -209,8 +210,8 @@ export class GuestProcess {
         return;
       }
       if (exitedBeforeRead) {
-        const code = await this.childDone;
-        const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${code}`;
+        const exitStatus = await this.childDone;
+        const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${exitStatus}`;
         throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
       }
       await sleep(10);
@@ -219,7 +220,7 @@ export class GuestProcess {
 
   /** Sends a signal to the process itself (exec and external processes; the init goes through runc kill). */
   signal(sig: number): void {
-    if (this.exitCode !== undefined) return;
+    if (this.exitStatus !== undefined) return;
     if (this.kind === 'external') this.child.kill(sig);
     else process.kill(this.pid, sig);
   }

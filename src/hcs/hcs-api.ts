@@ -10,7 +10,7 @@ export interface SystemExit {
   readonly unexpected: boolean;
 }
 
-export interface CallOptions {
+export interface HcsCallOptions {
   /** Aborting abandons the wait (the operation is cancelled where the API allows). */
   readonly signal?: AbortSignal;
   /** Upper bound for the call in milliseconds; the backend's per-call default applies when absent. */
@@ -25,13 +25,13 @@ export interface CallOptions {
  */
 export interface HcsSystem {
   readonly id: string;
-  start(opts?: CallOptions): Promise<void>;
-  shutdown(opts?: CallOptions): Promise<void>;
-  terminate(opts?: CallOptions): Promise<void>;
+  start(opts?: HcsCallOptions): Promise<void>;
+  shutdown(opts?: HcsCallOptions): Promise<void>;
+  terminate(opts?: HcsCallOptions): Promise<void>;
   /** Resolves once, when the system has exited (also after close: then with the last known exit). */
   waitExit(): Promise<SystemExit>;
-  properties(query?: PropertyQuery, opts?: CallOptions): Promise<SystemProperties>;
-  modify(request: ModifySettingRequest, opts?: CallOptions): Promise<void>;
+  properties(query?: PropertyQuery, opts?: HcsCallOptions): Promise<SystemProperties>;
+  modify(request: ModifySettingRequest, opts?: HcsCallOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +59,7 @@ export interface HostInfo {
 export interface HcsApi {
   readonly backend: 'computecore' | 'emulator';
   hostInfo(): Promise<HostInfo>;
-  createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem>;
-  openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem>;
-  enumerateComputeSystems(query?: object, opts?: CallOptions): Promise<ComputeSystemSummary[]>;
+  createComputeSystem(id: string, document: ComputeSystem, opts?: HcsCallOptions): Promise<HcsSystem>;
+  openComputeSystem(id: string, opts?: HcsCallOptions): Promise<HcsSystem>;
+  enumerateComputeSystems(query?: object, opts?: HcsCallOptions): Promise<ComputeSystemSummary[]>;
 }

@@ -26,7 +26,7 @@ export interface GuestProcess {
   readonly stdin?: Writable;
   readonly stdout?: Readable;
   readonly stderr?: Readable;
-  /** Resolves with the exit code when the process exits; MUST reject only when the guest is gone. */
+  /** Resolves with the exit status when the process exits; MUST reject only when the guest is gone. */
   wait(): Promise<number>;
   /** Resolves true when delivered, false when the guest reports the process gone (hcsshim: "not delivered"). */
   signal(signal: number): Promise<boolean>;

@@ -27,7 +27,7 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface CallOptions {
+export interface TtrpcCallOptions {
   /** Deadline in ms: sent as timeout_nano and enforced locally (DeadlineExceeded). Default: none. */
   readonly timeoutMs?: number;
   /** Stops waiting (Canceled). The server is not told; its answer, if any, is dropped. */
@@ -89,7 +89,7 @@ export class TtrpcClient {
   }
 
   /** One unary call: resolves with the reply payload or rejects (TtrpcStatusError for a non-OK status). */
-  call(service: string, method: string, payload: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
+  call(service: string, method: string, payload: Uint8Array, opts: TtrpcCallOptions = {}): Promise<Uint8Array> {
     const { timeoutMs, signal } = opts;
     if (this.closeError !== undefined) return Promise.reject(new TtrpcClosedError(this.closeError.cause));
     if (timeoutMs !== undefined && !(timeoutMs > 0 && Number.isFinite(timeoutMs))) {

@@ -24,6 +24,16 @@ describe('async: settlesWithin', () => {
     assert.equal(await settlesWithin(new Promise(() => undefined), 0), false);
   });
 
+  it('is false at once when the signal aborts first (or was aborted already), and leaves the promise alone', async () => {
+    const ac = new AbortController();
+    const never = new Promise(() => undefined);
+    const racing = settlesWithin(never, 60_000, ac.signal);
+    ac.abort();
+    assert.equal(await racing, false);
+    assert.equal(await settlesWithin(Promise.resolve(), 60_000, ac.signal), false);
+    assert.equal(await settlesWithin(Promise.resolve(), 60_000, new AbortController().signal), true);
+  });
+
   it('does not turn a late rejection into an unhandled one', async () => {
     let reject!: (e: Error) => void;
     const late = new Promise((_, r) => (reject = r));

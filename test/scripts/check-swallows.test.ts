@@ -35,12 +35,12 @@ test('every shape of a dropped error is reported, with file and line', () => {
       'try { f(); } catch (e) {',
       '}',
     ].join('\n'),
-    'cmd/main.ts': 'x.catch(_ => void 0);\n',
+    'cmd/main.ts': "x.catch(_ => void 0);\nconst r = await p.catch(() => 'aborted' as const);\n",
   });
   const problems = checkSwallows(root);
   const lines = problems.map((p) => p.split(': ')[0]);
   assert.deepEqual(lines, [
-    'cmd/main.ts:1',
+    'cmd/main.ts:1', 'cmd/main.ts:2',
     'src/a/one.ts:1', 'src/a/one.ts:2', 'src/a/one.ts:3', 'src/a/one.ts:4', 'src/a/one.ts:5',
     'src/a/one.ts:6', 'src/a/one.ts:7', 'src/a/one.ts:8',
   ], problems.join('\n'));

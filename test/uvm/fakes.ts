@@ -5,7 +5,7 @@
 import { Duplex } from 'node:stream';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import type {
-  CallOptions,
+  HcsCallOptions,
   ComputeSystem,
   HcsApi,
   HcsSystem,
@@ -130,7 +130,7 @@ export class FakeHcsSystem implements HcsSystem {
     this.exitResolve({ hresult, unexpected: true });
   }
 
-  async start(opts?: CallOptions): Promise<void> {
+  async start(opts?: HcsCallOptions): Promise<void> {
     this.calls.push('start');
     if (this.startError) throw this.startError;
     if (this.hangStart) {

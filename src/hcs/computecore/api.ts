@@ -3,7 +3,7 @@ import { ErrorCode, HResult, ShimError } from '../../errdefs/index.js';
 import { whenSettled } from '../../async/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
 import { HcsError } from '../errors.js';
-import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
+import type { HcsCallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
 import { toHcsJson, type ComputeSystem } from '../schema/index.js';
 import { COMPUTECORE_NOT_FOUND, DEFAULT_HCS_TIMEOUT_MS } from './constants.js';
 import { EventRouter } from './event-router.js';
@@ -56,7 +56,7 @@ class ComputecoreHcsApi implements HcsApi {
     return Promise.resolve(computecoreHostInfo());
   }
 
-  async createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem> {
+  async createComputeSystem(id: string, document: ComputeSystem, opts?: HcsCallOptions): Promise<HcsSystem> {
     const json = toHcsJson(document, 'ComputeSystem');
     const out: unknown[] = [null];
     let handle: HcsSystemHandle | null = null;
@@ -80,7 +80,7 @@ class ComputecoreHcsApi implements HcsApi {
     return this.adopt(id, handle, 'HcsCreateComputeSystem');
   }
 
-  async openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem> {
+  async openComputeSystem(id: string, opts?: HcsCallOptions): Promise<HcsSystem> {
     if (opts?.signal?.aborted) throw new ShimError(ErrorCode.Canceled, `hcs::HcsOpenComputeSystem ${id}: canceled`);
     const out: unknown[] = [null];
     const hr = asHresult(await callAsync(this.lib.fn.HcsOpenComputeSystem, id, GENERIC_ALL, out));
@@ -88,7 +88,7 @@ class ComputecoreHcsApi implements HcsApi {
     return this.adopt(id, (out[0] ?? null) as HcsSystemHandle | null, 'HcsOpenComputeSystem');
   }
 
-  async enumerateComputeSystems(query: object = {}, opts?: CallOptions): Promise<ComputeSystemSummary[]> {
+  async enumerateComputeSystems(query: object = {}, opts?: HcsCallOptions): Promise<ComputeSystemSummary[]> {
     const json = JSON.stringify(query);
     const doc = await runOperation(this.lib, this.opOptions('HcsEnumerateComputeSystems', undefined, opts), async (op) =>
       asHresult(await callAsync(this.lib.fn.HcsEnumerateComputeSystems, json, op)),
@@ -118,7 +118,7 @@ class ComputecoreHcsApi implements HcsApi {
     return system;
   }
 
-  private opOptions(operation: string, systemId: string | undefined, opts: CallOptions | undefined) {
+  private opOptions(operation: string, systemId: string | undefined, opts: HcsCallOptions | undefined) {
     return {
       operation,
       ...(systemId === undefined ? {} : { systemId }),

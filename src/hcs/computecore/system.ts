@@ -2,7 +2,7 @@ import { HResult } from '../../errdefs/index.js';
 import { handledElsewhere } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
 import { HcsError, isAlreadyStopped, isNotExist, isPending } from '../errors.js';
-import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
+import type { HcsCallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import { toHcsJson, type ModifySettingRequest, type PropertyQuery, type SystemExitStatus, type SystemProperties } from '../schema/index.js';
 import { HcsEventType, HcsEventOptionNone, type EventRouter } from './event-router.js';
 import type { ComputecoreLibrary, HcsSystemHandle, RawHcsEvent } from './ffi.js';
@@ -53,15 +53,15 @@ export class ComputecoreSystem implements HcsSystem {
     }
   }
 
-  async start(opts?: CallOptions): Promise<void> {
+  async start(opts?: HcsCallOptions): Promise<void> {
     await this.run('HcsStartComputeSystem', opts, (op) => callAsync(this.deps.lib.fn.HcsStartComputeSystem, this.handle, op, null));
   }
 
-  shutdown(_opts?: CallOptions): Promise<void> {
+  shutdown(_opts?: HcsCallOptions): Promise<void> {
     return this.stop('HcsShutDownComputeSystem');
   }
 
-  terminate(_opts?: CallOptions): Promise<void> {
+  terminate(_opts?: HcsCallOptions): Promise<void> {
     return this.stop('HcsTerminateComputeSystem');
   }
 
@@ -69,7 +69,7 @@ export class ComputecoreSystem implements HcsSystem {
     return this.exited;
   }
 
-  async properties(query: PropertyQuery = {}, opts?: CallOptions): Promise<SystemProperties> {
+  async properties(query: PropertyQuery = {}, opts?: HcsCallOptions): Promise<SystemProperties> {
     const json = toHcsJson(query, 'PropertyQuery');
     const doc = await this.run('HcsGetComputeSystemProperties', opts, (op) =>
       callAsync(this.deps.lib.fn.HcsGetComputeSystemProperties, this.handle, op, json),
@@ -77,7 +77,7 @@ export class ComputecoreSystem implements HcsSystem {
     return parseObject(doc, 'HcsGetComputeSystemProperties', this.id) as SystemProperties;
   }
 
-  async modify(request: ModifySettingRequest, opts?: CallOptions): Promise<void> {
+  async modify(request: ModifySettingRequest, opts?: HcsCallOptions): Promise<void> {
     const json = toHcsJson(request, 'ModifySettingRequest');
     await this.run('HcsModifyComputeSystem', opts, (op) =>
       callAsync(this.deps.lib.fn.HcsModifyComputeSystem, this.handle, op, json, null),
@@ -113,7 +113,7 @@ export class ComputecoreSystem implements HcsSystem {
     }
   }
 
-  private async run(operation: string, opts: CallOptions | undefined, issue: (op: unknown) => Promise<unknown>): Promise<string | undefined> {
+  private async run(operation: string, opts: HcsCallOptions | undefined, issue: (op: unknown) => Promise<unknown>): Promise<string | undefined> {
     this.assertOpen(operation);
     return runOperation(
       this.deps.lib,

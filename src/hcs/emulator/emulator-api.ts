@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { HResult } from '../../errdefs/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
 import { emulatedVmDir, emulatorRoot } from '../../transport/index.js';
-import type { CallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
+import type { HcsCallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
 import type { ComputeSystem } from '../schema/index.js';
 import { EmulatedDevices } from './devices.js';
 import { DEFAULT_STOP_TIMEOUT_MS, EmulatedVm } from './emulated-vm.js';
@@ -77,7 +77,7 @@ class EmulatorHcsApi implements HcsApi {
     };
   }
 
-  async createComputeSystem(id: string, document: ComputeSystem, opts?: CallOptions): Promise<HcsSystem> {
+  async createComputeSystem(id: string, document: ComputeSystem, opts?: HcsCallOptions): Promise<HcsSystem> {
     const op = 'HcsCreateComputeSystem';
     if (!validId(id)) throw hcsFail(op, HResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);
     if (opts?.signal?.aborted === true) throw hcsFail(op, HResult.ErrCancelled, 'canceled before it started', id, opts.signal.reason);
@@ -121,7 +121,7 @@ class EmulatorHcsApi implements HcsApi {
     }
   }
 
-  async openComputeSystem(id: string, opts?: CallOptions): Promise<HcsSystem> {
+  async openComputeSystem(id: string, opts?: HcsCallOptions): Promise<HcsSystem> {
     const op = 'HcsOpenComputeSystem';
     if (opts?.signal?.aborted === true) throw hcsFail(op, HResult.ErrCancelled, 'canceled before it started', id, opts.signal.reason);
     if (!validId(id)) throw hcsFail(op, HResult.E_INVALIDARG, `a compute system id is required (a non-empty string of at most ${MAX_ID_LENGTH} characters without NUL)`);

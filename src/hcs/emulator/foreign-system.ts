@@ -15,9 +15,10 @@
  * without the flag it stays Running until its agent exits. A live owner keeps the record current.
  */
 import { stat } from 'node:fs/promises';
+import { settlesWithin } from '../../async/index.js';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { logTeardown, type Logger } from '../../log/index.js';
-import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
+import type { HcsCallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
 import { buildProperties } from './properties.js';
@@ -72,27 +73,27 @@ export class ForeignSystemHandle implements HcsSystem {
     return hcsFail(op, hr, message, this.id, cause);
   }
 
-  private guard(op: string, opts?: CallOptions): void {
+  private guard(op: string, opts?: HcsCallOptions): void {
     if (this.closed) throw this.fail(op, HResult.ErrInvalidHandle, 'the handle is closed');
     if (opts?.signal?.aborted === true) throw this.fail(op, HResult.ErrCancelled, 'canceled before it started', opts.signal.reason);
   }
 
-  async start(opts?: CallOptions): Promise<void> {
+  async start(opts?: HcsCallOptions): Promise<void> {
     this.guard('HcsStartComputeSystem', opts);
     throw this.fail('HcsStartComputeSystem', HResult.E_NOTIMPL, 'starting a system created by another process is not emulated');
   }
 
-  async modify(_request: ModifySettingRequest, opts?: CallOptions): Promise<void> {
+  async modify(_request: ModifySettingRequest, opts?: HcsCallOptions): Promise<void> {
     this.guard('HcsModifyComputeSystem', opts);
     throw this.fail('HcsModifyComputeSystem', HResult.E_NOTIMPL, 'modifying a system created by another process is not emulated');
   }
 
-  async shutdown(opts?: CallOptions): Promise<void> {
+  async shutdown(opts?: HcsCallOptions): Promise<void> {
     this.guard('HcsShutDownComputeSystem', opts);
     await this.stop('GracefulExit', 'HcsShutDownComputeSystem', opts);
   }
 
-  async terminate(opts?: CallOptions): Promise<void> {
+  async terminate(opts?: HcsCallOptions): Promise<void> {
     this.guard('HcsTerminateComputeSystem', opts);
     await this.stop('ForcedExit', 'HcsTerminateComputeSystem', opts);
   }
@@ -104,7 +105,7 @@ export class ForeignSystemHandle implements HcsSystem {
     return this.exited;
   }
 
-  async properties(query?: PropertyQuery, opts?: CallOptions): Promise<SystemProperties> {
+  async properties(query?: PropertyQuery, opts?: HcsCallOptions): Promise<SystemProperties> {
     this.guard('HcsGetComputeSystemProperties', opts);
     this.record = (await readRecord(this.init.vmDir)) ?? this.record;
     const rec = this.record;
@@ -133,24 +134,14 @@ export class ForeignSystemHandle implements HcsSystem {
     this.stopPolling();
   }
 
-  private async stop(kind: StopKind, op: string, opts?: CallOptions): Promise<void> {
+  private async stop(kind: StopKind, op: string, opts?: HcsCallOptions): Promise<void> {
     this.stopping ??= this.teardown(kind);
     const ms = opts?.timeoutMs ?? this.init.defaultTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      await Promise.race([
-        this.stopping,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(this.fail(op, HResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`)), ms);
-          onAbort = () => reject(this.fail(op, HResult.ErrCancelled, 'the wait was canceled; the system keeps stopping', opts?.signal?.reason));
-          opts?.signal?.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort !== undefined) opts?.signal?.removeEventListener('abort', onAbort);
+    if (!(await settlesWithin(this.stopping, ms, opts?.signal))) {
+      if (opts?.signal?.aborted) throw this.fail(op, HResult.ErrCancelled, 'the wait was canceled; the system keeps stopping', opts.signal.reason);
+      throw this.fail(op, HResult.HCS_E_OPERATION_TIMEOUT, `the system did not stop within ${ms} ms`);
     }
+    await this.stopping;
   }
 
   /** Stops the agent (if it is still ours and alive), then cleans the VM dir; never rejects. */

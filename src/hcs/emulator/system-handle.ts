@@ -4,7 +4,7 @@
  * Closing the last handle terminates the VM when its document set ShouldTerminateOnLastHandleClosed.
  */
 import { HResult } from '../../errdefs/index.js';
-import type { CallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
+import type { HcsCallOptions, HcsSystem, SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../schema/index.js';
 import type { EmulatedVm } from './emulated-vm.js';
 
@@ -21,22 +21,22 @@ export class EmulatedSystemHandle implements HcsSystem {
     vm.handles++;
   }
 
-  private async guard(op: string, opts?: CallOptions): Promise<void> {
+  private async guard(op: string, opts?: HcsCallOptions): Promise<void> {
     if (this.closed) throw this.vm.fail(op, HResult.ErrInvalidHandle, 'the handle is closed');
     if (opts?.signal?.aborted === true) throw this.vm.fail(op, HResult.ErrCancelled, 'canceled before it started', opts.signal.reason);
   }
 
-  async start(opts?: CallOptions): Promise<void> {
+  async start(opts?: HcsCallOptions): Promise<void> {
     await this.guard('HcsStartComputeSystem', opts);
     await this.vm.start();
   }
 
-  async shutdown(opts?: CallOptions): Promise<void> {
+  async shutdown(opts?: HcsCallOptions): Promise<void> {
     await this.guard('HcsShutDownComputeSystem', opts);
     await this.vm.shutdown(waitOpts(opts));
   }
 
-  async terminate(opts?: CallOptions): Promise<void> {
+  async terminate(opts?: HcsCallOptions): Promise<void> {
     await this.guard('HcsTerminateComputeSystem', opts);
     await this.vm.terminate(waitOpts(opts));
   }
@@ -45,12 +45,12 @@ export class EmulatedSystemHandle implements HcsSystem {
     return this.vm.exited;
   }
 
-  async properties(query?: PropertyQuery, opts?: CallOptions): Promise<SystemProperties> {
+  async properties(query?: PropertyQuery, opts?: HcsCallOptions): Promise<SystemProperties> {
     await this.guard('HcsGetComputeSystemProperties', opts);
     return this.vm.properties(query);
   }
 
-  async modify(request: ModifySettingRequest, opts?: CallOptions): Promise<void> {
+  async modify(request: ModifySettingRequest, opts?: HcsCallOptions): Promise<void> {
     await this.guard('HcsModifyComputeSystem', opts);
     await this.vm.modify(request);
   }
@@ -67,7 +67,7 @@ export class EmulatedSystemHandle implements HcsSystem {
   }
 }
 
-function waitOpts(opts?: CallOptions): { signal?: AbortSignal; timeoutMs?: number } {
+function waitOpts(opts?: HcsCallOptions): { signal?: AbortSignal; timeoutMs?: number } {
   return {
     ...(opts?.signal === undefined ? {} : { signal: opts.signal }),
     ...(opts?.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),

@@ -13,7 +13,7 @@ export interface StorageQoS {
  * schema2 `GuestConnection`. When present HCS waits for the guest to connect before Start completes;
  * the LCOW shim owns the GCS bridge itself, so the default document leaves it out.
  */
-export interface GuestConnection {
+export interface GuestConnectionSettings {
   UseVsock?: boolean;
   UseConnectedSuspend?: boolean;
   /** Schema 2.4 (MS docs); hcsshim does not have it. */
@@ -32,7 +32,7 @@ export interface VirtualMachine {
   RegistryChanges?: Record<string, unknown>;
   StorageQoS?: StorageQoS;
   DebugOptions?: Record<string, unknown>;
-  GuestConnection?: GuestConnection;
+  GuestConnection?: GuestConnectionSettings;
   SecuritySettings?: Record<string, unknown>;
   ResourcePartitionId?: string;
   MigrationOptions?: Record<string, unknown>;

@@ -16,7 +16,7 @@ export interface ExecInHostContext {
 
 /**
  * DiagExecInHost: runs a process in the task's utility VM (not in its container) with the client's stdio,
- * and resolves with its exit code once it exited and its output drained (hcsshim's ExecInUvm).
+ * and resolves with its exit status once it exited and its output drained (hcsshim's ExecInUvm).
  * Order: open the client's endpoints → start in the VM → relay → wait → drain (bounded) → close endpoints.
  */
 export async function execInHost(sandbox: Sandbox, req: DiagExecRequest, c: ExecInHostContext): Promise<number> {
@@ -32,10 +32,10 @@ export async function execInHost(sandbox: Sandbox, req: DiagExecRequest, c: Exec
       stdin: upstream.stdin !== undefined, stdout: upstream.stdout !== undefined, stderr: upstream.stderr !== undefined,
     });
     const relay = relayStdio(upstream, proc, { log: c.log });
-    const code = await proc.wait();
+    const exitStatus = await proc.wait();
     await settlesWithin(relay.done, COPY_AFTER_EXIT_MS);
-    c.log.debug('exec in the utility VM exited', { args: req.args.join(' '), exitCode: code });
-    return code;
+    c.log.debug('exec in the utility VM exited', { args: req.args.join(' '), exitStatus });
+    return exitStatus;
   } finally {
     await upstream.close();
   }

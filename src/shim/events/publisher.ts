@@ -13,6 +13,7 @@
  * States: open → closing (close(): no new events; the queue drains, bounded by closeTimeoutMs; what is left
  * after that is dropped with a warning) → closed (connection closed).
  */
+import { settlesWithin } from '../../async/index.js';
 import { ErrorCode, isErrorCode } from '../../errdefs/index.js';
 import { Field } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
@@ -121,11 +122,7 @@ class QueuedPublisher implements EventPublisher {
 
   private async shutdown(): Promise<void> {
     const drained = this.running ?? Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), this.opts.closeTimeoutMs ?? 10000)));
-    const gaveUp = await Promise.race([drained.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (gaveUp) {
+    if (!(await settlesWithin(drained, this.opts.closeTimeoutMs ?? 10000))) {
       this.log.warn('events: close timed out, dropping undelivered events', { count: this.queue.length + 1 });
       this.queue.length = 0;
       this.abandon.abort();

@@ -2,6 +2,7 @@
  * The task lifecycle events the shim publishes, as internal camelCase types. The publisher maps each one to
  * its containerd topic and `containerd.events.*` message; nothing outside this folder sees the protobuf.
  */
+import type { StdioPaths } from '../stdio/index.js';
 
 /** A rootfs mount as reported in /tasks/create (containerd.types.Mount). */
 export interface EventMount {
@@ -12,13 +13,6 @@ export interface EventMount {
   readonly options: readonly string[];
 }
 
-/** The client's stdio strings as received in Create (containerd.events.TaskIO). */
-export interface EventIo {
-  readonly stdin: string;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly terminal: boolean;
-}
 
 /** /tasks/create: Create succeeded. */
 export interface TaskCreateEvent {
@@ -26,7 +20,8 @@ export interface TaskCreateEvent {
   readonly containerId: string;
   readonly bundle: string;
   readonly rootfs: readonly EventMount[];
-  readonly io: EventIo;
+  /** The client's stdio strings as received in Create (containerd.events.TaskIO). */
+  readonly io: StdioPaths;
   readonly checkpoint: string;
   readonly pid: number;
 }

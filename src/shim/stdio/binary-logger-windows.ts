@@ -16,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { handledElsewhere } from '../../async/index.js';
+import { handledElsewhere, settlesWithin } from '../../async/index.js';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import { binaryLoggerPipe, type Connection, type Listener } from '../../transport/index.js';
 import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
@@ -105,14 +105,11 @@ export async function startWindowsBinaryLogger(opts: WindowsBinaryLoggerOptions)
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     for (const s of [stdout, stderr]) s.end();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), opts.termTimeoutMs ?? 10_000)));
-    if (child.exitCode === null && child.signalCode === null && (await Promise.race([exited.then(() => false), timedOut]))) {
+    if (child.exitCode === null && child.signalCode === null && !(await settlesWithin(exited, opts.termTimeoutMs ?? 10_000))) {
       opts.log.warn('stdio: logging binary did not exit after its pipes closed, killing it', { pid: child.pid });
       child.kill();
       await exited;
     }
-    clearTimeout(timer);
     for (const s of [stdout, stderr]) s.destroy();
   };
   return { stdout, stderr, pid: child.pid ?? 0, close: () => (closing ??= close()) };

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { settlesWithin } from '../../async/index.js';
 import { ErrorCode, ShimError } from '../../errdefs/index.js';
 import type { Logger } from '../../log/index.js';
 import type { BinaryLogger, BinaryLoggerOptions } from './binary-logger-types.js';
@@ -81,13 +82,10 @@ function waitReady(child: ChildProcess, wait: Socket, spawnError: Promise<Error>
 async function stop(child: ChildProcess, streams: Writable[], exited: Promise<void>, termTimeoutMs: number, log: Logger): Promise<void> {
   for (const s of streams) s.end();
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), termTimeoutMs)));
-  if (await Promise.race([exited.then(() => false), timedOut])) {
+  if (!(await settlesWithin(exited, termTimeoutMs))) {
     log.warn('stdio: logging binary did not exit after SIGTERM, killing it', { pid: child.pid });
     child.kill('SIGKILL');
     await exited;
   }
-  clearTimeout(timer);
   for (const s of streams) s.destroy();
 }

@@ -10,7 +10,8 @@
  * Scheme and binary-logger facts: PROTOCOL.md.
  */
 export { openUpstreamIO } from './upstream-io.js';
-export type { UpstreamIO, UpstreamOptions, UpstreamPaths } from './upstream-io.js';
+export type { UpstreamIO, UpstreamOptions } from './upstream-io.js';
+export type { StdioPaths } from './stdio-paths.js';
 export { relayStdio } from './relay.js';
 export type { GuestStdio, RelayOptions, StdioRelay } from './relay.js';
 export { parseStdioMode, stdioScheme, fifoPath } from './stdio-uri.js';

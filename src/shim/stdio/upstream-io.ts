@@ -12,14 +12,9 @@ import type { Logger } from '../../log/index.js';
 import type { PlatformTransport } from '../../transport/index.js';
 import { startBinaryLogger } from './binary-logger.js';
 import { openPipeReader, openPipeWriter, releasePipeReader } from './open-pipe.js';
+import type { StdioPaths } from './stdio-paths.js';
 import { fifoPath, parseStdioMode } from './stdio-uri.js';
 
-export interface UpstreamPaths {
-  readonly stdin: string;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly terminal: boolean;
-}
 
 export interface UpstreamOptions {
   readonly containerId: string;
@@ -56,7 +51,7 @@ export interface UpstreamIO {
  * an unknown scheme; the open's own error (e.g. NotFound) when an endpoint cannot be opened. Nothing stays
  * open when it throws.
  */
-export async function openUpstreamIO(paths: UpstreamPaths, opts: UpstreamOptions): Promise<UpstreamIO> {
+export async function openUpstreamIO(paths: StdioPaths, opts: UpstreamOptions): Promise<UpstreamIO> {
   if (paths.terminal && paths.stderr !== '') throw invalidArgument('if using terminal, stderr must be empty');
   const mode = parseStdioMode(paths.stdout);
   const log = opts.log.child({ [Field.ContainerId]: opts.containerId });

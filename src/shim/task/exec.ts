@@ -34,7 +34,7 @@ export interface ExecInit {
 export class Exec {
   private st = ExecState.Created;
   private pidValue = 0;
-  private status = UNEXITED_STATUS;
+  private exitStatus = UNEXITED_STATUS;
   private exitedAtValue: Date | undefined;
   private guest: GuestProcess | undefined;
   /** Set while a start is in flight: a second Start is refused and Kill waits for it (hcsshim serialises them). */
@@ -119,28 +119,28 @@ export class Exec {
   }
 
   private async watch(proc: GuestProcess): Promise<void> {
-    let code: number;
+    let exitStatus: number;
     try {
-      code = await proc.wait();
+      exitStatus = await proc.wait();
     } catch (err) {
       this.log.warn('lost the process: its guest is gone', { error: (err as Error).message });
-      code = 1;
+      exitStatus = 1;
     }
     // No output lost at exit: wait for the copies to reach EOF, within a grace period.
     if (this.relay) await settlesWithin(this.relay.done, COPY_AFTER_EXIT_MS);
-    await this.finish(code);
+    await this.finish(exitStatus);
   }
 
-  private async finish(code: number): Promise<void> {
+  private async finish(exitStatus: number): Promise<void> {
     if (this.st === ExecState.Exited) return;
-    this.status = code >>> 0;
+    this.exitStatus = exitStatus >>> 0;
     this.exitedAtValue = new Date();
     this.transition(ExecState.Exited);
     // The process is done: no stdio socket or client endpoint of it stays open (the host's ends of the guest's
     // connections, then containerd's FIFOs).
     this.guest?.close();
     await this.upstream.close().catch(logTeardown(this.log, 'closing the upstream stdio', { [Field.ProcessId]: this.pidValue }));
-    this.log.debug('process exited', { [Field.ProcessId]: this.pidValue, exitStatus: this.status });
+    this.log.debug('process exited', { [Field.ProcessId]: this.pidValue, exitStatus: this.exitStatus });
     this.resolveExited();
   }
 
@@ -166,10 +166,10 @@ export class Exec {
     if (!delivered) throw notFound(`exec: '${this.init.execId}' in task: '${this.init.containerId}' not found`);
   }
 
-  /** Marks the process exited with `status` when the guest can no longer report it (VM gone, task deleted). */
-  async forceExit(status: number): Promise<void> {
+  /** Marks the process exited with `exitStatus` when the guest can no longer report it (VM gone, task deleted). */
+  async forceExit(exitStatus: number): Promise<void> {
     if (this.starting) await whenSettled(this.starting); // start's caller gets its outcome
-    await this.finish(status);
+    await this.finish(exitStatus);
   }
 
   /** True once the process ran in the guest (it has a pid), so its exit is worth an event. */
@@ -197,7 +197,7 @@ export class Exec {
   }
 
   exitInfo(): ExitInfo {
-    return { pid: this.pidValue, exitStatus: this.status, ...(this.exitedAtValue ? { exitedAt: this.exitedAtValue } : {}) };
+    return { pid: this.pidValue, exitStatus: this.exitStatus, ...(this.exitedAtValue ? { exitedAt: this.exitedAtValue } : {}) };
   }
 
   snapshot(): ProcessState {

@@ -3,6 +3,7 @@
  * out of. Nothing below the edge sees protobuf.
  */
 import type { ProcessListEntry, TaskStats } from '../../sandbox/index.js';
+import type { StdioPaths } from '../stdio/index.js';
 
 export type { ProcessListEntry, TaskStats };
 
@@ -23,13 +24,8 @@ export interface Mount {
   readonly options: readonly string[];
 }
 
-/** The client's stdio endpoints (FIFO paths on Linux, pipe names on Windows; "" = none). */
-export interface StdioPaths {
-  readonly stdin: string;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly terminal: boolean;
-}
+/** The client's stdio endpoints: the one type, in shim/stdio. */
+export type { StdioPaths };
 
 /** A protobuf Any kept opaque until the logic decides how to read it. */
 export interface OpaqueAny {
