@@ -3,7 +3,9 @@
 //   1. which top-level module (src/<module>) may import which (LAYERS below: the README's arrows);
 //   2. another module is imported only through its barrel (src/<module>/index.ts);
 //   3. no import cycle between files, type-only imports included (a type cycle is still a design cycle);
-//   4. koffi is imported only in src/hcs and src/transport.
+//   4. koffi is imported only in src/hcs and src/transport;
+//   5. the docs say the same (checkLayerDocs): every folder of src/ has a row in LAYERS, the README's "may import"
+//      table and each barrel's `May import:` line state exactly that row.
 // Prints every violation and exits 1 if there is one. Usage: node scripts/check-layers.mjs [repo root]
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -13,7 +15,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  *   cmd → shim → sandbox → {uvm, gcs} → {hcs, transport}
  * hcs may use transport (the emulator maps hvsocket ports onto unix sockets through it); transport is the one
  * platform seam, so the layers above may reach it for their own sockets and pipes. ttrpc, log, errdefs, proto are
- * leaves below everything (ttrpc uses proto's status messages). guest shares only the GCS codec (gcs/protocol);
+ * leaves below everything (ttrpc uses proto's status messages), and so is async (settlesWithin and the rejection
+ * markers), which every layer above the leaves may import. guest shares only the GCS codec (gcs/protocol) and has its
+ * own logger (it never imports src/log);
  * uvm takes the vsock port numbers from it too, as hcsshim's internal/uvm takes them from internal/gcs/prot.
  * vhd (VHD/VHDX formats) is a leaf: the emulator reads disks with it, the shim's create-scratch writes one, and
  * tar2ext4 (OCI layers → layer.vhd, used by cmd's lcow-layers tool) appends VHD footers with it.
@@ -26,9 +30,9 @@ export const LAYERS = {
   gcs: ['async', 'transport', 'log', 'errdefs'],
   hcs: ['async', 'transport', 'vhd', 'log', 'errdefs'],
   transport: ['async', 'log', 'errdefs'],
-  guest: ['async', 'gcs/protocol', 'log', 'errdefs'],
+  guest: ['async', 'gcs/protocol', 'errdefs'],
   ttrpc: ['async', 'proto', 'log', 'errdefs'],
-  log: ['errdefs'],
+  log: [],
   async: [],
   errdefs: [],
   proto: [],
@@ -97,6 +101,45 @@ export function checkLayers(root) {
   return [...problems];
 }
 
+const NOTHING = 'nothing of the project';
+const sameSet = (a, b) => a.length === b.length && a.every((x) => b.includes(x));
+const listText = (mods) => (mods.length === 0 ? NOTHING : mods.join(', '));
+
+/** The README's table under "## Architecture": rows "| `module` | `a`, `b` |" (or "nothing of the project"). */
+export function readmeLayers(readme) {
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Architecture')) ?? '';
+  const rows = {};
+  for (const m of section.matchAll(/^\| `([\w/]+)` \| ([^|]*?) \|$/gm)) {
+    rows[m[1]] = m[2].trim() === NOTHING ? [] : m[2].split(',').map((s) => s.trim().replace(/^`|`$/g, ''));
+  }
+  return rows;
+}
+
+/** Checks that every src/ folder has a LAYERS row and that the README and the barrels state the rows exactly. */
+export function checkLayerDocs(root, layers = LAYERS) {
+  const problems = [];
+  for (const name of readdirSync(join(root, 'src'))) {
+    if (name !== 'gen' && statSync(join(root, 'src', name)).isDirectory() && !(name in layers)) {
+      problems.push(`src/${name}: no row in scripts/check-layers.mjs LAYERS (a new module must state what it may import)`);
+    }
+  }
+  const readme = existsSync(join(root, 'README.md')) ? readmeLayers(readFileSync(join(root, 'README.md'), 'utf8')) : {};
+  for (const [mod, allowed] of Object.entries(layers)) {
+    const row = readme[mod];
+    if (row === undefined) problems.push(`README.md: the Architecture table has no row for ${mod} (may import: ${listText(allowed)})`);
+    else if (!sameSet(row, allowed)) problems.push(`README.md: ${mod} may import ${listText(row)}, LAYERS says ${listText(allowed)}`);
+    if (mod === 'cmd') continue; // no barrel
+    const barrel = join(root, 'src', mod, 'index.ts');
+    if (!existsSync(barrel)) { problems.push(`src/${mod}/index.ts: missing (LAYERS has a row for ${mod})`); continue; }
+    const stated = /^\s*\* May import: ([^.]*)\./m.exec(readFileSync(barrel, 'utf8'))?.[1];
+    if (stated === undefined) { problems.push(`src/${mod}/index.ts: no "May import: …." line in its header (LAYERS: ${listText(allowed)})`); continue; }
+    const list = stated.trim() === NOTHING ? [] : stated.split(',').map((s) => s.trim());
+    if (!sameSet(list, allowed)) problems.push(`src/${mod}/index.ts: says it may import ${listText(list)}, LAYERS says ${listText(allowed)}`);
+  }
+  for (const mod of Object.keys(readme)) if (!(mod in layers)) problems.push(`README.md: table row for ${mod}, which LAYERS does not have`);
+  return problems;
+}
+
 /** Strongly connected components with more than one file (or a self-import), by Tarjan's algorithm. */
 function findCycles(graph) {
   let index = 0;
@@ -120,7 +163,7 @@ function findCycles(graph) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = resolve(process.argv[2] ?? join(dirname(new URL(import.meta.url).pathname), '..'));
-  const problems = checkLayers(root);
+  const problems = [...checkLayers(root), ...checkLayerDocs(root)];
   for (const p of problems) console.error(`check-layers: ${p}`);
   if (problems.length > 0) { console.error(`check-layers: ${problems.length} violation(s)`); process.exit(1); }
   console.error('check-layers: layering and barrels as the README states, no import cycles');

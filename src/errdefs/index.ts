@@ -1,7 +1,8 @@
 /**
  * errdefs: the shim's one error vocabulary (a leaf; every other module may import it).
- * Layer boundaries: imports nothing of the project. hresult.ts is the one HRESULT vocabulary (names, the
- * HRESULT → ErrorCode table, the hex spelling) for the HCS binding, the emulator, the GCS bridge and the guest.
+ * hresult.ts is the one HRESULT vocabulary (names, the HRESULT → ErrorCode table, the hex spelling) for the HCS
+ * binding, the emulator, the GCS bridge and the guest; ignoreErrno/ignoreAbsent name the errnos a caller expects.
+ * May import: nothing of the project.
  */
 export * from './shim-error.js';
 export * from './grpc-code.js';

@@ -3,9 +3,11 @@
  * documents and their Go-compatible encoder (schema/), HcsError with HRESULT predicates (errors.ts), and
  * the backend factory (createHcsApi): computecore.dll through koffi on Windows, the emulator on Linux.
  * HRESULT names and their ErrorCode table are src/errdefs's (the one HRESULT vocabulary).
- * Layer boundaries: imports src/errdefs, src/log, src/transport (the emulator maps hvsocket ports onto unix
- * sockets through it) and src/vhd (the emulator's virtual disks); used by src/uvm and the layers above it for the backend factory. Only this module's
- * computecore/ffi.ts imports koffi; nothing here imports src/proto. scripts/check-layers.mjs checks this.
+ * Layer boundaries: src/transport for the emulator (it maps hvsocket ports onto unix sockets through it) and
+ * src/vhd for the emulator's virtual disks; imported by src/uvm and src/sandbox (which hands the shim the backend
+ * factory's threadpool set-up). Only this module's computecore/ffi.ts imports koffi; nothing here imports
+ * src/proto. scripts/check-layers.mjs checks this.
+ * May import: async, transport, vhd, log, errdefs.
  */
 export * from './schema/index.js';
 export type * from './hcs-api.js';

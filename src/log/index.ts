@@ -1,6 +1,8 @@
 /**
  * log: a small logger in containerd's (logrus text) format, shared field names, guest log parsing.
- * Layer boundaries: a leaf; imports nothing of the project. Never writes to stdout.
+ * logTeardown: the rejection handler for a teardown step (logged, never swallowed).
+ * Layer boundaries: a leaf. Never writes to stdout.
+ * May import: nothing of the project.
  */
 export * from './fields.js';
 export * from './logger.js';

@@ -1,7 +1,8 @@
 /**
  * shim: containerd's runtime v2 shim for io.containerd.lcow.v1 — the process contract (start, delete,
  * serve), the Task service (ttrpc edge + logic), task/exec state machines, events and stdio.
- * Layer boundaries: the top of src/. It may import sandbox, transport, ttrpc, log, errdefs and proto
- * (the VM and the guest only through sandbox); nothing imports it but cmd/. Protobuf types stop at its edge (service.ts, events).
+ * Layer boundaries: the top of src/: the VM and the guest only through sandbox; nothing imports it but cmd/.
+ * Protobuf types stop at its edge (service.ts, events).
+ * May import: async, sandbox, transport, ttrpc, proto, vhd, log, errdefs.
  */
 export { main } from './entry.js';

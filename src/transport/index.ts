@@ -7,10 +7,10 @@
  * HCS emulator and the guest share), FIFOs, and the listening socket passed to the daemon as fd 3.
  * Also the pure Hyper-V address code (GUID layout, VsockServiceID, SOCKADDR_HV) and the shim addresses.
  *
- * Layer boundaries: imports only src/errdefs (and koffi, in winsock-ffi.ts and windows-process-ffi.ts only,
- * loaded lazily on Windows).
- * Used by src/uvm, src/gcs, src/sandbox, src/shim and src/hcs (the emulator, for the emulated paths); may use src/log. The only module besides
- * the HCS backend factory that looks at process.platform (create-transport.ts).
+ * Layer boundaries: koffi only in winsock-ffi.ts and windows-process-ffi.ts, loaded lazily on Windows. Imported
+ * by src/uvm, src/gcs, src/sandbox, src/shim and src/hcs (the emulator, for the emulated paths). The only
+ * module besides the HCS backend factory that looks at process.platform (create-transport.ts).
+ * May import: async, log, errdefs.
  */
 export type {
   Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode, StdioWriterOptions, Transport,

@@ -2,10 +2,11 @@
  * ttrpc: containerd's small RPC protocol (frame codec, server, client), spoken with containerd 1.6
  * (ttrpc v1.1.1) and 1.7+/2.x (ttrpc ≥ 1.2). Unary calls only. Wire rules: PROTOCOL.md.
  *
- * Layer boundaries: a leaf. Imports only src/errdefs, src/log and src/proto (the envelope messages).
+ * Layer boundaries: below the shim, above the leaves (proto: the envelope messages).
  * It knows nothing of the Task API: handlers take and return serialized payloads, and the shim edge
  * decodes them (unmarshalPayload). Handler errors become a google.rpc.Status in one place (toStatus).
  * The client dials with the caller's Dialer (the shim passes its transport's dial): ttrpc knows no platform.
+ * May import: async, proto, log, errdefs.
  */
 export * from './frame.js';
 export * from './frame-decoder.js';

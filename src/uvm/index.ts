@@ -2,10 +2,12 @@
  * uvm: the Linux utility VM (hcsshim's CreateLCOW and UtilityVM, LCOW parts). Options and their
  * defaults, verification and normalisation, the pure schema2 document builder, the `uvm-doc` dry run,
  * and the UtilityVM lifecycle (create, start under one deadline, modify, close).
- * Layer boundaries: imports src/hcs (HcsApi, schema2 types, toHcsJson), src/transport, src/log, src/errdefs
- * and the vsock port numbers of src/gcs/protocol (as hcsshim's internal/uvm takes them from gcs/prot). Never the
- * GCS bridge itself: start() hands the GCS connection to a callback the shim supplies, which runs the handshake. Never imports src/proto. No platform checks: host facts (OS
- * build, processors, path flavour) come from HcsApi.hostInfo() or the caller.
+ * Layer boundaries: src/hcs for HcsApi, schema2 types and toHcsJson; of src/gcs only the vsock port numbers of
+ * its ./protocol sub-barrel (as hcsshim's internal/uvm takes them from gcs/prot), never the GCS bridge itself:
+ * start() hands the GCS connection to a callback the sandbox supplies, which runs the handshake. Never imports
+ * src/proto. No platform checks: host facts (OS build, processors, path flavour) come from HcsApi.hostInfo() or
+ * the caller.
+ * May import: async, hcs, gcs/protocol, transport, log, errdefs.
  */
 export * from './constants.js';
 export * from './options.js';

@@ -6,8 +6,12 @@ import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 type CheckLayers = (root: string) => string[];
+type Layers = Record<string, string[]>;
 const script = pathToFileURL(resolve(process.cwd(), 'scripts', 'check-layers.mjs')).href;
-const { checkLayers } = (await import(script)) as { checkLayers: CheckLayers };
+const { checkLayers, checkLayerDocs } = (await import(script)) as {
+  checkLayers: CheckLayers;
+  checkLayerDocs: (root: string, layers?: Layers) => string[];
+};
 
 const roots: string[] = [];
 after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
@@ -67,6 +71,39 @@ test('an import that resolves to nothing is reported, except the generated proto
   assert.deepEqual(checkLayers(root), ['src/log/index.ts: cannot resolve ./missing.js']);
 });
 
+const DOC_LAYERS: Layers = { cmd: ['shim'], shim: ['log'], log: [] };
+const README = [
+  '# x', '', '## Architecture', '', '| module | may import |', '|---|---|',
+  '| `cmd` | `shim` |', '| `shim` | `log` |', '| `log` | nothing of the project |', '', '## Next', '| `other` | `x` |', '',
+].join('\n');
+
+test('the README table and the barrels\' "May import:" lines that state LAYERS exactly pass', () => {
+  const root = tree({
+    'README.md': README,
+    'src/shim/index.ts': '/**\n * shim.\n * May import: log.\n */\n',
+    'src/log/index.ts': '/**\n * May import: nothing of the project.\n */\n',
+  });
+  assert.deepEqual(checkLayerDocs(root, DOC_LAYERS), []);
+});
+
+test('a README row or a barrel line that differs from LAYERS, a missing one, and a src folder without a row are each reported', () => {
+  const root = tree({
+    'README.md': README.replace('| `shim` | `log` |', '| `shim` | `log`, `errdefs` |').replace('| `log` | nothing of the project |\n', ''),
+    'src/shim/index.ts': '/**\n * May import: log, errdefs.\n */\n',
+    'src/log/index.ts': '/** a leaf */\n',
+    'src/extra/index.ts': 'export {};\n',
+  });
+  const problems = checkLayerDocs(root, DOC_LAYERS);
+  assert.deepEqual(problems.sort(), [
+    'README.md: shim may import log, errdefs, LAYERS says log',
+    'README.md: the Architecture table has no row for log (may import: nothing of the project)',
+    'src/extra: no row in scripts/check-layers.mjs LAYERS (a new module must state what it may import)',
+    'src/log/index.ts: no "May import: …." line in its header (LAYERS: nothing of the project)',
+    'src/shim/index.ts: says it may import log, errdefs, LAYERS says log',
+  ], problems.join('\n'));
+});
+
 test('this repository follows the layering the README states (scripts/check-layers.mjs)', () => {
   assert.deepEqual(checkLayers(process.cwd()), []);
+  assert.deepEqual(checkLayerDocs(process.cwd()), []);
 });
