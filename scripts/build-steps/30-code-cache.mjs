@@ -3,10 +3,11 @@
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache  V8 code for it, made by loading it and everything
 //                                                   `serve` loads (warm()), in a node like the runtime's
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
-// and the binary's wrapper runs `… serve` through it; every other action keeps the code-split ESM bundle,
-// where `start` and `delete` load only the little they run. Why: the daemon starts on containerd's critical
-// path and compiling the logger (winston then), protobufjs and the task code was most of its start (loading them took ~50 ms
-// of CPU, ~25 ms from the cache). Set LCOW_NO_CODE_CACHE=1 (or LCOW_NO_BUNDLE=1) to skip.
+// and the binary's wrapper (CommonJS) runs every action through it. Why: the daemon starts on containerd's
+// critical path and compiling the logger (winston then), protobufjs and the task code was most of its start
+// (loading them took ~50 ms of CPU, ~25 ms from the cache); `start` and `delete` run for every container too,
+// and the code-split ESM bundle (still built, used when this step is skipped) cost them Node's ESM loader
+// and a compile of each chunk. Set LCOW_NO_CODE_CACHE=1 (or LCOW_NO_BUNDLE=1) to skip.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,7 @@ const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs']) rmSync(join(bin, f), { force: true });
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
   // main: the shim's entry; warm: what `serve` loads up to its first container (the daemon, the HCS
@@ -58,14 +59,15 @@ export default async function codeCache(outDir, _rootDir) {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
 
-  // The wrapper containerd execs: `serve` (start always puts it last) through the cached bundle.
+  // The wrapper containerd execs: every action through the cached bundle, and the wrapper itself CommonJS
+  // (bin/package.json), so no action starts Node's ESM loader: an ESM wrapper cost `delete` ~14 ms of CPU
+  // before any of our code ran, and the code-split ESM chunks ~25 ms more than the cached bundle.
   const wrapper = join(bin, 'containerd-shim-lcow-v1');
   if (!existsSync(join(bin, 'containerd-shim-lcow-v1.mjs'))) return;
+  writeFileSync(join(bin, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
   writeFileSync(wrapper, [
     '#!/usr/bin/env -S node --no-warnings',
-    "import { createRequire } from 'node:module';",
-    "if (process.argv[process.argv.length - 1] === 'serve') createRequire(import.meta.url)('./code-cache.cjs').runCached(new URL('./containerd-shim-lcow-v1.cjs', import.meta.url).pathname);",
-    "else await import('./containerd-shim-lcow-v1.mjs');",
+    "require('./code-cache.cjs').runCached(require('node:path').join(__dirname, 'containerd-shim-lcow-v1.cjs'));",
     '',
   ].join('\n'));
 }
