@@ -27,6 +27,7 @@ import type { GuestLogger } from './log.js';
 import { PodRegistry } from './pods.js';
 import { AgentProcess, type LaunchSpec } from './process.js';
 import { removeAll } from './remove-all.js';
+import { releaseSandboxDirs, resolveWorkloadSources, setupSandboxDirs } from './sandbox-mounts.js';
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
 import { closeStdio, connectStdio } from './stdio.js';
@@ -91,9 +92,13 @@ export class ContainerManager {
     const bundleDir = this.paths.hostPath(config.OciBundlePath || `${LCOWRootPrefixInUVM}/${id}`, 'OciBundlePath');
     const spec = rewriteSpec(config.OciSpecification, this.paths, id);
     await this.pods.admit(id, spec, bundleDir);
+    const pod = this.pods.podOf(id);
     try {
+      if (pod?.isSandbox) await setupSandboxDirs(pod.root);
+      else if (pod) await resolveWorkloadSources(Array.isArray(spec['mounts']) ? spec['mounts'] : [], pod.root, this.paths, { sandboxId: pod.sandboxId, id });
       await writeBundle(bundleDir, spec);
     } catch (err) {
+      if (pod?.isSandbox) await releaseSandboxDirs(pod.root, this.log);
       this.pods.remove(id);
       throw err;
     }
@@ -281,6 +286,8 @@ export class ContainerManager {
   async delete(cid: string): Promise<void> {
     const c = this.get(cid);
     const errors: string[] = [];
+    const pod = this.pods.podOf(c.id);
+    if (pod?.isSandbox) await releaseSandboxDirs(pod.root, this.log); // the pod's guest-side mount dirs first, as the real GCS
     try {
       if (c.init && (await this.runc.state(c.id))) await this.runc.delete(c.id, false);
     } catch (err) {

@@ -101,6 +101,16 @@ export class PodRegistry {
     this.member.set(id, sandboxId);
   }
 
+  /**
+   * The pod root a registered container belongs to and whether it is the pod's sandbox (undefined: a
+   * standalone container).
+   */
+  podOf(id: string): { readonly sandboxId: string; readonly root: string; readonly isSandbox: boolean } | undefined {
+    const sandboxId = this.member.get(id);
+    const pod = sandboxId === undefined ? undefined : this.pods.get(sandboxId);
+    return sandboxId === undefined || pod === undefined ? undefined : { sandboxId, root: pod.root, isSandbox: sandboxId === id };
+  }
+
   /** Unregisters a container; the sandbox's removal removes its pod. */
   remove(id: string): void {
     const sandboxId = this.member.get(id);

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_IMAGE } from './cri-config.js';
-import { CONTAINERDS, CRICTL, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, CRICTL, NEEDS_ROOT, diagCli, type PrivateContainerd, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 const IMAGE = 'docker.io/library/lcowbox:latest';
@@ -72,9 +72,9 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     return path;
   }
 
-  function containerConfig(name: string, command: string[]): string {
+  function containerConfig(name: string, command: string[], mounts: ReadonlyArray<Record<string, unknown>> = []): string {
     const path = join(ctd.tmp, `${name}-ctr.json`);
-    writeFileSync(path, JSON.stringify({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, linux: {} }));
+    writeFileSync(path, JSON.stringify({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, linux: {}, mounts }));
     return path;
   }
 
@@ -115,6 +115,36 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
     ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
     assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+  });
+
+  test('hostPath volumes: a directory (rw) and a single file (read-only) over Plan9; bytes both ways; nothing else of the file\'s directory in the VM', async () => {
+    await images();
+    const vol = mkdtempSync(join(ctd.tmp, 'cri-vol-'));
+    const conf = mkdtempSync(join(ctd.tmp, 'cri-conf-'));
+    writeFileSync(join(vol, 'in.txt'), 'from the host\n');
+    writeFileSync(join(conf, 'app.conf'), 'setting=1\n');
+    writeFileSync(join(conf, 'secret.key'), 'not for the pod\n');
+    const podJson = podConfig('pv');
+    const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+    const c = ok(await crictl(ctd, ['create', pod, containerConfig('cv', ['/bin/sh', '-c', 'sleep 300'], [
+      { container_path: '/data', host_path: vol },
+      { container_path: '/etc/app.conf', host_path: join(conf, 'app.conf'), readonly: true },
+    ]), podJson]), 'create with hostPath volumes');
+    ok(await crictl(ctd, ['start', c]), 'start');
+    const out = ok(await crictl(ctd, ['exec', c, '/bin/sh', '-c',
+      'cat /data/in.txt; echo from the pod > /data/out.txt; cat /etc/app.conf; echo x > /etc/app.conf 2>/dev/null || echo ro-refused; ls /etc/app.conf']), 'crictl exec');
+    assert.equal(out, 'from the host\nsetting=1\nro-refused\n/etc/app.conf');
+    assert.equal(readFileSync(join(vol, 'out.txt'), 'utf8'), 'from the pod\n');
+    // In the VM: the file's share (one of the container's /run/gcs/c/<id>/mounts/m<i>) holds that file only.
+    const vm = await diagCli(ctd, ['exec', pod, '/bin/sh', '-c', `for m in run/gcs/c/${c}/mounts/*; do echo $(ls -A $m); done`], '', 'k8s.io');
+    assert.equal(vm.code, 0, vm.stderr);
+    assert.deepEqual(vm.stdout.split('\n').filter((l) => l.includes('app.conf') || l.includes('secret.key')), ['app.conf']);
+    assert.ok(vm.stdout.split('\n').includes('in.txt out.txt'), vm.stdout);
+    ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+    ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    assert.equal(readFileSync(join(conf, 'app.conf'), 'utf8'), 'setting=1\n');
+    assert.equal(readFileSync(join(conf, 'secret.key'), 'utf8'), 'not for the pod\n');
+    assert.equal(readFileSync(join(vol, 'in.txt'), 'utf8'), 'from the host\n');
   });
 
   test('three containers: stats, exec --sync streams and exit code, pid=POD sees the pause, stop -t, stopp stops the rest', async () => {

@@ -323,13 +323,13 @@ export function usePrivateContainerd(afterEachTest?: (ctd: PrivateContainerd) =>
 }
 
 /** Runs `containerd-shim-lcow-v1 diag …` against `ctd`'s state directory (namespace default). Never rejects. */
-export function diagCli(ctd: PrivateContainerd, args: string[], input = ''): Promise<CtrResult> {
+export function diagCli(ctd: PrivateContainerd, args: string[], input = '', namespace = 'default'): Promise<CtrResult> {
   return new Promise((resolvePromise) => {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
-    const child = execFile(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['diag', '--state', join(ctd.tmp, 'state'), '--namespace', 'default', ...args],
+    const child = execFile(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['diag', '--state', join(ctd.tmp, 'state'), '--namespace', namespace, ...args],
       { env, timeout: 20_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
