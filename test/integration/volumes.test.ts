@@ -82,7 +82,7 @@ for (const under of CONTAINERDS) describe(`volumes with host paths [${under.labe
     rmSync(dir, { recursive: true });
   });
 
-  test('virtual-disk: a VHDX attached over SCSI, mounted by the guest; its bytes persist across containers; no loop device left', async () => {
+  test('virtual-disk (a VHDX) and physical-disk (a host block device) attached over SCSI, mounted by the guest; bytes persist; no loop device left', async () => {
     const work = mkdtempSync(join(ctd.tmp, 'vol-disk-'));
     const vhdx = join(work, 'data.vhdx');
     execFileSync(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['create-scratch', '--destpath', vhdx, '--sizeGB', '1']);
@@ -102,6 +102,22 @@ for (const under of CONTAINERDS) describe(`volumes with host paths [${under.labe
     assert.equal(r.stdout, `${md5(payload)}  /disk/payload.bin\nro-refused\n`);
     const loops = execFileSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], { encoding: 'utf8' });
     assert.deepEqual(loops.split('\n').filter((l) => l.includes(work)), [], 'no loop device left on the disk');
+    // physical-disk: a host block device (here a loop device with ext4) passed through.
+    const raw = join(work, 'raw.img');
+    execFileSync('truncate', ['-s', '32M', raw]);
+    execFileSync('mkfs.ext4', ['-q', '-F', raw]);
+    const dev = execFileSync('losetup', ['--find', '--show', raw], { encoding: 'utf8' }).trim();
+    try {
+      const p = await ctd.run('t-vol-disk', ['/bin/sh', '-c', 'cp /in/payload.bin /pd/p.bin && md5sum /pd/p.bin'], [
+        '--mount', `type=physical-disk,src=${dev},dst=/pd,options=rbind:rw`, '--mount', `type=bind,src=${join(work, 'in')},dst=/in,options=rbind:ro`,
+      ]);
+      ok(p, 'ctr run with a physical disk');
+      assert.equal(p.stdout, `${md5(payload)}  /pd/p.bin\n`);
+      assert.match(ctd.log().slice(logFrom), /HCS emulator: modified[^\n]*resourcePath=VirtualMachine\/Devices\/Scsi\/[^/\s]+\/Attachments\/\d+/);
+    } finally {
+      execFileSync('losetup', ['-d', dev]);
+    }
+    assert.equal(md5(execFileSync('debugfs', ['-R', 'cat /p.bin', raw], { stdio: ['ignore', 'pipe', 'ignore'] })), md5(payload), 'the bytes are on the host disk');
     const bad = await ctd.run('t-vol-bad', ['/bin/true'], ['--mount', `type=virtual-disk,src=${work},dst=/disk,options=rbind:rw`]);
     assert.match(bad.stderr, /must be a disk image file/);
     await ctd.ctr(['container', 'rm', 't-vol-bad']);
