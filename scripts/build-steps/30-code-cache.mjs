@@ -8,6 +8,11 @@
 // (loading them took ~50 ms of CPU, ~25 ms from the cache); `start` and `delete` run for every container too,
 // and the code-split ESM bundle (still built, used when this step is skipped) cost them Node's ESM loader
 // and a compile of each chunk. Set LCOW_NO_CODE_CACHE=1 (or LCOW_NO_BUNDLE=1) to skip.
+//
+// The daemon holds the bundle's source for its whole life (V8 keeps it for lazy compilation), so the bundle
+// is made small (issue 17, daemon RSS): whitespace and syntax minified (identifiers kept, so stack traces
+// still name functions), and written already wrapped as the CommonJS function, so the loader compiles the
+// string it read instead of a second, concatenated copy that lived until the first full GC.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { noLong } from './20-bundle.mjs';
 
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
+
+/** Node's CommonJS wrapper (module.wrap), written around the bundle at build time; code-cache.cjs compiles the file as is. */
+const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
 
 
 export default async function codeCache(outDir, _rootDir) {
@@ -44,10 +52,13 @@ export default async function codeCache(outDir, _rootDir) {
     supported: { 'dynamic-import': false },
     // import.meta.url only serves the emulator's default guest path; give CommonJS an equivalent.
     define: { 'import.meta.url': '__lcowImportMetaUrl' },
-    banner: { js: "const __lcowImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: `${CJS_WRAP[0]}const __lcowImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    footer: { js: CJS_WRAP[1] },
     legalComments: 'none',
     // ASCII outside comments: code-cache.cjs reads the bundle as latin1 (a one-byte string in V8).
     charset: 'ascii',
+    minifyWhitespace: true,
+    minifySyntax: true,
     plugins: [noLong],
     logLevel: 'warning',
     absWorkingDir: outDir,
