@@ -12,13 +12,17 @@ export type LogFields = Record<string, unknown>;
 
 const RANK: Readonly<Record<GuestLogLevel, number>> = { trace: 0, debug: 1, info: 2, warning: 3, error: 4, fatal: 5 };
 
-/** RFC3339Nano as Go prints it: fractional seconds without trailing zeros, UTC as "Z". */
+/**
+ * RFC3339Nano as Go prints it: fractional seconds without trailing zeros, UTC as "Z". Built from the UTC
+ * fields, not toISOString, which in Node 20 looks up the local time zone's name in ICU on every call and
+ * maps ~0.8 MB of ICU data into the agent on the first (see src/log/iso-time.ts for the host's twin).
+ */
 export function rfc3339Nano(date: Date): string {
-  const iso = date.toISOString(); // 2024-01-02T03:04:05.670Z
-  return iso.replace(/\.(\d+)Z$/, (_m, frac: string) => {
-    const trimmed = frac.replace(/0+$/, '');
-    return trimmed ? `.${trimmed}Z` : 'Z';
-  });
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const ms = date.getUTCMilliseconds();
+  const frac = ms === 0 ? '' : `.${String(ms).padStart(3, '0').replace(/0+$/, '')}`;
+  return `${String(date.getUTCFullYear()).padStart(4, '0')}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}` +
+    `T${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}${frac}Z`;
 }
 
 function fieldValue(value: unknown): unknown {

@@ -9,3 +9,4 @@ export * from './logger.js';
 export * from './logrus-format.js';
 export * from './guest-log.js';
 export * from './teardown.js';
+export * from './iso-time.js';

@@ -1,3 +1,5 @@
+import { isoTime } from './iso-time.js';
+
 /** Quotes a value the way logrus' text formatter does: bare when it is a simple token, else %q-style. */
 function quote(value: unknown): string {
   let text: string;
@@ -16,7 +18,7 @@ const RESERVED = new Set(['level', 'message', 'timestamp', 'splat']);
  * shims' logs: fields sorted by key, as logrus' text formatter does.
  */
 export function logrusLine(entry: { level: string; message: string } & Record<string, unknown>): string {
-  let line = `time=${quote(new Date().toISOString())} level=${entry.level} msg=${quote(entry.message)}`;
+  let line = `time=${quote(isoTime())} level=${entry.level} msg=${quote(entry.message)}`;
   for (const key of Object.keys(entry).sort()) {
     if (!RESERVED.has(key)) line += ` ${key}=${quote(entry[key])}`;
   }

@@ -61,6 +61,19 @@ describe('guest logging (logrus format)', () => {
   it('prints RFC3339Nano with trailing zeros dropped', () => {
     assert.equal(rfc3339Nano(t), '2024-01-02T03:04:05.67Z');
     assert.equal(rfc3339Nano(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 0))), '2024-01-02T03:04:05Z');
+    assert.equal(rfc3339Nano(new Date(-62167219200000 + 5)), '0000-01-01T00:00:00.005Z');
+  });
+
+  it('prints the text toISOString gives, trailing zeros dropped, for 20000 instants of years 0000–9999', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const lo = -62167219200000;
+    const hi = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 20000; i++) {
+      const d = new Date(Math.floor(lo + next() * (hi - lo)));
+      const want = d.toISOString().replace(/\.(\d+)Z$/, (_m, f: string) => (f.replace(/0+$/, '') ? `.${f.replace(/0+$/, '')}Z` : 'Z'));
+      assert.equal(rfc3339Nano(d), want, String(d.getTime()));
+    }
   });
 
   it('writes JSON lines with sorted keys, errors as messages', () => {

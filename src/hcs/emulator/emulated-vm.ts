@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { whenSettled } from '../../async/index.js';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
-import type { Logger } from '../../log/index.js';
+import { isoTime, type Logger } from '../../log/index.js';
 import type { SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
 import { readBootManifest } from './boot-files.js';
@@ -275,7 +275,7 @@ export class EmulatedVm {
       ProcessorCount: this.init.spec.processorCount,
       OwnerProcess: this.init.ownerProcess,
       ...(this.guest === undefined ? {} : { Guest: this.guest }),
-      ...(this.startedAt === undefined ? {} : { GuestStartedAt: this.startedAt.toISOString() }),
+      ...(this.startedAt === undefined ? {} : { GuestStartedAt: isoTime(this.startedAt.getTime()) }),
       RuncBinary: this.init.runcBinary,
     };
     await writeRecord(this.vmDir, record).catch((err: unknown) =>

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { HResult, ignoreErrno } from '../../errdefs/index.js';
+import { isoTime } from '../../log/index.js';
 import type { SystemProperties } from '../schema/index.js';
 import { hcsFail } from './hresults.js';
 
@@ -66,9 +67,9 @@ function propertyTypes(id: string, query: unknown): Set<string> {
 
 async function statistics(src: PropertySource): Promise<Record<string, unknown>> {
   const now = new Date();
-  const out: Record<string, unknown> = { Timestamp: now.toISOString() };
+  const out: Record<string, unknown> = { Timestamp: isoTime(now.getTime()) };
   if (src.startedAt === undefined) return out;
-  out['ContainerStartTime'] = src.startedAt.toISOString();
+  out['ContainerStartTime'] = isoTime(src.startedAt.getTime());
   out['Uptime100ns'] = (now.getTime() - src.startedAt.getTime()) * 10_000;
   if (src.pid !== undefined) {
     // /proc/<pid>/stat: fields after the parenthesised comm; utime and stime are the 12th and 13th of those.
