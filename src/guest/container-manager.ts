@@ -31,6 +31,7 @@ import { releaseSandboxDirs, resolveWorkloadSources, setupSandboxDirs } from './
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
 import { closeStdio, connectStdio } from './stdio.js';
+import { vmCommand } from './vm-bin.js';
 import { validateContainerId, type VmPaths } from './vm-paths.js';
 
 export type Notify = (n: ContainerNotification) => void;
@@ -174,7 +175,10 @@ export class ContainerManager {
     if (argv.length === 0 || typeof argv[0] !== 'string') throw invalidArg('CommandLine or CommandArgs is required for a process in the utility VM');
     const cwd = params.WorkingDirectory ? this.paths.hostPath(params.WorkingDirectory, 'WorkingDirectory') : this.paths.rootfs;
     const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...(params.Environment ?? {}) };
-    return { kind: 'external', command: argv[0], args: argv.slice(1), tty: params.EmulateConsole === true, cwd, env };
+    // The VM's own executables come first (vm-bin.ts): `runc` there is the one holding this VM's containers.
+    env.PATH = `${this.paths.vmBin}:${env.PATH}`;
+    const command = vmCommand(this.paths, argv[0]) ?? argv[0];
+    return { kind: 'external', command, args: argv.slice(1), tty: params.EmulateConsole === true, cwd, env };
   }
 
   /** The process `pid` of container `cid` (or of the VM for the zero id). */

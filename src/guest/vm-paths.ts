@@ -6,6 +6,7 @@
  *   <vmDir>/scsi/<c>-<lun>     symlink to the block device (or host directory / image file) of a SCSI attachment
  *   <vmDir>/vpmem/<n>          symlink to the block device of VPMem device n (/dev/pmem<n> in a real VM)
  *   <vmDir>/runc/              runc --root (container state of this VM only)
+ *   <vmDir>/bin/               the VM's own executables, first on a VM process's PATH (`runc` with this VM's root)
  *   <vmDir>/guest/             the agent's private scratch (process files, runc logs)
  * Everything the host names is validated here: guest paths must be absolute with no `..` segment, ids and
  * share names are single path components. The guest never writes outside <vmDir>.
@@ -42,6 +43,7 @@ export class VmPaths {
   readonly scsiDir: string;
   readonly vpmemDir: string;
   readonly runcRoot: string;
+  readonly vmBin: string;
   readonly scratch: string;
 
   constructor(vmDir: string) {
@@ -53,6 +55,7 @@ export class VmPaths {
     this.scsiDir = posix.join(this.vmDir, 'scsi');
     this.vpmemDir = posix.join(this.vmDir, 'vpmem');
     this.runcRoot = posix.join(this.vmDir, 'runc');
+    this.vmBin = posix.join(this.vmDir, 'bin');
     this.scratch = posix.join(this.vmDir, 'guest');
   }
 

@@ -2,7 +2,7 @@
  * A fake `runc` for the guest's unit tier: a /bin/sh script written to a temp dir. It appends its argv to
  * <dir>/calls.log and emulates what the guest drives: `run` / `exec` write their own pid to --pid-file and
  * become `sh -c "$FAKE_RUNC_CMD"` (default `exec sleep 1000`; stdio passes straight through), `kill <id> <sig>`
- * signals the pid recorded for <id>, `ps` prints it, `state` succeeds while it is recorded, `update` copies
+ * signals the pid recorded for <id>, `pause`/`resume` succeed, `ps` prints it, `state` succeeds while it is recorded, `update` copies
  * the resources file next to the log, `delete` forgets the id. `FAKE_RUNC_FAIL=<cmd>` makes <cmd> fail with a
  * runc-style error on stderr (and in the --log file).
  */
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --pid-file) pidfile=$2; shift 2;;
     --resources) res=$2; shift 2;;
     --force|--all|--format) if [ "$1" = --format ]; then shift 2; else shift; fi;;
-    run|exec|kill|delete|state|ps|update) if [ -z "$cmd" ]; then cmd=$1; shift; else break; fi;;
+    run|exec|kill|delete|state|ps|update|pause|resume) if [ -z "$cmd" ]; then cmd=$1; shift; else break; fi;;
     *) break;;
   esac
 done

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, FrameDecoder, parseJsonBody, requestType, responseType, type Frame } from '../../../src/gcs/protocol/index.js';
-import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths } from '../../../src/guest/index.js';
+import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths, writeVmRunc } from '../../../src/guest/index.js';
 import { FakeRunc } from '../../fakes/fake-runc.js';
 
 export interface Reply {
@@ -40,6 +40,7 @@ export class RawHost {
     const paths = new VmPaths(vmDir);
     mkdirSync(paths.vsockDir, { recursive: true });
     mkdirSync(paths.runcRoot, { recursive: true });
+    mkdirSync(paths.rootfs, { recursive: true }); // the VM's "/", as GuestAgent.run makes it
     const fake = new FakeRunc(join(vmDir, 'fake-runc'));
     const sockPath = join(vmDir, 'bridge.sock');
     const accepted = new Promise<Socket>((resolve) => {
@@ -54,7 +55,9 @@ export class RawHost {
     const serverSide = await accepted;
     const log = silentLogger();
     let bridge: BridgeServer | undefined;
-    const containers = new ContainerManager(paths, new Runc(paths.runcRoot, fake.binary), (n) => bridge?.notify(n), log, opts);
+    const runc = new Runc(paths.runcRoot, fake.binary);
+    await writeVmRunc(paths, runc); // as GuestAgent.run
+    const containers = new ContainerManager(paths, runc, (n) => bridge?.notify(n), log, opts);
     const host = { shutdowns: [] as boolean[] };
     const service = new GuestService(containers, new VmModifier(paths, log), {
       shutdownVm: (forced) => {
