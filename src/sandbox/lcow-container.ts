@@ -4,6 +4,8 @@ import type { GuestContainer, GuestProcess, ProcessRequest } from './types.js';
 import type { ProcessListEntry, TaskStats } from './types.js';
 import { statsFromLcowMetrics } from './guest-stats.js';
 import { handledElsewhere, settlesWithin } from '../async/index.js';
+import { runInVm } from './vm-command.js';
+import { ErrorCode, ShimError } from '../errdefs/index.js';
 
 /** The task's view of a GCS process (a container's, or one in the VM itself). */
 export function guestProcess(p: Process): GuestProcess {
@@ -74,6 +76,31 @@ export class LcowContainer implements GuestContainer {
 
   async update(resources: Record<string, unknown>): Promise<void> {
     await this.c.update(resources);
+  }
+
+  /**
+   * Pause/Resume. The GCS bridge has no message for them (Microsoft's GCS has runc Pause/Resume in its runtime
+   * but no RPC reaches them), so the host runs `runc pause|resume <id>` in the utility VM itself, as
+   * DiagExecInHost does: the GCS runs its containers with runc under runc's default root and the host's
+   * container id, so that runc finds the container, freezes its cgroup (v1 freezer.state or v2 cgroup.freeze,
+   * wherever this GCS version put it: /pods/<id>, /pods/<sandbox>/<id>, older /containers/<id>) and records
+   * the paused state the GCS's own runc calls then see (`runc exec` refuses a paused container).
+   */
+  async pause(): Promise<void> {
+    await this.runc('pause');
+  }
+
+  async resume(): Promise<void> {
+    await this.runc('resume');
+  }
+
+  private async runc(verb: 'pause' | 'resume'): Promise<void> {
+    const r = await runInVm(this.gc, ['runc', verb, this.c.id]);
+    if (r.exitCode !== 0) {
+      // runc-v2 answers "OCI runtime <verb> failed: <runc's error>" as a plain (Unknown) error.
+      throw new ShimError(ErrorCode.Unknown, `OCI runtime ${verb} failed: ${r.output || `runc exited with status ${r.exitCode}`}`);
+    }
+    this.log.debug(`container ${verb}d in the utility VM`, { [Field.ContainerId]: this.c.id });
   }
 
   /**

@@ -21,6 +21,7 @@ import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 import { planMount, type OciMount } from './container-mounts.js';
 import { guestSpecFor } from './pod-role.js';
 import { lcowGuestSpec } from './guest-spec.js';
+import { UVM_PATH } from './vm-command.js';
 
 /** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
 function shimExecutable(): string {
@@ -39,9 +40,6 @@ const VmResourcePath = {
   ProcessorLimits: 'VirtualMachine/ComputeTopology/Processor/Limits',
   CpuGroup: 'VirtualMachine/ComputeTopology/Processor/CpuGroup',
 } as const;
-
-/** PATH of a process run in the VM itself (hcsshim's cmd.Command for a Linux host). */
-const UVM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Where the guest keeps a container's bundle (hcsshim: /run/gcs/c/<id>). */
 const guestBundle = (id: string): string => `/run/gcs/c/${id}`;

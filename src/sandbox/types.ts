@@ -52,6 +52,10 @@ export interface GuestContainer {
   processList(): Promise<ProcessListEntry[]>;
   statistics(): Promise<TaskStats>;
   update(resources: Record<string, unknown>): Promise<void>;
+  /** Freezes every process of the container in the guest (its cgroup freezer); errors are ShimErrors. */
+  pause(): Promise<void>;
+  /** Thaws what pause() froze. */
+  resume(): Promise<void>;
   /** Stops the container (graceful first, forced after timeoutMs) and releases its guest resources. */
   shutdown(timeoutMs: number): Promise<void>;
 }

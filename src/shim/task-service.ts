@@ -193,7 +193,7 @@ export class TaskService implements TaskLogic {
   }
 
   async state(id: string, execId: string): Promise<ProcessState> {
-    return this.get(id).exec(execId).snapshot();
+    return this.get(id).state(execId);
   }
 
   /** Delete; a deleted workload is unregistered from the pod (the sandbox task stays, for Shutdown). */
@@ -215,14 +215,13 @@ export class TaskService implements TaskLogic {
     return this.get(id).pids();
   }
 
+  /** Pause/Resume (beyond runhcs, which answers NotImplemented): the task's container is frozen in the guest. */
   async pause(id: string): Promise<void> {
-    this.get(id);
-    throw notImplemented('pause is not supported by io.containerd.lcow.v1 (the GCS protocol has no pause)');
+    await this.get(id).pause();
   }
 
   async resume(id: string): Promise<void> {
-    this.get(id);
-    throw notImplemented('resume is not supported by io.containerd.lcow.v1 (the GCS protocol has no pause)');
+    await this.get(id).resume();
   }
 
   async checkpoint(id: string): Promise<void> {

@@ -73,6 +73,29 @@ export class FakeGuestContainer implements GuestContainer {
     this.updates.push(resources);
   }
 
+  /** Every pause()/resume() call, in order ('pause' | 'resume'). */
+  readonly freezes: Array<'pause' | 'resume'> = [];
+  /** The next pause() or resume() rejects with this error (then it is cleared). */
+  failNextFreeze: Error | undefined;
+  /** When set, pause()/resume() wait for it before answering (a freeze still in flight). */
+  freezeGate: Promise<void> | undefined;
+
+  async pause(): Promise<void> {
+    await this.freeze('pause');
+  }
+
+  async resume(): Promise<void> {
+    await this.freeze('resume');
+  }
+
+  private async freeze(verb: 'pause' | 'resume'): Promise<void> {
+    this.freezes.push(verb);
+    if (this.freezeGate) await this.freezeGate;
+    const err = this.failNextFreeze;
+    this.failNextFreeze = undefined;
+    if (err !== undefined) throw err;
+  }
+
   async shutdown(timeoutMs: number): Promise<void> {
     this.shutdowns.push(timeoutMs);
     if (this.shutdownError) throw this.shutdownError;

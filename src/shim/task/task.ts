@@ -5,8 +5,10 @@ import { settlesWithin } from '../../async/index.js';
 import type { GuestContainer, Sandbox } from '../../sandbox/index.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
+import { Freezer } from './freezer.js';
+import { pauseGuard, pausedStatus } from './pause-state.js';
 import { SIGKILL } from './signals.js';
-import type { ExitInfo, Mount, ProcessListEntry, ResourcesKind, StdioPaths, TaskStats } from './types.js';
+import type { ExitInfo, Mount, ProcessListEntry, ProcessState, ResourcesKind, StdioPaths, TaskStats } from './types.js';
 import { vmResources } from './vm-resources.js';
 import type { PlatformTransport } from '../../transport/index.js';
 
@@ -59,12 +61,14 @@ export class LcowTask {
   private deleted = false;
   private killWatchdog: NodeJS.Timeout | undefined;
   private releasedAll = false;
+  private readonly freezer: Freezer;
 
   private constructor(
     private readonly t: TaskInit,
     readonly init: Exec,
   ) {
     this.execs.set('', init);
+    this.freezer = new Freezer(t.container, () => init.state === ExecState.Exited, t.log);
     void this.watchInit();
     void this.watchSandbox();
   }
@@ -108,6 +112,7 @@ export class LcowTask {
 
   async start(execId: string): Promise<number> {
     const e = this.exec(execId);
+    if (execId !== '') pauseGuard.startExec(this.freezer.state);
     const pid = await e.start(this.t.container);
     if (execId === '') this.t.events.publish({ type: 'start', containerId: this.id, pid });
     else this.t.events.publish({ type: 'exec-started', containerId: this.id, execId, pid });
@@ -120,6 +125,7 @@ export class LcowTask {
     if (this.init.state !== ExecState.Running) {
       throw failedPrecondition(`task ${this.id}: cannot exec in a task in state ${this.init.state}`);
     }
+    pauseGuard.exec(this.freezer.state);
     const e = await Exec.create({
       containerId: this.id, execId, bundle: this.t.bundle, stdio, spec, namespace: this.t.namespace, log: this.t.log, transport: this.t.transport,
       ...(this.t.ioRetryTimeoutMs === undefined ? {} : { ioRetryTimeoutMs: this.t.ioRetryTimeoutMs }),
@@ -145,6 +151,7 @@ export class LcowTask {
   private async watchInit(): Promise<void> {
     await this.init.exited;
     const log = this.t.log;
+    await this.freezer.thawAfterExit();
     // Execs die with the container's init; give them a moment to report, then force the rest.
     const others = [...this.execs.values()].filter((e) => e !== this.init);
     await settlesWithin(Promise.all(others.map((e) => e.exited)), 2000);
@@ -168,6 +175,25 @@ export class LcowTask {
     });
     for (const e of this.execs.values()) if (e !== this.init) await e.forceExit(1);
     await this.init.forceExit(1);
+  }
+
+  /** State of a process: while the task is paused (or pausing) every process reads so, as with runc-v2. */
+  state(execId: string): ProcessState {
+    const snap = this.exec(execId).snapshot();
+    const paused = this.init.state === ExecState.Running ? pausedStatus(this.freezer.state) : undefined;
+    return paused === undefined ? snap : { ...snap, status: paused };
+  }
+
+  /** Pause: freezes the container in the guest (freezer.ts), then /tasks/paused. */
+  async pause(): Promise<void> {
+    await this.freezer.pause(this.init.state);
+    this.t.events.publish({ type: 'paused', containerId: this.id });
+  }
+
+  /** Resume: thaws the container in the guest, then /tasks/resumed. */
+  async resume(): Promise<void> {
+    await this.freezer.resume(this.init.state);
+    this.t.events.publish({ type: 'resumed', containerId: this.id });
   }
 
   /**
@@ -204,6 +230,7 @@ export class LcowTask {
   /** Deletes an exec or the task, each with its TaskDelete (hcsshim: ID = the exec id); the init must not be running. */
   async delete(execId: string): Promise<ExitInfo> {
     const e = this.exec(execId);
+    if (execId === '' && e.state === ExecState.Running) pauseGuard.delete(this.freezer.state);
     if (e.state === ExecState.Running) throw failedPrecondition(`cannot delete a running process`);
     if (execId !== '') {
       this.execs.delete(execId);

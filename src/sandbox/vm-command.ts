@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { GuestConnection } from '../gcs/index.js';
+
+/** PATH of a process run in the VM itself (hcsshim's cmd.Command for a Linux host). */
+export const UVM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What a command's output keeps for its error message (runc prints one line on failure). */
+const OUTPUT_LIMIT = 16 * 1024;
+
+export interface VmCommandResult {
+  readonly exitCode: number;
+  /** stdout then stderr, trimmed, at most OUTPUT_LIMIT bytes of each. */
+  readonly output: string;
+}
+
+/**
+ * Runs a command in the utility VM itself (GCS ExecuteProcess on the zero container id, as hcsshim's
+ * ExecInUvm) and collects its output. Order: ExecuteProcess → read stdout and stderr to EOF (the process
+ * destroys each stream at EOF, which the GCS's close handshake waits for) → WaitForProcess → close.
+ */
+export async function runInVm(gc: GuestConnection, args: readonly string[]): Promise<VmCommandResult> {
+  const p = await gc.createProcess({
+    CommandArgs: [...args],
+    WorkingDirectory: '/',
+    Environment: { PATH: UVM_PATH },
+    CreateStdInPipe: false,
+    CreateStdOutPipe: true,
+    CreateStdErrPipe: true,
+  });
+  try {
+    const [out, err] = [collect(p.stdout), collect(p.stderr)];
+    const exitCode = await p.wait();
+    const output = [await out, await err].filter((s) => s !== '').join('\n');
+    return { exitCode, output };
+  } finally {
+    p.close();
+  }
+}
+
+function collect(stream: Readable | undefined): Promise<string> {
+  if (stream === undefined) return Promise.resolve('');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (b: Buffer) => {
+      if (size < OUTPUT_LIMIT) chunks.push(b.subarray(0, OUTPUT_LIMIT - size));
+      size += b.length;
+    });
+    const done = (): void => resolve(Buffer.concat(chunks).toString('utf8').trim());
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
+  });
+}
