@@ -46,9 +46,10 @@ function collect(stream: Readable | undefined): Promise<string> {
       if (size < OUTPUT_LIMIT) chunks.push(b.subarray(0, OUTPUT_LIMIT - size));
       size += b.length;
     });
-    const done = (): void => resolve(Buffer.concat(chunks).toString('utf8').trim());
-    stream.once('end', done);
-    stream.once('close', done);
-    stream.once('error', done);
+    const text = (): string => Buffer.concat(chunks).toString('utf8').trim();
+    stream.once('end', () => resolve(text()));
+    stream.once('close', () => resolve(text()));
+    // What was read so far still explains the failure; the read error goes into the message with it.
+    stream.once('error', (err: Error) => resolve(`${text()} (reading the output failed: ${err.message})`.trim()));
   });
 }

@@ -1,3 +1,4 @@
+import { whenSettled } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
 import type { GuestContainer } from '../../sandbox/index.js';
 import type { ExecState } from './exec-state.js';
@@ -54,7 +55,7 @@ export class Freezer {
 
   private serialise(fn: () => Promise<void>): Promise<void> {
     const run = this.op.then(fn);
-    this.op = run.catch(() => undefined);
+    this.op = whenSettled(run); // the caller gets run's outcome; the next operation only waits for it
     return run;
   }
 
