@@ -2,7 +2,8 @@
  * Pods through containerd's CRI, driven with crictl as users do, against containerd 1.6.20 and 2.4.x (pause
  * container mode: containerd 2.x's default `podsandbox` sandboxer). One pod = one shim daemon and one utility
  * VM; containers run in it; logs (and the CRI log file's format), exec (streaming and ExecSync), stats,
- * status, exit codes, pid=POD, stop with a timeout and two pods at once come back through CRI; nothing is
+ * status, exit codes, pid=POD, stop with a timeout and two pods at once come back through CRI (and a workload's
+ * Pause/Resume through ctr in CRI's namespace, which CRI itself does not offer); nothing is
  * left after a pod is removed (the harness checks processes, mounts, sockets, VM dirs and the rootfs).
  */
 import assert from 'node:assert/strict';
@@ -101,6 +102,14 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     const logs2 = await crictl(ctd, ['logs', c2]);
     assert.equal(logs2.stderr.includes('bye'), true, logs2.stderr);
     assert.equal(ok(await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo exec-ok; hostname >/dev/null']), 'crictl exec'), 'exec-ok');
+    // Pause/Resume of a pod's workload (CRI has no pause: ctr in CRI's namespace): c1 is frozen in the pod's VM.
+    ok(await ctd.ctr(['-n', 'k8s.io', 'task', 'pause', c1]), 'ctr task pause c1');
+    assert.match((await ctd.ctr(['-n', 'k8s.io', 'task', 'ls'])).stdout, new RegExp(`^${c1}\\s+\\d+\\s+PAUSED$`, 'm'));
+    const frozenExec = await crictl(ctd, ['exec', c1, '/bin/true']);
+    assert.notEqual(frozenExec.code, 0);
+    assert.match(frozenExec.stderr, /cannot exec in a paused state/);
+    ok(await ctd.ctr(['-n', 'k8s.io', 'task', 'resume', c1]), 'ctr task resume c1');
+    assert.equal(ok(await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo resumed']), 'crictl exec after resume'), 'resumed');
     for (let i = 0; i < 50 && !(await crictl(ctd, ['logs', c1])).stdout.includes('hello from c1'); i++) await sleep(100);
     assert.equal((await crictl(ctd, ['logs', c1])).stdout, 'hello from c1\n');
     // The CRI log file itself is in CRI format: <time> stdout F <line>.
