@@ -333,13 +333,16 @@ describe('Pids, Stats, Update, Pause/Resume/Checkpoint', { timeout: 60_000 }, ()
     assert.deepEqual(h.container.updates, [], 'not the container: the VM');
   });
 
-  it('Pause, Resume and Checkpoint are NotImplemented (NotFound for an unknown task)', async () => {
+  it('Checkpoint is NotImplemented; Pause and Resume freeze the container (task/pause.test.ts); NotFound for an unknown task', async () => {
     const h = await setup();
     await runningTask(h);
-    await rejectsWith(h.svc.pause(TASK_ID), ErrorCode.NotImplemented, /pause/);
-    await rejectsWith(h.svc.resume(TASK_ID), ErrorCode.NotImplemented, /resume/);
     await rejectsWith(h.svc.checkpoint(TASK_ID), ErrorCode.NotImplemented, /checkpoint/);
+    await h.svc.pause(TASK_ID);
+    await h.svc.resume(TASK_ID);
+    assert.deepEqual(h.container.freezes, ['pause', 'resume']);
     await rejectsWith(h.svc.pause('other'), ErrorCode.NotFound);
+    await rejectsWith(h.svc.resume('other'), ErrorCode.NotFound);
+    await rejectsWith(h.svc.checkpoint('other'), ErrorCode.NotFound);
   });
 });
 
