@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ModifySettingRequest } from '../../src/hcs/index.js';
+import { createLogger, type LogEntry } from '../../src/log/index.js';
 import {
   ScsiFullError, ScsiManager, VPMemFullError, VPMemManager, VPMemTooLargeError, type GuestRequest,
 } from '../../src/uvm/index.js';
@@ -87,6 +88,21 @@ describe('VPMemManager', () => {
     await assert.rejects(m.add(files.b!), /guest refused/);
     assert.deepEqual(r.take().map((c) => [c.side, (c.req as { RequestType: string }).RequestType]), [['host', 'Add'], ['guest', 'Add'], ['host', 'Remove']]);
     assert.deepEqual([...m.attached], []);
+  });
+
+  it('a host rollback that fails too is logged with its resource, and the guest\'s error is the one thrown', async () => {
+    const r = new Recorder();
+    const entries: LogEntry[] = [];
+    const host = {
+      modify: async (req: ModifySettingRequest): Promise<void> => {
+        r.calls.push({ side: 'host', req });
+        if (req.RequestType === 'Remove') throw new Error('host remove failed');
+      },
+    };
+    const m = new VPMemManager({ count: 1, maxSizeBytes: 4096, host, guest: r.guest, log: createLogger({ emit: (e) => entries.push(e) }) });
+    r.failGuestOnce = 'VPMemDevice';
+    await assert.rejects(m.add(files.a!), /guest refused/);
+    assert.deepEqual(entries.map((e) => [e.level, e.resource, e.error]), [['warn', 'VirtualMachine/Devices/VirtualPMem/Devices/0', 'host remove failed']]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { rootLogger } from '../../log/index.js';
 import type { ComputecoreLibrary, RawHcsEvent } from './ffi.js';
 
 /**
@@ -72,12 +73,15 @@ export class EventRouter {
       setImmediate(() => {
         try {
           listener(ev);
-        } catch {
-          // a listener bug must not become an exception thrown on a foreign HCS thread
+        } catch (err) {
+          // A listener bug must not become an uncaught exception: logged, the other systems' events go on.
+          const error = err instanceof Error ? err.message : String(err);
+          rootLogger().error('hcs: an event listener threw', { type: `0x${(ev.Type >>> 0).toString(16)}`, error });
         }
       });
-    } catch {
-      // never throw into native code
+    } catch (err) {
+      // Never throw into native code (this runs on HCS's callback thread): logged instead.
+      rootLogger().error('hcs: dispatching an event failed', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 }

@@ -15,6 +15,7 @@ import { launchGuest } from './guest-launcher.js';
 import { hcsFail } from './hresults.js';
 import { CmdlineError, parseKernelCmdLine } from './kernel-cmdline.js';
 import { buildProperties } from './properties.js';
+import { signalProcess } from './signal-process.js';
 import { processRef, writeRecord, type ProcessRef, type SystemRecord, RECORD_FORMAT } from './system-record.js';
 import { teardownVmDir } from './teardown.js';
 import { VmState, hcsStateName } from './vm-state.js';
@@ -153,7 +154,7 @@ export class EmulatedVm {
     const requested = this.requested;
     this.state = VmState.Stopping;
     const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary, () => {
-      if (pid !== undefined) killGroup(pid, 'SIGKILL'); // whatever the agent left in its process group
+      if (pid !== undefined) signalProcess(-pid, 'SIGKILL', this.log); // whatever the agent left in its process group
     }).catch((err: unknown) => {
       this.log.error('HCS emulator: teardown failed', { error: String(err) });
       return undefined;
@@ -199,8 +200,8 @@ export class EmulatedVm {
     if (this.requested !== 'ForcedExit') this.requested = kind;
     if (pid !== undefined) {
       // Forced: the agent now; its process group once its containers are killed (onAgentExit).
-      if (kind === 'ForcedExit') killPid(pid, 'SIGKILL');
-      else if (this.state === VmState.Running) killPid(pid, 'SIGTERM');
+      if (kind === 'ForcedExit') signalProcess(pid, 'SIGKILL', this.log);
+      else if (this.state === VmState.Running) signalProcess(pid, 'SIGTERM', this.log);
     }
     if (this.state === VmState.Running) this.state = VmState.Stopping;
     await this.waitStopped(op, opts);
@@ -285,21 +286,5 @@ export class EmulatedVm {
 
   fail(op: string, hr: number, message: string, cause?: unknown): Error {
     return hcsFail(op, hr, message, this.id, cause);
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
-
-function killPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already exited
   }
 }

@@ -23,6 +23,7 @@ import type { ModifySettingRequest, PropertyQuery, SystemProperties } from '../s
 import { hcsFail } from './hresults.js';
 import { buildProperties } from './properties.js';
 import { isAlive, isSameProcess, pidExists, readRecord, writeRecord, type ProcessRef, type SystemRecord } from './system-record.js';
+import { signalProcess } from './signal-process.js';
 import { teardownVmDir } from './teardown.js';
 
 /** How long a SIGKILLed agent is given to disappear before the teardown goes ahead anyway. */
@@ -175,13 +176,7 @@ export class ForeignSystemHandle implements HcsSystem {
    */
   private async stopAgent(guest: ProcessRef, kind: StopKind): Promise<void> {
     const alive = await isAlive(guest);
-    const signal = (target: number, sig: NodeJS.Signals): void => {
-      try {
-        process.kill(target, sig);
-      } catch {
-        // nothing there (ESRCH)
-      }
-    };
+    const signal = (target: number, sig: NodeJS.Signals): void => signalProcess(target, sig, this.log);
     if (!alive) {
       // A zombie agent (same start time) still owns its group id; a vanished one left it unused.
       if (kind === 'ForcedExit' && ((await isSameProcess(guest)) || !(await pidExists(guest.Pid)))) signal(-guest.Pid, 'SIGKILL');
