@@ -4,8 +4,9 @@
 //   2. another module is imported only through its barrel (src/<module>/index.ts);
 //   3. no import cycle between files, type-only imports included (a type cycle is still a design cycle);
 //   4. koffi is imported only in src/hcs and src/transport;
-//   5. the docs say the same (checkLayerDocs): every folder of src/ has a row in LAYERS, the README's "may import"
-//      table and each barrel's `May import:` line state exactly that row.
+//   5. the docs say the same (checkLayerDocs): every folder of src/ has a row in LAYERS and a line in the README's
+//      Architecture tree (as has every entry point in cmd/), and the README's "may import" table and each
+//      barrel's `May import:` line state exactly that row.
 // Prints every violation and exits 1 if there is one. Usage: node scripts/check-layers.mjs [repo root]
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -123,7 +124,16 @@ export function checkLayerDocs(root, layers = LAYERS) {
       problems.push(`src/${name}: no row in scripts/check-layers.mjs LAYERS (a new module must state what it may import)`);
     }
   }
-  const readme = existsSync(join(root, 'README.md')) ? readmeLayers(readFileSync(join(root, 'README.md'), 'utf8')) : {};
+  const readmeText = existsSync(join(root, 'README.md')) ? readFileSync(join(root, 'README.md'), 'utf8') : '';
+  const readme = readmeLayers(readmeText);
+  const tree = /^```\n([\s\S]*?)^```/m.exec(readmeText.split(/^## /m).find((s) => s.startsWith('Architecture')) ?? '')?.[1] ?? '';
+  const entries = [
+    ...Object.keys(layers).filter((m) => m !== 'cmd').map((m) => `src/${m}`),
+    ...(existsSync(join(root, 'cmd')) ? readdirSync(join(root, 'cmd')).filter((f) => f.endsWith('.ts')).map((f) => `cmd/${f}`) : []),
+  ];
+  for (const e of entries) {
+    if (!new RegExp(`^${e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s`, 'm').test(tree)) problems.push(`README.md: the Architecture tree has no line for ${e}`);
+  }
   for (const [mod, allowed] of Object.entries(layers)) {
     const row = readme[mod];
     if (row === undefined) problems.push(`README.md: the Architecture table has no row for ${mod} (may import: ${listText(allowed)})`);

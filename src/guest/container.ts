@@ -1,6 +1,7 @@
 /**
- * The guest agent's record of a container the host created (the host's side of it is src/gcs's Container). Create only writes the bundle; the first ExecuteProcess without an
- * OciProcess starts the init (`runc run`), later ones with an OciProcess are execs (`runc exec`).
+ * The guest agent's record of a container the host created (the host's side of it is src/gcs's Container).
+ * Create only writes the bundle; the first ExecuteProcess without an OciProcess starts the init (`runc run`),
+ * later ones with an OciProcess are execs (`runc exec`).
  *
  *   Created --init started--> Running --init exited (+ stdio drained)--> Exited
  *   any --DeleteContainerState--> (gone, even when the delete fails: as the real GCS)

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { tempTree } from './temp-tree.js';
 
 type CheckLayers = (root: string) => string[];
 type Layers = Record<string, string[]>;
@@ -13,19 +12,7 @@ const { checkLayers, checkLayerDocs } = (await import(script)) as {
   checkLayerDocs: (root: string, layers?: Layers) => string[];
 };
 
-const roots: string[] = [];
-after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
-
-function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'check-layers.'));
-  roots.push(root);
-  mkdirSync(join(root, 'cmd'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const tree = (files: Record<string, string>): string => tempTree('check-layers.', files, ['cmd']);
 
 test('a tree that follows the arrows, through barrels, has no violations', () => {
   const root = tree({
@@ -73,22 +60,27 @@ test('an import that resolves to nothing is reported, except the generated proto
 
 const DOC_LAYERS: Layers = { cmd: ['shim'], shim: ['log'], log: [] };
 const README = [
-  '# x', '', '## Architecture', '', '| module | may import |', '|---|---|',
+  '# x', '', '## Architecture', '', '```', 'cmd/main.ts   entry', 'src/shim      top', 'src/log       leaf', '```', '',
+  '| module | may import |', '|---|---|',
   '| `cmd` | `shim` |', '| `shim` | `log` |', '| `log` | nothing of the project |', '', '## Next', '| `other` | `x` |', '',
 ].join('\n');
 
 test('the README table and the barrels\' "May import:" lines that state LAYERS exactly pass', () => {
   const root = tree({
     'README.md': README,
+    'cmd/main.ts': '',
     'src/shim/index.ts': '/**\n * shim.\n * May import: log.\n */\n',
     'src/log/index.ts': '/**\n * May import: nothing of the project.\n */\n',
   });
   assert.deepEqual(checkLayerDocs(root, DOC_LAYERS), []);
 });
 
-test('a README row or a barrel line that differs from LAYERS, a missing one, and a src folder without a row are each reported', () => {
+test('a README row or a barrel line that differs from LAYERS, a missing one, a module or entry point missing from the tree, and a src folder without a row are each reported', () => {
   const root = tree({
-    'README.md': README.replace('| `shim` | `log` |', '| `shim` | `log`, `errdefs` |').replace('| `log` | nothing of the project |\n', ''),
+    'README.md': README.replace('| `shim` | `log` |', '| `shim` | `log`, `errdefs` |').replace('| `log` | nothing of the project |\n', '')
+      .replace('src/log       leaf\n', ''),
+    'cmd/main.ts': '',
+    'cmd/tool.ts': '',
     'src/shim/index.ts': '/**\n * May import: log, errdefs.\n */\n',
     'src/log/index.ts': '/** a leaf */\n',
     'src/extra/index.ts': 'export {};\n',
@@ -97,6 +89,8 @@ test('a README row or a barrel line that differs from LAYERS, a missing one, and
   assert.deepEqual(problems.sort(), [
     'README.md: shim may import log, errdefs, LAYERS says log',
     'README.md: the Architecture table has no row for log (may import: nothing of the project)',
+    'README.md: the Architecture tree has no line for cmd/tool.ts',
+    'README.md: the Architecture tree has no line for src/log',
     'src/extra: no row in scripts/check-layers.mjs LAYERS (a new module must state what it may import)',
     'src/log/index.ts: no "May import: …." line in its header (LAYERS: nothing of the project)',
     'src/shim/index.ts: says it may import log, errdefs, LAYERS says log',

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { tempTree } from './temp-tree.js';
 
 type CheckSwallows = (root: string) => string[];
 const script = pathToFileURL(resolve(process.cwd(), 'scripts', 'check-swallows.mjs')).href;
 const { checkSwallows } = (await import(script)) as { checkSwallows: CheckSwallows };
 
-const roots: string[] = [];
-after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
-
-function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'check-swallows.'));
-  roots.push(root);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const tree = (files: Record<string, string>): string => tempTree('check-swallows.', files);
 
 test('every shape of a dropped error is reported, with file and line', () => {
   const root = tree({
