@@ -20,24 +20,26 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * markers), which every layer above the leaves may import. guest shares only the GCS codec (gcs/protocol) and has its
  * own logger (it never imports src/log);
  * uvm takes the vsock port numbers from it too, as hcsshim's internal/uvm takes them from internal/gcs/prot.
- * vhd (VHD/VHDX formats) is a leaf: the emulator reads disks with it, the shim's create-scratch writes one, and
+ * guid (Windows GUIDs, text ↔ bytes) is a leaf for Hyper-V socket addresses and VHDX. vhd (VHD/VHDX formats)
+ * sits on it: the emulator reads disks with it, the shim's create-scratch writes one, and
  * tar2ext4 (OCI layers → layer.vhd, used by cmd's lcow-layers tool) appends VHD footers with it.
  */
 export const LAYERS = {
   cmd: ['shim', 'tar2ext4', 'log', 'errdefs'],
   shim: ['async', 'sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
-  sandbox: ['async', 'uvm', 'gcs', 'hcs', 'transport', 'log', 'errdefs'],
+  sandbox: ['async', 'uvm', 'gcs', 'hcs', 'transport', 'guid', 'log', 'errdefs'],
   uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
   gcs: ['async', 'transport', 'log', 'errdefs'],
-  hcs: ['async', 'transport', 'vhd', 'log', 'errdefs'],
-  transport: ['async', 'log', 'errdefs'],
+  hcs: ['async', 'transport', 'vhd', 'guid', 'log', 'errdefs'],
+  transport: ['async', 'guid', 'log', 'errdefs'],
   guest: ['async', 'gcs/protocol', 'errdefs'],
   ttrpc: ['async', 'proto', 'log', 'errdefs'],
   log: [],
   async: [],
   errdefs: [],
   proto: [],
-  vhd: [],
+  vhd: ['guid'],
+  guid: ['errdefs'],
   tar2ext4: ['vhd', 'errdefs'],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];

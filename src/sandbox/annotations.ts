@@ -1,6 +1,6 @@
 import { invalidArgument, notImplemented } from '../errdefs/index.js';
 import type { HvSocketServiceConfig } from '../hcs/index.js';
-import { isGuid } from '../transport/index.js';
+import { isGuid } from '../guid/index.js';
 import { PreferredRootFSType, type OptionsLCOW } from '../uvm/index.js';
 import type { RuntimeOptions } from './types.js';
 

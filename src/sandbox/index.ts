@@ -2,7 +2,7 @@
  * sandbox: the floor between the shim and {uvm, gcs}. A sandbox is a utility VM with its GCS connection,
  * the containers created in it and the host directories shared into it (Plan9). The task logic sees it
  * through the contracts of types.ts; annotations are parsed here. Never imports src/shim.
- * May import: async, uvm, gcs, hcs, transport, log, errdefs.
+ * May import: async, uvm, gcs, hcs, transport, guid, log, errdefs.
  */
 export { createLcowSandboxFactory, type SandboxFactoryOptions } from './lcow-sandbox.js';
 export { statsFromLcowMetrics } from './guest-stats.js';

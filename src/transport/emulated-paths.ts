@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
-import { normalizeGuid, portFromServiceId } from './hv-guid.js';
+import { normalizeGuid } from '../guid/index.js';
+import { portFromServiceId } from './hv-guid.js';
 import type { HvSocketAddress } from './types.js';
 
 export const DEFAULT_EMULATOR_ROOT = '/run/containerd-shim-lcow-v1/vm';

@@ -8,7 +8,7 @@
  * Pure encoding; the Windows transport hands these bytes to bind/connect.
  */
 import { invalidArgument } from '../errdefs/index.js';
-import { guidFromBytes, guidToBytes } from './hv-guid.js';
+import { guidFromBytes, guidToBytes } from '../guid/index.js';
 import type { HvSocketAddress } from './types.js';
 
 export const AF_HYPERV = 34;

@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { crc32c } from './crc32c.js';
-import { guidToBytes, newGuid, ZERO_GUID } from './guid.js';
+import { guidToBytes, newGuid, ZERO_GUID } from '../guid/index.js';
 import {
   BlockState, FP_LEAVE_BLOCKS_ALLOCATED, HEADER_OFFSETS, HEADER_SIZE, META_FILE_PARAMETERS, META_IS_REQUIRED,
   META_IS_VIRTUAL_DISK, META_LOGICAL_SECTOR_SIZE, META_PHYSICAL_SECTOR_SIZE, META_VIRTUAL_DISK_ID,

@@ -9,7 +9,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32c } from './crc32c.js';
-import { guidFromBytes, ZERO_GUID } from './guid.js';
+import { guidFromBytes, ZERO_GUID } from '../guid/index.js';
 import type { VhdxGeometry } from './vhdx-create.js';
 import {
   BlockState, FP_HAS_PARENT, HEADER_OFFSETS, HEADER_SIZE, META_FILE_PARAMETERS, META_IS_REQUIRED,

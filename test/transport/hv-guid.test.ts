@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, isErrorCode } from '../../src/errdefs/index.js';
+import { guidFromBytes, guidToBytes, isGuid, normalizeGuid } from '../../src/guid/index.js';
 import {
   AF_HYPERV,
   HV_GUID_LOOPBACK,
   SOCKADDR_HV_SIZE,
   decodeSockaddrHv,
   encodeSockaddrHv,
-  guidFromBytes,
-  guidToBytes,
-  isGuid,
-  normalizeGuid,
   portFromServiceId,
   vsockServiceId,
 } from '../../src/transport/index.js';

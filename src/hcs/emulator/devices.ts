@@ -18,7 +18,7 @@ import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { logTeardown, rootLogger } from '../../log/index.js';
-import { isGuid, normalizeGuid } from '../../transport/index.js';
+import { isGuid, normalizeGuid } from '../../guid/index.js';
 import { attachDisk, detachDisk, diskKind } from './disk-attach.js';
 import { hcsFail } from './hresults.js';
 import { addPlan9View, removePlan9View } from './plan9-view.js';

@@ -10,7 +10,7 @@
  * other malformed topology fields.
  */
 import { HResult } from '../../errdefs/index.js';
-import { isGuid } from '../../transport/index.js';
+import { isGuid } from '../../guid/index.js';
 import { hcsFail } from './hresults.js';
 
 const OP = 'HcsCreateComputeSystem';
