@@ -1,16 +1,6 @@
-import type { GuestConnection } from '../gcs/index.js';
-import type { ModifySettingRequest } from '../hcs/index.js';
+import { Plan9Port, type GuestConnection } from '../gcs/index.js';
+import { Plan9ShareFlags, type ModifySettingRequest } from '../hcs/index.js';
 import { logTeardown, rootLogger, type Logger } from '../log/index.js';
-
-/** The Plan9 (9p over vsock) port HCS serves shares on. */
-export const PLAN9_PORT = 564;
-/** Plan9 share flags (schema2 Plan9ShareFlags). */
-export const Plan9Flags = {
-  ReadOnly: 0x1,
-  LinuxMetadata: 0x4,
-  /** Single-file mapping: only the share's AllowedFiles are reachable (Windows 19H1+). */
-  RestrictFileAccess: 0x80,
-} as const;
 
 interface VmModify {
   modify(request: ModifySettingRequest): Promise<void>;
@@ -72,12 +62,13 @@ export class Plan9Shares {
    */
   async add(hostPath: string, guestPath: string, readonly: boolean, onlyFile?: string): Promise<void> {
     const share: Share = { name: this.nextName(), guestPath, readonly, state: ShareState.HostAdding };
-    const flags = Plan9Flags.LinuxMetadata | (readonly ? Plan9Flags.ReadOnly : 0) | (onlyFile !== undefined ? Plan9Flags.RestrictFileAccess : 0);
+    const flags = Plan9ShareFlags.LinuxMetadata | (readonly ? Plan9ShareFlags.ReadOnly : 0)
+      | (onlyFile !== undefined ? Plan9ShareFlags.RestrictFileAccess : 0);
     await this.vm.modify({
       ResourcePath: 'VirtualMachine/Devices/Plan9/Shares',
       RequestType: 'Add',
       Settings: {
-        Name: share.name, AccessName: share.name, Path: hostPath, Port: PLAN9_PORT, Flags: flags,
+        Name: share.name, AccessName: share.name, Path: hostPath, Port: Plan9Port, Flags: flags,
         ...(onlyFile !== undefined ? { AllowedFiles: [onlyFile] } : {}),
       },
     } as ModifySettingRequest);
@@ -86,7 +77,7 @@ export class Plan9Shares {
       await this.gc.modifySettings({
         ResourceType: 'MappedDirectory',
         RequestType: 'Add',
-        Settings: { MountPath: guestPath, ShareName: share.name, Port: PLAN9_PORT, ReadOnly: readonly },
+        Settings: { MountPath: guestPath, ShareName: share.name, Port: Plan9Port, ReadOnly: readonly },
       });
     } catch (err) {
       await this.removeHost(share).catch(logTeardown(this.log, 'removing the host share of a failed guest mount', { share: share.name, guestPath }));
@@ -100,7 +91,7 @@ export class Plan9Shares {
     await this.vm.modify({
       ResourcePath: 'VirtualMachine/Devices/Plan9/Shares',
       RequestType: 'Remove',
-      Settings: { Name: s.name, AccessName: s.name, Port: PLAN9_PORT },
+      Settings: { Name: s.name, AccessName: s.name, Port: Plan9Port },
     } as ModifySettingRequest);
     s.state = ShareState.Removed;
   }
@@ -111,7 +102,7 @@ export class Plan9Shares {
     for (const s of [...this.shares].reverse()) {
       if (s.state === ShareState.Mounted) {
         await this.gc
-          .modifySettings({ ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: s.guestPath, ShareName: s.name, Port: PLAN9_PORT, ReadOnly: s.readonly } })
+          .modifySettings({ ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: s.guestPath, ShareName: s.name, Port: Plan9Port, ReadOnly: s.readonly } })
           .catch((e: unknown) => errors.push(e));
         s.state = ShareState.HostAdded;
       }

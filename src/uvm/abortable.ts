@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { handledElsewhere } from '../async/index.js';
+import { LinuxEntropyBytes } from '../gcs/protocol/index.js';
 import { logTeardown, type Logger } from '../log/index.js';
 import type { Listener } from '../transport/index.js';
-import { LinuxEntropyBytes } from './constants.js';
 
 /** Accepts one connection and closes the listener either way (hcsshim's acceptAndClose). */
 export async function acceptAndClose(listener: Listener, signal: AbortSignal, log: Logger): Promise<Duplex> {

@@ -12,9 +12,7 @@ export const UncompressedKernelFile = 'vmlinux';
 /** The folder beside the shim executable that holds the boot files. */
 export const LinuxBootFilesDir = 'LinuxBootFiles';
 
-/** The vsock ports the guest dials on the host are GCS protocol facts: src/gcs/protocol (constants.ts). */
-/** Bytes of host randomness written to the guest's init on the entropy port. */
-export const LinuxEntropyBytes = 512;
+/** The vsock ports and the entropy size are GCS protocol facts: src/gcs/protocol (constants.ts). */
 
 export const DefaultVPMEMCount = 64;
 export const MaxVPMEMCount = 128;

@@ -32,6 +32,7 @@ export const LinuxEntropyVsockPort = 1;
 export const LinuxEntropyBytes = 512;
 /** vsockexec forwards the GCS's stderr (logrus JSON lines) to this port. */
 export const LinuxLogVsockPort = 109;
+/** HCS serves the VM's Plan9 (9p) shares on this port; the guest mounts them from it (MappedDirectory.Port). */
 export const Plan9Port = 564;
 
 /** ContainerId of UVM-level requests (hcsshim nullContainerID / guest UVMContainerID). */

@@ -24,20 +24,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { logTeardown, rootLogger } from '../../log/index.js';
+import { Plan9ShareFlags } from '../schema/index.js';
 import { mountsUnder } from './teardown.js';
 
 const run = promisify(execFile);
 const TOOL_TIMEOUT_MS = 15_000;
 
-export const Plan9ShareFlags = {
-  ReadOnly: 0x1,
-  LinuxMetadata: 0x4,
-  CaseSensitive: 0x8,
-  UseShareRootIdentity: 0x10,
-  RestrictFileAccess: 0x80,
-  UnlimitedConnections: 0x100,
-} as const;
-const KNOWN_FLAGS = Object.values(Plan9ShareFlags).reduce((a, b) => a | b, 0);
+const KNOWN_FLAGS = Object.values(Plan9ShareFlags).reduce<number>((a, b) => a | b, 0);
 
 export type Fail = (hresult: number, message: string, cause?: unknown) => Error;
 

@@ -68,7 +68,10 @@ export interface HvSocket {
   HvSocketConfig?: HvSocketSystemConfig;
 }
 
-/** Plan9 share flags (bit set, int32). LCOW uses LinuxMetadata, plus ReadOnly for read-only shares. */
+/**
+ * Plan9 share flags (bit set, int32). LCOW uses LinuxMetadata, plus ReadOnly for read-only shares and
+ * RestrictFileAccess for a single-file mapping (only the share's AllowedFiles are reachable; Windows 19H1+).
+ */
 export const Plan9ShareFlags = {
   None: 0x0,
   ReadOnly: 0x1,
@@ -78,9 +81,6 @@ export const Plan9ShareFlags = {
   RestrictFileAccess: 0x80,
   UnlimitedConnections: 0x100,
 } as const;
-
-/** The vsock port LCOW Plan9 shares are served on. */
-export const PLAN9_PORT = 564;
 
 /** schema2 `Plan9Share`. */
 export interface Plan9Share {

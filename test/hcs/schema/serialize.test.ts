@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, ShimError } from '../../../src/errdefs/index.js';
+import { Plan9Port } from '../../../src/gcs/protocol/index.js';
 import {
-  PLAN9_PORT,
   Plan9ShareFlags,
   ResourcePaths,
   SCSI_CONTROLLER_GUIDS,
@@ -189,7 +189,7 @@ test('modify requests encode exactly like the generated examples (§6)', () => {
       {
         ResourcePath: ResourcePaths.plan9Shares,
         RequestType: 'Add',
-        Settings: { Name: '0', AccessName: '0', Path: 'C:\\data', Port: PLAN9_PORT, Flags: Plan9ShareFlags.LinuxMetadata | Plan9ShareFlags.ReadOnly },
+        Settings: { Name: '0', AccessName: '0', Path: 'C:\\data', Port: Plan9Port, Flags: Plan9ShareFlags.LinuxMetadata | Plan9ShareFlags.ReadOnly },
       },
       '{"ResourcePath":"VirtualMachine/Devices/Plan9/Shares","RequestType":"Add","Settings":{"Name":"0","AccessName":"0","Path":"C:\\\\data","Port":564,"Flags":5}}',
     ],
