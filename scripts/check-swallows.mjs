@@ -3,7 +3,9 @@
 // logged, never swallowed". Reported:
 //   1. a rejection handler that ignores the error and returns nothing or a constant:
 //      `.catch(() => undefined)`, `.catch(() => {})`, `.catch((_e) => [])`, `.then(f, () => undefined)`, …;
-//   2. an empty catch block, `catch {}` / `catch (e) {}` (a block that holds only a comment saying why is kept).
+//   2. an empty catch block, `catch {}` / `catch (e) {}` (a block that holds only a comment saying why is kept);
+//   3. an 'error' listener that ignores the error, `.on('error', () => {})`, without a comment on its line saying
+//      where the failure surfaces instead (a stream needs a listener so an error does not crash the process).
 // What to write instead: `.catch(logTeardown(log, 'what'))` (src/log; the guest's own in src/guest/log.ts),
 // `.catch(ignoreErrno('ENOENT'))` / `.catch(ignoreAbsent)` with a comment why that code is expected
 // (src/errdefs), `handledElsewhere(p)` / `whenSettled(p)` when another path reports the outcome (src/async).
@@ -17,6 +19,7 @@ const RULES = [
   { re: new RegExp(String.raw`\.catch\(\s*${IGNORING}\)`, 'g'), what: 'a .catch handler that drops the error' },
   { re: new RegExp(String.raw`\.then\([^;]*?,\s*${IGNORING}\)`, 'g'), what: 'a .then rejection handler that drops the error' },
   { re: /\bcatch\s*(?:\(\s*\w*\s*\))?\s*\{\s*\}/g, what: 'an empty catch block' },
+  { re: new RegExp(String.raw`\.on\(\s*'error'\s*,\s*${IGNORING}\)`, 'g'), what: 'an error listener that drops the error without saying why' },
 ];
 
 function listTs(dir) {
@@ -45,6 +48,8 @@ export function checkSwallows(root) {
       for (const m of text.matchAll(re)) {
         // A catch block whose only content is a comment says why: kept (it was blanked above, so look at raw).
         if (what === 'an empty catch block' && /\/[/*]/.test(raw.slice(m.index, m.index + m[0].length))) continue;
+        // An ignoring 'error' listener with a comment on its line says where the failure goes: kept.
+        if (what.startsWith('an error listener') && /\/\//.test(raw.slice(m.index, raw.indexOf('\n', m.index) >>> 0))) continue;
         const line = text.slice(0, m.index).split('\n').length;
         problems.push(`${relative(root, file)}:${line}: ${what}: ${m[0].replace(/\s+/g, ' ')}`);
       }

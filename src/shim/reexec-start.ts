@@ -98,7 +98,7 @@ export function spawnAndAwaitServing(opts: ReexecOptions): Promise<number> {
 
 /** The child's half: tell `start` we serve. Later stdout errors (start is gone) are ignored. */
 export function signalServing(): void {
-  process.stdout.on('error', () => {});
+  process.stdout.on('error', () => {}); // start is gone: nobody to tell (above)
   try {
     writeSync(1, READY_SIGNAL);
   } catch {

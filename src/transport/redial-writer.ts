@@ -38,7 +38,7 @@ export class RedialWriter extends Writable {
 
   /** Connection errors surface through write callbacks; an unhandled 'error' event must not crash us. */
   private adopt(conn: Connection): Connection {
-    conn.on('error', () => {});
+    conn.on('error', () => {}); // surfaces through the write callbacks (above)
     conn.resume(); // a pipe client never reads; drain anything the server sends
     return conn;
   }

@@ -22,6 +22,7 @@ test('every shape of a dropped error is reported, with file and line', () => {
       'try { f(); } catch {}',
       'try { f(); } catch (e) {',
       '}',
+      "sock.on('error', () => {});",
     ].join('\n'),
     'cmd/main.ts': "x.catch(_ => void 0);\nconst r = await p.catch(() => 'aborted' as const);\n",
   });
@@ -30,7 +31,7 @@ test('every shape of a dropped error is reported, with file and line', () => {
   assert.deepEqual(lines, [
     'cmd/main.ts:1', 'cmd/main.ts:2',
     'src/a/one.ts:1', 'src/a/one.ts:2', 'src/a/one.ts:3', 'src/a/one.ts:4', 'src/a/one.ts:5',
-    'src/a/one.ts:6', 'src/a/one.ts:7', 'src/a/one.ts:8',
+    'src/a/one.ts:6', 'src/a/one.ts:7', 'src/a/one.ts:8', 'src/a/one.ts:10',
   ], problems.join('\n'));
 });
 
@@ -48,6 +49,8 @@ test('handled errors, a catch block that says why, and commented-out code are no
       '// old: p.catch(() => undefined);',
       '/* p.catch(() => {}) */',
       "const s = 'http://x'; p.catch((e) => e);",
+      "sock.on('error', () => {}); // 'close' follows",
+      "sock.on('error', (err) => log.debug('x', { err }));",
     ].join('\n'),
   });
   assert.deepEqual(checkSwallows(root), []);

@@ -54,7 +54,7 @@ async function fifoStdio(o: ClientStdioOptions): Promise<ClientStdio> {
   const stdinOpen = open(stdinPath, constants.O_WRONLY);
   void stdinOpen.then((h) => {
     const stdin = createWriteStream('', { fd: h, autoClose: true });
-    stdin.on('error', () => undefined);
+    stdin.on('error', () => undefined); // the shim closed its read end: the client's input has nowhere to go
     opened.push(stdin);
     o.input.pipe(stdin);
   }, () => undefined);
@@ -90,7 +90,7 @@ async function pipeStdio(o: ClientStdioOptions): Promise<ClientStdio> {
     const path = `${base}-${name}`;
     const server = createServer((s) => {
       sockets.push(s);
-      s.on('error', () => undefined);
+      s.on('error', () => undefined); // a reset is an end too: the relay ends with 'close'
       onConn(s);
     });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));

@@ -39,7 +39,7 @@ class AcceptedPipeWriter extends Writable {
     this.listener = listener;
     this.conn = listener.accept().then((c) => {
       this.connected = c;
-      c.on('error', () => {});
+      c.on('error', () => {}); // surfaces through the next write's callback
       return c;
     });
     handledElsewhere(this.conn); // surfaces through the first write
@@ -140,7 +140,7 @@ function waitReady(child: ReturnType<typeof spawn>, wait: Listener, timeoutMs: n
         c.once('data', ready);
         c.once('end', ready);
         c.once('close', ready);
-        c.on('error', () => {});
+        c.on('error', () => {}); // 'close' follows and counts as ready, as the wait pipe's end does
       },
       () => {}, // aborted or closed: the timer or the child's fate decides
     );
