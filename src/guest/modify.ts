@@ -107,7 +107,9 @@ export class VmModifier {
     const what = `Plan9 share ${JSON.stringify(s.ShareName)}`;
     const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), what);
     if (!dev.dir) throw failed(`${what}: ${dev.path} is not a directory (a 9p share is one)`);
-    const target = await prepareTarget(this.paths, this.paths.hostPath(s.MountPath, 'MountPath'));
+    const mountPath = this.paths.hostPath(s.MountPath, 'MountPath');
+    if (this.paths.insideRootfs(mountPath)) await mkdir(mountPath, { recursive: true, mode: 0o700 }); // plan9.Mount: MkdirAll(target, 0700)
+    const target = await prepareTarget(this.paths, mountPath);
     try {
       await rbindMount(dev.path, target, s.ReadOnly === true, this.log);
     } catch (err) {

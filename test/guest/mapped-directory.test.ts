@@ -5,7 +5,7 @@
  * guest asks for read-write, and Remove unmounts everything of it and removes MountPath.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HResult } from '../../src/errdefs/index.js';
@@ -48,6 +48,7 @@ describe('guest: MappedDirectory over the emulator\'s Plan9 views', { skip: NEED
     await share('0', 0x84, ['config.json']);
     await mapped('Add', '0', '/run/gcs/c/c1/mounts/m0', false);
     const m = paths.hostPath('/run/gcs/c/c1/mounts/m0', 'test');
+    assert.equal(statSync(paths.hostPath('/run/gcs/c/c1/mounts', 'test')).mode & 0o777, 0o700, 'created 0700, as plan9.Mount');
     assert.deepEqual(readdirSync(m), ['config.json']);
     writeFileSync(join(m, 'config.json'), '{"k":2}\n');
     assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{"k":2}\n');
