@@ -5,6 +5,8 @@
  *    writes the sandbox's hostname, hosts and resolv.conf under its root (the sandbox's bundle directory);
  *    resolv.conf comes from the pod's network namespace, which this VM has none of (no HNS): a sandbox
  *    needs io.microsoft.cri.skip-pod-networking=true, else "namespace '' not found", as the real guest;
+ *    with it the real guest adds the (empty) namespace and writes its DNS settings, none: an empty file
+ *    (sandbox_container.go setupSandboxContainerSpec: GetOrAddNetworkNamespace, GenerateResolvConfContent);
  *  - container-type=container needs a sandbox-id naming a registered pod ("pod %s does not exist for
  *    workload container %s"), must not set a hostname, and gets the sandbox's hostname, hosts and
  *    resolv.conf bound in unless its spec already mounts those paths;
@@ -76,8 +78,8 @@ export class PodRegistry {
     await mkdir(root, { recursive: true, mode: 0o755 });
     await writeFile(join(root, 'hostname'), `${name}\n`, { mode: 0o644 });
     await writeFile(join(root, 'hosts'), etcHostsContent(name), { mode: 0o644 });
-    // resolv.conf comes from the pod's network namespace; networking is skipped, so there is none (the real
-    // guest logs and goes on), and a workload binds one only if it does not mount its own.
+    // resolv.conf from the pod's network namespace: skipped networking adds one without adapters or DNS
+    await writeFile(join(root, 'resolv.conf'), '', { mode: 0o644 });
     this.pods.set(id, { root, containers: new Set([id]) });
     this.member.set(id, id);
   }

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:net';
 import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
@@ -15,6 +16,17 @@ import { openShimLog } from './shim-log.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
 import { createShimLogic } from './task-logic-factory.js';
+
+/**
+ * After ShutdownSandbox containerd closes its connection (ShimManager.Delete); closing ours first races its
+ * ttrpc client, which may then report the reply it already has as ErrClosed (Go's select between the reply
+ * and the closed connection). So the daemon waits for its peers to go, at most this long.
+ */
+const PEERS_GONE_MS = 2_000;
+
+async function peersGone(server: TtrpcServer, limitMs: number): Promise<void> {
+  for (const until = Date.now() + limitMs; server.connectionCount > 0 && Date.now() < until;) await sleep(10);
+}
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
 async function listener(flags: ShimFlags, fd: number): Promise<Server> {
@@ -55,10 +67,11 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
   const server = new TtrpcServer({ logger: log });
   let exiting = false;
-  const exit = async (reason: string, graceful: boolean): Promise<void> => {
+  const exit = async (reason: string, graceful: boolean, afterPeers = false): Promise<void> => {
     if (exiting) return;
     exiting = true;
     log.info('shim exiting', { reason });
+    if (afterPeers) await peersGone(server, PEERS_GONE_MS);
     await pod.dispose();
     await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
     if (graceful) await server.shutdown();
@@ -68,7 +81,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     setTimeout(() => process.exit(0), 50).unref();
   };
 
-  const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, requestExit: (now) => void exit('shutdown', !now) });
+  const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, requestExit: (now, afterPeers) => void exit('shutdown', !now, afterPeers) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
   const methods = taskServiceMethods(logic, log, statsWire);
   server.register(TASK_SERVICE_V2, methods);

@@ -13,7 +13,8 @@ export interface TaskLogicRequest {
   readonly log: Logger;
   /** The platform's transport, chosen once in entry.ts. */
   readonly transport: PlatformTransport;
-  readonly requestExit: (now: boolean) => void;
+  /** `afterPeers`: once containerd has closed its connections (ShutdownSandbox; serve.ts bounds the wait). */
+  readonly requestExit: (now: boolean, afterPeers?: boolean) => void;
 }
 
 /**
@@ -43,6 +44,6 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
     },
     pod: { vm: () => pod.vm(), active: () => pod.active() },
   });
-  const pod = new PodSandbox({ shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, requestExit: () => r.requestExit(false) });
+  const pod = new PodSandbox({ shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, requestExit: () => r.requestExit(false, true) });
   return { tasks, pod };
 }

@@ -9,6 +9,7 @@ import { prepareRootfs, type HostRootfs } from './create/rootfs.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { checkRuntimeOptions } from './create/sandbox-options.js';
 import { loadSpec } from './create/spec.js';
+import { withoutSandboxPidNamespaces } from './sandbox-api/index.js';
 import type { EventPublisher } from './events/index.js';
 import { ExecState } from './task/exec-state.js';
 import { LcowTask } from './task/task.js';
@@ -92,7 +93,9 @@ export class TaskService implements TaskLogic {
     const log = this.d.log.child({ [Field.ContainerId]: o.id });
     this.creating.add(o.id);
     try {
-      const spec = await loadSpec(o.bundle);
+      const loaded = await loadSpec(o.bundle);
+      // a container of a Sandbox API pod: no process holds the pod's namespaces (pod-infra.ts)
+      const spec = this.role === undefined && o.id !== this.d.shimId && this.d.pod?.active() === true ? withoutSandboxPidNamespaces(loaded) : loaded;
       const options = decodeRuntimeOptions(o.options);
       checkRuntimeOptions(options, log);
       // runhcs UpdateSpecFromOptions: the defaults from the options land in the spec the guest gets, too.

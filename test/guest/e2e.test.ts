@@ -261,8 +261,8 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
     created.push('w1');
     const base = ociSpec('w1', ['sh', '-c', 'cat /etc/hostname; tr "\\0" " " < /proc/1/cmdline']);
     const linux = base['linux'] as { namespaces: Array<Record<string, string>> };
-    // Networking is skipped, so the sandbox has no resolv.conf (as in the real guest): the workload brings its
-    // own, as CRI's always do; hostname and hosts come from the sandbox.
+    // Networking is skipped, so the sandbox's resolv.conf is empty (as in the real guest): the workload brings
+    // its own, as CRI's do in pause mode; hostname and hosts come from the sandbox.
     const ownResolv = { destination: '/etc/resolv.conf', type: 'bind', source: '/run/gcs/c/pod9/hosts', options: ['bind', 'ro'] };
     const workloadSpec = {
       ...base, hostname: '', annotations: cri('container', 'pod9'), mounts: [...(base['mounts'] as unknown[]), ownResolv],

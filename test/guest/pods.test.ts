@@ -45,13 +45,14 @@ describe('guest pods', () => {
     assert.deepEqual(pods.snapshot, {});
   });
 
-  it('a sandbox writes its hostname and hosts under its root; workloads bind them unless they mount their own', async () => {
+  it('a sandbox writes its hostname, hosts and (empty) resolv.conf under its root; workloads bind them unless they mount their own', async () => {
     const pods = new PodRegistry();
     const root = join(dir, 'p1');
     await pods.admit('p1', sandboxSpec('p1', { hostname: 'web.example' }), root);
     assert.equal(readFileSync(join(root, 'hostname'), 'utf8'), 'web.example\n');
     assert.equal(readFileSync(join(root, 'hosts'), 'utf8'), etcHostsContent('web.example'));
     assert.match(etcHostsContent('web.example'), /^127\.0\.0\.1 localhost\n127\.0\.0\.1 web\.example web\n/);
+    assert.equal(readFileSync(join(root, 'resolv.conf'), 'utf8'), '', 'skipped networking: the empty namespace has no DNS settings');
     const spec = workloadSpec('p1');
     await pods.admit('c1', spec, join(dir, 'c1'));
     assert.deepEqual(spec.mounts, [

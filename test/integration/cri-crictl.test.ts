@@ -7,28 +7,16 @@
  * left after a pod is removed (the harness checks processes, mounts, sockets, VM dirs and the rootfs).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_IMAGE } from './cri-config.js';
-import { CONTAINERDS, CRICTL, NEEDS_ROOT, diagCli, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { containerConfig, crictl, type CrictlResult, exited } from './crictl.js';
+import { CONTAINERDS, NEEDS_ROOT, diagCli, type PrivateContainerd, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 const IMAGE = 'docker.io/library/lcowbox:latest';
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function crictl(ctd: PrivateContainerd, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const ep = `unix://${ctd.sock}`;
-    execFile(CRICTL, ['-r', ep, '-i', ep, '-t', '60s', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 /** This instance's shim daemons (`serve` processes whose -address is this containerd's). */
 function shimDaemons(ctd: PrivateContainerd): number[] {
@@ -47,7 +35,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     await crictl(c, ['rmp', '-af']); // a failed test's pod
   }, under, { cri: 'podsandbox' });
 
-  const ok = (r: Result, what: string): string => {
+  const ok = (r: CrictlResult, what: string): string => {
     assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
     return r.stdout.trim();
   };
@@ -73,31 +61,16 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     return path;
   }
 
-  function containerConfig(name: string, command: string[], mounts: ReadonlyArray<Record<string, unknown>> = []): string {
-    const path = join(ctd.tmp, `${name}-ctr.json`);
-    writeFileSync(path, JSON.stringify({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, linux: {}, mounts }));
-    return path;
-  }
-
-  async function exited(id: string): Promise<{ state: string; exitCode: number }> {
-    for (let i = 0; i < 300; i++) {
-      const s = JSON.parse(ok(await crictl(ctd, ['inspect', id]), 'crictl inspect')) as { status: { state: string; exitCode: number } };
-      if (s.status.state === 'CONTAINER_EXITED') return s.status;
-      await sleep(100);
-    }
-    throw new Error(`container ${id} never exited`);
-  }
-
   test('a pod with two containers: one shim, one VM; logs, exec, exit code 3, stop and remove leave nothing', async () => {
     await images();
     const podJson = podConfig('p1');
     const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
-    const c1 = ok(await crictl(ctd, ['create', pod, containerConfig('c1', ['/bin/sh', '-c', 'echo hello from c1; sleep 300']), podJson]), 'create c1');
+    const c1 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c1', ['/bin/sh', '-c', 'echo hello from c1; sleep 300']), podJson]), 'create c1');
     ok(await crictl(ctd, ['start', c1]), 'start c1');
-    const c2 = ok(await crictl(ctd, ['create', pod, containerConfig('c2', ['/bin/sh', '-c', 'echo bye >&2; exit 3']), podJson]), 'create c2');
+    const c2 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c2', ['/bin/sh', '-c', 'echo bye >&2; exit 3']), podJson]), 'create c2');
     ok(await crictl(ctd, ['start', c2]), 'start c2');
 
-    const status = await exited(c2);
+    const status = await exited(ctd, c2, ok);
     assert.equal(status.exitCode, 3);
     const logs2 = await crictl(ctd, ['logs', c2]);
     assert.equal(logs2.stderr.includes('bye'), true, logs2.stderr);
@@ -119,7 +92,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
 
     ok(await crictl(ctd, ['stop', c1]), 'crictl stop c1');
-    assert.equal((await exited(c1)).state, 'CONTAINER_EXITED');
+    assert.equal((await exited(ctd, c1, ok)).state, 'CONTAINER_EXITED');
     ok(await crictl(ctd, ['rm', c1, c2]), 'crictl rm');
     ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
     ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
@@ -135,7 +108,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     writeFileSync(join(conf, 'secret.key'), 'not for the pod\n');
     const podJson = podConfig('pv');
     const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
-    const c = ok(await crictl(ctd, ['create', pod, containerConfig('cv', ['/bin/sh', '-c', 'sleep 300'], [
+    const c = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'cv', ['/bin/sh', '-c', 'sleep 300'], [
       { container_path: '/data', host_path: vol },
       { container_path: '/etc/app.conf', host_path: join(conf, 'app.conf'), readonly: true },
     ]), podJson]), 'create with hostPath volumes');
@@ -161,7 +134,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     const podJson = podConfig('p3');
     const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
     const start = async (name: string, command: string[]): Promise<string> => {
-      const id = ok(await crictl(ctd, ['create', pod, containerConfig(name, command), podJson]), `create ${name}`);
+      const id = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, name, command), podJson]), `create ${name}`);
       ok(await crictl(ctd, ['start', id]), `start ${name}`);
       return id;
     };
@@ -199,7 +172,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     // StopContainer with a timeout: c3 ends (SIGTERM, then SIGKILL), c1 and the pod live on; removing a
     // workload does not end the pod's shim.
     ok(await crictl(ctd, ['stop', '-t', '2', c3]), 'crictl stop -t 2');
-    assert.equal((await exited(c3)).state, 'CONTAINER_EXITED');
+    assert.equal((await exited(ctd, c3, ok)).state, 'CONTAINER_EXITED');
     const c1State = JSON.parse(ok(await crictl(ctd, ['inspect', c1]), 'inspect c1')) as { status: { state: string } };
     assert.equal(c1State.status.state, 'CONTAINER_RUNNING');
     ok(await crictl(ctd, ['rm', c3]), 'crictl rm c3');
@@ -207,7 +180,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
 
     // StopPodSandbox stops every container; the shim and the VM go with the pod.
     ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
-    assert.equal((await exited(c1)).state, 'CONTAINER_EXITED');
+    assert.equal((await exited(ctd, c1, ok)).state, 'CONTAINER_EXITED');
     ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
     assert.equal(ok(await crictl(ctd, ['ps', '-a', '-q', '--pod', pod]), 'crictl ps'), '');
   });
@@ -220,7 +193,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
       const pod = ok(await crictl(ctd, ['runp', podJson]), `runp ${name}`);
       pods.push(pod);
       for (let i = 0; i < n; i++) {
-        const id = ok(await crictl(ctd, ['create', pod, containerConfig(`${name}-${i}`, ['/bin/sleep', '3600']), podJson]), `create ${name}-${i}`);
+        const id = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, `${name}-${i}`, ['/bin/sleep', '3600']), podJson]), `create ${name}-${i}`);
         ok(await crictl(ctd, ['start', id]), `start ${name}-${i}`);
       }
     }

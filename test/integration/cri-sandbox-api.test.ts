@@ -2,31 +2,20 @@
  * The Sandbox API against containerd 2.4.x: CRI with `sandboxer = "shim"` calls the shim's
  * containerd.runtime.sandbox.v1.Sandbox service instead of running a pause container. Driven with crictl:
  * one shim and one utility VM per pod, no pause container or process, the CRI state through SandboxStatus,
- * stopp/rmp leave nothing; two pods → two shims and two VMs. (Containers in such a pod: not yet, README.)
+ * stopp/rmp leave nothing; two pods → two shims and two VMs; the pod's containers run in its VM (create,
+ * start, logs, exec, exit codes, stop, rm), joined to the pod the shim registers in the guest.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_IMAGE } from './cri-config.js';
-import { CONTAINERDS, CRICTL, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { containerConfig, crictl, type CrictlResult, exited } from './crictl.js';
+import { CONTAINERDS, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 
 const IMAGE = 'docker.io/library/lcowbox:latest';
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function crictl(ctd: PrivateContainerd, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const ep = `unix://${ctd.sock}`;
-    execFile(CRICTL, ['-r', ep, '-i', ep, '-t', '60s', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 /** Processes whose command line matches `pred` (shim daemons of this containerd, pause processes). */
 function processes(pred: (args: string[]) => boolean): number[] {
@@ -63,7 +52,7 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       await crictl(c, ['rmp', '-af']); // a failed test's pod
     }, under, { cri: 'shim' });
 
-    const ok = (r: Result, what: string): string => {
+    const ok = (r: CrictlResult, what: string): string => {
       assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
       return r.stdout.trim();
     };
@@ -91,6 +80,13 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       return path;
     }
 
+    function assertNoPause(): void {
+      const ours = new Set([...shimDaemons(ctd), ...guestAgents(ctd)]);
+      const pauses = processes((x) => x[0] === '/bin/sleep' && x[1] === '2147483647').filter((p) => descendsFrom(p, ours));
+      assert.deepEqual(pauses, [], 'no pause process under this containerd\'s shims and guest agents');
+      assert.deepEqual(processes((x) => x[0] === '/pause').filter((p) => descendsFrom(p, ours)), [], 'the pod\'s sandbox container never runs');
+    }
+
     async function removePod(pod: string): Promise<void> {
       ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
       const inspect = JSON.parse(ok(await crictl(ctd, ['inspectp', pod]), 'inspectp')) as { status: { state: string } };
@@ -115,13 +111,52 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
       assert.equal(ok(await ctd.ctr(['-n', 'k8s.io', 'tasks', 'ls', '-q']), 'ctr tasks ls'), '', 'no pause task');
       assert.equal(ok(await ctd.ctr(['-n', 'k8s.io', 'containers', 'ls', '-q']), 'ctr containers ls'), '', 'no pause container');
-      const ours = new Set([...shimDaemons(ctd), ...guestAgents(ctd)]);
-      const pauses = processes((x) => x[0] === '/bin/sleep' && x[1] === '2147483647').filter((p) => descendsFrom(p, ours));
-      assert.deepEqual(pauses, [], 'no pause process under this containerd\'s shims and guest agents');
+      assertNoPause();
       const inspect = JSON.parse(ok(await crictl(ctd, ['inspectp', pod]), 'inspectp')) as { status: { state: string } };
       assert.equal(inspect.status.state, 'SANDBOX_READY');
 
       await removePod(pod);
+      assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+      await settled(() => shimDaemons(ctd).length === 0, 'the shim exited');
+      await settled(() => readdirSync(ctd.vmRoot).length === 0, 'the VM directory is gone');
+      assertNothingLeft();
+    });
+
+    test('containers in the pod: create/start/logs/exec/exit code/stop/rm in its one VM; stopp/rmp leave nothing', async () => {
+      await images();
+      const podJson = podConfig('w1', 0);
+      const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+      const c1 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c1', ['/bin/sh', '-c', 'echo hello from c1; sleep 300']), podJson]), 'create c1');
+      ok(await crictl(ctd, ['start', c1]), 'start c1');
+      const c2 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c2', ['/bin/sh', '-c', 'echo bye >&2; exit 3']), podJson]), 'create c2');
+      ok(await crictl(ctd, ['start', c2]), 'start c2');
+      assert.equal((await exited(ctd, c2, ok)).exitCode, 3);
+      assert.equal((await crictl(ctd, ['logs', c2])).stderr.includes('bye'), true);
+      for (let i = 0; i < 50 && !(await crictl(ctd, ['logs', c1])).stdout.includes('hello from c1'); i++) await sleep(100);
+      assert.equal((await crictl(ctd, ['logs', c1])).stdout, 'hello from c1\n');
+      assert.match(readFileSync(join(ctd.tmp, 'pod-logs', 'w1', 'c1.log'), 'utf8'), /^\S+ stdout F hello from c1$/m);
+      const sync = await crictl(ctd, ['exec', '--sync', '--timeout', '30', c1, '/bin/sh', '-c', 'echo out; echo err >&2; exit 7']);
+      assert.equal(sync.code, 1);
+      assert.match(sync.stderr, /exited with 7: err\\n/);
+      assert.equal(ok(await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo exec-ok']), 'crictl exec'), 'exec-ok');
+      // the pod's files from the guest's pod (its sandbox container's hostname and hosts), bound into c1
+      assert.match(ok(await crictl(ctd, ['exec', '--sync', c1, '/bin/cat', '/etc/hosts']), 'cat /etc/hosts'), /^127\.0\.0\.1 localhost$/m);
+
+      assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
+      assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+      const ctrs = ok(await ctd.ctr(['-n', 'k8s.io', 'containers', 'ls', '-q']), 'ctr containers ls').split('\n').sort();
+      assert.deepEqual(ctrs, [c1, c2].sort(), 'only the workloads are containerd containers: no pause container');
+      assertNoPause();
+
+      ok(await crictl(ctd, ['stop', '-t', '2', c1]), 'crictl stop c1');
+      assert.equal((await exited(ctd, c1, ok)).state, 'CONTAINER_EXITED');
+      ok(await crictl(ctd, ['rm', c1, c2]), 'crictl rm');
+      assert.equal(shimDaemons(ctd).length, 1, 'removing the workloads does not end the pod');
+      const c3 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c3', ['/bin/sleep', '3600']), podJson]), 'create c3');
+      ok(await crictl(ctd, ['start', c3]), 'start c3');
+      ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+      assert.equal((await exited(ctd, c3, ok)).state, 'CONTAINER_EXITED', 'stopp stops the pod\'s containers');
+      ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
       assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
       await settled(() => shimDaemons(ctd).length === 0, 'the shim exited');
       await settled(() => readdirSync(ctd.vmRoot).length === 0, 'the VM directory is gone');

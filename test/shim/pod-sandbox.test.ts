@@ -1,27 +1,48 @@
 /**
  * The Sandbox API's state machine (PodSandbox) against a fake sandbox factory: every transition of the
- * table in pod-sandbox.ts, every refused one with its error code, the teardown order (containers, then the
- * VM), WaitSandbox/SandboxStatus states and exit status, and a VM that exits on its own.
+ * table in pod-sandbox.ts, every refused one with its error code, the pod's sandbox container in the guest,
+ * the teardown order (containers, then the sandbox container, then the VM) also for a start that fails
+ * half-way or is stopped meanwhile, WaitSandbox/SandboxStatus states and exit status, and a VM that exits on
+ * its own.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { ErrorCode } from '../../src/errdefs/index.js';
-import { PodSandbox, PodSandboxState, STOPPED_EXIT_STATUS, VM_LOST_EXIT_STATUS } from '../../src/shim/sandbox-api/index.js';
-import { FakeSandboxFactory, silentLogger } from '../fakes/index.js';
+import { POD_INFRA_PROCESS, PodSandbox, PodSandboxState, STOPPED_EXIT_STATUS, VM_LOST_EXIT_STATUS, type PodSandboxDeps } from '../../src/shim/sandbox-api/index.js';
+import { FakeSandboxFactory, silentLogger, type FakeSandbox } from '../fakes/index.js';
 import { rejectsWith } from './support/assert-error.js';
 
 const ID = 'sb1';
 
-function setup(): { pod: PodSandbox; factory: FakeSandboxFactory; order: string[]; exits: number[] } {
+interface Setup {
+  pod: PodSandbox;
+  factory: FakeSandboxFactory;
+  order: string[];
+  exits: number[];
+  rootfs: string[];
+}
+
+function setup(over: Partial<PodSandboxDeps> = {}): Setup {
   const factory = new FakeSandboxFactory();
   const order: string[] = [];
   const exits: number[] = [];
+  const rootfs: string[] = [];
   factory.prepare = (s) => {
     const close = s.close.bind(s);
     s.close = async () => {
       order.push('vm closed');
       await close();
+    };
+    const createContainer = s.createContainer.bind(s);
+    s.createContainer = async (id, spec) => {
+      const c = await createContainer(id, spec);
+      const shutdown = c.shutdown.bind(c);
+      c.shutdown = async (ms) => {
+        order.push(`container ${id} removed`);
+        await shutdown(ms);
+      };
+      return c;
     };
   };
   const pod = new PodSandbox({
@@ -29,15 +50,17 @@ function setup(): { pod: PodSandbox; factory: FakeSandboxFactory; order: string[
     workloads: { killAll: async () => void order.push('containers killed') },
     requestExit: () => void exits.push(1),
     now: () => new Date(1_700_000_000_000),
+    prepareInfraRootfs: async (dir) => void rootfs.push(dir),
+    ...over,
   });
-  return { pod, factory, order, exits };
+  return { pod, factory, order, exits, rootfs };
 }
 
-const create = (pod: PodSandbox, id = ID): void => pod.create({ id, bundle: '/b', annotations: { a: 'b' }, netnsPath: '' });
+const create = (pod: PodSandbox, id = ID): void => pod.create({ id, bundle: '/b', annotations: { a: 'b' }, netnsPath: '', hostname: 'web' });
 
 describe('PodSandbox (Sandbox API)', () => {
   it('Create → Start → Stop → Shutdown: one VM named <id>@vm, states, exit status 0, then the daemon exits', async () => {
-    const { pod, factory, order, exits } = setup();
+    const { pod, factory, order, exits, rootfs } = setup();
     create(pod);
     assert.equal(pod.current, PodSandboxState.Created);
     assert.equal(pod.status(ID).state, 'SANDBOX_NOTREADY');
@@ -50,6 +73,15 @@ describe('PodSandbox (Sandbox API)', () => {
     assert.deepEqual(factory.requests[0]?.annotations, { a: 'b' });
     assert.equal(factory.last.id, `${ID}@vm`);
     assert.equal(pod.vm(), factory.last);
+    // the pod in the guest: its sandbox container, created (never started) from the rootfs written in the bundle
+    assert.deepEqual(rootfs, ['/b/sandbox-rootfs']);
+    assert.deepEqual(factory.last.containers.map((c) => c.id), [ID]);
+    const infra = factory.last.specs[0] as { annotations: Record<string, string>; hostname: string; root: { path: string }; process: { args: string[] } };
+    assert.deepEqual(infra.annotations, { a: 'b', 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': ID });
+    assert.equal(infra.hostname, 'web');
+    assert.equal(infra.root.path, '/b/sandbox-rootfs');
+    assert.deepEqual(infra.process.args, [POD_INFRA_PROCESS]);
+    assert.equal(factory.last.container.requests.length, 0, 'nothing runs in it');
     assert.equal(pod.status(ID).state, 'SANDBOX_READY');
     assert.deepEqual(pod.platform(ID), { os: 'linux', architecture: 'amd64' });
     pod.ping(ID);
@@ -59,7 +91,7 @@ describe('PodSandbox (Sandbox API)', () => {
     assert.deepEqual(waits, [], 'WaitSandbox blocks while running');
 
     await pod.stop(ID);
-    assert.deepEqual(order, ['containers killed', 'vm closed'], 'containers first, then the VM');
+    assert.deepEqual(order, ['containers killed', `container ${ID} removed`, 'vm closed'], 'containers, the sandbox container, then the VM');
     assert.equal(pod.current, PodSandboxState.Stopped);
     await tick();
     assert.deepEqual(waits, [STOPPED_EXIT_STATUS]);
@@ -137,21 +169,101 @@ describe('PodSandbox (Sandbox API)', () => {
     await assert.rejects(pod.start(ID), /CreateLCOW failed/);
     assert.equal(pod.current, PodSandboxState.Created);
     factory.failWith = undefined;
+    await pod.start(ID);
+    assert.equal(pod.current, PodSandboxState.Running, 'the retry works');
+
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const inner = factory.factory;
-    const slow = new PodSandbox({
-      shimId: ID, log: silentLogger(), workloads: { killAll: async () => undefined }, requestExit: () => undefined,
+    const slow = setup({
       sandboxes: async (req) => {
         await gate;
         return inner(req);
       },
-    });
+    }).pod;
     slow.create({ id: ID, bundle: '/b', annotations: {}, netnsPath: '' });
     const started = slow.start(ID);
-    await slow.stop(ID);
+    const stopped = slow.stop(ID); // waits for the start in flight
     release();
     await rejectsWith(started, ErrorCode.FailedPrecondition, /stopped while starting/);
+    await stopped;
     assert.equal(factory.last.closeCount, 1, 'the VM made after the stop is closed');
+    assert.equal(factory.last.containers.length, 0, 'no sandbox container is made for a stopped pod');
+    assert.equal(slow.current, PodSandboxState.Stopped);
+    assert.equal((await slow.wait(ID)).exitStatus, STOPPED_EXIT_STATUS);
+  });
+
+  it('a start that fails half-way releases what it acquired, in reverse order; a Stop then releases nothing twice', async () => {
+    // the sandbox container cannot be created: the VM is closed
+    const a = setup();
+    a.factory.prepare = ((prev) => (s: FakeSandbox) => {
+      prev?.(s);
+      s.createContainerError = new Error('pod p already exists');
+    })(a.factory.prepare);
+    create(a.pod);
+    await assert.rejects(a.pod.start(ID), /pod p already exists/);
+    assert.deepEqual(a.order, ['vm closed']);
+    assert.equal(a.pod.current, PodSandboxState.Created);
+    assert.equal(a.pod.vm(), undefined);
+    await a.pod.stop(ID);
+    assert.deepEqual(a.order, ['vm closed'], 'nothing left for the stop to release');
+    assert.equal(a.factory.last.closeCount, 1);
+
+    // the rootfs cannot be written: the VM is closed, no container was made
+    const b = setup({ prepareInfraRootfs: async () => Promise.reject(new Error('EROFS')) });
+    create(b.pod);
+    await assert.rejects(b.pod.start(ID), /EROFS/);
+    assert.deepEqual(b.order, ['vm closed']);
+    assert.equal(b.factory.last.containers.length, 0);
+
+    // a Stop while the rootfs is written: no sandbox container is made, the VM is closed once, by the start
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = setup({ prepareInfraRootfs: () => gate });
+    create(c.pod);
+    const started = c.pod.start(ID);
+    await tick();
+    const stopped = c.pod.stop(ID);
+    assert.equal(c.pod.current, PodSandboxState.Running, 'Stop waits for the start in flight');
+    release();
+    await rejectsWith(started, ErrorCode.FailedPrecondition, /stopped while starting/);
+    await stopped;
+    assert.deepEqual(c.order, ['vm closed']);
+    assert.equal(c.factory.last.containers.length, 0);
+    assert.equal(c.factory.last.closeCount, 1);
+    assert.equal(c.pod.current, PodSandboxState.Stopped);
+
+    // a Stop while the sandbox container is being created: the start removes it, then closes the VM
+    let releaseCreate!: () => void;
+    const createGate = new Promise<void>((r) => (releaseCreate = r));
+    const d = setup();
+    d.factory.prepare = ((prev) => (s: FakeSandbox) => {
+      prev?.(s);
+      const createContainer = s.createContainer.bind(s);
+      s.createContainer = async (id, spec) => {
+        await createGate;
+        return createContainer(id, spec);
+      };
+    })(d.factory.prepare);
+    create(d.pod);
+    const started2 = d.pod.start(ID);
+    for (let i = 0; i < 5; i++) await tick();
+    const stopped2 = d.pod.stop(ID);
+    releaseCreate();
+    await rejectsWith(started2, ErrorCode.FailedPrecondition, /stopped while starting/);
+    await stopped2;
+    assert.deepEqual(d.order, [`container ${ID} removed`, 'vm closed'], 'reverse order of acquisition');
+    assert.equal(d.factory.last.closeCount, 1);
+    assert.equal(d.pod.current, PodSandboxState.Stopped);
+  });
+
+  it('a failing sandbox-container removal is logged and the VM is still closed', async () => {
+    const { pod, factory, order } = setup();
+    create(pod);
+    await pod.start(ID);
+    factory.last.container.shutdownError = new Error('guest gone');
+    await pod.stop(ID);
+    assert.deepEqual(order, ['containers killed', `container ${ID} removed`, 'vm closed']);
+    assert.equal(pod.current, PodSandboxState.Stopped);
   });
 });

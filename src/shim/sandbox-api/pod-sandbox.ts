@@ -1,15 +1,19 @@
+import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
-import type { RuntimeOptions, Sandbox, SandboxFactory } from '../../sandbox/index.js';
+import type { GuestContainer, RuntimeOptions, Sandbox, SandboxFactory } from '../../sandbox/index.js';
+import { podInfraSpec, preparePodInfraRootfs } from './pod-infra.js';
 
 /**
  * The Sandbox API's logic for the one pod this shim serves (containerd's "shim" sandboxer): one sandbox =
- * one utility VM, created through the sandbox layer (CreateLCOW) at StartSandbox; the pod's containers are
+ * one utility VM, created through the sandbox layer (CreateLCOW) at StartSandbox, with the pod registered in
+ * the guest by its sandbox container (pod-infra.ts: created, never started); the pod's containers are
  * created in it by the Task service (TaskService asks `vm()`), with no pause container and no pause process.
  *
  * States (enum + guards; every other transition is refused with the error named):
  *
  *   (none) ──CreateSandbox──▶ Created ──StartSandbox──▶ Running ──StopSandbox / VM exit──▶ Stopped
+ *   Running ──StartSandbox failed──▶ Created (what it acquired is released; a retry may follow)
  *   Created ──StopSandbox──▶ Stopped (no VM to release)
  *   any ──ShutdownSandbox──▶ Shutdown (stops first; the daemon exits once the Task service has no task)
  *
@@ -17,10 +21,13 @@ import type { RuntimeOptions, Sandbox, SandboxFactory } from '../../sandbox/inde
  *   Any call before CreateSandbox or naming another id: NotFound.  After Shutdown: NotFound.
  *   StopSandbox when Stopped: no-op (containerd retries it).
  *
- * Teardown (StopSandbox), the reverse of acquisition: the pod's containers are killed first (the Task
- * service: their inits exit and their exits are published), then the utility VM is closed (guest agent,
- * VM, its disks and directories: Sandbox.close). The rootfs of each container is released by its own
- * Task Delete, as in pause mode.
+ * Acquisition (StartSandbox): the utility VM, then the pod's sandbox container in it (its rootfs written
+ * first). Teardown (StopSandbox, ShutdownSandbox, the daemon's exit), the reverse: the pod's containers are
+ * killed (the Task service: their inits exit and their exits are published), then the sandbox container is
+ * removed from the guest (the pod with it), then the utility VM is closed (guest agent, VM, its disks and
+ * directories: Sandbox.close). A StopSandbox during StartSandbox waits for the start to settle; the start
+ * then releases what it acquired itself, in the same reverse order, as it does when it fails half-way. The
+ * rootfs of each container is released by its own Task Delete, as in pause mode.
  */
 export enum PodSandboxState {
   Created = 'created',
@@ -42,6 +49,8 @@ export interface PodSandboxDeps {
   readonly workloads: PodWorkloads;
   /** The runtime options the shim was started with (defaults when none). */
   readonly options?: RuntimeOptions;
+  /** Writes the sandbox container's rootfs (default preparePodInfraRootfs; tests inject a fake). */
+  readonly prepareInfraRootfs?: (dir: string) => Promise<void>;
   /** Asks the daemon to exit once nothing is left (ShutdownSandbox). */
   readonly requestExit: () => void;
   readonly now?: () => Date;
@@ -52,6 +61,8 @@ export interface PodSandboxCreate {
   readonly bundle: string;
   readonly annotations: Readonly<Record<string, string>>;
   readonly netnsPath: string;
+  /** PodSandboxConfig.hostname ("" or absent: the VM's name). */
+  readonly hostname?: string;
 }
 
 export interface PodSandboxExit {
@@ -71,11 +82,24 @@ export interface PodSandboxStatus {
 /** Exit status of a sandbox stopped through StopSandbox / of a VM that exited on its own (crash). */
 export const STOPPED_EXIT_STATUS = 0;
 export const VM_LOST_EXIT_STATUS = 255;
+/** How long the sandbox container's removal may take before the VM is closed anyway (it never ran). */
+const INFRA_SHUTDOWN_MS = 5_000;
+/** The sandbox container's rootfs in the bundle (containerd's own `rootfs` there must stay empty: it removes it with rmdir). */
+const INFRA_ROOTFS = 'sandbox-rootfs';
+
+/** What a StartSandbox acquired, in acquisition order. */
+interface Held {
+  vm?: Sandbox;
+  infra?: GuestContainer;
+}
 
 export class PodSandbox {
   private state: PodSandboxState | undefined;
   private req: PodSandboxCreate | undefined;
   private sandbox: Sandbox | undefined;
+  private infra: GuestContainer | undefined;
+  private starting: Promise<void> | undefined;
+  private stopRequested = false;
   private startedAt: Date | undefined;
   private exit: PodSandboxExit | undefined;
   private stopping: Promise<void> | undefined;
@@ -123,26 +147,41 @@ export class PodSandbox {
   async start(id: string): Promise<{ createdAt: Date }> {
     const state = this.check(id);
     if (state !== PodSandboxState.Created) throw failedPrecondition(`sandbox ${id} is ${state}, not created`);
+    this.state = PodSandboxState.Running; // guards a concurrent second StartSandbox
+    const run = this.acquire(id);
+    this.starting = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** The VM, then the pod in it; on failure or a stop meanwhile, releases what it got (reverse order). */
+  private async acquire(id: string): Promise<{ createdAt: Date }> {
     const r = this.req!;
     const log = this.d.log.child({ [Field.ContainerId]: id });
-    this.state = PodSandboxState.Running; // guards a concurrent second StartSandbox
-    let sandbox: Sandbox;
+    const held: Held = {};
     try {
-      sandbox = await this.d.sandboxes({
+      held.vm = await this.d.sandboxes({
         taskId: id, bundle: r.bundle, spec: { annotations: { ...r.annotations } }, annotations: r.annotations,
         options: this.d.options ?? {}, log,
       });
+      const rootfs = join(r.bundle, INFRA_ROOTFS);
+      if (!this.stopRequested) await (this.d.prepareInfraRootfs ?? preparePodInfraRootfs)(rootfs);
+      if (!this.stopRequested) {
+        held.infra = await held.vm.createContainer(id, podInfraSpec({ id, rootfs, hostname: r.hostname ?? '', annotations: r.annotations }));
+      }
     } catch (err) {
-      this.state = PodSandboxState.Created;
+      await this.release(held, log);
+      if (this.state === PodSandboxState.Running) this.state = PodSandboxState.Created;
       throw err;
     }
-    this.sandbox = sandbox;
-    this.startedAt = this.now;
-    if (this.state !== PodSandboxState.Running) {
-      // stopped or shut down while the VM was being created: release it now
-      await sandbox.close();
+    if (this.stopRequested) {
+      // stopped or shut down while starting: the stop waited for this start and left its VM to it
+      await this.release(held, log);
       throw failedPrecondition(`sandbox ${id} was stopped while starting`);
     }
+    const sandbox = held.vm;
+    this.sandbox = sandbox;
+    this.infra = held.infra;
+    this.startedAt = this.now;
     void sandbox.waitExit().then(() => {
       if (this.exit === undefined && this.stopping === undefined) {
         log.warn('the utility VM of the sandbox exited on its own');
@@ -151,6 +190,12 @@ export class PodSandbox {
     });
     log.info('sandbox started', { vm: `${id}@vm` });
     return { createdAt: this.startedAt };
+  }
+
+  /** Releases a start's acquisitions in reverse order; errors are logged (the start's own error wins). */
+  private async release(held: Held, log: Logger): Promise<void> {
+    await held.infra?.shutdown(INFRA_SHUTDOWN_MS).catch((err: Error) => log.warn('removing the sandbox container failed', { error: err.message }));
+    await held.vm?.close().catch((err: Error) => log.warn('closing the utility VM of a failed start failed', { error: err.message }));
   }
 
   private finish(exitStatus: number): void {
@@ -168,9 +213,12 @@ export class PodSandbox {
   }
 
   private teardown(): Promise<void> {
+    this.stopRequested = true;
     this.stopping ??= (async () => {
+      await this.starting; // a start in flight releases what it acquired itself once it sees the stop
       if (this.sandbox !== undefined) {
         await this.d.workloads.killAll().catch((err: Error) => this.d.log.warn('kill of the pod containers failed', { error: err.message }));
+        await this.infra?.shutdown(INFRA_SHUTDOWN_MS).catch((err: Error) => this.d.log.warn('removing the sandbox container failed', { error: err.message }));
         await this.sandbox.close();
       }
       this.finish(STOPPED_EXIT_STATUS);
@@ -211,7 +259,7 @@ export class PodSandbox {
     await this.teardown();
     this.state = PodSandboxState.Shutdown;
     // containerd only closes its connection after this reply (ShimManager.Delete) and does not tolerate a
-    // closed connection instead of it: exit once the reply is on its way
+    // closed connection instead of it: the daemon exits once its peers are gone (serve.ts)
     setImmediate(() => this.d.requestExit());
   }
 

@@ -3,9 +3,9 @@
  * Errors travel unchanged to the ttrpc server, which maps ShimError codes to google.rpc.Status in one place.
  * Protobuf types stop here. UpdateSandbox stays Unimplemented (containerd tolerates it).
  */
-import { notImplemented } from '../../errdefs/index.js';
+import { invalidArgument, notImplemented } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
-import { containerd } from '../../proto/index.js';
+import { containerd, runtime } from '../../proto/index.js';
 import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../../ttrpc/index.js';
 import { toTimestamp } from '../timestamp.js';
 import type { PodSandbox } from './pod-sandbox.js';
@@ -15,12 +15,36 @@ export const SANDBOX_SERVICE_V1 = 'containerd.runtime.sandbox.v1.Sandbox';
 const sb = containerd.runtime.sandbox.v1;
 const decode = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T => unmarshalPayload(payload, (b) => type.decode(b));
 
+const POD_SANDBOX_CONFIG = 'runtime.v1.PodSandboxConfig';
+
+/**
+ * The pod's hostname and annotations from CreateSandboxRequest.options: containerd's CRI passes the pod's
+ * runtime.v1.PodSandboxConfig there. Another type (a non-CRI client) carries neither; a PodSandboxConfig that
+ * does not decode is an InvalidArgument naming it.
+ */
+function podConfig(options: { type_url?: string | null; value?: Uint8Array | null } | null | undefined): { hostname: string; annotations: Record<string, string> } {
+  const typeUrl = options?.type_url ?? '';
+  if (typeUrl.slice(typeUrl.lastIndexOf('/') + 1) !== POD_SANDBOX_CONFIG) return { hostname: '', annotations: {} };
+  let c: runtime.v1.PodSandboxConfig;
+  try {
+    c = runtime.v1.PodSandboxConfig.decode(options?.value ?? new Uint8Array());
+  } catch (err) {
+    throw invalidArgument(`CreateSandboxRequest.options: ${POD_SANDBOX_CONFIG} does not decode: ${(err as Error).message}`);
+  }
+  return { hostname: c.hostname ?? '', annotations: { ...(c.annotations ?? {}) } };
+}
+
 type Rpc = (payload: Uint8Array, logic: PodSandbox) => Promise<Uint8Array>;
 
 const RPCS: Record<string, Rpc> = {
   async CreateSandbox(p, l) {
     const r = decode(sb.CreateSandboxRequest, p);
-    l.create({ id: r.sandbox_id ?? '', bundle: r.bundle_path ?? '', annotations: { ...(r.annotations ?? {}) }, netnsPath: r.netns_path ?? '' });
+    const pod = podConfig(r.options);
+    l.create({
+      id: r.sandbox_id ?? '', bundle: r.bundle_path ?? '', netnsPath: r.netns_path ?? '', hostname: pod.hostname,
+      // the pod's annotations (CRI hands the sandboxer the PodSandboxConfig), the request's own winning
+      annotations: { ...pod.annotations, ...(r.annotations ?? {}) },
+    });
     return sb.CreateSandboxResponse.encode({}).finish();
   },
   async StartSandbox(p, l) {
