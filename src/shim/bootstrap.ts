@@ -18,6 +18,8 @@
  * a pod's containers itself": it then never runs `start` for a container that joins a sandbox, and sends its
  * Create straight to the sandbox's shim (core/runtime/v2/shim_manager.go, supportSandboxAPIVersion).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { containerd, google } from '../proto/index.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import type { StartInput } from './start-input.js';
@@ -26,10 +28,28 @@ import type { OpaqueAny } from './task/types.js';
 export type { StartInput } from './start-input.js';
 
 /**
- * The Task API version the reply announces to containerd 2.3+. 2 until the daemon hosts several tasks on one
- * connection (pods): with 3, containerd 2.x would send a pod's containers to the sandbox's shim without `start`.
+ * The Task API version the reply announces to containerd 2.3+ for a task's shim (standalone, or a pause
+ * container's: pods joined through `start`, which 1.6 needs too). Kept at 2 so both containerds drive the
+ * pause-container mode the same way.
  */
 export const TASK_API_VERSION = 2;
+
+/**
+ * The version announced by the shim of a Sandbox API sandbox (containerd's "shim" sandboxer): 3, "this shim
+ * hosts its sandbox's containers" — containerd 2.x then sends each container's Create straight to it over
+ * containerd.task.v3.Task, without running `start` for it (core/runtime/v2/shim_manager.go Start,
+ * supportSandboxAPIVersion; the sandbox controller hands out this shim's address and version).
+ */
+export const SANDBOX_TASK_API_VERSION = 3;
+
+/**
+ * Which version `start` announces for `bundle`: a task's bundle always holds its spec (config.json); the bundle
+ * containerd's shim sandbox controller starts a sandbox's shim in has none (CRI passes no spec:
+ * plugins/sandbox/controller.go Create, core/runtime/v2/bundle.go NewBundle).
+ */
+export function taskApiVersionFor(bundle: string): number {
+  return existsSync(join(bundle, 'config.json')) ? TASK_API_VERSION : SANDBOX_TASK_API_VERSION;
+}
 
 export type BootstrapLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -77,9 +97,9 @@ function withLogLevel(input: StartInput): StartInput {
 }
 
 /** What `start` prints: a protobuf BootstrapResult for containerd 2.3+, the plain address for the others. */
-export function startReply(address: string, input: StartInput): Uint8Array | string {
+export function startReply(address: string, input: StartInput, version = TASK_API_VERSION): Uint8Array | string {
   if (input.params === undefined) return address;
-  return containerd.runtime.bootstrap.v1.BootstrapResult.encode({ version: TASK_API_VERSION, address, protocol: 'ttrpc' }).finish();
+  return containerd.runtime.bootstrap.v1.BootstrapResult.encode({ version, address, protocol: 'ttrpc' }).finish();
 }
 
 function tryDecode<T>(decode: () => T): T | undefined {

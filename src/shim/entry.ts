@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const bootstrap = stdin.length > 0 ? await import('./bootstrap.js') : undefined;
         const input = bootstrap?.parseStartInput(stdin, flags.id, flags.namespace) ?? {};
         const address = await startShim(flags, process.execArgv.concat(process.argv[1] ?? []), await platformTransport(), input);
-        process.stdout.write(bootstrap?.startReply(address, input) ?? address);
+        process.stdout.write(bootstrap?.startReply(address, input, bootstrap.taskApiVersionFor(flags.bundle || process.cwd())) ?? address);
         return 0;
       }
       case 'delete': {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { parseProcessIdentity, sameProcess, type PlatformTransport } from '../transport/index.js';
 import type { StartInput } from './bootstrap.js';
+import { runtimeOptionsEnv } from './runtime-options-env.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
 import { encodeDeleteResponse } from './delete-response.js';
@@ -66,7 +67,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input) },
+    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) },
   });
   closeSync(devnull);
   child.unref();
@@ -144,7 +145,7 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
   if (flags.debug) args.push('-debug');
   args.push('serve');
   const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
-    env: { ...process.env, ...daemonLogEnv(flags, input), ...daemonEventsEnv(input) } });
+    env: { ...process.env, ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) } });
   const identity = await transport.processIdentity(pid);
   if (identity !== undefined) writeFileAtomic(join(bundle, SHIM_IDENTITY_FILE), JSON.stringify(identity));
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));

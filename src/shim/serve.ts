@@ -12,6 +12,7 @@ import { TASK_SERVICE_V2, TASK_SERVICE_V3, taskServiceMethods } from './service.
 import { signalServing } from './reexec-start.js';
 import { takeShimLogLevel } from './log-level.js';
 import { statsWireFor } from './stats-wire.js';
+import { takeRuntimeOptions } from './runtime-options-env.js';
 import { openShimLog } from './shim-log.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
@@ -81,7 +82,8 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     setTimeout(() => process.exit(0), 50).unref();
   };
 
-  const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, requestExit: (now, afterPeers) => void exit('shutdown', !now, afterPeers) });
+  const runtimeOptions = takeRuntimeOptions(process.env); // what containerd gave `start` (a Sandbox API pod's VM)
+  const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, runtimeOptions, requestExit: (now, afterPeers) => void exit('shutdown', !now, afterPeers) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
   const methods = taskServiceMethods(logic, log, statsWire);
   server.register(TASK_SERVICE_V2, methods);

@@ -5,7 +5,9 @@ import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
 import { writeReleasedMarker } from './released-marker.js';
 import { PodSandbox } from './sandbox-api/index.js';
+import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { TaskService } from './task-service.js';
+import type { OpaqueAny } from './task/types.js';
 
 export interface TaskLogicRequest {
   readonly flags: ShimFlags;
@@ -13,6 +15,8 @@ export interface TaskLogicRequest {
   readonly log: Logger;
   /** The platform's transport, chosen once in entry.ts. */
   readonly transport: PlatformTransport;
+  /** The runtime options containerd gave `start` (runtime-options-env.ts), for a Sandbox API pod's VM. */
+  readonly runtimeOptions?: OpaqueAny;
   /** `afterPeers`: once containerd has closed its connections (ShutdownSandbox; serve.ts bounds the wait). */
   readonly requestExit: (now: boolean, afterPeers?: boolean) => void;
 }
@@ -44,6 +48,8 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
     },
     pod: { vm: () => pod.vm(), active: () => pod.active() },
   });
-  const pod = new PodSandbox({ shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, requestExit: () => r.requestExit(false, true) });
+  const pod = new PodSandbox({
+    shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, options: () => decodeRuntimeOptions(r.runtimeOptions), requestExit: () => r.requestExit(false, true),
+  });
   return { tasks, pod };
 }

@@ -6,7 +6,7 @@
  * start, logs, exec, exit codes, stop, rm), joined to the pod the shim registers in the guest.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,12 +67,13 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       }
     }
 
-    function podConfig(name: string, pidNamespace: 0 | 1): string {
+    function podConfig(name: string, pidNamespace: 0 | 1, annotations: Record<string, string> = {}): string {
       const path = join(ctd.tmp, `${name}-pod.json`);
       mkdirSync(join(ctd.tmp, 'pod-logs', name), { recursive: true });
       writeFileSync(path, JSON.stringify({
         metadata: { name, namespace: 'default', uid: `${name}-uid`, attempt: 0 },
         hostname: '',
+        annotations,
         log_directory: join(ctd.tmp, 'pod-logs', name),
         // hostNetwork (no CNI); pid: 0 = POD (shared by the pod's containers), 1 = CONTAINER (own)
         linux: { security_context: { namespace_options: { network: 2, pid: pidNamespace, ipc: 0 } } },
@@ -124,8 +125,15 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
 
     test('containers in the pod: create/start/logs/exec/exit code/stop/rm in its one VM; stopp/rmp leave nothing', async () => {
       await images();
-      const podJson = podConfig('w1', 0);
+      const before = ctd.log().length;
+      const podJson = podConfig('w1', 0, { 'io.microsoft.virtualmachine.lcow.timesync.disable': 'true' });
       const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+      // the pod's annotations reach CreateLCOW (here: the guest's command line)
+      const started = ctd.log().slice(before).split('\n').find((l) => l.includes('guest agent starting'));
+      assert.match(started ?? '', /disableTimeSync=true/);
+      // Task API 3: containerd sends the containers straight to the sandbox's shim
+      const boot = JSON.parse(readFileSync(join(ctd.tmp, 'state', 'io.containerd.sandbox.controller.v1.shim', 'k8s.io', pod, 'bootstrap.json'), 'utf8')) as { version: number };
+      assert.equal(boot.version, 3);
       const c1 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c1', ['/bin/sh', '-c', 'echo hello from c1; sleep 300']), podJson]), 'create c1');
       ok(await crictl(ctd, ['start', c1]), 'start c1');
       const c2 = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c2', ['/bin/sh', '-c', 'echo bye >&2; exit 3']), podJson]), 'create c2');
@@ -144,6 +152,9 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
 
       assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
       assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+      const c1Bundle = join(ctd.tmp, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', c1);
+      assert.equal(readFileSync(join(c1Bundle, 'sandbox'), 'utf8'), pod, 'containerd joined c1 to the sandbox itself');
+      assert.equal(existsSync(join(c1Bundle, 'shim.pid')), false, 'no `start` ran for c1 (it would have written shim.pid)');
       const ctrs = ok(await ctd.ctr(['-n', 'k8s.io', 'containers', 'ls', '-q']), 'ctr containers ls').split('\n').sort();
       assert.deepEqual(ctrs, [c1, c2].sort(), 'only the workloads are containerd containers: no pause container');
       assertNoPause();

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { TASK_API_VERSION } from '../../src/shim/bootstrap.js';
+import { SANDBOX_TASK_API_VERSION, TASK_API_VERSION } from '../../src/shim/bootstrap.js';
 import { containerd } from '../../src/proto/index.js';
 import { anyBytes, bootstrapParamsBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
 
@@ -110,6 +110,24 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
     daemons.push(pid);
     assert.ok(daemonEnv(pid).includes('LCOW_SHIM_LOG_LEVEL=warn'));
+    // the options themselves reach the daemon too (a Sandbox API pod's VM is sized from them)
+    assert.ok(daemonEnv(pid).includes(`LCOW_SHIM_RUNTIME_OPTIONS=${RUNHCS} ${Buffer.from(ext.value).toString('base64')}`));
+    process.kill(pid, 'SIGTERM');
+    await stopped(pid);
+  });
+
+  it('a bundle without a spec (the Sandbox API sandbox containerd\'s shim controller starts) announces Task API 3', async () => {
+    const b = await mkdtemp(join(tmpdir(), 'shim-boot-'));
+    dirs.push(b);
+    const r = await runShim(flags('b5', 'start'), b, bootstrapParamsBytes({ id: 'b5', namespace: 'ns1', socketDir: join(b, 's') }));
+    assert.equal(r.code, 0, r.stderr);
+    const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
+    assert.equal(result.version, SANDBOX_TASK_API_VERSION);
+    assert.equal(result.version, 3);
+    assert.equal(result.address, `unix://${join(b, 's', hash('b5'))}`);
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    assert.equal(daemonEnv(pid).some((v) => v.startsWith('LCOW_SHIM_RUNTIME_OPTIONS=')), false, 'no options, no variable');
     process.kill(pid, 'SIGTERM');
     await stopped(pid);
   });

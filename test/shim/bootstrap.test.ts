@@ -4,8 +4,11 @@
  * containerd v2.4.2), not with the generated codec, so a wrong field number in protos/ fails these tests.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseStartInput, startReply, TASK_API_VERSION } from '../../src/shim/bootstrap.js';
+import { parseStartInput, SANDBOX_TASK_API_VERSION, startReply, TASK_API_VERSION, taskApiVersionFor } from '../../src/shim/bootstrap.js';
 import { containerd } from '../../src/proto/index.js';
 import { startLogLevel } from '../../src/shim/log-level.js';
 import { bootstrapParamsBytes, anyBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
@@ -82,6 +85,21 @@ describe('start bootstrap reply', () => {
     assert.deepEqual(Buffer.from(out), want);
     const r = containerd.runtime.bootstrap.v1.BootstrapResult.decode(out);
     assert.equal(r.address, 'unix:///s/ab');
+  });
+
+  it('version 3 when asked (a Sandbox API sandbox: no spec in its bundle), 2 for a task\'s bundle', () => {
+    const out = startReply('unix:///s/ab', { params: { containerdVersion: '2.4.2', logLevel: 'info' } }, SANDBOX_TASK_API_VERSION);
+    assert.ok(out instanceof Uint8Array);
+    assert.deepEqual([...out.subarray(0, 2)], [0x08, 3]);
+    assert.equal(startReply('unix:///s/ab', {}, SANDBOX_TASK_API_VERSION), 'unix:///s/ab', 'containerd 1.6–2.2: the plain address');
+    const dir = mkdtempSync(join(tmpdir(), 'tav-'));
+    try {
+      assert.equal(taskApiVersionFor(dir), SANDBOX_TASK_API_VERSION);
+      writeFileSync(join(dir, 'config.json'), '{}');
+      assert.equal(taskApiVersionFor(dir), TASK_API_VERSION);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the plain address is not a valid protobuf (containerd 2.4 tries protobuf first, then falls back)', () => {

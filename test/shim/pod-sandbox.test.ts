@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ErrorCode } from '../../src/errdefs/index.js';
+import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import { POD_INFRA_PROCESS, PodSandbox, PodSandboxState, STOPPED_EXIT_STATUS, VM_LOST_EXIT_STATUS, type PodSandboxDeps } from '../../src/shim/sandbox-api/index.js';
 import { FakeSandboxFactory, silentLogger, type FakeSandbox } from '../fakes/index.js';
 import { rejectsWith } from './support/assert-error.js';
@@ -255,6 +255,28 @@ describe('PodSandbox (Sandbox API)', () => {
     assert.deepEqual(d.order, [`container ${ID} removed`, 'vm closed'], 'reverse order of acquisition');
     assert.equal(d.factory.last.closeCount, 1);
     assert.equal(d.pod.current, PodSandboxState.Stopped);
+  });
+
+  it('the runtime options size the VM as a pause container\'s Create would; refused options fail the start before any VM', async () => {
+    const { pod, factory } = setup({ options: () => ({ vmMemorySizeInMB: 2048, vmProcessorCount: 2 }) });
+    create(pod);
+    await pod.start(ID);
+    assert.equal(factory.requests[0]?.options.vmMemorySizeInMB, 2048);
+    const a = factory.requests[0]?.annotations ?? {};
+    assert.equal(a['io.microsoft.virtualmachine.computetopology.memory.sizeinmb'], '2048', 'the options\' defaults as annotations');
+    assert.equal(a['io.microsoft.virtualmachine.computetopology.processor.count'], '2');
+    assert.equal(a.a, 'b', 'the pod\'s own annotations kept');
+
+    const bad = setup({ options: () => { throw new ShimError(ErrorCode.InvalidArgument, "unsupported runtime options type 'x'"); } });
+    create(bad.pod);
+    await rejectsWith(bad.pod.start(ID), ErrorCode.InvalidArgument, /unsupported runtime options type/);
+    assert.equal(bad.factory.requests.length, 0, 'no VM');
+    assert.equal(bad.pod.current, PodSandboxState.Created);
+
+    const process = setup({ options: () => ({ configured: true, sandboxIsolation: 'process' }) });
+    create(process.pod);
+    await rejectsWith(process.pod.start(ID), ErrorCode.InvalidArgument, /sandbox isolation/);
+    assert.equal(process.factory.requests.length, 0);
   });
 
   it('a failing sandbox-container removal is logged and the VM is still closed', async () => {

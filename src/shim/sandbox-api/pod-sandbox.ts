@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
-import type { GuestContainer, RuntimeOptions, Sandbox, SandboxFactory } from '../../sandbox/index.js';
+import { effectiveAnnotations, expandAnnotations, type GuestContainer, type RuntimeOptions, type Sandbox, type SandboxFactory } from '../../sandbox/index.js';
+import { checkRuntimeOptions } from '../create/sandbox-options.js';
 import { podInfraSpec, preparePodInfraRootfs } from './pod-infra.js';
 
 /**
@@ -47,8 +48,8 @@ export interface PodSandboxDeps {
   readonly log: Logger;
   readonly sandboxes: SandboxFactory;
   readonly workloads: PodWorkloads;
-  /** The runtime options the shim was started with (defaults when none). */
-  readonly options?: RuntimeOptions;
+  /** The runtime options the shim was started with (defaults when none); throws for options it refuses. */
+  readonly options?: () => RuntimeOptions;
   /** Writes the sandbox container's rootfs (default preparePodInfraRootfs; tests inject a fake). */
   readonly prepareInfraRootfs?: (dir: string) => Promise<void>;
   /** Asks the daemon to exit once nothing is left (ShutdownSandbox). */
@@ -159,14 +160,15 @@ export class PodSandbox {
     const log = this.d.log.child({ [Field.ContainerId]: id });
     const held: Held = {};
     try {
-      held.vm = await this.d.sandboxes({
-        taskId: id, bundle: r.bundle, spec: { annotations: { ...r.annotations } }, annotations: r.annotations,
-        options: this.d.options ?? {}, log,
-      });
+      // as a pause container's Create: the runtime options' defaults under the pod's annotations
+      const options = this.d.options?.() ?? {};
+      checkRuntimeOptions(options, log);
+      const annotations = expandAnnotations(effectiveAnnotations(r.annotations, options));
+      held.vm = await this.d.sandboxes({ taskId: id, bundle: r.bundle, spec: { annotations }, annotations, options, log });
       const rootfs = join(r.bundle, INFRA_ROOTFS);
       if (!this.stopRequested) await (this.d.prepareInfraRootfs ?? preparePodInfraRootfs)(rootfs);
       if (!this.stopRequested) {
-        held.infra = await held.vm.createContainer(id, podInfraSpec({ id, rootfs, hostname: r.hostname ?? '', annotations: r.annotations }));
+        held.infra = await held.vm.createContainer(id, podInfraSpec({ id, rootfs, hostname: r.hostname ?? '', annotations }));
       }
     } catch (err) {
       await this.release(held, log);
