@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { whenSettled } from '../../async/index.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import { effectiveAnnotations, expandAnnotations, type GuestContainer, type RuntimeOptions, type Sandbox, type SandboxFactory } from '../../sandbox/index.js';
@@ -150,7 +151,7 @@ export class PodSandbox {
     if (state !== PodSandboxState.Created) throw failedPrecondition(`sandbox ${id} is ${state}, not created`);
     this.state = PodSandboxState.Running; // guards a concurrent second StartSandbox
     const run = this.acquire(id);
-    this.starting = run.then(() => undefined, () => undefined);
+    this.starting = whenSettled(run); // the start's own caller gets its outcome
     return run;
   }
 
