@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_ELF_SIZE, pauseElf } from '../../src/shim/sandbox-api/pause-elf.js';
 import { POD_INFRA_PROCESS, podInfraSpec, preparePodInfraRootfs, withoutSandboxPidNamespaces } from '../../src/shim/sandbox-api/pod-infra.js';
 
@@ -126,7 +127,10 @@ describe('pod infra: the spec through the real runc (what the GCS does with it)'
       assert.equal((await run('runc', ['--root', b.root, 'start', b.id])).code, 0);
       const running = JSON.parse((await run('runc', ['--root', b.root, 'state', b.id])).stdout) as { status: string; pid: number };
       assert.equal(running.status, 'running');
-      assert.equal(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8'), `${POD_INFRA_PROCESS}\0`);
+      // runc start returns once it released the init, which then execs: wait for the exec (no time bound asserted)
+      const cmdline = (): string => readFileSync(`/proc/${running.pid}/cmdline`, 'utf8');
+      for (let i = 0; i < 500 && cmdline() !== `${POD_INFRA_PROCESS}\0`; i++) await sleep(20);
+      assert.equal(cmdline(), `${POD_INFRA_PROCESS}\0`);
     } finally {
       await run('runc', ['--root', b.root, 'delete', '--force', b.id]);
       rmSync(b.dir, { recursive: true, force: true });
