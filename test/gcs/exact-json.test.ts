@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fromJsonString, parseJsonExact, stringifyExact, toJsonString } from '../../src/gcs/protocol/index.js';
 
@@ -17,6 +18,18 @@ describe('JSON with exact uint64 values', () => {
     assert.equal(JSON.parse(big).hierarchical_memory_limit, 9223372036854772000); // what plain JSON makes of it
     assert.deepEqual(parseJsonExact('[9007199254740991, 9007199254740992]'), [9007199254740991, 9007199254740992n]);
     assert.throws(() => parseJsonExact('{"a": 12345678901234567890'), SyntaxError);
+  });
+
+  it('loads node:crypto (for its nonce) only when a message has a big integer, in a fresh process', () => {
+    const mod = new URL('../../src/gcs/protocol/index.js', import.meta.url).href;
+    const probe = (body: string): boolean =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `const p = await import(${JSON.stringify(mod)}); ${body}; console.log(process.moduleLoadList.includes('NativeModule crypto'));`], {
+        encoding: 'utf8',
+      }).trim() === 'true';
+    const small = "p.stringifyExact(p.parseJsonExact('{\"a\":[1,2.5,\"x\",9007199254740991]}'))";
+    assert.equal(probe(small), false);
+    assert.equal(probe("p.parseJsonExact('{\"a\":9223372036854771712}')"), true);
+    assert.equal(probe('p.stringifyExact({ a: 1n })'), true);
   });
 
   it('writes bigints as their digits, and round-trips', () => {
