@@ -4,31 +4,36 @@
  * with LCOW_GUEST_VM_DIR (required) and LCOW_GUEST_ENTROPY_PORT (optional) in the environment. Exit status
  * 0 after a normal end (VM shutdown, SIGTERM), 1 when the host drops the bridge (logged as fatal "failed to
  * serve gcs service", as the real GCS) or on another fatal error, 2 on a usage error.
+ * Spawned pre-loaded by the emulator (env LCOW_GUEST_AWAIT_BOOT=1, warm-boot.ts), it first waits for the
+ * arguments, environment and vsock connections that a Start hands it, then runs the same way.
  */
+import type { Writable } from 'node:stream';
 import { BridgeDroppedError, GuestAgent } from './agent.js';
 import { parseGuestArgs, readGuestEnv, UsageError } from './flags.js';
 import { GuestLogger } from './log.js';
+import { applyBoot, awaitBoot, awaitsBoot } from './warm-boot.js';
 
-async function main(): Promise<number> {
+/** `stderr`: the host's log connection (vsockexec -e), fd 2 or, pre-loaded, the socket the emulator handed over. */
+async function main(argv: readonly string[], stderr: Writable): Promise<number> {
   let opts;
   let env;
   try {
-    opts = parseGuestArgs(process.argv.slice(2));
+    opts = parseGuestArgs(argv);
     env = readGuestEnv(process.env);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`gcs: ${err.message}\nusage: main.js -v4 [-log-format json|text] [-loglevel trace|debug|info|warning|error] [-disable-time-sync] [other /bin/gcs flags]\n`);
+      stderr.write(`gcs: ${err.message}\nusage: main.js -v4 [-log-format json|text] [-loglevel trace|debug|info|warning|error] [-disable-time-sync] [other /bin/gcs flags]\n`);
       return 2;
     }
     throw err;
   }
   // stderr is the host's log socket (vsock 109); if the host stops reading, drop logs instead of looping on EPIPE.
   let stderrBroken = false;
-  process.stderr.on('error', () => {
+  stderr.on('error', () => {
     stderrBroken = true;
   });
   const write = (line: string): void => {
-    if (!stderrBroken) process.stderr.write(line);
+    if (!stderrBroken) stderr.write(line);
   };
   const log = new GuestLogger({ level: opts.logLevel, format: opts.logFormat, write });
   const agent = new GuestAgent({ vmDir: env.vmDir, entropyPort: env.entropyPort, log });
@@ -37,7 +42,7 @@ async function main(): Promise<number> {
     if (exiting) return;
     exiting = true;
     log.info('received signal, shutting down', { signal: sig });
-    void agent.stop().then(() => process.exit(0));
+    void agent.stop().then(() => exitAfter(stderr, 0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -60,10 +65,32 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`gcs: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** Exits once what was written to `stderr` is out (a handed-over socket writes asynchronously; bounded). */
+function exitAfter(stderr: Writable, code: number): void {
+  if (stderr === process.stderr) process.exit(code);
+  const timer = setTimeout(() => process.exit(code), 1000);
+  stderr.end(() => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
+async function run(): Promise<void> {
+  let stderr: Writable = process.stderr;
+  try {
+    if (!awaitsBoot()) {
+      exitAfter(stderr, await main(process.argv.slice(2), stderr));
+      return;
+    }
+    const boot = await awaitBoot();
+    if (boot === undefined) process.exit(0); // discarded before any VM started: nothing was done
+    applyBoot(boot);
+    stderr = boot.stdio[2] ?? process.stderr;
+    exitAfter(stderr, await main(boot.argv, stderr));
+  } catch (err) {
+    stderr.write(`gcs: ${String(err)}\n`);
+    exitAfter(stderr, 1);
+  }
+}
+
+void run();

@@ -34,10 +34,17 @@ interface EmulatorModule {
 
 const BACKENDS: readonly string[] = ['computecore', 'emulator'];
 
+/** The backend createHcsApi would pick for these options (an unknown name is returned as given). */
+export function hcsBackendName(opts: Pick<CreateHcsApiOptions, 'backend' | 'env' | 'platform'> = {}): string {
+  const env = opts.env ?? process.env;
+  const platform = opts.platform ?? process.platform;
+  return opts.backend ?? nonEmpty(env['LCOW_HCS_BACKEND']) ?? (platform === 'win32' ? 'computecore' : 'emulator');
+}
+
 export async function createHcsApi(opts: CreateHcsApiOptions = {}): Promise<HcsApi> {
   const env = opts.env ?? process.env;
   const platform = opts.platform ?? process.platform;
-  const chosen = opts.backend ?? nonEmpty(env['LCOW_HCS_BACKEND']) ?? (platform === 'win32' ? 'computecore' : 'emulator');
+  const chosen = hcsBackendName(opts);
   if (!BACKENDS.includes(chosen)) {
     throw new ShimError(ErrorCode.InvalidArgument, `unknown HCS backend "${chosen}" (expected "computecore" or "emulator")`);
   }

@@ -1,14 +1,15 @@
 import { realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { handledElsewhere } from '../async/index.js';
 import { invalidArgument, notFound } from '../errdefs/index.js';
 import { connectGuest, containerConfig, type GuestConnection } from '../gcs/index.js';
-import { createHcsApi, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
+import { createHcsApi, hcsBackendName, type HcsApi, type ModifySettingRequest } from '../hcs/index.js';
 import { alreadyExists, failedPrecondition } from '../errdefs/index.js';
 import { Field, logTeardown, type Logger } from '../log/index.js';
 import type { Transport } from '../transport/index.js';
 import {
-  PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW, normalizeMemorySize,
-  updateBootFilesPath, type OptionsLCOW, type ScsiMount, type UtilityVM,
+  LinuxBootFilesDir, PreferredRootFSType, ScsiManager, VPMemManager, createLCOW, localHostFacts, newDefaultOptionsLCOW,
+  normalizeMemorySize, updateBootFilesPath, type OptionsLCOW, type ScsiMount, type UtilityVM,
 } from '../uvm/index.js';
 import { Annotation, uvmOptionsFromAnnotations } from './annotations.js';
 import { GuestAnnotation, annotationBool, gcsCommandLineExtras } from './guest-annotations.js';
@@ -260,11 +261,25 @@ export interface SandboxFactoryOptions {
 }
 
 /**
+ * With the Linux emulator, its HCS backend is made with the factory (when `serve` starts) and pre-loads the
+ * guest agent of the default boot files (LinuxBootFiles beside the shim, as the default options find them),
+ * so the agent's Node start overlaps serving the task API and Create; the VM still boots only at Start
+ * (src/hcs/emulator/warm-guest.ts). Other backends are made at the first Create, as before (computecore
+ * loads koffi and computecore.dll: nothing is loaded early on Windows).
+ */
+function emulatorWithWarmGuest(): Promise<HcsApi> | undefined {
+  if (hcsBackendName() !== 'emulator') return undefined;
+  const api = createHcsApi({ emulator: { warmBootFiles: join(dirname(shimExecutable()), LinuxBootFilesDir) } });
+  handledElsewhere(api); // the first Create awaits it and reports a failure
+  return api;
+}
+
+/**
  * Creates LCOW sandboxes: CreateLCOW with the VM id `<task id>@vm`, options from the defaults, the runtime
  * options and the io.microsoft.virtualmachine.* annotations; then start (entropy, logs, GCS handshake).
  */
 export function createLcowSandboxFactory(o: SandboxFactoryOptions): SandboxFactory {
-  let hcs: Promise<HcsApi> | undefined;
+  let hcs: Promise<HcsApi> | undefined = o.hcs === undefined ? emulatorWithWarmGuest() : undefined;
   const transport = o.transport;
   return async (req: SandboxRequest): Promise<Sandbox> => {
     hcs ??= o.hcs ? o.hcs() : createHcsApi();

@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { ignoreAbsent } from '../../errdefs/index.js';
 
 export const EMULATOR_BOOT_FILES_FORMAT = 'containerd-shim-lcow-v1/emulator-boot-files@1';
 
@@ -32,4 +33,22 @@ export async function readBootManifest(initrdPath: string): Promise<BootManifest
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the agent of a VM booting from `initrdPath` comes from, in order: the emulator's explicit entry (only
+ * that one, when given); else the entry the initrd manifest names, then `defaultEntry`.
+ */
+export async function guestEntryCandidates(initrdPath: string | undefined, explicit: string | undefined, defaultEntry: string): Promise<string[]> {
+  if (explicit !== undefined) return [explicit];
+  const manifest = initrdPath === undefined ? undefined : await readBootManifest(initrdPath);
+  return [...(manifest?.guestEntry === undefined ? [] : [manifest.guestEntry]), defaultEntry];
+}
+
+/** The first candidate that is a file. */
+export async function firstFile(candidates: readonly string[]): Promise<string | undefined> {
+  for (const entry of candidates) {
+    if ((await stat(entry).catch(ignoreAbsent))?.isFile() === true) return entry; // absent: the next one
+  }
+  return undefined;
 }

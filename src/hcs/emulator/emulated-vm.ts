@@ -3,13 +3,12 @@
  * process and lifecycle (vm-state.ts). The HcsSystem methods of system-handle.ts delegate here.
  */
 import type { ChildProcess } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import { whenSettled } from '../../async/index.js';
-import { HResult, ignoreAbsent } from '../../errdefs/index.js';
+import { HResult } from '../../errdefs/index.js';
 import { isoTime, type Logger } from '../../log/index.js';
 import type { SystemExit } from '../hcs-api.js';
 import type { ModifySettingRequest, SystemProperties } from '../schema/index.js';
-import { readBootManifest } from './boot-files.js';
+import { firstFile, guestEntryCandidates } from './boot-files.js';
 import { EmulatedDevices } from './devices.js';
 import { launchGuest } from './guest-launcher.js';
 import { hcsFail } from './hresults.js';
@@ -20,6 +19,7 @@ import { processRef, writeRecord, type ProcessRef, type SystemRecord, RECORD_FOR
 import { teardownVmDir } from './teardown.js';
 import { VmState, hcsStateName } from './vm-state.js';
 import type { VmSpec } from './validate-document.js';
+import type { WarmGuest } from './warm-guest.js';
 
 export interface EmulatedVmInit {
   readonly id: string;
@@ -34,6 +34,8 @@ export interface EmulatedVmInit {
   readonly log: Logger;
   /** This process, as system.json names the owner. */
   readonly ownerProcess: ProcessRef;
+  /** The emulator's pre-loaded agent, if it suits this entry and VM (warm-guest.ts); taken at most once. */
+  readonly takeWarmGuest?: (entry: string, dieWithParent: boolean) => Promise<WarmGuest | undefined>;
 }
 
 export interface WaitOptions {
@@ -102,9 +104,11 @@ export class EmulatedVm {
       throw this.fail(op, HResult.E_INVALIDARG, `cannot boot from the kernel command line: ${err.message}`, err);
     }
     const entry = await this.guestEntry();
+    const warm = await this.init.takeWarmGuest?.(entry, this.terminateOnLastHandleClosed);
     let child: ChildProcess;
     try {
       child = await launchGuest({
+        ...(warm === undefined ? {} : { warm }),
         plan,
         runtimeId: this.runtimeId,
         root: this.init.root,
@@ -116,13 +120,16 @@ export class EmulatedVm {
         log: this.log,
       });
     } catch (err) {
+      warm?.discard(); // a handover cut short: that process is no VM's
       throw this.fail(op, HResult.HCS_E_CONNECT_FAILED, `cannot launch the guest agent: ${(err as Error).message}`, err);
     }
     this.child = child;
     this.startedAt = new Date();
     this.guest = child.pid === undefined ? undefined : await processRef(child.pid);
     this.state = VmState.Running;
-    child.once('exit', (code, signal) => void this.onAgentExit(code, signal));
+    // A pre-loaded agent may have exited before this listener exists (the cold spawn too, during processRef).
+    if (child.exitCode !== null || child.signalCode !== null) void this.onAgentExit(child.exitCode, child.signalCode);
+    else child.once('exit', (code, signal) => void this.onAgentExit(code, signal));
     await this.persist();
   }
 
@@ -131,14 +138,9 @@ export class EmulatedVm {
    * emulator initrd manifest and the built src/guest/main.js beside this module.
    */
   private async guestEntry(): Promise<string> {
-    const initrd = this.init.spec.boot.initrdPath;
-    const manifest = initrd === undefined ? undefined : await readBootManifest(initrd);
-    const candidates = this.init.guestEntry !== undefined
-      ? [this.init.guestEntry]
-      : [...(manifest?.guestEntry === undefined ? [] : [manifest.guestEntry]), this.init.defaultGuestEntry];
-    for (const entry of candidates) {
-      if ((await stat(entry).catch(ignoreAbsent))?.isFile() === true) return entry;
-    }
+    const candidates = await guestEntryCandidates(this.init.spec.boot.initrdPath, this.init.guestEntry, this.init.defaultGuestEntry);
+    const entry = await firstFile(candidates);
+    if (entry !== undefined) return entry;
     throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
 

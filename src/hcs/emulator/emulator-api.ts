@@ -22,6 +22,9 @@ import { hcsFail } from './hresults.js';
 import { EmulatedSystemHandle } from './system-handle.js';
 import { isAlive, processRef, scanRecords, type ProcessRef, type SystemRecord } from './system-record.js';
 import { validateDocument } from './validate-document.js';
+import { firstFile, guestEntryCandidates } from './boot-files.js';
+import { agentBaseEnv, findOnPath } from './guest-launcher.js';
+import { WarmGuest } from './warm-guest.js';
 
 export interface EmulatorOptions {
   /** Emulator root (default: env LCOW_EMULATOR_ROOT, else /run/containerd-shim-lcow-v1/vm). */
@@ -33,6 +36,11 @@ export interface EmulatorOptions {
   readonly osBuild?: number;
   /** runc used to sweep containers at teardown (default `runc` on PATH). */
   readonly runcBinary?: string;
+  /**
+   * A boot-files folder (with an emulator `initrd.img` manifest): pre-load the agent its manifest names now,
+   * for the first VM that boots that agent (warm-guest.ts). Default: none (every VM spawns its agent at Start).
+   */
+  readonly warmBootFiles?: string;
 }
 
 export const EMULATED_OS_BUILD = 20348;
@@ -64,8 +72,33 @@ class EmulatorHcsApi implements HcsApi {
   private readonly log: Logger;
   private readonly defaultGuestEntry = fileURLToPath(new URL('../../guest/main.js', import.meta.url));
 
+  /** The pre-loaded agent (options.warmBootFiles), until a Start takes or discards it. */
+  private warm: Promise<WarmGuest | undefined> | undefined;
+
   constructor(private readonly options: EmulatorOptions) {
     this.log = (options.log ?? rootLogger()).child({ backend: 'emulator' });
+    if (options.warmBootFiles !== undefined) this.warm = this.preload(options.warmBootFiles);
+  }
+
+  private async preload(bootFiles: string): Promise<WarmGuest | undefined> {
+    const candidates = await guestEntryCandidates(join(bootFiles, 'initrd.img'), this.options.guestEntry, this.defaultGuestEntry);
+    const entry = await firstFile(candidates);
+    if (entry === undefined) return undefined; // Start reports the missing agent
+    return WarmGuest.spawn(entry, agentBaseEnv(), findOnPath('setpriv'), this.log);
+  }
+
+  /** The pre-loaded agent for a VM booting `entry`, if it suits (else it is discarded); at most once. */
+  private async takeWarmGuest(entry: string, dieWithParent: boolean): Promise<WarmGuest | undefined> {
+    const pending = this.warm;
+    this.warm = undefined;
+    const warm = await pending?.catch((err: unknown) => {
+      this.log.warn('HCS emulator: pre-loading the guest agent failed', { error: String(err) });
+      return undefined;
+    });
+    if (warm === undefined) return undefined;
+    if (warm.usable && warm.entry === entry && warm.dieWithParent === dieWithParent) return warm;
+    warm.discard();
+    return undefined;
   }
 
   async hostInfo(): Promise<HostInfo> {
@@ -106,6 +139,7 @@ class EmulatorHcsApi implements HcsApi {
         runcBinary: this.options.runcBinary ?? 'runc',
         log: this.log,
         ownerProcess: await ownerProcess(),
+        takeWarmGuest: (entry, dieWithParent) => this.takeWarmGuest(entry, dieWithParent),
       });
       await vm.persist();
       vm.onStopped = () => {

@@ -7,6 +7,8 @@
  *   stdin/stdout/stderr = the vsock sockets vsockexec -i/-o/-e name, dialed here (else /dev/null).
  * The setpriv wrapper (when the document asks ShouldTerminateOnLastHandleClosed and util-linux is there)
  * makes the agent die with the shim, as HCS kills such a VM when its last handle goes away.
+ * With a pre-loaded agent (warm-guest.ts) the same dials happen and the same command, environment, cwd and
+ * connections are handed to that process instead of spawning one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -15,6 +17,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log/index.js';
 import { UnixTransport, emulatedVsockPath } from '../../transport/index.js';
 import type { GuestLaunchPlan } from './kernel-cmdline.js';
+import type { WarmGuest } from './warm-guest.js';
 
 export interface LaunchOptions {
   readonly plan: GuestLaunchPlan;
@@ -26,6 +29,17 @@ export interface LaunchOptions {
   readonly memoryMB: number;
   readonly processorCount: number;
   readonly log: Logger;
+  /** A pre-loaded agent of this entry to hand the VM to, instead of spawning one. */
+  readonly warm?: WarmGuest;
+}
+
+/** The agent's environment without the VM's part: what a pre-loaded agent is spawned with. */
+export function agentBaseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['NODE_TEST_CONTEXT'];
+  delete env['NODE_OPTIONS'];
+  delete env['LCOW_GUEST_ENTROPY_PORT'];
+  return env;
 }
 
 /** Dials a vsock port of the VM as vsockexec would; failure means the host is not listening. */
@@ -48,10 +62,7 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
   };
   try {
     const stdio = [await streamFor(plan.stdinPort), await streamFor(plan.stdoutPort), await streamFor(plan.stderrPort)];
-    const env: NodeJS.ProcessEnv = { ...process.env, LCOW_GUEST_VM_DIR: opts.vmDir };
-    delete env['NODE_TEST_CONTEXT'];
-    delete env['NODE_OPTIONS'];
-    delete env['LCOW_GUEST_ENTROPY_PORT'];
+    const env: NodeJS.ProcessEnv = { ...agentBaseEnv(), LCOW_GUEST_VM_DIR: opts.vmDir };
     if (plan.entropyPort !== undefined) env['LCOW_GUEST_ENTROPY_PORT'] = String(plan.entropyPort);
     env['LCOW_EMULATOR_MEMORY_MB'] = String(opts.memoryMB);
     env['LCOW_EMULATOR_PROCESSORS'] = String(opts.processorCount);
@@ -68,7 +79,9 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
       stdoutPort: plan.stdoutPort,
       stderrPort: plan.stderrPort,
       consoleShell: plan.consoleShell,
+      ...(opts.warm === undefined ? {} : { preloaded: opts.warm.child.pid }),
     });
+    if (opts.warm !== undefined) return await opts.warm.boot({ args: plan.gcsArgs, env, cwd: opts.vmDir, stdio });
     const child = spawn(file, args, { stdio, env, detached: true, cwd: opts.vmDir });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -83,7 +96,7 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
 
 let setprivPath: string | null | undefined;
 
-function findOnPath(name: string): string | undefined {
+export function findOnPath(name: string): string | undefined {
   if (setprivPath !== undefined) return setprivPath ?? undefined;
   setprivPath = null;
   const dirs = (process.env['PATH'] ?? '').split(delimiter).concat(['/usr/bin', '/bin']);
