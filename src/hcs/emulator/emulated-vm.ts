@@ -138,8 +138,8 @@ export class EmulatedVm {
    * emulator initrd manifest and the built src/guest/main.js beside this module.
    */
   private async guestEntry(): Promise<string> {
-    const candidates = await guestEntryCandidates(this.init.spec.boot.initrdPath, this.init.guestEntry, this.init.defaultGuestEntry);
-    const entry = await firstFile(candidates);
+    const candidates = guestEntryCandidates(this.init.spec.boot.initrdPath, this.init.guestEntry, this.init.defaultGuestEntry);
+    const entry = firstFile(candidates);
     if (entry !== undefined) return entry;
     throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }

@@ -77,14 +77,20 @@ class EmulatorHcsApi implements HcsApi {
 
   constructor(private readonly options: EmulatorOptions) {
     this.log = (options.log ?? rootLogger()).child({ backend: 'emulator' });
-    if (options.warmBootFiles !== undefined) this.warm = this.preload(options.warmBootFiles);
+    // Synchronous: spawned here, before the caller's next turn of the event loop (serve: before it serves).
+    if (options.warmBootFiles !== undefined) this.warm = Promise.resolve(this.preload(options.warmBootFiles));
   }
 
-  private async preload(bootFiles: string): Promise<WarmGuest | undefined> {
-    const candidates = await guestEntryCandidates(join(bootFiles, 'initrd.img'), this.options.guestEntry, this.defaultGuestEntry);
-    const entry = await firstFile(candidates);
+  /** Never throws: without a pre-loaded agent every VM spawns its own, as before. */
+  private preload(bootFiles: string): WarmGuest | undefined {
+    const entry = firstFile(guestEntryCandidates(join(bootFiles, 'initrd.img'), this.options.guestEntry, this.defaultGuestEntry));
     if (entry === undefined) return undefined; // Start reports the missing agent
-    return WarmGuest.spawn(entry, agentBaseEnv(), findOnPath('setpriv'), this.log);
+    try {
+      return WarmGuest.spawn(entry, agentBaseEnv(), findOnPath('setpriv'), this.log);
+    } catch (err) {
+      this.log.warn('HCS emulator: cannot pre-load the guest agent', { entry, error: String(err) });
+      return undefined;
+    }
   }
 
   /** The pre-loaded agent for a VM booting `entry`, if it suits (else it is discarded); at most once. */
