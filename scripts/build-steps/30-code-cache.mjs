@@ -3,8 +3,10 @@
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache  V8 code for it, made by loading it and everything
 //                                                   `serve` loads (warm()), in a node like the runtime's
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
-// and the binary's wrapper (CommonJS) runs every action through it. Why: the daemon starts on containerd's
-// critical path and compiling the logger (winston then), protobufjs and the task code was most of its start
+//   <outDir>/bin/containerd-shim-lcow-v1-node.cjs   runs the bundle's main through the loader
+//   <outDir>/bin/containerd-shim-lcow-v1            the executable (shim-wrapper.sh): execs Node on the above
+// so every action runs through the cache (a released `delete` does not start Node). Why: the daemon starts on
+// containerd's critical path and compiling the logger (winston then), protobufjs and the task code was most of its start
 // (loading them took ~50 ms of CPU, ~25 ms from the cache); `start` and `delete` run for every container too,
 // and the code-split ESM bundle (still built, used when this step is skipped) cost them Node's ESM loader
 // and a compile of each chunk. Set LCOW_NO_CODE_CACHE=1 (or LCOW_NO_BUNDLE=1) to skip.
@@ -14,12 +16,14 @@
 // still name functions), and written already wrapped as the CommonJS function, so the loader compiles the
 // string it read instead of a second, concatenated copy that lived until the first full GC.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noLong } from './20-bundle.mjs';
 
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
+/** What the executable (shim-wrapper.sh) runs in Node: the cached bundle's main. */
+const NODE_ENTRY = 'containerd-shim-lcow-v1-node.cjs';
 
 /** Node's CommonJS wrapper (module.wrap), written around the bundle at build time; code-cache.cjs compiles the file as is. */
 const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
@@ -27,7 +31,7 @@ const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) {
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json', NODE_ENTRY]) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
   // main: the shim's entry; warm: what `serve` loads up to its first container (the daemon, the HCS
@@ -70,15 +74,14 @@ export default async function codeCache(outDir, _rootDir) {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
 
-  // The wrapper containerd execs: every action through the cached bundle, and the wrapper itself CommonJS
-  // (bin/package.json), so no action starts Node's ESM loader: an ESM wrapper cost `delete` ~14 ms of CPU
-  // before any of our code ran, and the code-split ESM chunks ~25 ms more than the cached bundle.
-  const wrapper = join(bin, 'containerd-shim-lcow-v1');
+  // The executable containerd runs: a POSIX sh script (shim-wrapper.sh) that answers `delete` after a clean
+  // release itself (no Node start: containerd runs `delete` after every disconnect) and execs Node for every
+  // other command line, on a CommonJS entry that runs the cached bundle. CommonJS, so no action starts Node's
+  // ESM loader: an ESM wrapper cost `delete` ~14 ms of CPU before any of our code ran, and the code-split ESM
+  // chunks ~25 ms more than the cached bundle.
   if (!existsSync(join(bin, 'containerd-shim-lcow-v1.mjs'))) return;
-  writeFileSync(join(bin, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
-  writeFileSync(wrapper, [
-    '#!/usr/bin/env -S node --no-warnings',
-    "require('./code-cache.cjs').runCached(require('node:path').join(__dirname, 'containerd-shim-lcow-v1.cjs'));",
-    '',
-  ].join('\n'));
+  writeFileSync(join(bin, NODE_ENTRY), "'use strict';\nrequire('./code-cache.cjs').runCached(require('node:path').join(__dirname, 'containerd-shim-lcow-v1.cjs'));\n");
+  const wrapper = join(bin, 'containerd-shim-lcow-v1');
+  copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'shim-wrapper.sh'), wrapper);
+  chmodSync(wrapper, 0o755);
 }

@@ -4,7 +4,9 @@
  * dead daemon is known gone: the utility VM closed and exited, the host rootfs released. `delete` (run by
  * containerd after every disconnect, even a clean one) then skips opening HCS and scanning mounts when the
  * marker names the daemon recorded in `<bundle>/shim.pid`. A marker that is missing, unreadable or names
- * another pid means the full cleanup runs, as before.
+ * another pid means the full cleanup runs, as before. The built executable (scripts/build-steps/shim-wrapper.sh)
+ * applies the same rule in sh, more strictly (the daemon also gone, its socket removed, no panic.log), and then
+ * answers `delete` without starting Node.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

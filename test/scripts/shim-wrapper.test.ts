@@ -1,71 +1,151 @@
 /**
- * The built binary's wrapper (scripts/build-steps/30-code-cache.mjs): CommonJS, and every action runs
- * through the code-cached CommonJS bundle, so no action starts Node's ESM loader (its module jobs, resolver
- * and translators cost `delete` ~14 ms of CPU before our code ran). Checked on the real build in dist/:
- * Node's own list of loaded internal modules, read at exit by a preloaded probe.
+ * The built executable (scripts/build-steps/shim-wrapper.sh, laid out by 30-code-cache.mjs): a POSIX sh script
+ * that answers `delete` after a clean release itself, without starting Node, and execs Node on the CommonJS
+ * entry of the code-cached bundle for every other command line, which then loads no ESM module (Node's ESM
+ * loader cost `delete` ~14 ms of CPU before our code ran). Checked on the real build in dist/: a `node` on PATH
+ * that only records its arguments tells whether the script handed over, the generated protobuf decoder reads
+ * the reply, and Node's own list of loaded internal modules (read by a preloaded probe) shows no ESM loading.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { containerd } from '../../src/proto/index.js';
 
 const BIN_DIR = resolve('dist/bin');
-const WRAPPER = join(BIN_DIR, 'containerd-shim-lcow-v1');
+const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
+const NODE_ENTRY = join(BIN_DIR, 'containerd-shim-lcow-v1-node.cjs');
 const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
+const GONE_PID = '2147483646'; // above pid_max: no such process
 
-/** Runs the wrapper under `node --require probe`; returns its output and the ESM loader modules Node loaded. */
-function run(probe: string, args: string[]): { status: number | null; stdout: Buffer; esm: string[] } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
-  delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, ['--no-warnings', '--require', probe, WRAPPER, ...args], { env, timeout: 60_000 });
-  const line = r.stderr.toString().split('\n').find((l) => l.startsWith('ESM-MODULES:')) ?? 'ESM-MODULES:';
-  return { status: r.status, stdout: r.stdout, esm: line.slice('ESM-MODULES:'.length).split(',').filter(Boolean) };
+interface Run {
+  readonly status: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  /** The arguments the fake `node` got, or undefined when the script did not start Node. */
+  readonly node: string[] | undefined;
 }
 
-describe('the binary wrapper', { skip: !BUNDLED && 'dist/ was built without the bundle and code cache' }, () => {
+describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the bundle and code cache' }, () => {
   let dir = '';
-  let probe = '';
+  let fakeBin = '';
+  let nodeLog = '';
+  let n = 0;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shim-wrapper-'));
-    probe = join(dir, 'probe.cjs');
-    await writeFile(probe, "process.on('exit', () => process.stderr.write('ESM-MODULES:' + process.moduleLoadList.filter((m) => m.includes('/esm/')).join(',') + '\\n'));\n");
+    fakeBin = join(dir, 'fake-bin');
+    nodeLog = join(dir, 'node-args');
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, 'node'), '#!/bin/sh\nprintf \'%s\\n\' "$@" > "$FAKE_NODE_LOG"\nexit 7\n');
+    await chmod(join(fakeBin, 'node'), 0o755);
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('is CommonJS and names the cached bundle', () => {
-    assert.deepEqual(JSON.parse(readFileSync(join(BIN_DIR, 'package.json'), 'utf8')), { type: 'commonjs' });
-    const text = readFileSync(WRAPPER, 'utf8');
-    assert.match(text, /^#!\/usr\/bin\/env -S node --no-warnings\n/);
-    assert.match(text, /runCached\(.*'containerd-shim-lcow-v1\.cjs'\)/);
-  });
+  /** Runs `exe` with a `node` on PATH that records its arguments and exits 7. */
+  async function run(args: string[], exe = EXE): Promise<Run> {
+    await rm(nodeLog, { force: true });
+    const r = spawnSync(exe, args, { env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_NODE_LOG: nodeLog }, timeout: 30_000 });
+    const node = existsSync(nodeLog) ? (await readFile(nodeLog, 'utf8')).split('\n').slice(0, -1) : undefined;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node };
+  }
 
-  it('--version runs without the ESM loader', () => {
-    const r = run(probe, ['--version']);
-    assert.equal(r.status, 0);
-    assert.match(r.stdout.toString(), /Runtime: io\.containerd\.lcow\.v1/);
-    assert.ok(!r.esm.some((m) => m.includes('module_job')), `ESM modules loaded: ${r.esm.join(', ')}`);
-    assert.ok(r.esm.length > 0, 'the probe saw Node\'s module list'); // the probe itself works (esm/utils loads at bootstrap)
-  });
-
-  it('delete after a clean release runs without the ESM loader and prints its DeleteResponse', async () => {
-    const bundle = join(dir, 'bundle');
-    await rm(bundle, { recursive: true, force: true });
+  /** A bundle as the daemon leaves it after a clean release: marker = shim.pid (gone), socket removed. */
+  async function releasedBundle(): Promise<string> {
+    const bundle = join(dir, `bundle-${++n}`);
     await mkdir(bundle);
     await writeFile(join(bundle, 'config.json'), '{}');
-    // A released marker naming the (gone) daemon of shim.pid: delete skips HCS and the mount scan.
-    await writeFile(join(bundle, 'shim.pid'), '2147483646');
-    await writeFile(join(bundle, 'shim-released'), '2147483646');
-    const r = run(probe, ['-namespace', 'wrapper-ns', '-id', 'wrapper-id', '-address', join(dir, 'x.sock'), '-bundle', bundle, 'delete']);
-    assert.equal(r.status, 0);
-    // DeleteResponse: exit_status 255 (field 2), then exited_at (field 3, a Timestamp).
-    assert.deepEqual([...r.stdout.subarray(0, 3)], [0x10, 0xff, 0x01]);
-    assert.equal(r.stdout[3], 0x1a);
-    assert.ok(!r.esm.some((m) => m.includes('module_job')), `ESM modules loaded: ${r.esm.join(', ')}`);
+    await writeFile(join(bundle, 'shim.pid'), GONE_PID);
+    await writeFile(join(bundle, 'shim-released'), GONE_PID);
+    await writeFile(join(bundle, 'address'), `unix://${join(dir, `gone-${n}.sock`)}`);
+    return bundle;
+  }
+
+  const deleteArgs = (bundle: string, ...extra: string[]): string[] =>
+    ['-namespace', 'wrapper-ns', '-address', '/run/containerd/containerd.sock', '-publish-binary', '/usr/bin/containerd', ...extra, '-id', 'wrapper-id', '-bundle', bundle, 'delete'];
+
+  it('is a POSIX sh script that execs Node on the CommonJS entry with the command line unchanged', async () => {
+    assert.match(readFileSync(EXE, 'utf8'), /^#!\/bin\/sh\n/);
+    assert.equal(spawnSync('sh', ['-n', EXE]).status, 0, 'sh -n: the script parses');
+    const r = await run(['--version']);
+    assert.equal(r.status, 7);
+    assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, '--version']);
+  });
+
+  it('found through a symlink (install.sh, ab.sh), it still finds its Node entry', async () => {
+    const link = join(dir, 'linked-shim');
+    await symlink(EXE, link);
+    const r = await run(['-namespace', 'x', '-id', 'y', 'start'], link);
+    assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, '-namespace', 'x', '-id', 'y', 'start']);
+  });
+
+  it('the Node entry runs --version and a released delete without loading an ESM module', async () => {
+    const probe = join(dir, 'probe.cjs');
+    await writeFile(probe, "process.on('exit', () => process.stderr.write('ESM-MODULES:' + process.moduleLoadList.filter((m) => m.includes('/esm/')).join(',') + '\\n'));\n");
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    for (const args of [['--version'], deleteArgs(await releasedBundle())]) {
+      const r = spawnSync(process.execPath, ['--no-warnings', '--require', probe, NODE_ENTRY, ...args], { env, timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr.toString());
+      const esm = (r.stderr.toString().split('\n').find((l) => l.startsWith('ESM-MODULES:')) ?? 'ESM-MODULES:').slice(12).split(',').filter(Boolean);
+      assert.ok(esm.length > 0, 'the probe saw Node\'s module list'); // esm/utils loads at bootstrap
+      assert.ok(!esm.some((m) => m.includes('module_job')), `ESM modules loaded for ${args.join(' ')}: ${esm.join(', ')}`);
+    }
+  });
+
+  it('answers delete after a clean release without Node: exit_status 255, exited_at now, nothing on stderr', async () => {
+    for (const extra of [[], ['-debug']]) {
+      const before = Date.now();
+      const r = await run(deleteArgs(await releasedBundle(), ...extra));
+      const after = Date.now();
+      assert.equal(r.node, undefined, 'Node was not started');
+      assert.equal(r.status, 0);
+      assert.equal(r.stderr, '');
+      const resp = containerd.task.v2.DeleteResponse.decode(r.stdout);
+      assert.equal(resp.exit_status, 255);
+      assert.equal(resp.pid, 0);
+      const at = Number(resp.exited_at?.seconds ?? 0) * 1000 + Math.floor((resp.exited_at?.nanos ?? 0) / 1e6);
+      assert.ok(at >= before - 1 && at <= after + 1, `exited_at ${at} within [${before}, ${after}]`);
+      // The same message Node's delete writes (same fields; the time differs).
+      const viaNode = spawnSync(process.execPath, ['--no-warnings', NODE_ENTRY, ...deleteArgs(await releasedBundle(), ...extra)], { timeout: 60_000 });
+      assert.equal(viaNode.status, 0, viaNode.stderr.toString());
+      const nodeResp = containerd.task.v2.DeleteResponse.decode(viaNode.stdout);
+      assert.equal(nodeResp.exit_status, resp.exit_status);
+      assert.equal(nodeResp.pid, resp.pid);
+      assert.ok(Number(nodeResp.exited_at?.seconds ?? 0) > 0 && Number(resp.exited_at?.seconds ?? 0) > 0);
+      assert.deepEqual(r.stdout.subarray(0, 5), viaNode.stdout.subarray(0, 5), 'same header: exit_status, then exited_at of the same length');
+    }
+  });
+
+  it('hands delete to Node whenever there may be something to clean or to say', async () => {
+    const cases: Array<[string, (bundle: string) => Promise<string[] | void>]> = [
+      ['no released marker', (b) => rm(join(b, 'shim-released'))],
+      ['a marker naming another pid', (b) => writeFile(join(b, 'shim-released'), '12345')],
+      ['a marker that is not a pid', (b) => writeFile(join(b, 'shim-released'), '-1')],
+      ['the daemon still running after ~0.5 s', async (b) => {
+        await writeFile(join(b, 'shim.pid'), String(process.pid));
+        await writeFile(join(b, 'shim-released'), String(process.pid));
+      }],
+      ['its socket still there', async (b) => writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '')],
+      ['no address file', (b) => rm(join(b, 'address'))],
+      ['a panic.log to echo', (b) => writeFile(join(b, 'panic.log'), 'panic: boom\n')],
+      ['a flag containerd does not write', async (b) => deleteArgs(b, '-unknown', 'x')],
+      ['-name=value form', async (b) => ['-namespace=wrapper-ns', '-id', 'wrapper-id', '-bundle', b, 'delete']],
+      ['no namespace', async (b) => ['-id', 'wrapper-id', '-bundle', b, 'delete']],
+      ['a flag without its value', async (b) => ['-namespace', 'wrapper-ns', '-id', 'wrapper-id', '-bundle', b, '-address', 'delete']],
+    ];
+    for (const [what, change] of cases) {
+      const bundle = await releasedBundle();
+      const args = (await change(bundle)) ?? deleteArgs(bundle);
+      const r = await run(args);
+      assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, ...args], what);
+      assert.equal(r.status, 7, what);
+      assert.equal(r.stdout.length, 0, `${what}: the script itself printed nothing`);
+    }
   });
 });
