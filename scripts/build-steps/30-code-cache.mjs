@@ -3,8 +3,8 @@
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache  V8 code for it, made by loading it and everything
 //                                                   `serve` loads (warm()), in a node like the runtime's
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
-//   <outDir>/bin/containerd-shim-lcow-v1-node.cjs   runs the bundle's main through the loader
-//   <outDir>/bin/containerd-shim-lcow-v1            the executable (shim-wrapper.sh): execs Node on the above
+//   <outDir>/bin/containerd-shim-lcow-v1            the executable (shim-wrapper.sh, sh and CommonJS in one
+//                                                   file): execs Node on itself, which runs the bundle's main
 // so every action runs through the cache (a released `delete` does not start Node). Why: the daemon starts on
 // containerd's critical path and compiling the logger (winston then), protobufjs and the task code was most of its start
 // (loading them took ~50 ms of CPU, ~25 ms from the cache); `start` and `delete` run for every container too,
@@ -22,8 +22,6 @@ import { fileURLToPath } from 'node:url';
 import { noLong } from './20-bundle.mjs';
 
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
-/** What the executable (shim-wrapper.sh) runs in Node: the cached bundle's main. */
-const NODE_ENTRY = 'containerd-shim-lcow-v1-node.cjs';
 
 /** Node's CommonJS wrapper (module.wrap), written around the bundle at build time; code-cache.cjs compiles the file as is. */
 const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
@@ -31,7 +29,7 @@ const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) {
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json', NODE_ENTRY]) rmSync(join(bin, f), { force: true });
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
   // main: the shim's entry; warm: what `serve` loads up to its first container (the daemon, the HCS
@@ -74,13 +72,13 @@ export default async function codeCache(outDir, _rootDir) {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
 
-  // The executable containerd runs: a POSIX sh script (shim-wrapper.sh) that answers `delete` after a clean
-  // release itself (no Node start: containerd runs `delete` after every disconnect) and execs Node for every
-  // other command line, on a CommonJS entry that runs the cached bundle. CommonJS, so no action starts Node's
-  // ESM loader: an ESM wrapper cost `delete` ~14 ms of CPU before any of our code ran, and the code-split ESM
-  // chunks ~25 ms more than the cached bundle.
+  // The executable containerd runs (shim-wrapper.sh): sh answers `delete` after a clean release itself (no
+  // Node start: containerd runs `delete` after every disconnect) and execs Node on the same file for every
+  // other command line; Node reads it as CommonJS (bin/package.json) and runs the cached bundle. CommonJS, so
+  // no action starts Node's ESM loader: an ESM wrapper cost `delete` ~14 ms of CPU before any of our code ran,
+  // and the code-split ESM chunks ~25 ms more than the cached bundle.
   if (!existsSync(join(bin, 'containerd-shim-lcow-v1.mjs'))) return;
-  writeFileSync(join(bin, NODE_ENTRY), "'use strict';\nrequire('./code-cache.cjs').runCached(require('node:path').join(__dirname, 'containerd-shim-lcow-v1.cjs'));\n");
+  writeFileSync(join(bin, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
   const wrapper = join(bin, 'containerd-shim-lcow-v1');
   copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'shim-wrapper.sh'), wrapper);
   chmodSync(wrapper, 0o755);

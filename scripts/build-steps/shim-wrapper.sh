@@ -1,11 +1,15 @@
 #!/bin/sh
+":" /*
 # containerd-shim-lcow-v1: the executable containerd runs (copied to <outDir>/bin by
-# scripts/build-steps/30-code-cache.mjs). Every action runs in Node (containerd-shim-lcow-v1-node.cjs beside
-# this file: the code-cached bundle) except one: `delete` after a clean release, which containerd runs after
-# every disconnect, even a clean one. Then there is nothing to clean (src/shim/released-marker.ts: the daemon
-# left <bundle>/shim-released naming itself once the task was deleted, its VM exited and its rootfs released),
-# and this script answers the DeleteResponse itself, without starting Node. It does so only when all of these
-# hold, and otherwise hands the command line to Node unchanged (which then does what `delete` always does):
+# scripts/build-steps/30-code-cache.mjs). One file, read by two programs: sh runs the lines up to its `exec`;
+# Node (which this file execs on itself, as a CommonJS module: bin/package.json) sees `":"` and a comment
+# around all of the sh, then the two lines at the end, which run the code-cached bundle. So every action runs
+# in Node with this file as argv[1], as before, except one: `delete` after a clean release, which containerd
+# runs after every disconnect, even a clean one. Then there is nothing to clean (src/shim/released-marker.ts:
+# the daemon left <bundle>/shim-released naming itself once the task was deleted, its VM exited and its rootfs
+# released), and sh answers the DeleteResponse itself, without starting Node. It does so only when all of
+# these hold, and otherwise hands the command line to Node unchanged (which then does what `delete` always
+# does):
 #   - containerd's own flags only (-namespace, -id, -address, -publish-binary, -bundle, -debug), `delete` last,
 #     namespace and id given;
 #   - shim-released and shim.pid name the same pid, and that process is gone (or a zombie awaiting its reaper)
@@ -14,7 +18,8 @@
 #   - no <bundle>/panic.log (Node's delete echoes it as a warning).
 # The reply is what src/shim/delete-response.ts encodes: exit_status 255 (field 2), exited_at now (field 3,
 # a Timestamp {seconds = 1, nanos = 2}), pid 0 omitted; nothing on stderr.
-# Must stay POSIX sh (dash): no subshell per byte, no tools but date(1), sleep(1) and readlink(1).
+# Must stay POSIX sh (dash): no subshell per byte, no tools but date(1), sleep(1) and readlink(1); and no
+# star-slash anywhere in the sh part (it would end Node's comment).
 
 # Appends the varint of $1 to $bytes as printf octal escapes, and its length to $len.
 varint() {
@@ -92,5 +97,8 @@ released_delete() {
 case $# in 0) ;; *) eval "last=\${$#}"; [ "$last" = delete ] && released_delete "$@" && exit 0 ;; esac
 self=$0
 [ -L "$self" ] && self=$(readlink -f "$self")
-case $self in */*) ;; *) self=./$self ;; esac
-exec node --no-warnings "${self%/*}/containerd-shim-lcow-v1-node.cjs" "$@"
+case $self in *[/]*) ;; *) self=./$self ;; esac
+exec node --no-warnings "$self" "$@"
+*/
+'use strict';
+require('./code-cache.cjs').runCached(require('node:path').join(__dirname, 'containerd-shim-lcow-v1.cjs'));

@@ -1,8 +1,8 @@
 /**
- * The built executable (scripts/build-steps/shim-wrapper.sh, laid out by 30-code-cache.mjs): a POSIX sh script
- * that answers `delete` after a clean release itself, without starting Node, and execs Node on the CommonJS
- * entry of the code-cached bundle for every other command line, which then loads no ESM module (Node's ESM
- * loader cost `delete` ~14 ms of CPU before our code ran). Checked on the real build in dist/: a `node` on PATH
+ * The built executable (scripts/build-steps/shim-wrapper.sh, laid out by 30-code-cache.mjs): one file that is
+ * a POSIX sh script and a CommonJS module. sh answers `delete` after a clean release itself, without starting
+ * Node, and execs Node on the same file for every other command line; Node runs the code-cached bundle and
+ * loads no ESM module (Node's ESM loader cost `delete` ~14 ms of CPU before our code ran). Checked on the real build in dist/: a `node` on PATH
  * that only records its arguments tells whether the script handed over, the generated protobuf decoder reads
  * the reply, and Node's own list of loaded internal modules (read by a preloaded probe) shows no ESM loading.
  */
@@ -17,7 +17,6 @@ import { containerd } from '../../src/proto/index.js';
 
 const BIN_DIR = resolve('dist/bin');
 const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
-const NODE_ENTRY = join(BIN_DIR, 'containerd-shim-lcow-v1-node.cjs');
 const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
 const GONE_PID = '2147483646'; // above pid_max: no such process
 
@@ -68,29 +67,33 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
   const deleteArgs = (bundle: string, ...extra: string[]): string[] =>
     ['-namespace', 'wrapper-ns', '-address', '/run/containerd/containerd.sock', '-publish-binary', '/usr/bin/containerd', ...extra, '-id', 'wrapper-id', '-bundle', bundle, 'delete'];
 
-  it('is a POSIX sh script that execs Node on the CommonJS entry with the command line unchanged', async () => {
-    assert.match(readFileSync(EXE, 'utf8'), /^#!\/bin\/sh\n/);
-    assert.equal(spawnSync('sh', ['-n', EXE]).status, 0, 'sh -n: the script parses');
+  it('is a POSIX sh script and a CommonJS module; sh execs Node on the file itself, the command line unchanged', async () => {
+    const text = readFileSync(EXE, 'utf8');
+    assert.match(text, /^#!\/bin\/sh\n":" \/\*\n/);
+    const shPart = text.slice(0, text.indexOf('\n*/\n') + 1);
+    assert.ok(shPart.length > 100 && !shPart.slice(8).includes('*/'), 'the sh part is one JavaScript comment');
+    assert.equal(spawnSync('sh', ['-n'], { input: shPart }).status, 0, 'sh -n: the sh part parses');
+    assert.deepEqual(JSON.parse(readFileSync(join(BIN_DIR, 'package.json'), 'utf8')), { type: 'commonjs' });
     const r = await run(['--version']);
     assert.equal(r.status, 7);
-    assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, '--version']);
+    assert.deepEqual(r.node, ['--no-warnings', EXE, '--version']);
   });
 
   it('found through a symlink (install.sh, ab.sh), it still finds its Node entry', async () => {
     const link = join(dir, 'linked-shim');
     await symlink(EXE, link);
     const r = await run(['-namespace', 'x', '-id', 'y', 'start'], link);
-    assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, '-namespace', 'x', '-id', 'y', 'start']);
+    assert.deepEqual(r.node, ['--no-warnings', EXE, '-namespace', 'x', '-id', 'y', 'start']);
   });
 
-  it('the Node entry runs --version and a released delete without loading an ESM module', async () => {
+  it('run by Node, it does --version and a released delete without loading an ESM module', async () => {
     const probe = join(dir, 'probe.cjs');
     await writeFile(probe, "process.on('exit', () => process.stderr.write('ESM-MODULES:' + process.moduleLoadList.filter((m) => m.includes('/esm/')).join(',') + '\\n'));\n");
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
     for (const args of [['--version'], deleteArgs(await releasedBundle())]) {
-      const r = spawnSync(process.execPath, ['--no-warnings', '--require', probe, NODE_ENTRY, ...args], { env, timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--no-warnings', '--require', probe, EXE, ...args], { env, timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr.toString());
       const esm = (r.stderr.toString().split('\n').find((l) => l.startsWith('ESM-MODULES:')) ?? 'ESM-MODULES:').slice(12).split(',').filter(Boolean);
       assert.ok(esm.length > 0, 'the probe saw Node\'s module list'); // esm/utils loads at bootstrap
@@ -112,7 +115,7 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
       const at = Number(resp.exited_at?.seconds ?? 0) * 1000 + Math.floor((resp.exited_at?.nanos ?? 0) / 1e6);
       assert.ok(at >= before - 1 && at <= after + 1, `exited_at ${at} within [${before}, ${after}]`);
       // The same message Node's delete writes (same fields; the time differs).
-      const viaNode = spawnSync(process.execPath, ['--no-warnings', NODE_ENTRY, ...deleteArgs(await releasedBundle(), ...extra)], { timeout: 60_000 });
+      const viaNode = spawnSync(process.execPath, ['--no-warnings', EXE, ...deleteArgs(await releasedBundle(), ...extra)], { timeout: 60_000 });
       assert.equal(viaNode.status, 0, viaNode.stderr.toString());
       const nodeResp = containerd.task.v2.DeleteResponse.decode(viaNode.stdout);
       assert.equal(nodeResp.exit_status, resp.exit_status);
@@ -144,7 +147,7 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
       const bundle = await releasedBundle();
       const args = (await change(bundle)) ?? deleteArgs(bundle);
       const r = await run(args);
-      assert.deepEqual(r.node, ['--no-warnings', NODE_ENTRY, ...args], what);
+      assert.deepEqual(r.node, ['--no-warnings', EXE, ...args], what);
       assert.equal(r.status, 7, what);
       assert.equal(r.stdout.length, 0, `${what}: the script itself printed nothing`);
     }
