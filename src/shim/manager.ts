@@ -223,7 +223,7 @@ async function isOurRecordedDaemon(pid: number, bundle: string, transport: Platf
 
 type Warn = (msg: string, fields: Record<string, unknown>) => Promise<void>;
 
-/** Warnings on `delete`'s stderr (containerd shows them); the logger (winston) loads only when one is needed. */
+/** Warnings on `delete`'s stderr (containerd shows them); the logger module loads only when one is needed. */
 function stderrWarn(flags: ShimFlags): Warn {
   let log: Promise<import('../log/index.js').Logger> | undefined;
   return async (msg, fields) => {
