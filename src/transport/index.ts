@@ -19,6 +19,8 @@ export { createTransport, type TransportOptions } from './create-transport.js';
 export { UnixTransport, type UnixTransportOptions } from './unix-transport.js';
 export { WindowsTransport, isNamedPipePath, type WindowsTransportOptions } from './windows-transport.js';
 export { WinsockError, WsaError, asWinsockError, errorCodeForWsa } from './winsock-error.js';
+/** A koffi-bound export (sync call plus `.async`): the one definition, also used by src/hcs's computecore binding. */
+export type { NativeFn } from './winsock-ffi.js';
 export { RedialWriter, type RedialWriterOptions } from './redial-writer.js';
 export { DEFAULT_BACKOFF, backoffDelays, ioRetryBudgetMs, type BackoffOptions } from './backoff.js';
 export {

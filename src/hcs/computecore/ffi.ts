@@ -8,6 +8,7 @@
  * documents come back as raw pointers that we decode and LocalFree exactly once.
  */
 import koffi from 'koffi';
+import type { NativeFn } from '../../transport/index.js';
 
 /** An HCS handle as koffi hands it over (BigInt), branded so system and operation handles do not mix. */
 export type HcsOperationHandle = bigint & { readonly __brand: 'HCS_OPERATION' };
@@ -61,11 +62,6 @@ const OPTIONAL_DECLS = {
 } as const;
 
 const LOCAL_FREE = 'void * __stdcall LocalFree(void *hMem)';
-
-/** A bound export: callable synchronously, and through `.async(...args, cb)` on the libuv threadpool. */
-export type NativeFn = ((...args: unknown[]) => unknown) & {
-  async: (...args: unknown[]) => void;
-};
 
 export type ComputecoreExports = { readonly [K in keyof typeof DECLS]: NativeFn } & {
   readonly HcsCancelOperation: NativeFn | undefined;

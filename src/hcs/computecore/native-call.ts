@@ -1,4 +1,4 @@
-import type { NativeFn } from './ffi.js';
+import type { NativeFn } from '../../transport/index.js';
 
 /**
  * Runs a bound export through koffi's `.async`, i.e. on a libuv threadpool thread, so a blocking HCS
