@@ -13,5 +13,5 @@ export { Bridge, DefaultBridgeTimeoutMs, type BridgeOptions, type RpcOptions } f
 export { GcsBridgeClosedError, GcsRpcError } from './errors.js';
 export { connectGuest, containerConfig, GuestConnection, type ConnectGuestOptions } from './guest-connection.js';
 export { Container, type GcsCallOptions, type ContainerExit } from './container.js';
-export { Process, SIGKILL } from './process.js';
+export { Process, SIGKILL, SIGTERM } from './process.js';
 export type { IoListen, StdioStreams } from './stdio.js';

@@ -26,6 +26,8 @@ import type { StdioStreams } from './stdio.js';
 
 /** SIGKILL; also what the guest uses for a SignalProcess without Options or with Signal 0. */
 export const SIGKILL = 9;
+/** SIGTERM: the polite stop (the shim's Kill without SignalProcessSupported turns it into SIGKILL). */
+export const SIGTERM = 15;
 
 export class Process {
   readonly containerId: string;

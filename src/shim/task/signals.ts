@@ -1,7 +1,6 @@
 import { failedPrecondition } from '../../errdefs/index.js';
+import { SIGKILL, SIGTERM } from '../../sandbox/index.js';
 
-export const SIGKILL = 9;
-export const SIGTERM = 15;
 /** Windows' CTRL_SHUTDOWN_EVENT, which runhcs also accepts for a Linux process (a plain kill). */
 const CTRL_SHUTDOWN = 6;
 /** The Linux signals the LCOW guest delivers (hcsshim's signal map: 1–31, no real-time signals). */

@@ -2,12 +2,11 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { Field, type Logger } from '../../log/index.js';
 import type { EventPublisher } from '../events/index.js';
 import { settlesWithin } from '../../async/index.js';
-import type { GuestContainer, Sandbox } from '../../sandbox/index.js';
+import { SIGKILL, type GuestContainer, type Sandbox } from '../../sandbox/index.js';
 import { Exec } from './exec.js';
 import { ExecState } from './exec-state.js';
 import { Freezer } from './freezer.js';
 import { pauseGuard, pausedStatus } from './pause-state.js';
-import { SIGKILL } from './signals.js';
 import type { ExitInfo, Mount, ProcessListEntry, ProcessState, ResourcesKind, StdioPaths, TaskStats } from './types.js';
 import { vmResources } from './vm-resources.js';
 import type { PlatformTransport } from '../../transport/index.js';
