@@ -22,7 +22,8 @@ const RULES = [
   { re: new RegExp(String.raw`\.on\(\s*'error'\s*,\s*${IGNORING}\)`, 'g'), what: 'an error listener that drops the error without saying why' },
 ];
 
-function listTs(dir) {
+/** The .ts sources under `dir` (not .d.ts, not gen/ or node_modules/); none when `dir` is absent. */
+export function listTs(dir) {
   const out = [];
   let names;
   try { names = readdirSync(dir); } catch { return out; } // no such folder: nothing to check
@@ -35,7 +36,7 @@ function listTs(dir) {
 }
 
 /** Blanks comments (keeping line breaks and offsets), so a commented-out swallow is not reported. */
-function blankComments(text) {
+export function blankComments(text) {
   return text.replace(/\/\*[\s\S]*?\*\/|(^|[^:'"`\\])\/\/.*$/gm, (m, pre = '') => pre + m.slice(pre.length).replace(/[^\n]/g, ' '));
 }
 
