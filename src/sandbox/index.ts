@@ -17,5 +17,5 @@ export { uvmDocCommand } from '../uvm/index.js';
 export { SIGKILL, SIGTERM } from '../gcs/index.js';
 export type {
   GuestContainer, GuestProcess, HostProcessRequest, LcowLayer, LcowLayers, VmResources, ProcessListEntry, ProcessRequest, RuntimeOptions, Sandbox, SandboxFactory,
-  SandboxRequest, TaskStats,
+  SandboxRequest, TaskStats, U64,
 } from './types.js';

@@ -88,7 +88,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   const methods = taskServiceMethods(logic, log, statsWire);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
-  server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log));
+  server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log, statsWire));
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
   server.serve(await listener(flags, listenFd));

@@ -3,7 +3,8 @@
  * containerd.runtime.sandbox.v1.Sandbox service instead of running a pause container. Driven with crictl:
  * one shim and one utility VM per pod, no pause container or process, the CRI state through SandboxStatus,
  * stopp/rmp leave nothing; two pods → two shims and two VMs; the pod's containers run in its VM (create,
- * start, logs, exec, exit codes, stop, rm), joined to the pod the shim registers in the guest.
+ * start, logs, exec, exit codes, stop, rm), joined to the pod the shim registers in the guest; `crictl statsp`
+ * shows the pod's CPU and memory (SandboxMetrics).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -149,6 +150,17 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       assert.equal(ok(await crictl(ctd, ['exec', c1, '/bin/sh', '-c', 'echo exec-ok']), 'crictl exec'), 'exec-ok');
       // the pod's files from the guest's pod (its sandbox container's hostname and hosts), bound into c1
       assert.match(ok(await crictl(ctd, ['exec', '--sync', c1, '/bin/cat', '/etc/hosts']), 'cat /etc/hosts'), /^127\.0\.0\.1 localhost$/m);
+      // SandboxMetrics: CRI's PodSandboxStats decodes the shim's io.containerd.cgroups.v2.Metrics (the pod's
+      // running containers summed, c1 here: its init and the execs above used CPU and memory in the guest)
+      const statsp = JSON.parse(ok(await crictl(ctd, ['statsp', '-o', 'json', '--id', pod]), 'crictl statsp')) as {
+        stats: { attributes: { id: string }; linux: { cpu: { usageCoreNanoSeconds?: { value: string } }; memory: { usageBytes?: { value: string }; availableBytes?: { value: string } } } }[];
+      };
+      assert.equal(statsp.stats.length, 1, JSON.stringify(statsp));
+      assert.equal(statsp.stats[0]?.attributes.id, pod);
+      assert.ok(Number(statsp.stats[0]?.linux.cpu.usageCoreNanoSeconds?.value ?? 0) > 0, `pod CPU usage: ${JSON.stringify(statsp)}`);
+      assert.ok(Number(statsp.stats[0]?.linux.memory.usageBytes?.value ?? 0) > 0, `pod memory usage: ${JSON.stringify(statsp)}`);
+      // no pod memory limit (c1 has none): CRI reports 0 available, not 0 - working set wrapped around
+      assert.equal(statsp.stats[0]?.linux.memory.availableBytes?.value ?? '0', '0', `pod available memory: ${JSON.stringify(statsp)}`);
 
       assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
       assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');

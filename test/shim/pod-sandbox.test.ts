@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import { POD_INFRA_PROCESS, PodSandbox, PodSandboxState, STOPPED_EXIT_STATUS, VM_LOST_EXIT_STATUS, type PodSandboxDeps } from '../../src/shim/sandbox-api/index.js';
+import type { TaskStats } from '../../src/sandbox/index.js';
 import { FakeSandboxFactory, silentLogger, type FakeSandbox } from '../fakes/index.js';
 import { rejectsWith } from './support/assert-error.js';
 
@@ -47,7 +48,7 @@ function setup(over: Partial<PodSandboxDeps> = {}): Setup {
   };
   const pod = new PodSandbox({
     shimId: ID, log: silentLogger(), sandboxes: factory.factory,
-    workloads: { killAll: async () => void order.push('containers killed') },
+    workloads: { killAll: async () => void order.push('containers killed'), podStats: async () => [] },
     requestExit: () => void exits.push(1),
     now: () => new Date(1_700_000_000_000),
     prepareInfraRootfs: async (dir) => void rootfs.push(dir),
@@ -287,5 +288,50 @@ describe('PodSandbox (Sandbox API)', () => {
     await pod.stop(ID);
     assert.deepEqual(order, ['containers killed', `container ${ID} removed`, 'vm closed']);
     assert.equal(pod.current, PodSandboxState.Stopped);
+  });
+
+  it('SandboxMetrics: NotFound before start and after stop; while running, the sum of the running containers\' stats', async () => {
+    const big = 2n ** 60n;
+    const containers: TaskStats[] = [
+      { pids: { current: 2, limit: 100 }, cpu: { usage_usec: 1500, user_usec: 1000, system_usec: 500 }, memory: { usage: 4096, usage_limit: 1 << 30, inactive_file: 10 } },
+      { pids: { current: 1, limit: 0 }, cpu: { usage_usec: big, nr_periods: 3 }, memory: { usage: 1024, anon: 7 } },
+    ];
+    const { pod } = setup({ workloads: { killAll: async () => undefined, podStats: async () => containers } });
+    await rejectsWith(pod.metrics(ID), ErrorCode.NotFound); // before CreateSandbox
+    create(pod);
+    await rejectsWith(pod.metrics(ID), ErrorCode.NotFound); // created, not started
+    await pod.start(ID);
+    await rejectsWith(pod.metrics('other'), ErrorCode.NotFound);
+    const m = await pod.metrics(ID);
+    assert.equal(m.timestamp.getTime(), 1_700_000_000_000);
+    assert.deepEqual(m.stats, {
+      pids: { current: 3, limit: 0 },
+      cpu: { usage_usec: big + 1500n, user_usec: 1000, system_usec: 500, nr_periods: 3 },
+      // one container without a memory limit: the pod has none (cgroup v2 "max"); no swap limit reported either
+      memory: { usage: 5120, inactive_file: 10, anon: 7, usage_limit: 2n ** 64n - 1n, swap_limit: 2n ** 64n - 1n },
+    });
+    await pod.stop(ID);
+    await rejectsWith(pod.metrics(ID), ErrorCode.NotFound);
+  });
+
+  it('SandboxMetrics of a running pod with no running container: zero usage, not an error', async () => {
+    const { pod } = setup();
+    create(pod);
+    await pod.start(ID);
+    const m = await pod.metrics(ID);
+    assert.deepEqual(m.stats, {
+      pids: { current: 0, limit: 0 }, cpu: { usage_usec: 0, user_usec: 0, system_usec: 0 },
+      memory: { usage: 0, usage_limit: 2n ** 64n - 1n, swap_limit: 2n ** 64n - 1n },
+    });
+  });
+
+  it('SandboxMetrics: the pod\'s memory limit is the sum of its containers\' when each has one', async () => {
+    const containers: TaskStats[] = [{ memory: { usage: 1, usage_limit: 1 << 20 } }, { memory: { usage: 2, usage_limit: 2 << 20, swap_limit: 5 } }];
+    const { pod } = setup({ workloads: { killAll: async () => undefined, podStats: async () => containers } });
+    create(pod);
+    await pod.start(ID);
+    const { memory } = (await pod.metrics(ID)).stats;
+    assert.equal(memory?.usage_limit, 3 << 20);
+    assert.equal(memory?.swap_limit, 2n ** 64n - 1n, 'the first container has no swap limit');
   });
 });

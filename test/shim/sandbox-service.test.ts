@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
-import { containerd, runtime } from '../../src/proto/index.js';
+import { containerd, io, runtime } from '../../src/proto/index.js';
 import { PodSandbox, SANDBOX_SERVICE_V1, sandboxServiceMethods } from '../../src/shim/sandbox-api/index.js';
 import type { RpcContext } from '../../src/ttrpc/index.js';
 import { FakeSandboxFactory, silentLogger } from '../fakes/index.js';
@@ -17,7 +17,10 @@ const ID = 'pod1';
 function setup() {
   const factory = new FakeSandboxFactory();
   const pod = new PodSandbox({
-    shimId: ID, log: silentLogger(), sandboxes: factory.factory, workloads: { killAll: async () => undefined },
+    shimId: ID, log: silentLogger(), sandboxes: factory.factory, workloads: {
+      killAll: async () => undefined,
+      podStats: async () => [{ pids: { current: 2, limit: 0 }, cpu: { usage_usec: 1234, user_usec: 1000, system_usec: 234 }, memory: { usage: 65536, anon: 4096 } }],
+    },
     requestExit: () => undefined, prepareInfraRootfs: async () => undefined,
   });
   const methods = sandboxServiceMethods(pod, silentLogger());
@@ -63,5 +66,22 @@ describe('Sandbox service edge', () => {
       (err: unknown) => err instanceof ShimError && err.code === ErrorCode.InvalidArgument && /runtime\.v1\.PodSandboxConfig/.test(err.message));
     await assert.rejects(b.call('StartSandbox', sb.StartSandboxRequest.encode({ sandbox_id: ID }).finish()),
       (err: unknown) => err instanceof ShimError && err.code === ErrorCode.NotFound, 'the refused sandbox was not created');
+  });
+
+  it('SandboxMetrics: a containerd.types.Metric{timestamp, id, io.containerd.cgroups.v2.Metrics} while running; NotFound before start', async () => {
+    const { call } = setup();
+    const req = sb.SandboxMetricsRequest.encode({ sandbox_id: ID }).finish();
+    await call('CreateSandbox', sb.CreateSandboxRequest.encode({ sandbox_id: ID, bundle_path: '/b' }).finish());
+    await assert.rejects(call('SandboxMetrics', req), (err: unknown) => err instanceof ShimError && err.code === ErrorCode.NotFound);
+    await call('StartSandbox', sb.StartSandboxRequest.encode({ sandbox_id: ID }).finish());
+    const m = sb.SandboxMetricsResponse.decode(await call('SandboxMetrics', req)).metrics;
+    assert.equal(m?.id, ID);
+    assert.ok((m?.timestamp?.seconds ?? 0) > 0);
+    assert.equal(m?.data?.type_url, 'io.containerd.cgroups.v2.Metrics');
+    const v2 = io.containerd.cgroups.v2.Metrics.decode(m?.data?.value ?? new Uint8Array());
+    assert.equal(Number(v2.cpu?.usage_usec), 1234);
+    assert.equal(Number(v2.memory?.usage), 65536);
+    assert.ok(Number(v2.memory?.usage_limit) > 2 ** 62, "no limit: cgroup v2 max (CRI: unlimited), not 0");
+    assert.equal(Number(v2.pids?.current), 2);
   });
 });

@@ -4,7 +4,9 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { Field, type Logger } from '../../log/index.js';
 import { effectiveAnnotations, expandAnnotations, type GuestContainer, type RuntimeOptions, type Sandbox, type SandboxFactory } from '../../sandbox/index.js';
 import { checkRuntimeOptions } from '../create/sandbox-options.js';
+import type { TaskStats } from '../task/types.js';
 import { podInfraSpec, preparePodInfraRootfs } from './pod-infra.js';
+import { podStats } from './pod-metrics.js';
 
 /**
  * The Sandbox API's logic for the one pod this shim serves (containerd's "shim" sandboxer): one sandbox =
@@ -38,9 +40,11 @@ export enum PodSandboxState {
   Shutdown = 'shutdown',
 }
 
-/** What the Task service does for a stopping pod: kill every container left in it (errors are logged). */
+/** What the Task service does for the pod: kill every container left in it (errors are logged); read their stats. */
 export interface PodWorkloads {
   killAll(): Promise<void>;
+  /** The guest's statistics of each running pod container (one that exits meanwhile is left out). */
+  podStats(): Promise<TaskStats[]>;
 }
 
 export interface PodSandboxDeps {
@@ -249,6 +253,18 @@ export class PodSandbox {
   platform(id: string): { os: string; architecture: string } {
     this.check(id);
     return { os: 'linux', architecture: 'amd64' };
+  }
+
+  /**
+   * SandboxMetrics: the pod's usage, summed over its running containers (pod-metrics.ts). NotFound unless
+   * the sandbox runs: before StartSandbox and after StopSandbox there is no pod to measure (containerd's
+   * pause-container controller answers NotFound without a sandbox task too).
+   */
+  async metrics(id: string): Promise<{ timestamp: Date; stats: TaskStats }> {
+    const state = this.check(id);
+    if (state !== PodSandboxState.Running || this.sandbox === undefined) throw notFound(`sandbox ${id} is ${state}, not running: no metrics`);
+    const timestamp = this.now;
+    return { timestamp, stats: podStats(await this.d.workloads.podStats()) };
   }
 
   ping(id: string): void {

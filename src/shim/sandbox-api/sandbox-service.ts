@@ -2,11 +2,14 @@
  * The Sandbox service's ttrpc edge (containerd.runtime.sandbox.v1.Sandbox): decode, call PodSandbox, encode.
  * Errors travel unchanged to the ttrpc server, which maps ShimError codes to google.rpc.Status in one place.
  * Protobuf types stop here. UpdateSandbox stays Unimplemented (containerd tolerates it).
+ * SandboxMetrics answers a containerd.types.Metric whose data is the Stats wire's type (stats-wire.ts):
+ * io.containerd.cgroups.v2.Metrics on a Linux host, which containerd's Linux CRI decodes for PodSandboxStats.
  */
-import { invalidArgument, notImplemented } from '../../errdefs/index.js';
+import { invalidArgument } from '../../errdefs/index.js';
 import { Field, type Logger } from '../../log/index.js';
 import { containerd, runtime } from '../../proto/index.js';
 import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../../ttrpc/index.js';
+import { encodeStats, type StatsWire } from '../stats-wire.js';
 import { toTimestamp } from '../timestamp.js';
 import type { PodSandbox } from './pod-sandbox.js';
 
@@ -34,7 +37,7 @@ function podConfig(options: { type_url?: string | null; value?: Uint8Array | nul
   return { hostname: c.hostname ?? '', annotations: { ...(c.annotations ?? {}) } };
 }
 
-type Rpc = (payload: Uint8Array, logic: PodSandbox) => Promise<Uint8Array>;
+type Rpc = (payload: Uint8Array, logic: PodSandbox, wire: StatsWire) => Promise<Uint8Array>;
 
 const RPCS: Record<string, Rpc> = {
   async CreateSandbox(p, l) {
@@ -84,21 +87,21 @@ const RPCS: Record<string, Rpc> = {
     await l.shutdown(decode(sb.ShutdownSandboxRequest, p).sandbox_id ?? '');
     return sb.ShutdownSandboxResponse.encode({}).finish();
   },
-  async SandboxMetrics(p, l) {
+  async SandboxMetrics(p, l, wire) {
     const id = decode(sb.SandboxMetricsRequest, p).sandbox_id ?? '';
-    l.status(id); // NotFound first
-    throw notImplemented(`sandbox ${id}: SandboxMetrics is not supported by io.containerd.lcow.v1 yet (the containers' Stats are)`);
+    const m = await l.metrics(id);
+    return sb.SandboxMetricsResponse.encode({ metrics: { timestamp: toTimestamp(m.timestamp), id, data: encodeStats(wire, m.stats) } }).finish();
   },
 };
 
 /** The ttrpc method table of the Sandbox service; each call is logged at debug with its duration. */
-export function sandboxServiceMethods(logic: PodSandbox, log: Logger): Record<string, UnaryHandler> {
+export function sandboxServiceMethods(logic: PodSandbox, log: Logger, wire: StatsWire = 'linux'): Record<string, UnaryHandler> {
   const methods: Record<string, UnaryHandler> = {};
   for (const [name, rpc] of Object.entries(RPCS)) {
     methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
       const started = process.hrtime.bigint();
       try {
-        return await rpc(payload, logic);
+        return await rpc(payload, logic, wire);
       } catch (err) {
         log.debug(`sandbox ${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
         throw err;
