@@ -1,5 +1,5 @@
 /**
- * The ONLY koffi import of the project. Declares every computecore.dll export the shim uses (named
+ * The koffi import of src/hcs (src/transport has its own for Winsock and kernel32: the only two folders that touch koffi). Declares every computecore.dll export the shim uses (named
  * exactly as the export, like hcsshim's `//sys` lines) plus LocalFree, from one library path (and
  * kernel32 for LocalFree on Windows; the Linux test double exports LocalFree itself).
  *
