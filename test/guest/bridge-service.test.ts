@@ -118,8 +118,7 @@ describe('guest bridge: containers and processes (fake runc)', () => {
   const stdioListeners: UnixListener[] = [];
   before(async () => {
     vmDir = tempDir();
-    host = await RawHost.start(vmDir);
-    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    host = await RawHost.negotiated(vmDir);
   });
   after(async () => {
     await host.containers.stopAll();
@@ -298,8 +297,7 @@ describe('guest bridge: DeleteContainerState is as destructive as the real GCS',
   let host: RawHost;
   before(async () => {
     vmDir = tempDir();
-    host = await RawHost.start(vmDir);
-    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    host = await RawHost.negotiated(vmDir);
   });
   after(() => {
     host.close();
@@ -362,8 +360,7 @@ describe('guest bridge: the ShutdownGraceful race (test mode)', () => {
   let host: RawHost;
   before(async () => {
     vmDir = tempDir();
-    host = await RawHost.start(vmDir, { shutdownRace: true });
-    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    host = await RawHost.negotiated(vmDir, { shutdownRace: true });
   });
   after(async () => {
     await host.containers.stopAll();

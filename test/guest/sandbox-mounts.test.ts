@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RPCCreate, RPCDeleteContainerState, RPCNegotiateProtocol } from '../../src/gcs/protocol/index.js';
+import { RPCCreate, RPCDeleteContainerState } from '../../src/gcs/protocol/index.js';
 import { mountsUnder } from '../../src/hcs/emulator/teardown.js';
 import { cleanupVmDir, tempDir } from './support/fixtures.js';
 import { RawHost } from './support/raw-host.js';
@@ -35,8 +35,7 @@ describe('guest: a pod\'s guest-side mount sources', { skip: NEEDS_ROOT }, () =>
   let host: RawHost;
   before(async () => {
     vmDir = tempDir();
-    host = await RawHost.start(vmDir);
-    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    host = await RawHost.negotiated(vmDir);
   });
   after(() => {
     host.close();

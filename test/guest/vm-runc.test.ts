@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { NullContainerID, RPCExecuteProcess, RPCNegotiateProtocol, RPCWaitForProcess } from '../../src/gcs/protocol/index.js';
+import { NullContainerID, RPCExecuteProcess, RPCWaitForProcess } from '../../src/gcs/protocol/index.js';
 import { cleanupVmDir, tempDir } from './support/fixtures.js';
 import { RawHost } from './support/raw-host.js';
 
@@ -17,8 +17,7 @@ describe('guest: runc in the utility VM itself', () => {
   let host: RawHost;
   before(async () => {
     vmDir = tempDir();
-    host = await RawHost.start(vmDir);
-    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    host = await RawHost.negotiated(vmDir);
   });
   after(() => {
     host.close();

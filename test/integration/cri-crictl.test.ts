@@ -11,43 +11,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PAUSE_IMAGE } from './cri-config.js';
-import { containerConfig, crictl, type CrictlResult, exited } from './crictl.js';
-import { CONTAINERDS, NEEDS_ROOT, diagCli, type PrivateContainerd, usePrivateContainerd } from './harness.js';
-import { buildOciArchive } from './oci-image.js';
+import { containerConfig, CRI_IMAGE, crictl, crictlOk, exited, importCriImages, shimDaemons } from './crictl.js';
+import { CONTAINERDS, NEEDS_ROOT, diagCli, usePrivateContainerd } from './harness.js';
 
-const IMAGE = 'docker.io/library/lcowbox:latest';
-
-/** This instance's shim daemons (`serve` processes whose -address is this containerd's). */
-function shimDaemons(ctd: PrivateContainerd): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      return args.includes('serve') && args[args.indexOf('-address') + 1] === ctd.sock;
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
+const IMAGE = CRI_IMAGE;
 
 for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
   const ctd = usePrivateContainerd(async (c) => {
     await crictl(c, ['rmp', '-af']); // a failed test's pod
   }, under, { cri: 'podsandbox' });
 
-  const ok = (r: CrictlResult, what: string): string => {
-    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
-    return r.stdout.trim();
-  };
-
-  async function images(): Promise<void> {
-    if ((await ctd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.includes(IMAGE)) return;
-    for (const [name, cmd, dir] of [[PAUSE_IMAGE, ['/bin/sleep', '2147483647'], 'pause'], [IMAGE, ['/bin/sh'], 'box']] as const) {
-      const work = join(ctd.tmp, `img-${dir}`);
-      mkdirSync(work, { recursive: true });
-      ctd.assertOk(await ctd.ctr(['-n', 'k8s.io', 'images', 'import', buildOciArchive(ctd.rootfs, work, name, { Cmd: [...cmd], Env: ['PATH=/bin'] })]), `import ${name}`);
-    }
-  }
+  const ok = crictlOk(ctd);
+  const images = (): Promise<void> => importCriImages(ctd);
 
   function podConfig(name: string): string {
     const path = join(ctd.tmp, `${name}-pod.json`);

@@ -11,23 +11,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PAUSE_IMAGE } from './cri-config.js';
-import { containerConfig, crictl, type CrictlResult, exited } from './crictl.js';
+import { containerConfig, CRI_IMAGE, crictl, crictlOk, exited, importCriImages, processes, shimDaemons } from './crictl.js';
 import { CONTAINERDS, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
-import { buildOciArchive } from './oci-image.js';
 
-const IMAGE = 'docker.io/library/lcowbox:latest';
-
-/** Processes whose command line matches `pred` (shim daemons of this containerd, pause processes). */
-function processes(pred: (args: string[]) => boolean): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return pred(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'));
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
+const IMAGE = CRI_IMAGE;
 
 /** Whether `pid` has an ancestor in `roots` (other test runs on this machine run pause processes too). */
 function descendsFrom(pid: number, roots: ReadonlySet<number>): boolean {
@@ -42,8 +29,6 @@ function descendsFrom(pid: number, roots: ReadonlySet<number>): boolean {
   return false;
 }
 
-const shimDaemons = (ctd: PrivateContainerd): number[] =>
-  processes((a) => a.includes('serve') && a[a.indexOf('-address') + 1] === ctd.sock);
 /** The guest agents the emulator booted for this containerd's VMs. */
 const guestAgents = (ctd: PrivateContainerd): number[] => processes((a) => a.some((x) => x.startsWith(ctd.vmRoot)) && !a.includes('serve'));
 
@@ -53,20 +38,8 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       await crictl(c, ['rmp', '-af']); // a failed test's pod
     }, under, { cri: 'shim' });
 
-    const ok = (r: CrictlResult, what: string): string => {
-      assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
-      return r.stdout.trim();
-    };
-
-    async function images(): Promise<void> {
-      if ((await ctd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.includes(IMAGE)) return;
-      // the pause image is pinned in the config (CRI still checks it exists), but never run in this mode
-      for (const [name, cmd, dir] of [[PAUSE_IMAGE, ['/bin/sleep', '2147483647'], 'pause'], [IMAGE, ['/bin/sh'], 'box']] as const) {
-        const work = join(ctd.tmp, `img-${dir}`);
-        mkdirSync(work, { recursive: true });
-        ctd.assertOk(await ctd.ctr(['-n', 'k8s.io', 'images', 'import', buildOciArchive(ctd.rootfs, work, name, { Cmd: [...cmd], Env: ['PATH=/bin'] })]), `import ${name}`);
-      }
-    }
+    const ok = crictlOk(ctd);
+    const images = (): Promise<void> => importCriImages(ctd);
 
     function podConfig(name: string, pidNamespace: 0 | 1, annotations: Record<string, string> = {}): string {
       const path = join(ctd.tmp, `${name}-pod.json`);

@@ -1,12 +1,19 @@
 /**
  * crictl against a private containerd's CRI, for the pod suites (pause-container mode and the Sandbox API):
- * one call, a container config file, and the wait for a container's exit.
+ * one call and its checked form, the images both suites import, a container config file, the wait for a
+ * container's exit, and the instance's shim daemons.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PAUSE_IMAGE } from './cri-config.js';
 import { CRICTL, type PrivateContainerd } from './harness.js';
+import { buildOciArchive } from './oci-image.js';
+
+/** The workload image both pod suites import (busybox's rootfs, `/bin/sh`). */
+export const CRI_IMAGE = 'docker.io/library/lcowbox:latest';
 
 export interface CrictlResult { code: number; stdout: string; stderr: string }
 
@@ -37,3 +44,39 @@ export async function exited(ctd: PrivateContainerd, id: string, ok: (r: CrictlR
   }
   throw new Error(`container ${id} never exited`);
 }
+
+/** A checked call: asserts exit 0 (with stderr and containerd's log tail) and returns the trimmed stdout. */
+export function crictlOk(ctd: PrivateContainerd): (r: CrictlResult, what: string) => string {
+  return (r, what) => {
+    assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}\n--- containerd log tail ---\n${ctd.log().slice(-3000)}`);
+    return r.stdout.trim();
+  };
+}
+
+/**
+ * Imports the pause image (CRI checks it exists; the Sandbox API mode never runs it) and CRI_IMAGE into the
+ * k8s.io namespace, once per containerd.
+ */
+export async function importCriImages(ctd: PrivateContainerd): Promise<void> {
+  if ((await ctd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.includes(CRI_IMAGE)) return;
+  for (const [name, cmd, dir] of [[PAUSE_IMAGE, ['/bin/sleep', '2147483647'], 'pause'], [CRI_IMAGE, ['/bin/sh'], 'box']] as const) {
+    const work = join(ctd.tmp, `img-${dir}`);
+    mkdirSync(work, { recursive: true });
+    ctd.assertOk(await ctd.ctr(['-n', 'k8s.io', 'images', 'import', buildOciArchive(ctd.rootfs, work, name, { Cmd: [...cmd], Env: ['PATH=/bin'] })]), `import ${name}`);
+  }
+}
+
+/** Processes whose command line matches `pred`. */
+export function processes(pred: (args: string[]) => boolean): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return pred(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** This instance's shim daemons (`serve` processes whose -address is this containerd's). */
+export const shimDaemons = (ctd: PrivateContainerd): number[] =>
+  processes((a) => a.includes('serve') && a[a.indexOf('-address') + 1] === ctd.sock);

@@ -6,7 +6,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeFrame, FrameDecoder, parseJsonBody, requestType, responseType, type Frame } from '../../../src/gcs/protocol/index.js';
+import { encodeFrame, FrameDecoder, parseJsonBody, requestType, responseType, RPCNegotiateProtocol, type Frame } from '../../../src/gcs/protocol/index.js';
 import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths, writeVmRunc } from '../../../src/guest/index.js';
 import { FakeRunc } from '../../fakes/fake-runc.js';
 
@@ -34,6 +34,13 @@ export class RawHost {
       this.frames.push(...this.decoder.decode(chunk));
       for (const w of this.waiters.splice(0)) w();
     });
+  }
+
+  /** start() then NegotiateProtocol at version 4, as a host does before any other request. */
+  static async negotiated(vmDir: string, opts: { shutdownRace?: boolean } = {}): Promise<RawHost> {
+    const host = await RawHost.start(vmDir, opts);
+    await host.rpc(RPCNegotiateProtocol, { MinimumVersion: 4, MaximumVersion: 4 });
+    return host;
   }
 
   static async start(vmDir: string, opts: { shutdownRace?: boolean } = {}): Promise<RawHost> {
