@@ -7,14 +7,13 @@
 import { invalidArgument } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { containerd, google } from '../proto/index.js';
-import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../ttrpc/index.js';
+import type { UnaryHandler } from '../ttrpc/index.js';
+import { bindRpcs, decodePayload, timedMethods } from './rpc-methods.js';
 import { encodeProcessInfo, encodeStats, type StatsWire } from './stats-wire.js';
 import type { Mount, OpaqueAny, ResourcesKind, StdioPaths, TaskLogic } from './task/types.js';
 import { toTimestamp } from './timestamp.js';
 
 const task = containerd.task.v2;
-const decodePayload = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T =>
-  unmarshalPayload(payload, (b) => type.decode(b));
 const empty = (): Uint8Array => google.protobuf.Empty.encode({}).finish();
 export const TASK_SERVICE_V2 = 'containerd.task.v2.Task';
 export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
@@ -181,25 +180,13 @@ const QUIET_RPCS: ReadonlySet<string> = new Set(['Connect', 'State', 'Pids', 'St
  * start-up (stats-wire.ts).
  */
 export function taskServiceMethods(logic: TaskLogic, log: Logger, wire: StatsWire): Record<string, UnaryHandler> {
-  const methods: Record<string, UnaryHandler> = {};
-  for (const [name, rpc] of Object.entries(RPCS)) {
-    const quiet = QUIET_RPCS.has(name);
-    methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
-      const started = process.hrtime.bigint();
+  return timedMethods(bindRpcs(RPCS, logic, wire), log, {
+    label: 'task',
+    failurePrefix: '',
+    quiet: QUIET_RPCS,
+    onCall: (name) => {
       if (name === 'Create') log.debug('task Create received', { [Field.Operation]: name }); // a start-up milestone
-      try {
-        return await rpc(payload, logic, wire);
-      } catch (err) {
-        log.debug(`${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
-        throw err;
-      } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const fields = { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method };
-        if (!quiet) log.debug(`task ${name}`, fields);
-        else if (log.isLevelEnabled('trace')) log.log('trace', `task ${name}`, fields);
-      }
-    };
-  }
-  return methods;
+    },
+  });
 }
 

@@ -4,7 +4,8 @@
  */
 import { Field, type Logger } from '../../log/index.js';
 import { ComputeProcessorInfoRequest, ComputeProcessorInfoResponse, containerd } from '../../proto/index.js';
-import { unmarshalPayload, type UnaryHandler } from '../../ttrpc/index.js';
+import type { UnaryHandler } from '../../ttrpc/index.js';
+import { decodePayload as decode } from '../rpc-methods.js';
 import type { DiagLogic } from './types.js';
 
 export const SHIM_DIAG_SERVICE = 'containerd.runhcs.v1.diag.ShimDiag';
@@ -12,7 +13,6 @@ export const SHIM_DIAG_SERVICE = 'containerd.runhcs.v1.diag.ShimDiag';
 export const EXTENDED_TASK_SERVICE = 'ExtendedTask';
 
 const diag = containerd.runhcs.v1.diag;
-const decode = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T => unmarshalPayload(payload, (b) => type.decode(b));
 
 type Rpc = (payload: Uint8Array, logic: DiagLogic) => Promise<Uint8Array>;
 

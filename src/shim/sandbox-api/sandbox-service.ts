@@ -6,9 +6,10 @@
  * io.containerd.cgroups.v2.Metrics on a Linux host, which containerd's Linux CRI decodes for PodSandboxStats.
  */
 import { invalidArgument } from '../../errdefs/index.js';
-import { Field, type Logger } from '../../log/index.js';
+import type { Logger } from '../../log/index.js';
 import { containerd, runtime } from '../../proto/index.js';
-import { unmarshalPayload, type RpcContext, type UnaryHandler } from '../../ttrpc/index.js';
+import type { UnaryHandler } from '../../ttrpc/index.js';
+import { bindRpcs, decodePayload as decode, timedMethods } from '../rpc-methods.js';
 import { encodeStats, type StatsWire } from '../stats-wire.js';
 import { toTimestamp } from '../timestamp.js';
 import type { PodSandbox } from './pod-sandbox.js';
@@ -16,7 +17,6 @@ import type { PodSandbox } from './pod-sandbox.js';
 export const SANDBOX_SERVICE_V1 = 'containerd.runtime.sandbox.v1.Sandbox';
 
 const sb = containerd.runtime.sandbox.v1;
-const decode = <T>(type: { decode(bytes: Uint8Array): T }, payload: Uint8Array): T => unmarshalPayload(payload, (b) => type.decode(b));
 
 const POD_SANDBOX_CONFIG = 'runtime.v1.PodSandboxConfig';
 
@@ -96,20 +96,5 @@ const RPCS: Record<string, Rpc> = {
 
 /** The ttrpc method table of the Sandbox service; each call is logged at debug with its duration. */
 export function sandboxServiceMethods(logic: PodSandbox, log: Logger, wire: StatsWire = 'linux'): Record<string, UnaryHandler> {
-  const methods: Record<string, UnaryHandler> = {};
-  for (const [name, rpc] of Object.entries(RPCS)) {
-    methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
-      const started = process.hrtime.bigint();
-      try {
-        return await rpc(payload, logic, wire);
-      } catch (err) {
-        log.debug(`sandbox ${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
-        throw err;
-      } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.debug(`sandbox ${name}`, { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method });
-      }
-    };
-  }
-  return methods;
+  return timedMethods(bindRpcs(RPCS, logic, wire), log, { label: 'sandbox', failurePrefix: 'sandbox ' });
 }
