@@ -4,7 +4,6 @@
  * guest half fails; Remove = guest first, then host. src/uvm never imports src/gcs: the guest half is
  * whatever the caller hands in (the shim passes its GuestConnection).
  */
-import { whenSettled } from '../async/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
 import { logTeardown, type Logger } from '../log/index.js';
 
@@ -32,17 +31,6 @@ export async function addWithGuest(host: HostModifier, guest: GuestModifier, hos
   } catch (err) {
     await host.modify(rollback).catch(logTeardown(log, 'removing the host half of a device the guest refused', { resource: rollback.ResourcePath }));
     throw err;
-  }
-}
-
-/** Serializes async sections (hcsshim holds the UVM's lock around each device operation). */
-export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = whenSettled(result); // the next section waits for this one; its outcome is run's caller's
-    return result;
   }
 }
 

@@ -11,8 +11,9 @@
  *           {Controller, Lun}) and then detaches on the host (Remove, no settings).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { Mutex } from '../async/index.js';
 import { logTeardown, rootLogger, type Logger } from '../log/index.js';
-import { Mutex, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
+import { omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
 
 export const LunsPerController = 64;
 export const ScsiGuestPathFormat = (n: number): string => `/run/mounts/scsi/m${n}`;

@@ -7,9 +7,10 @@
  * which callers fall back to SCSI. Release: the last reference removes guest mount, then the device.
  */
 import { stat } from 'node:fs/promises';
+import { Mutex } from '../async/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
 import { rootLogger, type Logger } from '../log/index.js';
-import { Mutex, addWithGuest, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
+import { addWithGuest, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';
 
 export const VPMemGuestPathFormat = (n: number): string => `/run/layers/p${n}`;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { handledElsewhere, settlesWithin, whenSettled } from '../../src/async/index.js';
+import { handledElsewhere, Mutex, settlesWithin, whenSettled } from '../../src/async/index.js';
 
 /** Unhandled rejections reported while `fn` runs and for two turns of the event loop after it. */
 async function unhandledDuring(fn: () => void): Promise<unknown[]> {
@@ -64,5 +64,36 @@ describe('async: handledElsewhere and whenSettled', () => {
     resolve();
     await w;
     assert.equal(settled, true);
+  });
+});
+
+describe('Mutex', () => {
+  it('runs sections one at a time in call order; each caller gets its own outcome; a failure does not stop the next', async () => {
+    const m = new Mutex();
+    const log: string[] = [];
+    let release!: () => void;
+    const first = m.run(async () => {
+      log.push('first begins');
+      await new Promise<void>((r) => (release = r));
+      log.push('first ends');
+      return 1;
+    });
+    const second = m.run(async () => {
+      log.push('second');
+      throw new Error('second failed');
+    });
+    const third = m.run(async () => (log.push('third'), 3));
+    let settled = false;
+    void m.settled().then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(log, ['first begins']);
+    assert.equal(settled, false);
+    release();
+    assert.equal(await first, 1);
+    await assert.rejects(second, /second failed/);
+    assert.equal(await third, 3);
+    await m.settled();
+    assert.equal(settled, true);
+    assert.deepEqual(log, ['first begins', 'first ends', 'second', 'third']);
   });
 });

@@ -1,4 +1,4 @@
-import { whenSettled } from '../../async/index.js';
+import { Mutex } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
 import type { GuestContainer } from '../../sandbox/index.js';
 import type { ExecState } from './exec-state.js';
@@ -11,7 +11,7 @@ import { PauseState, canTransitionPause, pauseGuard } from './pause-state.js';
  */
 export class Freezer {
   private st = PauseState.Thawed;
-  private op: Promise<void> = Promise.resolve();
+  private readonly ops = new Mutex();
 
   constructor(
     private readonly container: Pick<GuestContainer, 'pause' | 'resume'>,
@@ -25,14 +25,14 @@ export class Freezer {
   }
 
   pause(init: ExecState): Promise<void> {
-    return this.serialise(async () => {
+    return this.ops.run(async () => {
       pauseGuard.pause(init, this.st);
       await this.freeze(PauseState.Pausing, PauseState.Paused, PauseState.Thawed, () => this.container.pause());
     });
   }
 
   resume(init: ExecState): Promise<void> {
-    return this.serialise(async () => {
+    return this.ops.run(async () => {
       pauseGuard.resume(init, this.st);
       await this.freeze(PauseState.Resuming, PauseState.Thawed, PauseState.Paused, () => this.container.resume());
     });
@@ -45,18 +45,12 @@ export class Freezer {
    * after `kill -9` of a paused task the resume is refused as a matter of course.
    */
   async thawAfterExit(): Promise<void> {
-    await this.op;
+    await this.ops.settled();
     if (this.st === PauseState.Thawed) return;
     this.st = PauseState.Thawed;
     await this.container.resume().catch((err: Error) =>
       this.log.info('resuming the exited container from the paused state was refused', { error: err.message }),
     );
-  }
-
-  private serialise(fn: () => Promise<void>): Promise<void> {
-    const run = this.op.then(fn);
-    this.op = whenSettled(run); // the caller gets run's outcome; the next operation only waits for it
-    return run;
   }
 
   /** Moves through `via` to `ok`, or back to `failed` when the guest refused; the init's exit wins over both. */
