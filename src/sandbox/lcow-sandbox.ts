@@ -22,7 +22,7 @@ import { Plan9Shares, shareNameAllocator } from './plan9-shares.js';
 import { planMount, type OciMount } from './container-mounts.js';
 import { guestSpecFor } from './pod-role.js';
 import { lcowGuestSpec } from './guest-spec.js';
-import { UVM_PATH } from './vm-command.js';
+import { uvmProcessParameters } from './vm-command.js';
 
 /** The shim's real path (through symlinks, e.g. an installed link): its boot files sit beside it. */
 function shimExecutable(): string {
@@ -104,22 +104,10 @@ class LcowSandbox implements Sandbox {
     return this.gc.guestCapabilities.SignalProcessSupported;
   }
 
-  /**
-   * A process in the VM itself, as hcsshim's ExecInUvm for LCOW: CommandArgs, working directory "/" unless
-   * given, PATH set, stdio pipes as asked (no stderr with a terminal).
-   */
+  /** A process in the VM itself, as hcsshim's ExecInUvm for LCOW (vm-command.ts uvmProcessParameters). */
   async execInHost(req: HostProcessRequest): Promise<GuestProcess> {
     if (req.args.length === 0) throw invalidArgument('exec in the utility VM: missing command');
-    const p = await this.gc.createProcess({
-      CommandArgs: [...req.args],
-      WorkingDirectory: req.workdir || '/',
-      Environment: { PATH: UVM_PATH },
-      EmulateConsole: req.terminal,
-      CreateStdInPipe: req.stdin,
-      CreateStdOutPipe: req.stdout,
-      CreateStdErrPipe: req.stderr && !req.terminal,
-    });
-    return guestProcess(p);
+    return guestProcess(await this.gc.createProcess(uvmProcessParameters(req)));
   }
 
   /** The guest's stacks when it advertises DumpStacksSupported (else "", as hcsshim). */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { GuestConnection } from '../gcs/index.js';
+import type { GuestConnection, ProcessParameters } from '../gcs/index.js';
+import type { HostProcessRequest } from './types.js';
 
 /** PATH of a process run in the VM itself (hcsshim's cmd.Command for a Linux host). */
 export const UVM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -14,19 +15,31 @@ export interface VmCommandResult {
 }
 
 /**
+ * The GCS parameters of a process in the utility VM itself, as hcsshim's ExecInUvm for LCOW: CommandArgs, working
+ * directory "/" unless given, PATH set, stdio pipes as asked (no stderr with a terminal). Used by runInVm and
+ * by the sandbox's execInHost.
+ */
+export function uvmProcessParameters(req: HostProcessRequest): ProcessParameters {
+  return {
+    CommandArgs: [...req.args],
+    WorkingDirectory: req.workdir || '/',
+    Environment: { PATH: UVM_PATH },
+    ...(req.terminal ? { EmulateConsole: true } : {}), // omitempty in hcsshim's schema type: false is not sent
+    CreateStdInPipe: req.stdin,
+    CreateStdOutPipe: req.stdout,
+    CreateStdErrPipe: req.stderr && !req.terminal,
+  };
+}
+
+/**
  * Runs a command in the utility VM itself (GCS ExecuteProcess on the zero container id, as hcsshim's
  * ExecInUvm) and collects its output. Order: ExecuteProcess → read stdout and stderr to EOF (the process
  * destroys each stream at EOF, which the GCS's close handshake waits for) → WaitForProcess → close.
  */
 export async function runInVm(gc: GuestConnection, args: readonly string[]): Promise<VmCommandResult> {
-  const p = await gc.createProcess({
-    CommandArgs: [...args],
-    WorkingDirectory: '/',
-    Environment: { PATH: UVM_PATH },
-    CreateStdInPipe: false,
-    CreateStdOutPipe: true,
-    CreateStdErrPipe: true,
-  });
+  const p = await gc.createProcess(
+    uvmProcessParameters({ args, workdir: '/', stdin: false, stdout: true, stderr: true, terminal: false }),
+  );
   try {
     const [out, err] = [collect(p.stdout), collect(p.stderr)];
     const exitCode = await p.wait();
