@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, usePrivateContainerd, shimDaemonPid } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
+import { processes } from '../fixtures/procfs.js';
 
 for (const under of CONTAINERDS) describe(`a shim daemon killed with SIGKILL [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
   const ctd = usePrivateContainerd(undefined, under);
@@ -114,15 +115,7 @@ async function waitForStatus(ctd: PrivateContainerd, id: string, status: string)
 
 /** The guest agent of the task's emulated VM: a `lcow-guest` process whose cwd is a VM dir of this instance. */
 function guestAgentPid(ctd: PrivateContainerd): number | undefined {
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('lcow-guest')) continue;
-      if (readlinkSync(`/proc/${p}/cwd`).startsWith(`${ctd.vmRoot}/`)) return Number(p);
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
+  return processes((args, pid) => args.join(' ').includes('lcow-guest') && readlinkSync(`/proc/${pid}/cwd`).startsWith(`${ctd.vmRoot}/`))[0];
 }
 
 for (const under of CONTAINERDS) describe(`a guest crash (the emulated VM's agent SIGKILLed) with an exec running [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {

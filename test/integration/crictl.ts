@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processes } from '../fixtures/procfs.js';
 import { PAUSE_IMAGE } from './cri-config.js';
 import { CRICTL, type PrivateContainerd } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
@@ -66,16 +67,8 @@ export async function importCriImages(ctd: PrivateContainerd): Promise<void> {
   }
 }
 
-/** Processes whose command line matches `pred`. */
-export function processes(pred: (args: string[]) => boolean): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return pred(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'));
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
+/** Processes whose command line matches `pred` (the tests' one /proc reader). */
+export { processes };
 
 /** This instance's shim daemons (`serve` processes whose -address is this containerd's). */
 export const shimDaemons = (ctd: PrivateContainerd): number[] =>

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { criConfigV2, criConfigV4, type Sandboxer } from './cri-config.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processes, processList } from '../fixtures/procfs.js';
 
 export const REPO = resolve(process.cwd());
 export const SHIM_BIN_DIR = join(REPO, 'dist', 'bin');
@@ -236,15 +237,10 @@ export class PrivateContainerd {
   /** What is left behind: shim daemons, guest agents, runc containers, mounts and sockets of this instance. */
   leftovers(): string[] {
     const out: string[] = [];
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      let cmdline = '';
-      try {
-        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        continue;
-      }
+    for (const { pid, args } of processList()) {
+      const cmdline = args.join(' ');
       if (!cmdline.includes(this.tmp) && !cmdline.includes(this.sock)) continue;
-      if (cmdline.startsWith(`${this.under.containerd} --config`) || Number(pid) === this.proc?.pid) continue;
+      if (cmdline.startsWith(`${this.under.containerd} --config`) || pid === this.proc?.pid) continue;
       out.push(`process ${pid}: ${cmdline.trim()}`);
     }
     for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
@@ -353,16 +349,9 @@ export async function waitForStatus(ctd: PrivateContainerd, id: string, status: 
  * containerd's `-address`): other containerds on the machine may run a task with the same id.
  */
 export function shimDaemonPid(ctd: PrivateContainerd, id: string): number | undefined {
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
+  return processes((args) => {
     const i = args.indexOf('-id');
     const a = args.indexOf('-address');
-    if (i >= 0 && args[i + 1] === id && args.includes('serve') && a >= 0 && args[a + 1] === ctd.sock) return Number(p);
-  }
-  return undefined;
+    return i >= 0 && args[i + 1] === id && args.includes('serve') && a >= 0 && args[a + 1] === ctd.sock;
+  })[0];
 }

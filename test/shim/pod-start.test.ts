@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { platformDial } from '../fakes/platform-dial.js';
+import { processes } from '../fixtures/procfs.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const ADDRESS = '/tmp/x.sock';
@@ -38,14 +39,7 @@ function runShim(id: string, action: string, cwd: string, socketDir: string): Pr
 
 /** Daemons (`serve`) started with this socket dir's address. */
 function daemons(): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return args.includes('serve') && args.includes('k8s.io') && args.some((a) => a.startsWith('pod-start-'));
-    } catch {
-      return false;
-    }
-  });
+  return processes((args) => args.includes('serve') && args.includes('k8s.io') && args.some((a) => a.startsWith('pod-start-')));
 }
 
 describe('start for a pod: one shim per pod', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 120_000 }, () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +18,7 @@ import { HcsError, type HcsApi } from '../../../src/hcs/index.js';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import { emulatedVmDir } from '../../../src/transport/index.js';
 import { buildBootFiles, tempDir, testLogger, uniqueId } from './helpers.js';
+import { processes, procStat } from '../../fixtures/procfs.js';
 
 const OWNER = fileURLToPath(new URL('./owner-process.js', import.meta.url));
 const FAKE_GUEST = fileURLToPath(new URL('./fake-guest.js', import.meta.url));
@@ -30,27 +31,16 @@ interface Owner {
 }
 
 function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '');
-  } catch {
-    return false;
-  }
+  const s = procStat(pid);
+  return s !== undefined && !/^[ZX]$/.test(s.state);
 }
 
 /** Live processes whose process group is `pgid`. */
 function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return processes((_, pid) => {
+    const s = procStat(pid);
+    return s !== undefined && s.pgid === pgid && s.state !== 'Z';
+  });
 }
 
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {

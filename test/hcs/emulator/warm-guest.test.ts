@@ -18,36 +18,20 @@ import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import type { HcsApi, HcsSystem } from '../../../src/hcs/index.js';
 import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
 import { lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
+import { processes, procStat } from '../../fixtures/procfs.js';
 
 const REAL_GUEST = fileURLToPath(new URL('../../../src/guest/main.js', import.meta.url));
 const EMULATOR = fileURLToPath(new URL('../../../src/hcs/emulator/index.js', import.meta.url));
 
 /** Exists and is not a zombie. */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const s = procStat(pid);
+  return s !== undefined && s.state !== 'Z';
 }
 
 /** Pids of live processes whose parent is `ppid` and whose command line names the agent. */
 function agentChildren(ppid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (parent === ppid && cmdline.includes(REAL_GUEST) && alive(Number(name))) out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return processes((args, pid) => procStat(pid)?.ppid === ppid && args.join('\0').includes(REAL_GUEST) && alive(pid));
 }
 
 async function until<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
