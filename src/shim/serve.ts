@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:net';
+import { settlesWithin } from '../async/index.js';
 import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
@@ -24,10 +24,6 @@ import { createShimLogic } from './task-logic-factory.js';
  * and the closed connection). So the daemon waits for its peers to go, at most this long.
  */
 const PEERS_GONE_MS = 2_000;
-
-async function peersGone(server: TtrpcServer, limitMs: number): Promise<void> {
-  for (const until = Date.now() + limitMs; server.connectionCount > 0 && Date.now() < until;) await sleep(10);
-}
 
 /** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
 async function listener(flags: ShimFlags, fd: number): Promise<Server> {
@@ -72,7 +68,9 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
     if (exiting) return;
     exiting = true;
     log.info('shim exiting', { reason });
-    if (afterPeers) await peersGone(server, PEERS_GONE_MS);
+    if (afterPeers && !(await settlesWithin(server.whenNoConnections(), PEERS_GONE_MS))) {
+      log.warn('peers still connected after shutdown, closing', { waitedMs: PEERS_GONE_MS, connections: server.connectionCount });
+    }
     await pod.dispose();
     await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
     if (graceful) await server.shutdown();

@@ -25,6 +25,7 @@ export class TtrpcServer {
   private readonly listeners = new Map<Server, (conn: Duplex) => void>();
   private state: 'serving' | 'shutting-down' | 'closed' = 'serving';
   private drained: Array<() => void> = [];
+  private noConnections: Array<() => void> = [];
   private readonly log: () => Logger;
 
   constructor(opts: TtrpcServerOptions = {}) {
@@ -88,6 +89,15 @@ export class TtrpcServer {
     return this.connections.size;
   }
 
+  /**
+   * Resolves once no connection is open (at once when none is): e.g. after the peer was told to go, whether
+   * the peer closed or the server did. Serving goes on; new connections are not waited for.
+   */
+  whenNoConnections(): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.noConnections.push(resolve));
+  }
+
   /** What each open connection holds: flow-control state (for tests and diagnostics). */
   flows(): ConnectionFlow[] {
     return [...this.connections].map((c) => c.flow);
@@ -95,6 +105,11 @@ export class TtrpcServer {
 
   private forget(c: ServerConnection): void {
     this.connections.delete(c);
+    if (this.connections.size === 0) {
+      const waiters = this.noConnections;
+      this.noConnections = [];
+      for (const w of waiters) w();
+    }
     this.resolveIfDrained();
   }
 

@@ -277,6 +277,46 @@ describe('TtrpcServer on a raw connection', () => {
   });
 });
 
+describe('TtrpcServer.whenNoConnections', () => {
+  const settled = async (p: Promise<void>): Promise<boolean> => {
+    let done = false;
+    void p.then(() => (done = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    return done;
+  };
+
+  it('resolves at once with no connection, and only once the last peer has closed', async () => {
+    assert.equal(await settled(new TtrpcServer().whenNoConnections()), true);
+    const s = await session();
+    const [sock2, peer2, cleanup2] = await socketPair();
+    teardown.push(() => (sock2.destroy(), cleanup2()));
+    s.server.handleConnection(peer2);
+    const gone = s.server.whenNoConnections();
+    s.sock.end();
+    await s.reader.closed();
+    assert.equal(await settled(gone), false, 'one peer is still connected');
+    sock2.end();
+    await gone;
+    assert.equal(s.server.connectionCount, 0);
+    // the server still serves: a new connection is answered, and a new wait waits for it
+    const [sock3, peer3, cleanup3] = await socketPair();
+    teardown.push(() => (sock3.destroy(), cleanup3()));
+    s.server.handleConnection(peer3);
+    assert.equal(await settled(s.server.whenNoConnections()), false);
+    const reader3 = new RawReader(sock3);
+    sock3.write(requestFrame(1, { service: 'test.Svc', method: 'Echo', payload: hex('0c') }));
+    assert.equal(toHex(ttrpc.Response.decode((await reader3.next()).data).payload), '0c');
+  });
+
+  it('resolves when the server closes the connections itself', async () => {
+    const s = await session();
+    const gone = s.server.whenNoConnections();
+    assert.equal(await settled(gone), false);
+    s.server.close();
+    await gone;
+  });
+});
+
 /** A Request (test.Svc/Echo) whose encoding is exactly `size` bytes. */
 function exactRequest(size: number): Uint8Array {
   let payloadLen = size - 32;
