@@ -293,7 +293,9 @@ export class ContainerManager {
     const pod = this.pods.podOf(c.id);
     if (pod?.isSandbox) await releaseSandboxDirs(pod.root, this.log); // the pod's guest-side mount dirs first, as the real GCS
     try {
-      if (c.init && (await this.runc.state(c.id))) await this.runc.delete(c.id, false);
+      // The real GCS runs `runc delete` (its init came from `runc create`, whose state stays until then); our
+      // init's `runc run` already deleted the state when the init exited, so delete only what is still there.
+      if (c.init && (await this.runc.hasState(c.id))) await this.runc.delete(c.id, false);
     } catch (err) {
       errors.push(errorText(err));
     }

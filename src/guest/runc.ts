@@ -1,6 +1,6 @@
 /**
  * The runc driver. Every invocation runs `runc --root <vmDir>/runc ...` so containers of different VMs never
- * mix. Short commands (kill, delete, state, ps, update) run to completion with their output captured;
+ * mix. Short commands (kill, delete, ps, update) run to completion with their output captured;
  * `run` and `exec` are spawned by process.ts in the FOREGROUND (not detached) so that runc stays the parent
  * of the container process, relays its stdio, forwards signals and exits with its status (128 + signal for
  * a signalled process) — Node cannot become a child subreaper, so this is how the guest gets exact exit
@@ -10,15 +10,10 @@
  * The binary is `runc` on PATH unless LCOW_GUEST_RUNC names another (tests use a fake).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ignoreErrno } from '../errdefs/index.js';
 import { failed } from './errors.js';
-
-export interface RuncState {
-  id: string;
-  pid: number;
-  status: string;
-  bundle?: string;
-}
 
 export interface RuncResult {
   stdout: string;
@@ -58,14 +53,13 @@ export class Runc {
     await this.exec(['delete', ...(force ? ['--force'] : []), id]);
   }
 
-  /** `runc state`, or undefined when runc does not know the container. */
-  async state(id: string): Promise<RuncState | undefined> {
-    try {
-      const { stdout } = await this.exec(['state', id]);
-      return JSON.parse(stdout) as RuncState;
-    } catch {
-      return undefined;
-    }
+  /**
+   * Whether runc keeps state for `id`: its state dir `<root>/<id>` exists. A stat, not `runc state` (a
+   * process start): `runc run` removes the dir itself once the init exits, so after an exit this is the
+   * common answer, and any dir that is there goes to `runc delete`, which reports what is wrong with it.
+   */
+  async hasState(id: string): Promise<boolean> {
+    return (await stat(join(this.root, id)).catch(ignoreErrno('ENOENT'))) !== undefined;
   }
 
   /** Pids of every process in the container's cgroup. */

@@ -3,8 +3,11 @@
  * <dir>/calls.log and emulates what the guest drives: `run` / `exec` write their own pid to --pid-file and
  * become `sh -c "$FAKE_RUNC_CMD"` (default `exec sleep 1000`; stdio passes straight through), `kill <id> <sig>`
  * signals the pid recorded for <id>, `pause`/`resume` succeed, `ps` prints it, `state` succeeds while it is recorded, `update` copies
- * the resources file next to the log, `delete` forgets the id. `FAKE_RUNC_FAIL=<cmd>` makes <cmd> fail with a
- * runc-style error on stderr (and in the --log file).
+ * the resources file next to the log, `delete` forgets the id. `run` also makes runc's state dir
+ * `<--root>/<id>` (with a state.json) and `delete` removes it; with `FAKE_RUNC_RUN_CLEANS=1`, `run` waits for its
+ * command instead of becoming it and then removes that dir itself, as a real foreground `runc run` does when
+ * the init exits (the exit status passes through). `FAKE_RUNC_FAIL=<cmd>` makes <cmd> fail with a runc-style
+ * error on stderr (and in the --log file).
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +15,11 @@ import { join } from 'node:path';
 const SCRIPT = `#!/bin/sh
 dir=$(dirname "$0")
 echo "$*" >> "$dir/calls.log"
-pidfile=""; log=""; res=""; cmd=""
+pidfile=""; log=""; res=""; cmd=""; root=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --root|--log-format|--bundle|--process) shift 2;;
+    --root) root=$2; shift 2;;
+    --log-format|--bundle|--process) shift 2;;
     --log) log=$2; shift 2;;
     --pid-file) pidfile=$2; shift 2;;
     --resources) res=$2; shift 2;;
@@ -32,14 +36,22 @@ if [ "$FAKE_RUNC_FAIL" = "$cmd" ]; then
 fi
 case "$cmd" in
   run|exec)
-    [ "$cmd" = run ] && echo $$ > "$dir/$id.pid"
+    if [ "$cmd" = run ]; then
+      echo $$ > "$dir/$id.pid"
+      mkdir -p "$root/$id" && echo '{}' > "$root/$id/state.json"
+    fi
     echo $$ > "$pidfile"
+    if [ "$cmd" = run ] && [ "$FAKE_RUNC_RUN_CLEANS" = 1 ]; then
+      sh -c "\${FAKE_RUNC_CMD:-exec sleep 1000}"; st=$?
+      rm -rf "$root/$id"
+      exit $st
+    fi
     exec sh -c "\${FAKE_RUNC_CMD:-exec sleep 1000}";;
   kill) kill -"$2" "$(cat "$dir/$id.pid")";;
   ps) echo "[$(cat "$dir/$id.pid")]";;
   state) [ -f "$dir/$id.pid" ] && echo '{"id":"'"$id"'","pid":'"$(cat "$dir/$id.pid")"',"status":"running"}' || exit 1;;
   update) cp "$res" "$dir/$id.resources.json";;
-  delete) rm -f "$dir/$id.pid";;
+  delete) rm -f "$dir/$id.pid"; rm -rf "\${root:?}/$id";;
 esac
 `;
 

@@ -4,7 +4,7 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -197,6 +197,8 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     assert.equal(u32(gone.body['Result']), 0x80070490);
     const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
     assert.equal(del.body['Result'], 0);
+    assert.ok(host.runc.calls().some((c) => c.endsWith('delete c1')), 'the state this fake run kept is deleted with runc delete');
+    assert.equal(existsSync(join(host.paths.runcRoot, 'c1')), false);
     assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c1')), false);
     const delAgain = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c1' });
     assert.equal(u32(delAgain.body['Result']), 0xc037010e);
@@ -247,6 +249,39 @@ describe('guest bridge: containers and processes (fake runc)', () => {
     const noListener = await host.rpc(RPCExecuteProcess, { ContainerId: 'c3', Settings: { ProcessParameters: '{}', VsockStdioRelaySettings: { StdOut: 0x40000999 } } });
     assert.equal(u32(noListener.body['Result']), 0x80004005);
     assert.match(String(noListener.body['ErrorMessage']), /failed to connect stdout to vsock port 1073744281/);
+  });
+
+  it('DeleteContainerState runs runc delete only when runc kept state, and fails with runc\'s error', async () => {
+    // As a real foreground `runc run`: the container's state is removed by runc itself when the init exits.
+    await create('c5');
+    process.env['FAKE_RUNC_RUN_CLEANS'] = '1';
+    process.env['FAKE_RUNC_CMD'] = 'exit 3';
+    const pid = await exec('c5', {}).finally(() => {
+      delete process.env['FAKE_RUNC_RUN_CLEANS'];
+      delete process.env['FAKE_RUNC_CMD'];
+    });
+    const w = await host.rpc(RPCWaitForProcess, { ContainerId: 'c5', ProcessId: pid, TimeoutInMs: 0xffffffff });
+    assert.equal(w.body['ExitCode'], 3);
+    assert.equal(existsSync(join(host.paths.runcRoot, 'c5')), false);
+    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c5' });
+    assert.equal(del.body['Result'], 0, String(del.body['ErrorMessage']));
+    assert.equal(host.runc.calls().filter((c) => / c5$/.test(c) && !/ run /.test(c)).length, 0, 'no runc call for a container runc already removed');
+    assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/c5')), false);
+
+    // State still there (the init exited, runc kept it): runc delete runs, and its failure is the response.
+    await create('c6');
+    const pid6 = await exec('c6', {});
+    const waiting = host.rpc(RPCWaitForProcess, { ContainerId: 'c6', ProcessId: pid6, TimeoutInMs: 0xffffffff });
+    assert.equal((await host.rpc(RPCSignalProcess, { ContainerId: 'c6', ProcessId: pid6, Options: { Signal: 9 } })).body['Result'], 0);
+    assert.equal((await waiting).body['ExitCode'], 137);
+    assert.equal(existsSync(join(host.paths.runcRoot, 'c6', 'state.json')), true);
+    process.env['FAKE_RUNC_FAIL'] = 'delete';
+    const failed = await host.rpc(RPCDeleteContainerState, { ContainerId: 'c6' }).finally(() => delete process.env['FAKE_RUNC_FAIL']);
+    assert.equal(u32(failed.body['Result']), 0x80004005);
+    assert.match(String(failed.body['ErrorMessage']), /errors deleting container state: runc delete failed: fake runc: delete failed/);
+    assert.ok(host.runc.calls().some((c) => c.endsWith('delete c6')));
+    assert.equal(u32((await host.rpc(RPCDeleteContainerState, { ContainerId: 'c6' })).body['Result']), 0xc037010e, 'forgotten even so');
+    rmSync(join(host.paths.runcRoot, 'c6'), { recursive: true }); // what the failed runc delete left
   });
 
   it('applies ContainerConstraints with runc update and refuses other container resources', async () => {
