@@ -20,4 +20,4 @@ export { ContainerManager, splitCommandLine, type Notify } from './container-man
 export { VmModifier } from './modify.js';
 export { Runc, runcMessage, runcLogError } from './runc.js';
 export { GuestError, hresultOf, errorText } from './errors.js';
-export { exitStatusOf, shellQuote } from './process.js';
+export { AgentProcess, exitStatusOf, shellQuote, type LaunchSpec } from './process.js';

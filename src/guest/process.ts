@@ -21,11 +21,12 @@
  * end waits forever, exactly as with Microsoft's GCS. TTY output is a plain copy (no wait).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { basename, dirname } from 'node:path';
 import { ignoreErrno } from '../errdefs/index.js';
 import { failed, notImpl } from './errors.js';
 import type { GuestLogger } from './log.js';
@@ -199,22 +200,44 @@ export class AgentProcess {
       this.pid = this.child.pid ?? 0;
       return;
     }
-    for (;;) {
-      // Read whether runc had exited BEFORE reading the file: a fast process (`/bin/true`) lets runc write
-      // the pid file and exit while the read is in flight, and that exit is no failure.
-      const exitedBeforeRead = this.childExited;
-      const text = (await readFile(spec.pidFile, 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // not written yet
-      const pid = Number.parseInt(text.trim(), 10);
-      if (Number.isInteger(pid) && pid > 0) {
-        this.pid = pid;
-        return;
+    // Woken by the pid file's directory (inotify: runc renames a finished temporary file into place) and by
+    // runc's exit, never by a timer; each wake re-reads the file. The watch exists before the first read, and
+    // each wake-up promise before its read, so a file that appears at any point is seen.
+    const pidFile = spec.pidFile;
+    let wake = (): void => {};
+    const onChildGone = (): void => wake(); // 'exit', or 'error' when it never started
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dirname(pidFile), { persistent: false }, (_event, name) => {
+        if (name === null || name === basename(pidFile)) wake();
+      });
+      watcher.on('error', onChildGone); // no more events: runc's exit still wakes the loop
+    } catch {
+      // No such directory: runc cannot write the file there either, and its exit ends the wait.
+    }
+    this.child.once('exit', onChildGone).once('error', onChildGone);
+    try {
+      for (;;) {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        // Read whether runc had exited BEFORE reading the file: a fast process (`/bin/true`) lets runc write
+        // the pid file and exit while the read is in flight, and that exit is no failure.
+        const exitedBeforeRead = this.childExited;
+        const text = (await readFile(pidFile, 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // not written yet
+        const pid = Number.parseInt(text.trim(), 10);
+        if (Number.isInteger(pid) && pid > 0) {
+          this.pid = pid;
+          return;
+        }
+        if (exitedBeforeRead) {
+          const exitStatus = await this.childDone;
+          const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${exitStatus}`;
+          throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
+        }
+        await woken;
       }
-      if (exitedBeforeRead) {
-        const exitStatus = await this.childDone;
-        const why = (spec.logFile && (await runcLogError(spec.logFile))) || `exit status ${exitStatus}`;
-        throw failed(`runc ${spec.kind === 'init' ? 'run' : 'exec'} failed: ${why}`);
-      }
-      await sleep(10);
+    } finally {
+      watcher?.close();
+      this.child.off('exit', onChildGone).off('error', onChildGone);
     }
   }
 
