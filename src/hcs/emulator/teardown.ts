@@ -78,13 +78,13 @@ export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROO
   const expected = ignoreErrno('ENOENT', 'ENOTDIR', 'EBUSY', 'ENOTEMPTY');
   const remove = (dir: string): Promise<void> => rmdir(dir).catch(expected).catch(logTeardown(log, 'HCS emulator: removing a VM cgroup', { dir }));
   const hierarchies = [cgroupRoot, ...((await readdir(cgroupRoot).catch(ignoreAbsent)) ?? []).map((c) => join(cgroupRoot, c))];
-  for (const h of hierarchies) {
+  // The hierarchies are independent (cgroup v1: one per controller): all at once; children before parent in each.
+  await Promise.all(hierarchies.map(async (h) => {
     const dir = join(h, 'lcow', runtimeId);
-    for (const child of (await readdir(dir, { withFileTypes: true }).catch(ignoreAbsent)) ?? []) {
-      if (child.isDirectory()) await remove(join(dir, child.name));
-    }
+    const children = ((await readdir(dir, { withFileTypes: true }).catch(ignoreAbsent)) ?? []).filter((c) => c.isDirectory());
+    await Promise.all(children.map((c) => remove(join(dir, c.name))));
     await remove(dir);
-  }
+  }));
 }
 
 /** Mount points at or below `dir` from /proc/self/mountinfo, in mount order. */
