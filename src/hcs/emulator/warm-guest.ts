@@ -34,6 +34,8 @@ export interface WarmGuestBoot {
 export class WarmGuest {
   private readonly idle: NodeJS.Timeout;
   private taken = false;
+  /** performance.now() at the spawn, for the debug lines' timings. */
+  private readonly spawnedAt = performance.now();
   /** Resolves once the agent listens on its channel (its 'ready'); rejects if it exits or closes it first. */
   private readonly ready: Promise<void>;
 
@@ -52,6 +54,7 @@ export class WarmGuest {
       const onMessage = (msg: unknown): void => {
         if (typeof msg !== 'object' || msg === null || (msg as { lcowGuestBoot?: unknown }).lcowGuestBoot !== 'ready') return;
         settle();
+        this.log.debug('HCS emulator: pre-loaded guest agent ready', { pid: child.pid, loadMs: Math.round(performance.now() - this.spawnedAt) });
         resolve();
       };
       const onGone = (): void => {
@@ -90,7 +93,8 @@ export class WarmGuest {
     // Neither the process nor its channel keeps this process alive.
     child.unref();
     child.channel?.unref();
-    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry });
+    // uptimeMs: how far into this process's life (e.g. serve's start) the agent's own start begins.
+    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, uptimeMs: Math.round(performance.now()) });
     return new WarmGuest(entry, setpriv !== undefined, child, log);
   }
 
@@ -103,7 +107,10 @@ export class WarmGuest {
   async boot(b: WarmGuestBoot): Promise<ChildProcess> {
     this.taken = true;
     clearTimeout(this.idle);
+    const bootAt = performance.now();
     await this.ready;
+    // waitedMs > 0: the VM booted before the agent had loaded (its start did not fully overlap the host's work).
+    this.log.debug('HCS emulator: handing the VM to the pre-loaded guest agent', { pid: this.child.pid, waitedMs: Math.round(performance.now() - bootAt) });
     const send = (msg: object, handle?: Socket): Promise<void> =>
       new Promise((resolve, reject) => {
         // keepOpen: the caller closes its copies (one connection may stand for two fds).
