@@ -14,6 +14,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
+import { milestonesOf } from './milestones.mjs';
 import { summarize } from './stats.mjs';
 
 const { values: o } = parseArgs({
@@ -195,24 +196,7 @@ async function breakdown() {
   const t0 = Date.now();
   const { ms } = await runRm(RUNTIMES.lcow, id);
   await sleep(300); // containerd copies the shim's FIFO asynchronously
-  const lines = readFileSync(o.log, 'utf8').split('\n').filter((l) => l.includes(`tid=${id}`) || l.includes(`id=${id}`) || l.includes(`cid=${id}`));
-  const at = (re) => {
-    const l = lines.find((x) => re.test(x));
-    const m = l && /time="([^"]+)"/.exec(l);
-    return m ? Date.parse(m[1]) - t0 : undefined;
-  };
-  const milestones = [
-    ['start command', /msg="shim start"/],
-    ['server ready', /msg="shim serving"/],
-    ['Create received', /msg="task Create received"/],
-    ['VM document built', /msg="uvm::CreateLCOW document built"/],
-    ['guest connected', /msg="gcs protocol negotiated"/],
-    ['container created', /msg="task Create"/],
-    ['container started', /msg="task Start"/],
-    ['exit observed', /msg="process exited"/],
-    ['task deleted', /msg="task Delete"/],
-    ['shim disconnected', /msg="shim disconnected"/],
-  ].map(([name, re]) => ({ name, ms: at(re) }));
+  const milestones = milestonesOf(readFileSync(o.log, 'utf8'), id, t0);
   milestones.push({ name: 'ctr returned', ms: Math.round(ms) });
   return { id, milestones };
 }
