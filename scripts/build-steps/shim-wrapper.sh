@@ -4,12 +4,13 @@
 # scripts/build-steps/30-code-cache.mjs). One file, read by two programs: sh runs the lines up to its `exec`;
 # Node (which this file execs on itself, as a CommonJS module: bin/package.json) sees `":"` and a comment
 # around all of the sh, then the two lines at the end, which run the code-cached bundle. So every action runs
-# in Node with this file as argv[1], as before, except one: `delete` after a clean release, which containerd
-# runs after every disconnect, even a clean one. Then there is nothing to clean (src/shim/released-marker.ts:
-# the daemon left <bundle>/shim-released naming itself once the task was deleted, its VM exited and its rootfs
-# released), and sh answers the DeleteResponse itself, without starting Node. It does so only when all of
-# these hold, and otherwise hands the command line to Node unchanged (which then does what `delete` always
-# does):
+# in Node with this file as argv[1], as before, except two: containerd runs both for every container.
+#
+# `delete` after a clean release, which containerd runs after every disconnect, even a clean one. Then there
+# is nothing to clean (src/shim/released-marker.ts: the daemon left <bundle>/shim-released naming itself once
+# the task was deleted, its VM exited and its rootfs released), and sh answers the DeleteResponse itself,
+# without starting Node. It does so only when all of these hold, and otherwise hands the command line to Node
+# unchanged (which then does what `delete` always does):
 #   - containerd's own flags only (-namespace, -id, -address, -publish-binary, -bundle, -debug), `delete` last,
 #     namespace and id given;
 #   - shim-released and shim.pid name the same pid, and that process is gone (or a zombie awaiting its reaper)
@@ -18,8 +19,33 @@
 #   - no <bundle>/panic.log (Node's delete echoes it as a warning).
 # The reply is what src/shim/delete-response.ts encodes: exit_status 255 (field 2), exited_at now (field 3,
 # a Timestamp {seconds = 1, nanos = 2}), pid 0 omitted; nothing on stderr.
-# Must stay POSIX sh (dash): no subshell per byte, no tools but date(1), sleep(1) and readlink(1); and no
-# star-slash anywhere in the sh part (it would end Node's comment).
+#
+# `start` of a standalone task by containerd 1.6-2.2 without runtime options (stdin empty). Node's `start`
+# (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
+# `serve` itself, detached as Node's start does (own session via setsid(1), stdio /dev/null, cwd the bundle,
+# the environment Node's start gives it: log level from -debug by src/shim/log-level.ts's rule, TTRPC_ADDRESS
+# inherited), with a pipe as fd 3 (LCOW_SHIM_READY_FD). `serve` listens on -socket itself, first thing
+# (src/shim/serve-listener.ts: temporary name, listen, link into place), then writes "listening <pid>" to the
+# pipe and closes it. sh waits for that line: containerd 2.x dials the printed address once and does not retry
+# a missing socket, so it must exist before the address is printed. Then sh writes <bundle>/address and
+# shim.pid (temporary file + mv, as Node's writeFileAtomic) and prints the address, no newline. With -debug, the
+# "shim start" milestone (time taken here) goes to `serve` in LCOW_SHIM_START_TIME, which writes it to the log
+# FIFO without blocking (sh cannot open a FIFO without blocking). sh takes this path only when all hold:
+#   - containerd's own flags only, each once, `-name value` with a value not starting with '-', `start` last;
+#   - namespace and id made of [A-Za-z0-9._-] (containerd's rule is stricter), neither `.` nor `..`; -address
+#     absolute and clean (no //, /./, /../, trailing / or /. or /..), so filepath.Join(address, ns, id) is
+#     "$address/$ns/$id"; the socket dir (LCOW_SHIM_SOCKET_DIR or /run/containerd/s) absolute, clean, of
+#     [A-Za-z0-9._/+@-]: the socket path is what src/transport/shim-address.ts computes (sha256sum), and short
+#     enough for sun_path with serve's temporary suffix; nothing at that path (else Node's start probes it);
+#   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
+#     io.kubernetes.cri. (a pod's containers may join their pod's shim: Node decides);
+#   - node, setsid, sha256sum and grep found;
+#   - stdin empty: a pipe, file or socket is read to EOF into <bundle>/.start-stdin.<pid> first (anything else,
+#     e.g. /dev/null, is what Node's start does not read either), and if it held anything (runtime options, 2.3+
+#     BootstrapParams), Node's start gets that file as its stdin, already unlinked.
+# If `serve` exits without the line (e.g. it could not listen), Node's start runs instead and reports why.
+# Must stay POSIX sh (dash): no subshell per byte; tools: date(1), sleep(1), readlink(1), grep(1), sha256sum(1),
+# cat(1), setsid(1), mv(1), rm(1); and no star-slash anywhere in the sh part (it would end Node's comment).
 
 # Appends the varint of $1 to $bytes as printf octal escapes, and its length to $len.
 varint() {
@@ -94,10 +120,109 @@ released_delete() {
   printf "\\020\\377\\001\\032$bytes$ts"
 }
 
-case $# in 0) ;; *) eval "last=\${$#}"; [ "$last" = delete ] && released_delete "$@" && exit 0 ;; esac
-self=$0
-[ -L "$self" ] && self=$(readlink -f "$self")
-case $self in *[/]*) ;; *) self=./$self ;; esac
+# The executable's own path (containerd may run it through a symlink: install.sh, ab.sh), into $self.
+resolve_self() {
+  self=$0
+  [ -L "$self" ] && self=$(readlink -f "$self")
+  case $self in *[/]*) ;; *) self=./$self ;; esac
+}
+
+# True when $1 is an absolute path that filepath.Join and path.join leave as it is.
+clean_abs() {
+  case $1 in /*) ;; *) return 1 ;; esac
+  case $1 in *[/] | *[/]. | *[/].. | *[/][/]* | *[/].[/]* | *[/]..[/]*) return 1 ;; esac
+}
+
+fast_start() {
+  ns= id= bundle= address= publish= debug= seen=' '
+  while [ $# -gt 1 ]; do
+    case $1 in
+      -debug|--debug) flag=debug ;;
+      -namespace|--namespace|-id|--id|-bundle|--bundle|-address|--address|-publish-binary|--publish-binary)
+        flag=${1#-}; flag=${flag#-} ;;
+      *) return 1 ;;
+    esac
+    case $seen in *" $flag "*) return 1 ;; esac
+    seen="$seen$flag "
+    if [ "$flag" = debug ]; then debug=1; shift; continue; fi
+    [ $# -ge 3 ] || return 1
+    case $2 in -*) return 1 ;; esac
+    case $flag in
+      namespace) ns=$2 ;;
+      id) id=$2 ;;
+      bundle) bundle=$2 ;;
+      address) address=$2 ;;
+      publish-binary) publish=$2 ;;
+    esac
+    shift 2
+  done
+  [ "$1" = start ] || return 1
+  began=
+  [ -z "$debug" ] || began=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) || began=
+  for v in "$ns" "$id"; do
+    case $v in '' | . | .. | *[!A-Za-z0-9._-]*) return 1 ;; esac
+  done
+  clean_abs "$address" || return 1
+  dir=${LCOW_SHIM_SOCKET_DIR:-/run/containerd/s}
+  clean_abs "$dir" || return 1
+  case $dir in *[!A-Za-z0-9._/+@-]*) return 1 ;; esac
+  [ -n "$bundle" ] || { cd -P . && bundle=$PWD; } || return 1
+  case $bundle in /*) ;; *) return 1 ;; esac
+  [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
+  command -v node >/dev/null && command -v setsid >/dev/null || return 1
+  grep -qF io.kubernetes.cri. "$bundle/config.json"
+  [ $? -eq 1 ] || return 1
+  sum=$(printf '%s' "$address/$ns/$id" | sha256sum) || return 1
+  sum=${sum%% *}
+  case $sum in *[!0-9a-f]*) return 1 ;; esac
+  [ ${#sum} -eq 64 ] || return 1
+  path=$dir/$sum
+  # sun_path holds 107 bytes; serve binds "$path.<its pid>" (up to 7 digits) first
+  [ ${#path} -le 99 ] || return 1
+  [ ! -e "$path" ] && [ ! -L "$path" ] || return 1
+  if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
+    spool=$bundle/.start-stdin.$$
+    if ! (umask 077 && exec cat > "$spool") || [ -s "$spool" ]; then
+      # Options or BootstrapParams (or a failed read): Node's start gets exactly what was read.
+      exec 0< "$spool" || return 1
+      rm -f "$spool"
+      return 1
+    fi
+    rm -f "$spool"
+  fi
+  level=info from=default
+  [ -z "$debug" ] || level=debug from=debug
+  ready=$(
+    cd "$bundle" || exit 1
+    unset LCOW_SHIM_LISTEN_FD LCOW_SHIM_LOG_LEVEL_WARNING LCOW_SHIM_START_TIME
+    [ -z "$began" ] || export LCOW_SHIM_START_TIME="$began"
+    export LCOW_SHIM_READY_FD=3 LCOW_SHIM_LOG_LEVEL="$level" LCOW_SHIM_LOG_LEVEL_FROM="$from"
+    setsid node --no-warnings "$self" -namespace "$ns" -id "$id" -address "$address" -publish-binary "$publish" \
+      -bundle "$bundle" -socket "$path" ${debug:+-debug} serve 3>&1 > /dev/null 2>&1 < /dev/null &
+  )
+  case $ready in "listening "*) daemon=${ready#listening } ;; *) return 1 ;; esac
+  case $daemon in '' | *[!0-9]*) return 1 ;; esac
+  if ! { printf '%s' "unix://$path" > "$bundle/.address.$$" && mv -f "$bundle/.address.$$" "$bundle/address" &&
+    printf '%s' "$daemon" > "$bundle/.shim.pid.$$" && mv -f "$bundle/.shim.pid.$$" "$bundle/shim.pid"; }; then
+    kill "$daemon" 2> /dev/null
+    echo "containerd-shim-lcow-v1 start: cannot write address and shim.pid into $bundle" >&2
+    exit 1
+  fi
+  printf '%s' "unix://$path"
+  exit 0
+}
+
+case $# in
+  0) ;;
+  *)
+    eval "last=\${$#}"
+    case $last in
+      delete) released_delete "$@" && exit 0 ;;
+      start) resolve_self; fast_start "$@" ;;
+    esac
+    ;;
+esac
+[ -n "${self:-}" ] || resolve_self
 exec node --no-warnings "$self" "$@"
 */
 'use strict';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { closeSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
@@ -9,6 +9,8 @@ import type { StartInput } from './bootstrap.js';
 import { runtimeOptionsEnv } from './runtime-options-env.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
+import { listenSocket } from './listen-socket.js';
+import { LISTEN_FD_ENV } from './serve-listener.js';
 import { encodeDeleteResponse } from './delete-response.js';
 import { readPanicLog } from './panic-log.js';
 import type { ShimFlags } from './flags.js';
@@ -67,7 +69,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, LCOW_SHIM_LISTEN_FD: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) },
+    env: { ...process.env, [LISTEN_FD_ENV]: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) },
   });
   closeSync(devnull);
   child.unref();
@@ -101,29 +103,6 @@ function daemonLogEnv(flags: ShimFlags, input: StartInput): NodeJS.ProcessEnv {
  */
 function daemonEventsEnv(input: StartInput): NodeJS.ProcessEnv {
   return input.params?.ttrpcAddress ? { TTRPC_ADDRESS: input.params.ttrpcAddress } : {};
-}
-
-/**
- * Listens on a fresh unix socket, mode 0600, in a directory made 0700 when missing (what the ttrpc
- * module's listenUnix does; not imported from there because loading the ttrpc barrel loads the logger,
- * and `start` never serves: the daemon does). `path` is a temporary name nobody else uses.
- */
-async function listenSocket(path: string): Promise<Server> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const server = createServer();
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.once('listening', resolve);
-  });
-  const oldMask = process.umask(0o177); // born 0600: listen() binds a path synchronously
-  try {
-    server.listen(path);
-  } finally {
-    process.umask(oldMask);
-  }
-  await listening;
-  chmodSync(path, 0o600);
-  return server;
 }
 
 /**

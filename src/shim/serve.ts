@@ -13,7 +13,8 @@ import { signalServing } from './reexec-start.js';
 import { takeShimLogLevel } from './log-level.js';
 import { statsWireFor } from './stats-wire.js';
 import { takeRuntimeOptions } from './runtime-options-env.js';
-import { openShimLog } from './shim-log.js';
+import { openShimLog, takeStartMilestone } from './shim-log.js';
+import { serveListener, type ServeListener } from './serve-listener.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
 import { createShimLogic } from './task-logic-factory.js';
@@ -25,13 +26,12 @@ import { createShimLogic } from './task-logic-factory.js';
  */
 const PEERS_GONE_MS = 2_000;
 
-/** Listens on the socket `start` handed over as fd 3, or on `-socket` when given without an fd. */
-async function listener(flags: ShimFlags, fd: number): Promise<Server> {
+/** Windows: the -socket pipe, listened on once the services are registered (reexec-start.ts signals then). */
+async function pipeListener(path: string): Promise<Server> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    if (Number.isInteger(fd)) server.listen({ fd }, resolve);
-    else server.listen(flags.socket, resolve);
+    server.listen(path, resolve);
   });
   return server;
 }
@@ -42,10 +42,20 @@ async function listener(flags: ShimFlags, fd: number): Promise<Server> {
  * containerd 2.x's "shim" sandboxer), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
+  // Linux: listen first (the socket `start` passed as fd 3, or -socket: serve-listener.ts). Windows: listen on
+  // the -socket pipe once serving, and tell `start` (our parent) then (reexec-start.ts).
+  const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener(flags.socket);
+  try {
+    await serveOn(flags, transport, early);
+  } catch (err) {
+    early?.abandon();
+    throw err;
+  }
+}
+
+async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: ServeListener | undefined): Promise<void> {
   const bundle = flags.bundle || process.cwd();
-  // Linux: serve the unix socket `start` passed as fd 3 and log into the bundle's `log` FIFO. Windows: serve
-  // the log pipe, listen on the -socket pipe ourselves and tell `start` (our parent) once we serve
-  // (reexec-start.ts).
+  // Linux: log into the bundle's `log` FIFO. Windows: serve the log pipe.
   const handshake = transport.serveMode === 'ready-handshake';
   const sink = handshake ? await openShimLogPipe(transport, flags.namespace, flags.id) : openShimLog(bundle);
   // The level `start` chose (log-level.ts: runtime options log_level > containerd's bootstrap level > -debug),
@@ -58,8 +68,7 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   });
   setRootLogger(log);
   if (warning !== undefined) log.warn(warning);
-  const listenFd = Number.parseInt(process.env.LCOW_SHIM_LISTEN_FD ?? '', 10);
-  delete process.env.LCOW_SHIM_LISTEN_FD; // not for the processes we start
+  takeStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }); // the sh `start`'s, when -debug
 
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
   const server = new TtrpcServer({ logger: log });
@@ -89,8 +98,13 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log, statsWire));
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
-  server.serve(await listener(flags, listenFd));
-  if (handshake) signalServing();
+  if (early !== undefined) {
+    server.serve(early.server);
+    early.handOver((conn) => server.handleConnection(conn));
+  } else {
+    server.serve(await pipeListener(flags.socket));
+    signalServing();
+  }
   log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));

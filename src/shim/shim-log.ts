@@ -18,9 +18,27 @@ export function openShimLog(bundle: string): Writable | undefined {
  * cost `start` more time than the whole action. Never throws.
  */
 export function logStartMilestone(bundle: string, fields: Record<string, string>, at: Date): void {
+  writeStartMilestone(bundle, fields, at.toISOString());
+}
+
+/** Where the executable's sh `start` (shim-wrapper.sh, with -debug) leaves its start time for `serve`. */
+export const START_TIME_ENV = 'LCOW_SHIM_START_TIME';
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * `serve`: the milestone of a `start` that ran in sh (which cannot open the FIFO without blocking), with the
+ * time sh took in START_TIME_ENV; nothing when the variable is missing or not such a time. Removed from `env`.
+ */
+export function takeStartMilestone(bundle: string, fields: Record<string, string>, env: NodeJS.ProcessEnv = process.env): void {
+  const at = env[START_TIME_ENV] ?? '';
+  delete env[START_TIME_ENV];
+  if (ISO_TIME.test(at)) writeStartMilestone(bundle, fields, at);
+}
+
+function writeStartMilestone(bundle: string, fields: Record<string, string>, at: string): void {
   const value = (v: string): string => (/^[A-Za-z0-9\-._/@^+]+$/.test(v) ? v : JSON.stringify(v));
   const kv = Object.keys(fields).sort().map((k) => `${k}=${value(fields[k] ?? '')}`);
-  const line = [`time="${at.toISOString()}"`, 'level=debug', 'msg="shim start"', ...kv].join(' ') + '\n';
+  const line = [`time="${at}"`, 'level=debug', 'msg="shim start"', ...kv].join(' ') + '\n';
   try {
     const fd = openSync(join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
     try {

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ociImageToLcowLayers } from '../../src/tar2ext4/index.js';
 import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
+import { procStat } from '../fixtures/procfs.js';
 
 for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1 [${under.label}]`, { skip: NEEDS_ROOT, timeout: 600_000 }, () => {
   const ctd = usePrivateContainerd(undefined, under);
@@ -157,8 +158,16 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
       assert.ok(args.includes('-debug'), 'containerd at debug level passes -debug');
       const has = (e: string): void => assert.ok(env.includes(e), `${e} in ${env.join(' ')}`);
       has(`TTRPC_ADDRESS=${ctd.sock}.ttrpc`);
+      // Who started the daemon (shim-wrapper.sh): 1.6 gives `start` an empty stdin, so sh did, handing it a
+      // ready pipe; 2.4's stdin holds BootstrapParams, spooled by sh for Node's start, which hands it the socket.
+      // Either way it leads its own session, and containerd's log has the "shim start" milestone.
+      has(ctd.under.major === 1 ? 'LCOW_SHIM_READY_FD=3' : 'LCOW_SHIM_LISTEN_FD=3');
+      assert.equal(procStat(pid)?.session, pid, 'the daemon leads its own session');
+      assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot/);
+      assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], 'no spool or temporary file left');
       if (ctd.under.major === 1) {
         assert.equal(existsSync(join(bundle, 'bootstrap.json')), false);
+        has('LCOW_SHIM_LOG_LEVEL=debug');
       } else {
         // containerd 2.x writes what it parsed from our stdout (protobuf BootstrapResult) as JSON.
         assert.deepEqual(JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')), { version: 2, address, protocol: 'ttrpc' });

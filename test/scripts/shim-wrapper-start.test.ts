@@ -1,0 +1,304 @@
+/**
+ * The built executable's `start` in sh (scripts/build-steps/shim-wrapper.sh): for containerd's own command line
+ * with an empty stdin and a plain bundle, sh starts `serve` itself (detached, in its own session), waits for its
+ * "listening <pid>" line on fd 3, writes address and shim.pid and prints the address as Node's `start` does;
+ * every other command line, and a `serve` that dies before listening, gets Node's `start` with the command line
+ * and stdin unchanged. A fake `node` on PATH records how it was run (as `serve`: arguments, environment, cwd,
+ * session, stdio; as anything else: arguments and stdin) and, as `serve`, says it listens (or dies); the real
+ * Node `start` and `serve` are run too, for the byte-equal reply, a real listener and a real failure.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type StdioOptions } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { containerd } from '../../src/proto/index.js';
+import { TtrpcClient } from '../../src/ttrpc/index.js';
+import { platformDial } from '../fakes/platform-dial.js';
+import { parseProcStat, processes } from '../fixtures/procfs.js';
+
+const BIN_DIR = resolve('dist/bin');
+const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
+const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
+const ADDRESS = '/run/containerd/containerd.sock';
+const NS = 'wrapper-ns';
+const FAKE_NODE = `#!/bin/sh
+eval "last=\\\${$#}"
+if [ "$last" = serve ]; then
+  out=$FAKE_NODE_LOG.serve
+  printf '%s\\n' "$@" > "$out.args"
+  env > "$out.env"
+  pwd -P > "$out.cwd"
+  cat /proc/$$/stat > "$out.stat"
+  stdio="$(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)"
+  printf '%s\\n' $stdio > "$out.stdio"
+  [ "$FAKE_SERVE" != die ] || exit 3
+  printf 'listening %s\\n' "$$" >&3
+  exit 0
+fi
+printf '%s\\n' "$@" > "$FAKE_NODE_LOG"
+cat > "$FAKE_NODE_LOG.stdin"
+exit 7
+`;
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  /** The fake `node` run as anything but serve (Node's `start`): its arguments and stdin. */
+  readonly node: { args: string[]; stdin: Buffer } | undefined;
+  /** The fake `node` run as serve. */
+  readonly serve: { args: string[]; env: Map<string, string>; cwd: string; stat: string; stdio: string[] } | undefined;
+}
+
+interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly stdin?: Buffer | 'devnull' | { file: string };
+  readonly path?: string;
+}
+
+const lines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').slice(0, -1);
+
+describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was built without the bundle and code cache' }, () => {
+  let dir = '';
+  let fakeBin = '';
+  let socketDir = '';
+  let log = '';
+  let n = 0;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shim-wrapper-start-'));
+    fakeBin = join(dir, 'fake-bin');
+    socketDir = join(dir, 's');
+    log = join(dir, 'node-log');
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, 'node'), FAKE_NODE);
+    await chmod(join(fakeBin, 'node'), 0o755);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const socketOf = (id: string, sockets = socketDir, address = ADDRESS): string =>
+    join(sockets, createHash('sha256').update(`${address}/${NS}/${id}`).digest('hex'));
+  const startArgs = (id: string, ...extra: string[]): string[] =>
+    ['-namespace', NS, '-address', ADDRESS, '-publish-binary', '/usr/bin/containerd', '-id', id, ...extra, 'start'];
+
+  async function bundleWith(spec: unknown = { ociVersion: '1.0.2', annotations: { 'io.containerd.x': 'y' } }): Promise<string> {
+    const bundle = join(dir, `bundle-${++n}`);
+    await mkdir(bundle);
+    if (spec !== undefined) await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    return bundle;
+  }
+
+  /** Runs the executable in `bundle` as containerd does (cwd = bundle), `node` being the fake. */
+  async function run(args: string[], bundle: string, o: RunOptions = {}): Promise<Run> {
+    for (const f of readdirSync(dir)) if (f.startsWith('node-log')) await rm(join(dir, f));
+    const stdio: StdioOptions = o.stdin === 'devnull' ? ['ignore', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'];
+    const input = Buffer.isBuffer(o.stdin) ? o.stdin : undefined;
+    const env = { PATH: o.path ?? `${fakeBin}:/usr/bin:/bin`, FAKE_NODE_LOG: log, LCOW_SHIM_SOCKET_DIR: socketDir, ...o.env };
+    const r = typeof o.stdin === 'object' && 'file' in o.stdin
+      ? spawnSync('sh', ['-c', 'exec "$0" "$@" < "$STDIN_FILE"', EXE, ...args], { cwd: bundle, env: { ...env, STDIN_FILE: o.stdin.file }, timeout: 30_000 })
+      : spawnSync(EXE, args, { cwd: bundle, env, stdio, input, timeout: 30_000 });
+    const node = existsSync(log) ? { args: lines(log), stdin: readFileSync(`${log}.stdin`) } : undefined;
+    const s = `${log}.serve`;
+    const serve = existsSync(`${s}.args`)
+      ? {
+          args: lines(`${s}.args`),
+          env: new Map(lines(`${s}.env`).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string])),
+          cwd: readFileSync(`${s}.cwd`, 'utf8').trim(),
+          stat: readFileSync(`${s}.stat`, 'utf8'),
+          stdio: lines(`${s}.stdio`),
+        }
+      : undefined;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node, serve };
+  }
+
+  /** What Node's start passes serve (manager.ts startShim), after node's own arguments. */
+  const serveArgs = (id: string, bundle: string, debug: boolean): string[] => [
+    '--no-warnings', EXE, '-namespace', NS, '-id', id, '-address', ADDRESS, '-publish-binary', '/usr/bin/containerd',
+    '-bundle', bundle, '-socket', socketOf(id), ...(debug ? ['-debug'] : []), 'serve',
+  ];
+
+  it('starts serve itself for containerd\'s command line: the reply, files, arguments, environment and session Node\'s start gives', async () => {
+    for (const [debug, stdin] of [[false, 'devnull'], [true, Buffer.alloc(0)]] as const) {
+      const bundle = await bundleWith();
+      const id = `fast-${n}`;
+      const before = Date.now();
+      const r = await run(startArgs(id, ...(debug ? ['-debug'] : [])), bundle, {
+        stdin, env: { TTRPC_ADDRESS: '/run/containerd/containerd.sock.ttrpc', LCOW_SHIM_LOG_LEVEL_WARNING: 'stale', LCOW_SHIM_LISTEN_FD: '3' },
+      });
+      assert.equal(r.node, undefined, 'Node\'s start did not run');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal(r.stdout.toString(), `unix://${socketOf(id)}`, 'the address, no newline');
+      assert.ok(r.serve, 'serve was started');
+      assert.deepEqual(r.serve.args, serveArgs(id, bundle, debug));
+      const pid = Number(r.serve.stat.split(' ')[0]);
+      assert.equal(readFileSync(join(bundle, 'address'), 'utf8'), r.stdout.toString());
+      assert.equal(readFileSync(join(bundle, 'shim.pid'), 'utf8'), String(pid), 'shim.pid names serve');
+      assert.deepEqual(readdirSync(bundle).sort(), ['address', 'config.json', 'shim.pid'], 'no temporary file left');
+      // Its own session (and group), stdio /dev/null, cwd the bundle.
+      const stat = parseProcStat(r.serve.stat);
+      assert.equal(stat.session, pid, 'serve leads its own session');
+      assert.equal(stat.pgid, pid);
+      assert.deepEqual(r.serve.stdio, ['/dev/null', '/dev/null', '/dev/null']);
+      assert.equal(r.serve.cwd, bundle);
+      const env = r.serve.env;
+      assert.equal(env.get('LCOW_SHIM_READY_FD'), '3');
+      assert.equal(env.get('LCOW_SHIM_LISTEN_FD'), undefined, 'no inherited listen fd');
+      assert.equal(env.get('LCOW_SHIM_LOG_LEVEL_WARNING'), undefined, 'no inherited warning');
+      assert.equal(env.get('LCOW_SHIM_LOG_LEVEL'), debug ? 'debug' : 'info');
+      assert.equal(env.get('LCOW_SHIM_LOG_LEVEL_FROM'), debug ? 'debug' : 'default');
+      assert.equal(env.get('TTRPC_ADDRESS'), '/run/containerd/containerd.sock.ttrpc');
+      assert.equal(env.get('LCOW_SHIM_SOCKET_DIR'), socketDir);
+      const began = env.get('LCOW_SHIM_START_TIME');
+      if (!debug) assert.equal(began, undefined);
+      else {
+        assert.match(began ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        const at = Date.parse(began ?? '');
+        assert.ok(at >= before - 1000 && at <= Date.now() + 1000, `start time ${began} is now`);
+      }
+    }
+  });
+
+  it('prints what Node\'s start prints, byte for byte, and writes the same address file', async () => {
+    const id = 'same-reply';
+    const viaNode = await bundleWith();
+    const env: NodeJS.ProcessEnv = { ...process.env, LCOW_SHIM_SOCKET_DIR: socketDir };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(process.execPath, ['--no-warnings', EXE, ...startArgs(id)], { cwd: viaNode, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const daemon = Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8'));
+    await stopServing(r.stdout.toString(), daemon, id);
+    assert.equal(existsSync(socketOf(id)), false, 'the daemon Node\'s start left removed its socket on SIGTERM');
+    const viaSh = await bundleWith();
+    const s = await run(startArgs(id), viaSh, { stdin: 'devnull' });
+    assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
+    assert.deepEqual(s.stdout, r.stdout);
+    assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
+  });
+
+  it('hands start to Node, command line and stdin unchanged, whenever sh cannot be sure', async () => {
+    const noSetsid = join(dir, 'no-setsid');
+    await mkdir(noSetsid);
+    for (const tool of ['date', 'grep', 'sha256sum', 'cat', 'mv', 'rm', 'readlink', 'sleep', 'env', 'pwd']) {
+      const at = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+      if (at !== undefined) await symlink(at, join(noSetsid, tool));
+    }
+    const stdinFile = join(dir, 'options.bin');
+    const optionsBytes = Buffer.concat([Buffer.from([0x0a, 0x00, 0x0a, 0xff]), randomBytes(300), Buffer.from('\n\n')]);
+    await writeFile(stdinFile, optionsBytes);
+    const cases: Array<[string, (id: string, bundle: string) => Promise<[string[], RunOptions?]>]> = [
+      ['stdin holds runtime options or BootstrapParams (a pipe)', async (id) => [startArgs(id), { stdin: optionsBytes }]],
+      ['stdin holds bytes (a file)', async (id) => [startArgs(id), { stdin: { file: stdinFile } }]],
+      ['a flag containerd does not write', async (id) => [['-unknown', 'x', ...startArgs(id)]]],
+      ['-name=value form', async (id) => [['-namespace=' + NS, '-address', ADDRESS, '-id', id, 'start']]],
+      ['a repeated flag', async (id) => [['-id', 'other', ...startArgs(id)]]],
+      ['a value that starts with -', async (id) => [['-namespace', NS, '-address', ADDRESS, '-publish-binary', '-x', '-id', id, 'start']]],
+      ['-debug with a value', async (id) => [['-debug', 'true', ...startArgs(id)]]],
+      ['no namespace', async (id) => [['-address', ADDRESS, '-id', id, 'start']]],
+      ['no address', async (id) => [['-namespace', NS, '-id', id, 'start']]],
+      ['an id with a slash', async () => [startArgs('a/b')]],
+      ['an id of ..', async () => [startArgs('..')]],
+      ['an id with a space', async () => [startArgs('a b')]],
+      ...['rel/containerd.sock', '/run//containerd.sock', '/run/./containerd.sock', '/run/x/../containerd.sock', '/run/containerd/', '/run/containerd/.', '/run/..']
+        .map((a): [string, (id: string) => Promise<[string[]]>] => [`address ${a} (filepath.Join would clean it)`, async (id) => [['-namespace', NS, '-address', a, '-id', id, 'start']]]),
+      ...['rel/s', `${dir}//s`, `${dir}/s/`, `${dir}/./s`, `${dir}/with space`]
+        .map((d): [string, (id: string) => Promise<[string[], RunOptions]>] => [`socket dir ${d}`, async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: d } }]]),
+      ['a socket path too long for sun_path', async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: `${dir}/${'d'.repeat(60)}` } }]],
+      ['something at the socket path already', async (id) => {
+        await mkdir(socketDir, { recursive: true });
+        await writeFile(socketOf(id), '');
+        return [startArgs(id)];
+      }],
+      ['a bundle without config.json', async (id, bundle) => {
+        await rm(join(bundle, 'config.json'));
+        return [startArgs(id)];
+      }],
+      ['a CRI bundle (a pod\'s container may join its pod)', async (id, bundle) => {
+        await writeFile(join(bundle, 'config.json'), JSON.stringify({ annotations: { 'io.kubernetes.cri.container-type': 'container' } }));
+        return [startArgs(id)];
+      }],
+      ['a relative -bundle', async (id) => [['-bundle', 'b', ...startArgs(id)]]],
+      ['no setsid', async (id) => [startArgs(id), { path: `${fakeBin}:${noSetsid}` }]],
+    ];
+    for (const [what, prepare] of cases) {
+      const bundle = await bundleWith();
+      const [args, o = {}] = await prepare(`refused-${n}`, bundle);
+      const r = await run(args, bundle, { stdin: Buffer.alloc(0), ...o });
+      assert.equal(r.serve, undefined, `${what}: sh did not start serve`);
+      assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...args], what);
+      assert.equal(r.status, 7, what);
+      assert.equal(r.stdout.length, 0, `${what}: the script itself printed nothing`);
+      const expected = o.stdin === undefined || o.stdin === 'devnull' ? Buffer.alloc(0) : Buffer.isBuffer(o.stdin) ? o.stdin : optionsBytes;
+      assert.deepEqual(r.node?.stdin, expected, `${what}: Node's start read the same stdin`);
+      assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], `${what}: no spool left in the bundle`);
+    }
+  });
+
+  it('a serve that dies before listening: Node\'s start runs instead, with the command line unchanged', async () => {
+    const bundle = await bundleWith();
+    const args = startArgs('dies');
+    const r = await run(args, bundle, { env: { FAKE_SERVE: 'die' } });
+    assert.ok(r.serve, 'sh started serve first');
+    assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...args]);
+    assert.equal(r.status, 7);
+    assert.equal(r.stdout.length, 0);
+    assert.deepEqual(readdirSync(bundle), ['config.json'], 'no address or shim.pid written');
+  });
+
+  it('the real serve that cannot listen: a clear error from Node\'s start, at once, nothing left running', async () => {
+    const bundle = await bundleWith();
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, '');
+    const env: NodeJS.ProcessEnv = { ...process.env, LCOW_SHIM_SOCKET_DIR: join(blocker, 's') };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(EXE, startArgs('cannot-listen'), { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout.length, 0);
+    assert.match(r.stderr.toString(), /^containerd-shim-lcow-v1 start: ENOTDIR: not a directory, \w+ '[^']*a-file\/s[^']*'\n$/);
+    assert.deepEqual(readdirSync(bundle), ['config.json']);
+    const ours = processes((args) => args.includes('cannot-listen'));
+    assert.deepEqual(ours, [], 'no serve left');
+  });
+
+  it('the real serve: listening when start returns, Connect answered (connections that came early wait, then are served)', async () => {
+    const bundle = await bundleWith();
+    const env: NodeJS.ProcessEnv = { ...process.env, LCOW_SHIM_SOCKET_DIR: socketDir };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    delete env.TTRPC_ADDRESS;
+    const r = spawnSync(EXE, startArgs('real'), { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const pid = Number(readFileSync(join(bundle, 'shim.pid'), 'utf8'));
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes('LCOW_SHIM_READY_FD=3'), 'started by the sh start');
+      const task = containerd.task.v2;
+      const clients = await Promise.all([0, 1, 2].map(() => TtrpcClient.connect(r.stdout.toString(), { dial: platformDial })));
+      const replies = await Promise.all(clients.map(async (c) =>
+        task.ConnectResponse.decode(await c.call('containerd.task.v2.Task', 'Connect', task.ConnectRequest.encode({ id: 'real' }).finish(), { timeoutMs: 20_000 }))));
+      for (const c of clients) await c.close();
+      assert.deepEqual(replies.map((x) => x.shim_pid), [pid, pid, pid]);
+      // (start returned: sh's read of the ready pipe saw EOF, so serve closed its end before it served.)
+    } finally {
+      await stopServing(r.stdout.toString(), pid, 'real');
+    }
+  });
+});
+
+/** Once the daemon serves (Connect answered: its SIGTERM handler is in place), SIGTERM; waits until it is gone. */
+async function stopServing(address: string, pid: number, id: string): Promise<void> {
+  const c = await TtrpcClient.connect(address, { dial: platformDial });
+  const task = containerd.task.v2;
+  await c.call('containerd.task.v2.Task', 'Connect', task.ConnectRequest.encode({ id }).finish(), { timeoutMs: 20_000 });
+  await c.close();
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 400 && existsSync(`/proc/${pid}`); i++) await sleep(25);
+}
