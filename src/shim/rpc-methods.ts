@@ -18,26 +18,36 @@ export interface TimedMethodsOptions {
   readonly onCall?: (method: string) => void;
 }
 
-/** A ttrpc method table over `calls`: each is timed and logged at debug (or trace when quiet), errors rethrown. */
+/**
+ * A ttrpc method table over `calls`: each is timed and logged at debug (or trace when quiet), errors rethrown.
+ * The level is read as each call arrives (it may change while the daemon runs): a call whose line is off
+ * (the quiet methods at debug level, every call at info) takes neither the clock nor the fields, and adds
+ * one promise reaction only for the failure line; the handler's own promise is otherwise what the server gets.
+ */
 export function timedMethods(calls: Readonly<Record<string, (payload: Uint8Array) => Promise<Uint8Array>>>, log: Logger,
   opts: TimedMethodsOptions): Record<string, UnaryHandler> {
   const methods: Record<string, UnaryHandler> = {};
   for (const [name, call] of Object.entries(calls)) {
-    const quiet = opts.quiet?.has(name) ?? false;
-    methods[name] = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
+    const level = (opts.quiet?.has(name) ?? false) ? 'trace' : 'debug';
+    const failed = (err: unknown): never => {
+      log.debug(`${opts.failurePrefix}${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
+      throw err;
+    };
+    const timed = async (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
       const started = process.hrtime.bigint();
-      opts.onCall?.(name);
       try {
         return await call(payload);
       } catch (err) {
-        log.debug(`${opts.failurePrefix}${name} failed`, { [Field.Operation]: name, error: (err as Error).message });
-        throw err;
+        return failed(err);
       } finally {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const fields = { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method };
-        if (!quiet) log.debug(`${opts.label} ${name}`, fields);
-        else if (log.isLevelEnabled('trace')) log.log('trace', `${opts.label} ${name}`, fields);
+        log.log(level, `${opts.label} ${name}`, { [Field.Operation]: name, [Field.Duration]: `${ms.toFixed(1)}ms`, method: ctx.method });
       }
+    };
+    methods[name] = (payload: Uint8Array, ctx: RpcContext): Promise<Uint8Array> => {
+      opts.onCall?.(name);
+      if (log.isLevelEnabled(level)) return timed(payload, ctx);
+      return call(payload).catch(failed);
     };
   }
   return methods;
