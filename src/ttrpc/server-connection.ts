@@ -8,7 +8,8 @@ import type { Frame } from './frame.js';
 import { FrameDecoder, type DecodeEvent } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
 import { LazyAbort } from './lazy-abort.js';
-import { metadataFromPairs } from './metadata.js';
+import { metadataFromPairs, type Metadata } from './metadata.js';
+import { RequestDecoder, type DecodedRequest } from './request-decoder.js';
 import { encodeOkResponseFrame, okResponseLength } from './response-frame.js';
 import { TickWriter } from './tick-writer.js';
 import type { RpcContext } from './rpc-context.js';
@@ -73,6 +74,7 @@ type Outcome = { readonly ok: true; readonly payload: Uint8Array } | { readonly 
  */
 export class ServerConnection {
   private decoder = new FrameDecoder();
+  private readonly requests = new RequestDecoder();
   private readonly active = new Set<ActiveCall>();
   private requestBytes = 0;
   /** Decoded frames not yet served because a flow limit was reached (served from backlogAt on). */
@@ -209,9 +211,9 @@ export class ServerConnection {
       return;
     }
     this.lastStreamId = id;
-    let req: ttrpc.Request;
+    let req: DecodedRequest;
     try {
-      req = ttrpc.Request.decode(frame.data);
+      req = this.requests.decode(frame.data);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       this.sendError(id, invalidArgument(`unmarshal request error: ${text}`, err));
@@ -220,9 +222,8 @@ export class ServerConnection {
     this.dispatch(id, req);
   }
 
-  private dispatch(streamId: number, req: ttrpc.Request): void {
-    const service = req.service ?? '';
-    const method = req.method ?? '';
+  private dispatch(streamId: number, req: DecodedRequest): void {
+    const { service, method, payload } = req;
     let handler;
     try {
       handler = this.registry.resolve(service, method);
@@ -230,14 +231,17 @@ export class ServerConnection {
       this.sendError(streamId, err);
       return;
     }
-    const bytes = req.payload?.length ?? 0;
+    const bytes = payload.length;
     const call: ActiveCall = { abort: new LazyAbort(), bytes, timer: undefined, answered: false };
-    const timeoutMs = int64ToNumber(req.timeout_nano) / 1e6;
+    const timeoutMs = req.timeoutNano / 1e6;
+    let metadata: Metadata | undefined; // made when a handler reads it: most never do
     const ctx: RpcContext = {
       service,
       method,
       streamId,
-      metadata: metadataFromPairs(req.metadata),
+      get metadata() {
+        return (metadata ??= metadataFromPairs(req.metadata));
+      },
       get signal() {
         return call.abort.signal;
       },
@@ -263,7 +267,7 @@ export class ServerConnection {
         call.abort.abort(error);
       }, Math.ceil(timeoutMs));
     }
-    invoke(() => handler(req.payload ?? new Uint8Array(0), ctx)).then(
+    invoke(() => handler(payload, ctx)).then(
       (payload) => finish(payload instanceof Uint8Array ? { ok: true, payload } : { ok: false, error: notBytes(service, method) }),
       (error: unknown) => finish({ ok: false, error }),
     );
@@ -295,19 +299,6 @@ export class ServerConnection {
     this.ending = true;
     this.conn.end(() => this.destroy());
   }
-}
-
-/**
- * An int64 field as a number. Set fields decode as numbers (src/proto turns Long off), but an absent
- * field yields the generated default, which may be a Long-shaped {low, high} object.
- */
-function int64ToNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'object' && v !== null && 'low' in v && 'high' in v) {
-    const { low, high } = v as { low: number; high: number };
-    return high * 2 ** 32 + (low >>> 0);
-  }
-  return 0;
 }
 
 function encodeStatus(error: unknown): Uint8Array {
