@@ -59,6 +59,8 @@ export class FrameDecoder {
           const data = b.parts.length === 1 ? (b.parts[0] as Uint8Array) : concat(b.parts, b.length);
           events.push({ kind: 'frame', frame: { streamId: b.streamId, type: b.type, flags: b.flags, data } });
         }
+      } else if (this.headerFill === 0 && chunk.length - pos >= HEADER_LENGTH) {
+        pos = this.wholeHeader(chunk, pos, events);
       } else {
         const n = Math.min(HEADER_LENGTH - this.headerFill, chunk.length - pos);
         this.header.set(chunk.subarray(pos, pos + n), this.headerFill);
@@ -68,6 +70,27 @@ export class FrameDecoder {
       }
     }
     return events;
+  }
+
+  /**
+   * A header that lies whole in the chunk at pos (the usual case), read in place; a body that follows whole
+   * is copied out in one step. Returns the position after what was taken. Same events as the general path.
+   */
+  private wholeHeader(chunk: Uint8Array, pos: number, events: DecodeEvent[]): number {
+    const length = ((chunk[pos] as number) * 2 ** 24) + (((chunk[pos + 1] as number) << 16) | ((chunk[pos + 2] as number) << 8) | (chunk[pos + 3] as number));
+    const streamId = ((chunk[pos + 4] as number) * 2 ** 24) + (((chunk[pos + 5] as number) << 16) | ((chunk[pos + 6] as number) << 8) | (chunk[pos + 7] as number));
+    const type = chunk[pos + 8] as number;
+    const flags = chunk[pos + 9] as number;
+    const at = pos + HEADER_LENGTH;
+    if (length <= this.maxLength && length > 0 && chunk.length - at >= length) {
+      const data = new Uint8Array(length); // a copy: never a view pinning the chunk
+      data.set(chunk.subarray(at, at + length));
+      events.push({ kind: 'frame', frame: { streamId, type, flags, data } });
+      return at + length;
+    }
+    this.header.set(chunk.subarray(pos, at));
+    this.onHeader(events);
+    return at;
   }
 
   private onHeader(events: DecodeEvent[]): void {

@@ -72,6 +72,31 @@ describe('FrameDecoder', () => {
     });
   }
 
+  // Headers read in place when whole in a chunk, byte by byte otherwise: every way of cutting the stream
+  // (several frames per read, a header or a body split across reads, a zero-length frame between) gives the
+  // same frames, each a copy that is not a view of the chunk.
+  it('decodes the same frames at every split point into two and three reads', () => {
+    const stream = Buffer.concat([CONNECT_FRAME, hex('00000000 00000005 03 04'), OK_FRAME, ERROR_FRAME]);
+    const want = simplify(decodeInChunks(stream, 1));
+    assert.equal(want.length, 4);
+    for (let i = 0; i <= stream.length; i++) {
+      const d = new FrameDecoder();
+      assert.deepEqual(simplify([...d.decode(stream.subarray(0, i)), ...d.decode(stream.subarray(i))]), want, `split at ${i}`);
+      for (let j = i; j <= stream.length; j += 5) {
+        const e = new FrameDecoder();
+        const evs = [...e.decode(stream.subarray(0, i)), ...e.decode(stream.subarray(i, j)), ...e.decode(stream.subarray(j))];
+        assert.deepEqual(simplify(evs), want, `split at ${i} and ${j}`);
+        assert.equal(e.idle, true);
+      }
+    }
+    const chunk = Buffer.from(stream);
+    const [first] = new FrameDecoder().decode(chunk);
+    assert.ok(first?.kind === 'frame');
+    assert.notEqual(first.frame.data.buffer, chunk.buffer);
+    chunk.fill(0);
+    assert.equal(toHex(first.frame.data), CONNECT_DATA);
+  });
+
   it('keeps flags and yields zero-length frames at once', () => {
     const d = new FrameDecoder();
     assert.deepEqual(simplify(d.decode(hex('00000000 00000007 03 05'))), [{ streamId: 7, type: 3, flags: 5, data: '' }]);
