@@ -7,12 +7,10 @@ import { MAX_MESSAGE_LENGTH, MessageType } from './frame.js';
 import type { Frame } from './frame.js';
 import { FrameDecoder, type DecodeEvent } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
-import { LazyAbort } from './lazy-abort.js';
-import { metadataFromPairs, type Metadata } from './metadata.js';
 import { RequestDecoder, type DecodedRequest } from './request-decoder.js';
 import { encodeOkResponseFrame, okResponseLength } from './response-frame.js';
 import { TickWriter } from './tick-writer.js';
-import type { RpcContext } from './rpc-context.js';
+import { ServerCall } from './server-call.js';
 import type { ServiceRegistry } from './service-registry.js';
 import { toStatus } from './status.js';
 
@@ -44,17 +42,6 @@ export interface ConnectionFlow {
   readonly backlog: number;
 }
 
-/** One request being served: its abort switch, deadline timer and whether it has been answered. */
-interface ActiveCall {
-  readonly abort: LazyAbort;
-  /** The request's size, counted against maxRequestBytesInFlight while the call runs. */
-  readonly bytes: number;
-  timer: NodeJS.Timeout | undefined;
-  answered: boolean;
-}
-
-type Outcome = { readonly ok: true; readonly payload: Uint8Array } | { readonly ok: false; readonly error: unknown };
-
 /**
  * The server side of one connection: reads frames, runs every Request concurrently, writes each
  * Response when its handler finishes (completion order, matched by stream id).
@@ -75,7 +62,7 @@ type Outcome = { readonly ok: true; readonly payload: Uint8Array } | { readonly 
 export class ServerConnection {
   private decoder = new FrameDecoder();
   private readonly requests = new RequestDecoder();
-  private readonly active = new Set<ActiveCall>();
+  private readonly active = new Set<ServerCall>();
   private requestBytes = 0;
   /** Decoded frames not yet served because a flow limit was reached (served from backlogAt on). */
   private backlog: Array<DecodeEvent | undefined> = [];
@@ -223,65 +210,61 @@ export class ServerConnection {
   }
 
   private dispatch(streamId: number, req: DecodedRequest): void {
-    const { service, method, payload } = req;
     let handler;
     try {
-      handler = this.registry.resolve(service, method);
+      handler = this.registry.resolve(req.service, req.method);
     } catch (err) {
       this.sendError(streamId, err);
       return;
     }
-    const bytes = payload.length;
-    const call: ActiveCall = { abort: new LazyAbort(), bytes, timer: undefined, answered: false };
     const timeoutMs = req.timeoutNano / 1e6;
-    let metadata: Metadata | undefined; // made when a handler reads it: most never do
-    const ctx: RpcContext = {
-      service,
-      method,
-      streamId,
-      get metadata() {
-        return (metadata ??= metadataFromPairs(req.metadata));
-      },
-      get signal() {
-        return call.abort.signal;
-      },
-      deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
-    };
+    const call = new ServerCall(streamId, req, timeoutMs);
     this.active.add(call);
-    this.requestBytes += bytes;
-    const finish = (outcome: Outcome): void => {
-      if (call.answered) return;
-      call.answered = true;
-      clearTimeout(call.timer);
-      this.active.delete(call);
-      this.requestBytes -= bytes;
-      this.sendOutcome(streamId, outcome);
-      this.serveBacklog();
-      this.closeIfDrained();
-    };
+    this.requestBytes += call.bytes;
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
       // The caller has given up by then: answer DeadlineExceeded now and tell the handler to stop.
       call.timer = setTimeout(() => {
         const error = new ShimError(ErrorCode.DeadlineExceeded, 'context deadline exceeded');
-        finish({ ok: false, error });
+        this.finish(call, undefined, error);
         call.abort.abort(error);
       }, Math.ceil(timeoutMs));
     }
-    invoke(() => handler(payload, ctx)).then(
-      (payload) => finish(payload instanceof Uint8Array ? { ok: true, payload } : { ok: false, error: notBytes(service, method) }),
-      (error: unknown) => finish({ ok: false, error }),
+    let answer: Promise<unknown>;
+    try {
+      answer = Promise.resolve(handler(req.payload, call));
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer.then(
+      (payload) => {
+        if (payload instanceof Uint8Array) this.finish(call, payload, undefined);
+        else this.finish(call, undefined, notBytes(call.service, call.method));
+      },
+      (error: unknown) => this.finish(call, undefined, error),
     );
   }
 
-  private sendOutcome(streamId: number, outcome: Outcome): void {
-    if (outcome.ok) {
+  /** Answers `call` once (its payload, else its error) and serves what waited for it. */
+  private finish(call: ServerCall, payload: Uint8Array | undefined, error: unknown): void {
+    if (call.answered) return;
+    call.answered = true;
+    clearTimeout(call.timer);
+    this.active.delete(call);
+    this.requestBytes -= call.bytes;
+    this.sendOutcome(call.streamId, payload, error);
+    this.serveBacklog();
+    this.closeIfDrained();
+  }
+
+  private sendOutcome(streamId: number, payload: Uint8Array | undefined, error: unknown): void {
+    if (payload !== undefined) {
       // OK leaves the status out; an empty reply (google.protobuf.Empty) makes a 0-byte Response.
-      const length = okResponseLength(outcome.payload.length);
+      const length = okResponseLength(payload.length);
       if (length > MAX_MESSAGE_LENGTH) this.write(streamId, encodeStatus(new OversizedMessageError(length)));
-      else if (!this.closed && !this.ending) this.out.write(encodeOkResponseFrame(streamId, outcome.payload));
+      else if (!this.closed && !this.ending) this.out.write(encodeOkResponseFrame(streamId, payload));
     } else {
-      this.log().debug('ttrpc: call failed', { streamId, error: String(outcome.error) });
-      this.sendError(streamId, outcome.error);
+      this.log().debug('ttrpc: call failed', { streamId, error: String(error) });
+      this.sendError(streamId, error);
     }
   }
 
@@ -303,14 +286,6 @@ export class ServerConnection {
 
 function encodeStatus(error: unknown): Uint8Array {
   return ttrpc.Response.encode({ status: toStatus(error) }).finish();
-}
-
-function invoke(fn: () => Promise<Uint8Array>): Promise<unknown> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err);
-  }
 }
 
 function notBytes(service: string, method: string): ShimError {
