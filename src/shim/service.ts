@@ -8,6 +8,7 @@ import { invalidArgument } from '../errdefs/index.js';
 import { Field, type Logger } from '../log/index.js';
 import { containerd, google } from '../proto/index.js';
 import type { UnaryHandler } from '../ttrpc/index.js';
+import { encodeConnectResponse } from './connect-response.js';
 import { bindRpcs, decodePayload, timedMethods } from './rpc-methods.js';
 import { encodeProcessInfo, encodeStats, type StatsWire } from './stats-wire.js';
 import type { Mount, OpaqueAny, ResourcesKind, StdioPaths, TaskLogic } from './task/types.js';
@@ -156,7 +157,8 @@ const RPCS: Readonly<Record<string, Rpc>> = {
   async Connect(p, l) {
     const r = decodePayload(task.ConnectRequest, p);
     const c = await l.connect(r.id ?? '');
-    return task.ConnectResponse.encode({ shim_pid: c.shimPid, task_pid: c.taskPid, version: c.version }).finish();
+    return encodeConnectResponse(c.shimPid, c.taskPid, c.version) ??
+      task.ConnectResponse.encode({ shim_pid: c.shimPid, task_pid: c.taskPid, version: c.version }).finish();
   },
   async Shutdown(p, l) {
     const r = decodePayload(task.ShutdownRequest, p);
