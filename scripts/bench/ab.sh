@@ -3,7 +3,7 @@
 # `containerd-shim-lcow-v1` through a symlink that is switched between the builds, so every pair runs under
 # the same load. For each round and build: `ctr run --rm … /bin/true` wall time (and runc-v2's, once per
 # round), then the shim daemon's VmRSS with one running `sleep` container 1 s and 12 s after `ctr run -d`
-# (bench.sh reads it at 1 s; V8's memory reducer shrinks the heap after ~8 s idle). Prints one line per sample.
+# (bench.sh reads it at 1 s; V8's memory reducer shrinks the heap after ~8 s idle), as total(anon/file). Prints one line per sample.
 # Usage: scripts/bench/ab.sh [-n ROUNDS] BUILD_DIR...   (each a `node scripts/build.mjs --out DIR` tree)
 set -euo pipefail
 rounds=5
@@ -24,7 +24,9 @@ ms() {
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000000))
 }
-rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# VmRSS (RssAnon/RssFile) in MB: anonymous memory (V8's heap, malloc) is what our code changes; the file part
+# is mostly the mapped node binary.
+rss() { awk '/^(VmRSS|RssAnon|RssFile)/ {v[$1] = sprintf("%.1f", $2 / 1024)} END {printf "%s(%s/%s)", v["VmRSS:"], v["RssAnon:"], v["RssFile:"]}' "/proc/$1/status"; }
 for r in $(seq 1 "$rounds"); do
   echo "round $r runc-v2 run_ms=$(ms io.containerd.runc.v2 ab-runc-$r)"
   for i in "${!builds[@]}"; do

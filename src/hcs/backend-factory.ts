@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
 import type { Logger } from '../log/index.js';
 import type { HcsApi } from './hcs-api.js';
-import { ensureThreadpoolSize } from './threadpool.js';
+import { DEFAULT_THREADPOOL_SIZE, ensureThreadpoolSize } from './threadpool.js';
 
 /**
  * Picks and builds the HCS backend, once per shim process:
@@ -41,6 +41,19 @@ export function hcsBackendName(opts: Pick<CreateHcsApiOptions, 'backend' | 'env'
   return opts.backend ?? nonEmpty(env['LCOW_HCS_BACKEND']) ?? (platform === 'win32' ? 'computecore' : 'emulator');
 }
 
+/**
+ * Sizes libuv's pool for the backend this process will use, before anything starts the pool (the shim's
+ * `serve` entry calls it first). Only computecore needs the large pool: each blocking HCS wait (and, on
+ * Windows, each blocking hvsocket accept/recv) holds a pool thread. The emulator blocks none (its sockets
+ * are epoll-driven, its stdio FIFOs opened O_NONBLOCK, its guest a child process), so it keeps libuv's
+ * default of 4 threads: 28 idle threads cost the daemon ~0.3 MB of stacks (issue 17). Returns the size set,
+ * or undefined when left to libuv.
+ */
+export function ensureBackendThreadpool(opts: Pick<CreateHcsApiOptions, 'backend' | 'env' | 'platform'> = {}): number | undefined {
+  if (hcsBackendName(opts) !== 'computecore') return undefined;
+  return ensureThreadpoolSize(DEFAULT_THREADPOOL_SIZE, opts.env ?? process.env);
+}
+
 export async function createHcsApi(opts: CreateHcsApiOptions = {}): Promise<HcsApi> {
   const env = opts.env ?? process.env;
   const platform = opts.platform ?? process.platform;
@@ -60,7 +73,7 @@ async function computecore(opts: CreateHcsApiOptions, env: NodeJS.ProcessEnv, pl
       `HCS backend "computecore" is unavailable on ${platform}: set LCOW_COMPUTECORE_PATH (or libraryPath) to a computecore-compatible library, or use the "emulator" backend`,
     );
   }
-  ensureThreadpoolSize();
+  ensureThreadpoolSize(DEFAULT_THREADPOOL_SIZE, env);
   // Imported lazily: importing the hcs barrel must not load koffi's native module.
   const { createComputecoreHcsApi } = await import('./computecore/api.js');
   return createComputecoreHcsApi({

@@ -12,6 +12,6 @@
 export * from './schema/index.js';
 export type * from './hcs-api.js';
 export * from './errors.js';
-export { createHcsApi, hcsBackendName, type CreateHcsApiOptions, type HcsBackendName } from './backend-factory.js';
+export { createHcsApi, ensureBackendThreadpool, hcsBackendName, type CreateHcsApiOptions, type HcsBackendName } from './backend-factory.js';
 export { ensureThreadpoolSize, DEFAULT_THREADPOOL_SIZE } from './threadpool.js';
 export { COMPUTECORE_NOT_FOUND, DEFAULT_HCS_TIMEOUT_MS } from './computecore/constants.js';

@@ -11,7 +11,7 @@ export { GuestAnnotation, annotationBool, expandAnnotations, gcsCommandLineExtra
 export { CriAnnotation, podRole, type PodRole } from './pod-role.js';
 export { terminateUtilityVm, type TerminateVmResult } from './terminate-vm.js';
 /** What the shim's process entry needs from below, passed through so the shim imports only this floor. */
-export { ensureThreadpoolSize } from '../hcs/index.js';
+export { ensureBackendThreadpool } from '../hcs/index.js';
 export { uvmDocCommand } from '../uvm/index.js';
 /** The Linux signal numbers the guest delivers; their one home is src/gcs (the shim's Kill maps onto them). */
 export { SIGKILL, SIGTERM } from '../gcs/index.js';

@@ -47,9 +47,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        // Blocking HCS waits run on libuv's pool, sized when it first starts: raise it before any I/O.
-        const { ensureThreadpoolSize } = await import('../sandbox/index.js');
-        ensureThreadpoolSize();
+        // Blocking HCS waits (computecore) run on libuv's pool, sized when it first starts: raise it before any I/O.
+        const { ensureBackendThreadpool } = await import('../sandbox/index.js');
+        ensureBackendThreadpool();
         const { serveShim } = await import('./serve.js');
         await serveShim(flags, await platformTransport());
         return -1; // keeps running; exits on Shutdown or a signal

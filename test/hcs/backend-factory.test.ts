@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
-import { COMPUTECORE_NOT_FOUND, createHcsApi, ensureThreadpoolSize, type HcsBackendName } from '../../src/hcs/index.js';
+import { COMPUTECORE_NOT_FOUND, createHcsApi, ensureBackendThreadpool, ensureThreadpoolSize, type HcsBackendName } from '../../src/hcs/index.js';
 import { computecoreHostInfo } from '../../src/hcs/computecore/api.js';
 import { buildComputecoreDouble } from '../fixtures/computecore-double.js';
 
@@ -82,4 +82,19 @@ test('ensureThreadpoolSize raises but never lowers UV_THREADPOOL_SIZE', () => {
   assert.equal(env['UV_THREADPOOL_SIZE'], '64');
   env['UV_THREADPOOL_SIZE'] = 'junk';
   assert.equal(ensureThreadpoolSize(5000, env), 1024);
+});
+
+test('ensureBackendThreadpool raises the pool for computecore only: the emulator keeps libuv\'s default', () => {
+  const linux: NodeJS.ProcessEnv = {};
+  assert.equal(ensureBackendThreadpool({ env: linux, platform: 'linux' }), undefined);
+  assert.equal(linux['UV_THREADPOOL_SIZE'], undefined);
+  const emulatorOnWindows: NodeJS.ProcessEnv = { LCOW_HCS_BACKEND: 'emulator' };
+  assert.equal(ensureBackendThreadpool({ env: emulatorOnWindows, platform: 'win32' }), undefined);
+  assert.equal(emulatorOnWindows['UV_THREADPOOL_SIZE'], undefined);
+  const windows: NodeJS.ProcessEnv = {};
+  assert.equal(ensureBackendThreadpool({ env: windows, platform: 'win32' }), 32);
+  assert.equal(windows['UV_THREADPOOL_SIZE'], '32');
+  const doubleOnLinux: NodeJS.ProcessEnv = { LCOW_HCS_BACKEND: 'computecore', UV_THREADPOOL_SIZE: '8' };
+  assert.equal(ensureBackendThreadpool({ env: doubleOnLinux, platform: 'linux' }), 32);
+  assert.equal(doubleOnLinux['UV_THREADPOOL_SIZE'], '32');
 });
