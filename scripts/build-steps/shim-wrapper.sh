@@ -47,6 +47,13 @@
 # Must stay POSIX sh (dash): no subshell per byte; tools: date(1), sleep(1), readlink(1), grep(1), sha256sum(1),
 # cat(1), setsid(1), mv(1), rm(1); and no star-slash anywhere in the sh part (it would end Node's comment).
 
+# glibc malloc with a fixed mmap threshold (its default, 128 KiB), for every Node this file starts and what
+# they start (the daemon, the emulator's guest agent): by default glibc raises the threshold to the size of
+# each large block freed, so later large blocks come from the brk heap and stay resident after they are
+# freed. Fixed, they are mmapped and returned to the kernel on free: the daemon with one container holds
+# ~0.25 MB less anonymous memory (issue 17). A value the environment already sets is kept.
+[ -n "${MALLOC_MMAP_THRESHOLD_+set}" ] || { MALLOC_MMAP_THRESHOLD_=131072; export MALLOC_MMAP_THRESHOLD_; }
+
 # Appends the varint of $1 to $bytes as printf octal escapes, and its length to $len.
 varint() {
   v=$1

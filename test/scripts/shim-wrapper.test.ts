@@ -53,6 +53,22 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node };
   }
 
+  it('hands Node a fixed glibc mmap threshold (128 KiB), keeping one the environment already sets', async () => {
+    const envBin = join(dir, 'env-bin');
+    const seen = join(dir, 'node-env');
+    await mkdir(envBin, { recursive: true });
+    await writeFile(join(envBin, 'node'), '#!/bin/sh\nprintf \'%s\' "${MALLOC_MMAP_THRESHOLD_-unset}" > "$SEEN"\nexit 7\n');
+    await chmod(join(envBin, 'node'), 0o755);
+    const threshold = (extra: Record<string, string>): string => {
+      const r = spawnSync(EXE, ['--version'], { env: { PATH: `${envBin}:/usr/bin:/bin`, SEEN: seen, ...extra }, timeout: 30_000 });
+      assert.equal(r.status, 7, r.stderr.toString());
+      return readFileSync(seen, 'utf8');
+    };
+    assert.equal(threshold({}), '131072');
+    assert.equal(threshold({ MALLOC_MMAP_THRESHOLD_: '65536' }), '65536');
+    assert.equal(threshold({ MALLOC_MMAP_THRESHOLD_: '' }), '');
+  });
+
   /** A bundle as the daemon leaves it after a clean release: marker = shim.pid (gone), socket removed. */
   async function releasedBundle(): Promise<string> {
     const bundle = join(dir, `bundle-${++n}`);
