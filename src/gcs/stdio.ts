@@ -36,16 +36,19 @@ export class StdioListeners {
 
   /** Opens a listener per wanted stream, ports from `allocPort` (stdin, stdout, stderr order). */
   static async open(ioListen: IoListen, allocPort: () => number, wants: StdioWants, log: Logger): Promise<StdioListeners> {
+    // Ports in stream order (stdin, stdout, stderr), then every listen at once: each is a few file system
+    // calls and a bind, independent of the others.
+    const ports = NAMES.filter((name) => wants[name]).map((name) => ({ name, port: allocPort() }));
+    const results = await Promise.allSettled(ports.map(({ port }) => ioListen(port)));
     const opened = new Map<StreamName, { port: number; listener: Listener }>();
-    try {
-      for (const name of NAMES) {
-        if (!wants[name]) continue;
-        const port = allocPort();
-        opened.set(name, { port, listener: await ioListen(port) });
-      }
-    } catch (err) {
+    for (const [i, { name, port }] of ports.entries()) {
+      const r = results[i];
+      if (r?.status === 'fulfilled') opened.set(name, { port, listener: r.value });
+    }
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
       await Promise.allSettled([...opened.values()].map((l) => l.listener.close()));
-      throw ShimError.from(err, ErrorCode.Unavailable, 'gcs: cannot listen for process stdio');
+      throw ShimError.from(failed.reason, ErrorCode.Unavailable, 'gcs: cannot listen for process stdio');
     }
     return new StdioListeners(opened, log);
   }

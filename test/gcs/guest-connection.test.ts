@@ -237,6 +237,16 @@ test('a failed ExecuteProcess closes the stdio listeners', { timeout: 10_000 }, 
   net.failListen = true;
   await assert.rejects(c.executeProcess({ CreateStdOutPipe: true }), (e: unknown) => e instanceof ShimError && e.code === ErrorCode.Unavailable && /listen/.test(e.message));
   assert.equal(guest.requests.filter((r) => r.proc === RPCExecuteProcess).length, 1, 'nothing sent when listening fails');
+  // The streams listen at once: when one of them fails, the ones that did listen are closed again.
+  net.failListen = false;
+  net.failPort = 0x40000005; // the stdout of the next request (stdin 4, stdout 5, stderr 6)
+  await assert.rejects(
+    c.executeProcess({ CreateStdInPipe: true, CreateStdOutPipe: true, CreateStdErrPipe: true }),
+    (e: unknown) => e instanceof ShimError && e.code === ErrorCode.Unavailable && e.message === 'gcs: cannot listen for process stdio: listen 1073741829 refused',
+  );
+  assert.deepEqual(net.listenedPorts.slice(-2), [0x40000004, 0x40000006], 'stdin and stderr listened');
+  assert.equal(net.listeners.size, 0, 'and were closed');
+  assert.equal(guest.requests.filter((r) => r.proc === RPCExecuteProcess).length, 1, 'nothing sent');
   gc.close();
 });
 

@@ -7,11 +7,12 @@ import { duplexPair } from './memory-duplex.js';
 export class FakeIoNetwork {
   readonly listenedPorts: number[] = [];
   readonly listeners = new Map<number, FakeListener>();
-  /** Set to make ioListen fail. */
+  /** Set to make ioListen fail (every port, or only `failPort`). */
   failListen = false;
+  failPort: number | undefined;
 
   readonly ioListen = async (port: number): Promise<Listener> => {
-    if (this.failListen) throw new ShimError(ErrorCode.Unavailable, `listen ${port} refused`);
+    if (this.failListen || this.failPort === port) throw new ShimError(ErrorCode.Unavailable, `listen ${port} refused`);
     if (this.listeners.has(port)) throw new ShimError(ErrorCode.AlreadyExists, `port ${port} in use`);
     this.listenedPorts.push(port);
     const l = new FakeListener(port, () => this.listeners.delete(port));
