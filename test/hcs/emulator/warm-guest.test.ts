@@ -120,8 +120,20 @@ describe('emulator: the pre-loaded guest agent (real agent)', { skip: existsSync
   });
 
   it('waits with only its channel until Start, then boots as the VM\'s agent: same process, entropy, JSON log on 109, GCS dialed', async () => {
-    const api = createEmulatorHcsApi({ root: vmRoot, log: testLogger(), warmBootFiles: bootDir });
+    // The host's Node start-up settings do not reach the agent (a VM's gcs sees nothing of the host).
+    const hostCerts = process.env['NODE_EXTRA_CA_CERTS'];
+    process.env['NODE_EXTRA_CA_CERTS'] = '/nonexistent/host-ca.pem';
+    let api: HcsApi;
+    try {
+      api = createEmulatorHcsApi({ root: vmRoot, log: testLogger(), warmBootFiles: bootDir });
+    } finally {
+      if (hostCerts === undefined) delete process.env['NODE_EXTRA_CA_CERTS'];
+      else process.env['NODE_EXTRA_CA_CERTS'] = hostCerts;
+    }
     const pid = await warmPid();
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.equal(environ.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')), false, 'no NODE_EXTRA_CA_CERTS');
+    assert.ok(environ.some((e) => e.startsWith('PATH=')), 'the rest of the environment is kept');
     await sleep(300); // time to do something it should not
     const before = fdTargets(pid);
     assert.equal(before.filter((t) => t.startsWith('socket:')).length, 1, `only the channel: ${before.join(', ')}`);
