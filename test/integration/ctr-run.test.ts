@@ -168,11 +168,14 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
       if (ctd.under.major === 1) {
         assert.equal(existsSync(join(bundle, 'bootstrap.json')), false);
         has('LCOW_SHIM_LOG_LEVEL=debug');
+        has('LCOW_SHIM_LOG_LEVEL_FROM=debug'); // -debug: nothing on stdin
       } else {
         // containerd 2.x writes what it parsed from our stdout (protobuf BootstrapResult) as JSON.
         assert.deepEqual(JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')), { version: 2, address, protocol: 'ttrpc' });
         for (const e of [`GRPC_ADDRESS=${ctd.sock}`, 'NAMESPACE=default', 'MAX_SHIM_VERSION=2']) has(e);
         assert.ok(env.includes('LCOW_SHIM_LOG_LEVEL=debug'), 'the BootstrapParams\' log level (containerd at debug) reached the daemon');
+        // Node's start decoded the BootstrapParams sh spooled (they count only when their id and namespace match).
+        has('LCOW_SHIM_LOG_LEVEL_FROM=bootstrap');
         assert.doesNotMatch(ctd.log(), /failed to query deprecated runtime-allow-mounts|-info\]: exit status/, 'containerd 2.4 ran `-info` fine');
       }
     } finally {
