@@ -189,9 +189,12 @@ fast_start() {
   [ ! -e "$path" ] && [ ! -L "$path" ] || return 1
   if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
     spool=$bundle/.start-stdin.$$
-    if ! (umask 077 && exec cat > "$spool") || [ -s "$spool" ]; then
+    (umask 077 && exec cat > "$spool") 2> /dev/null
+    read_status=$?
+    [ -e "$spool" ] || return 1 # not created: stdin was not read, Node's start reads it
+    if [ "$read_status" -ne 0 ] || [ -s "$spool" ]; then
       # Options or BootstrapParams (or a failed read): Node's start gets exactly what was read.
-      exec 0< "$spool" || return 1
+      exec 0< "$spool"
       rm -f "$spool"
       return 1
     fi
