@@ -2,6 +2,8 @@
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs        the whole shim (same code as the ESM bundle, one file)
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache  V8 code for it, made by loading it and everything
 //                                                   `serve` loads (warm()), in a node like the runtime's
+//   <outDir>/bin/yargs.cjs                          yargs, required by the bundle only for command lines
+//                                                   that are not containerd's own (--help, diag, uvm-doc)
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
 //   <outDir>/bin/containerd-shim-lcow-v1            the executable (shim-wrapper.sh, sh and CommonJS in one
 //                                                   file): execs Node on itself, which runs the bundle's main
@@ -22,6 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { noLong } from './20-bundle.mjs';
 
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
+/** yargs, bundled on its own: only command lines that are not containerd's own load it (src/shim/flags.ts). */
+const YARGS_CJS = 'yargs.cjs';
 
 /** Node's CommonJS wrapper (module.wrap), written around the bundle at build time; code-cache.cjs compiles the file as is. */
 const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
@@ -29,7 +33,7 @@ const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) {
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, YARGS_CJS, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
   // main: the shim's entry; warm: what `serve` loads up to its first container (the daemon, the HCS
@@ -42,6 +46,24 @@ export default async function codeCache(outDir, _rootDir) {
     "  await import('./src/hcs/emulator/index.js');",
     '}',
   ].join('\n');
+  const minify = { legalComments: 'none', charset: 'ascii', minifyWhitespace: true, minifySyntax: true };
+  // yargs and its dependencies (~130 KB, a sixth of the bundle) are a file of their own, required by the
+  // bundle when flags.ts first runs: every process that loads the bundle keeps its whole source for the
+  // process's life (the daemon, which never parses with yargs, included). yargs shares no state with our
+  // code, so its own bundle is the same program.
+  await build({
+    stdin: { contents: "import yargs from 'yargs';\nmodule.exports = yargs;", resolveDir: outDir, sourcefile: 'yargs-entry.js', loader: 'js' },
+    outfile: join(bin, YARGS_CJS), bundle: true, platform: 'node', format: 'cjs', target: 'node20', ...minify, logLevel: 'warning', absWorkingDir: outDir,
+    // as in the shim's bundle: yargs' ESM shim takes its directory from import.meta.url
+    define: { 'import.meta.url': '__lcowImportMetaUrl' },
+    banner: { js: "const __lcowImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  const ownYargs = {
+    name: 'own-yargs',
+    setup(b) {
+      b.onResolve({ filter: /^yargs$/ }, () => ({ path: `./${YARGS_CJS}`, external: true }));
+    },
+  };
   await build({
     stdin: { contents: entry, resolveDir: outDir, sourcefile: 'shim-cjs-entry.js', loader: 'js' },
     outfile: join(bin, SHIM_CJS),
@@ -61,7 +83,7 @@ export default async function codeCache(outDir, _rootDir) {
     charset: 'ascii',
     minifyWhitespace: true,
     minifySyntax: true,
-    plugins: [noLong],
+    plugins: [noLong, ownYargs],
     logLevel: 'warning',
     absWorkingDir: outDir,
   });

@@ -4,6 +4,7 @@
  * Checked on the build the suite runs (dist/, or env LCOW_SHIM_BIN's directory).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -36,4 +37,20 @@ test('loadCached compiles the file as read and runs it as a module: main and war
   assert.equal(typeof exports['warm'], 'function');
   // The cache was made from these very bytes (a second, re-wrapped string would not match it).
   assert.equal(script.cachedDataRejected, false);
+});
+
+test('yargs is a file of its own that the bundle requires only for command lines that are not containerd\'s', () => {
+  const source = readFileSync(BUNDLE, 'latin1');
+  // None of yargs' code is in the bundle the daemon keeps (its usage renderer and parser are)…
+  assert.doesNotMatch(source, /\bfunction YargsFactory\(|class YargsInstance\b|\bfunction tokenizeArgString\(/);
+  assert.match(source, /require\("\.\/yargs\.cjs"\)/);
+  const yargsFile = readFileSync(join(DIR, 'yargs.cjs'), 'latin1');
+  assert.match(yargsFile, /\bfunction YargsFactory\(/);
+  // …and the executable still parses with it: help, and an unknown argument refused by name.
+  const help = spawnSync(BIN, ['--help'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /Usage: containerd-shim-lcow-v1 /);
+  const bad = spawnSync(BIN, ['--bogus-flag'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Unknown argument: bogus-flag/);
 });
