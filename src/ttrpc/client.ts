@@ -8,6 +8,8 @@ import { FrameDecoder } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
 import { metadataToPairs } from './metadata.js';
 import type { MetadataInit } from './metadata.js';
+import { encodeRequestFrame } from './request-frame.js';
+import { okResponsePayload } from './response-frame.js';
 import { fromStatus } from './status.js';
 import { TickWriter } from './tick-writer.js';
 
@@ -36,9 +38,44 @@ export interface TtrpcCallOptions {
   readonly metadata?: MetadataInit;
 }
 
-interface Pending {
-  resolve(payload: Uint8Array): void;
-  reject(err: unknown): void;
+/**
+ * A call waiting for its answer: settles once (answer, deadline, cancel or close), and settling removes it
+ * from the client's table with its timer and abort listener.
+ */
+class Pending {
+  timer: NodeJS.Timeout | undefined = undefined;
+  private signal: AbortSignal | undefined = undefined;
+  private onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly table: Map<number, Pending>,
+    private readonly streamId: number,
+    private readonly onResolve: (payload: Uint8Array) => void,
+    private readonly onReject: (err: unknown) => void,
+  ) {}
+
+  /** Rejects with `error()` when `signal` aborts. */
+  watch(signal: AbortSignal, error: () => unknown): void {
+    this.signal = signal;
+    this.onAbort = () => this.reject(error());
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  resolve(payload: Uint8Array): void {
+    this.cleanup();
+    this.onResolve(payload);
+  }
+
+  reject(err: unknown): void {
+    this.cleanup();
+    this.onReject(err);
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    this.table.delete(this.streamId);
+  }
 }
 
 /**
@@ -104,36 +141,23 @@ export class TtrpcClient {
     this.nextStreamId += 2;
     let frame: Buffer;
     try {
-      const request = ttrpc.Request.encode({
-        service,
-        method,
-        payload,
-        timeout_nano: timeoutMs === undefined ? 0 : Math.round(timeoutMs * 1e6),
-        metadata: metadataToPairs(opts.metadata),
-      }).finish();
-      frame = encodeFrame(streamId, MessageType.Request, 0, request);
+      const timeoutNano = timeoutMs === undefined ? 0 : Math.round(timeoutMs * 1e6);
+      const metadata = metadataToPairs(opts.metadata);
+      frame =
+        encodeRequestFrame(streamId, service, method, payload, timeoutNano, metadata) ??
+        encodeFrame(streamId, MessageType.Request, 0, ttrpc.Request.encode({ service, method, payload, timeout_nano: timeoutNano, metadata }).finish());
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise<Uint8Array>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => entry.reject(canceled(label, signal));
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(streamId);
-      };
-      const entry: Pending = {
-        resolve: (p) => (cleanup(), resolve(p)),
-        reject: (e) => (cleanup(), reject(e)),
-      };
+      const entry = new Pending(this.pending, streamId, resolve, reject);
       this.pending.set(streamId, entry);
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
-        timer = setTimeout(() => {
+        entry.timer = setTimeout(() => {
           entry.reject(new ShimError(ErrorCode.DeadlineExceeded, `ttrpc: ${label}: context deadline exceeded`));
         }, timeoutMs);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) entry.watch(signal, () => canceled(label, signal));
       this.out.write(frame);
     });
   }
@@ -155,6 +179,11 @@ export class TtrpcClient {
     if (frame.type !== MessageType.Response) return; // We open no streams: Data and unknown types are dropped.
     const entry = this.pending.get(frame.streamId);
     if (entry === undefined) return; // Timed out or canceled: the late answer is dropped.
+    const ok = okResponsePayload(frame.data); // the usual OK shape, without the generated decoder
+    if (ok !== undefined) {
+      entry.resolve(ok);
+      return;
+    }
     let resp: ttrpc.Response;
     try {
       resp = ttrpc.Response.decode(frame.data);

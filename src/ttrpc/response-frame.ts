@@ -39,3 +39,26 @@ function varintLength(n: number): number {
   }
   return len;
 }
+
+/**
+ * The payload of an OK ttrpc.Response in the shapes servers send (status absent, or empty `0a00` as Go
+ * ttrpc writes it, then the payload field, or nothing), as a view of `data`; undefined for anything else (a
+ * status with content, other fields or orders, a non-minimal or truncated length): the caller then uses the
+ * generated decoder, which reads these shapes the same way.
+ */
+export function okResponsePayload(data: Uint8Array): Uint8Array | undefined {
+  let pos = data.length >= 2 && data[0] === 0x0a && data[1] === 0x00 ? 2 : 0;
+  if (pos === data.length) return data.subarray(pos);
+  if (data[pos++] !== 0x12) return undefined;
+  let n = 0;
+  for (let i = 0; ; i++) {
+    if (i === 4 || pos >= data.length) return undefined;
+    const b = data[pos++] as number;
+    n |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      if (varintLength(n) !== i + 1) return undefined;
+      break;
+    }
+  }
+  return pos + n === data.length ? data.subarray(pos) : undefined;
+}
