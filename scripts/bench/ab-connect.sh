@@ -58,6 +58,7 @@ done
 start_one runc runc-v2 io.containerd.runc.v2
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
+lines=$(mktemp /tmp/lcow-abc-lines.XXXXXX)
 echo "# rounds=$rounds calls=$calls per cell; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 n=${#names[@]}
 for r in $(seq 1 "$rounds"); do
@@ -69,7 +70,23 @@ for r in $(seq 1 "$rounds"); do
       t1=$(cpu_ticks "${pids[$j]}")
       rate=$(sed -n 's/.*"callsPerSec":\([0-9.]*\).*/\1/p' <<< "$out")
       us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v c="$calls" 'BEGIN {printf "%.1f", d / hz * 1e6 / (c + 500)}')
-      echo "round $r inflight=$f ${names[$j]} calls_per_s=${rate%.*} cpu_us_per_call=$us load=$(cut -d' ' -f1 /proc/loadavg)"
+      echo "round $r inflight=$f ${names[$j]} calls_per_s=${rate%.*} cpu_us_per_call=$us load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$lines"
     done
   done
 done
+# Medians per shim and in-flight count; calls/s also as a ratio to runc-v2's median in the same run.
+node -e '
+  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => {
+    const [, , f, name, rate, cpu] = l.split(" ");
+    return { f: f.split("=")[1], name, rate: +rate.split("=")[1], cpu: +cpu.split("=")[1] };
+  });
+  const med = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  for (const f of [...new Set(rows.map((r) => r.f))]) {
+    const of = (n) => rows.filter((r) => r.f === f && r.name === n);
+    const runc = med(of("runc-v2").map((r) => r.rate));
+    for (const n of [...new Set(rows.map((r) => r.name))]) {
+      const rate = med(of(n).map((r) => r.rate));
+      console.log(`median inflight=${f} ${n} calls_per_s=${Math.round(rate)} (${(rate / runc).toFixed(2)}x runc-v2) cpu_us_per_call=${med(of(n).map((r) => r.cpu)).toFixed(1)}`);
+    }
+  }' "$lines"
+rm -f "$lines"
