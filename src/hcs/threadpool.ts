@@ -6,10 +6,12 @@
  * libuv reads UV_THREADPOOL_SIZE once, when the pool first starts (the first async fs/dns/crypto call of
  * the process). Node's process.env setter calls setenv, so setting it from JS works only if nothing has
  * used the pool yet. Therefore:
- * - the shim entry (cmd/) should call ensureThreadpoolSize() as its first statement; or
+ * - `serve` calls ensureBackendThreadpool() (backend-factory.ts) before any I/O: it raises the pool only
+ *   for the computecore backend, the only one that blocks pool threads (the emulator keeps libuv's 4); or
  * - the environment containerd starts the shim with may set UV_THREADPOOL_SIZE itself (a larger value
  *   already present is kept).
- * createHcsApi also calls it, which is enough when nothing touched the pool before (tests, tools).
+ * createHcsApi's computecore path also calls it, which is enough when nothing touched the pool before
+ * (tests, tools).
  */
 
 /** The budget: GCS bridge + log stream + 3 stdio channels per process + concurrent HCS waits. */
