@@ -5,15 +5,16 @@
  *   SCSI    <vmDir>/scsi/<c>-<lun>: a block device is mounted as its filesystem (detected from the ext4
  *           superblock; with EnsureFilesystem formatted first when it is not the requested Filesystem),
  *           read-only with `noload` when ReadOnly; a directory is bind-mounted, a plain image file loop-mounted
- *   remove  unmount (repeated while stacked) and then remove the target directory, like UnmountPath with
- *           removeTarget: a target that does not exist is success, one that is not mounted is removed
+ *   remove  unmount once and then remove the target directory, like UnmountPath with removeTarget: a target
+ *           that does not exist is success, one that is not mounted is removed; a mount still at or below it
+ *           after the one unmount is an error (the real GCS would RemoveAll through it)
  */
 import { execFile } from 'node:child_process';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import { failed, invalidArg } from './errors.js';
 import { ignoreAbsent } from '../errdefs/index.js';
 import { logTeardown, type GuestLogger } from './log.js';
-import { bindMount, isMountPoint, loopMount, prepareTarget, unmount } from './mounts.js';
+import { bindMount, isMountPoint, loopMount, mountPointsUnder, prepareTarget, unmount } from './mounts.js';
 import type { VmPaths } from './vm-paths.js';
 
 const EXT4_MAGIC_OFFSET = 1024 + 0x38;
@@ -115,8 +116,14 @@ export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: u
     log.warn('UnmountPath called for non-existent path', { target });
     return;
   }
-  for (let i = 0; i < 5 && (await isMountPoint(target)); i++) await unmount(target);
-  if (await isMountPoint(target)) throw failed(`path ${target} still mounted after 5 unmount attempts`);
+  // One unmount, as the real GCS (unix.Unmount; EINVAL, not mounted, is fine), which then os.RemoveAll's the
+  // target: through any mount still there (a second one stacked on it, or one below it), deleting what that
+  // mount holds. Our guest refuses instead of deleting, so a host that leaves such a mount fails here too.
+  if (await isMountPoint(target)) await unmount(target);
+  const left = await mountPointsUnder(target);
+  if (left.length > 0) {
+    throw failed(`${what} ${target}: still mounted after one unmount (${left.join(', ')}); the GCS would remove the directory through the mount`);
+  }
   await rm(target, { recursive: true, force: true });
 }
 
