@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 
 /**
  * Listens on a fresh unix socket, mode 0600, in a directory made 0700 when missing (what the ttrpc
- * module's listenUnix does; not imported from there because loading the ttrpc barrel loads the logger,
- * and `start` never serves: the daemon does). `path` is a temporary name nobody else uses.
+ * module's listenUnix does; not imported from there because loading the ttrpc barrel loads the logger:
+ * Node's `start` never serves, and `serve` listens before it makes its logger). `path` is a temporary name
+ * nobody else uses.
  */
 export async function listenSocket(path: string): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
