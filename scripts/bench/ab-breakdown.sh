@@ -10,14 +10,14 @@ set -euo pipefail
 rounds=10
 if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
 [ $# -ge 1 ] || { echo "usage: scripts/bench/ab-breakdown.sh [-n ROUNDS] BUILD_DIR..." >&2; exit 2; }
-builds=()
-for b in "$@"; do builds+=("$(cd "$b" && pwd)"); done
+source "$(dirname "$0")/../lib/ab-builds.sh"
+ab_builds "$@" # before the cd: the paths may be relative to the caller
 cd "$(dirname "$0")/../.."
 source scripts/lib/private-containerd.sh
 link=$(mktemp -d /tmp/lcow-ab-bd.XXXXXX)
 runs=$(mktemp /tmp/lcow-ab-bd-runs.XXXXXX)
 trap 'pc_stop || true; rm -rf "$link" "$runs"' EXIT
-PC_LOG_LEVEL=debug PC_ENV="PATH=$link:$PATH" pc_start
+ab_containerd "$link"
 pc_make_rootfs "$PC_TMP/rootfs"
 run() { # build index, container id: one run, recorded as "index id t0_ms wall_ms"
   local t0 t1
@@ -27,12 +27,12 @@ run() { # build index, container id: one run, recorded as "index id t0_ms wall_m
   echo "$1 $2 $((t0 / 1000000)) $(((t1 - t0) / 1000000))" >> "$runs"
 }
 for i in "${!builds[@]}"; do
-  ln -sfn "${builds[$i]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+  ab_use "${builds[$i]}"
   pc_ctr run --rm --runtime io.containerd.lcow.v1 --rootfs "$PC_TMP/rootfs" "bd-warm-$i" /bin/true >/dev/null
 done
 for r in $(seq 1 "$rounds"); do
   for i in "${!builds[@]}"; do
-    ln -sfn "${builds[$i]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+    ab_use "${builds[$i]}"
     run "$i" "bd-$r-$i"
   done
 done

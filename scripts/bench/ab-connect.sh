@@ -19,8 +19,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -ge 1 ] || { echo "usage: scripts/bench/ab-connect.sh [-n ROUNDS] [-c CALLS] [-f 1,16] BUILD_DIR..." >&2; exit 2; }
-builds=()
-for b in "$@"; do builds+=("$(cd "$b" && pwd)"); done
+source "$(dirname "$0")/../lib/ab-builds.sh"
+ab_builds "$@" # before the cd: the paths may be relative to the caller
 cd "$(dirname "$0")/../.."
 source scripts/lib/private-containerd.sh
 link=$(mktemp -d /tmp/lcow-abc.XXXXXX)
@@ -39,7 +39,7 @@ cleanup() {
   rm -rf "$link" ${gotmp:+"$gotmp"}
 }
 trap cleanup EXIT
-PC_LOG_LEVEL=debug PC_ENV="PATH=$link:$PATH" pc_start
+ab_containerd "$link"
 pc_make_rootfs "$PC_TMP/rootfs"
 names=(); socks=(); pids=()
 start_one() { # tag name runtime
@@ -52,7 +52,7 @@ start_one() { # tag name runtime
   else pids+=("$(pgrep -f -- "containerd-shim-runc-v2 .*-id $id( |\$)" | head -1)"); fi # runc-v2 writes no shim.pid
 }
 for i in "${!builds[@]}"; do
-  ln -sfn "${builds[$i]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+  ab_use "${builds[$i]}"
   start_one "b$i" "${builds[$i]}" io.containerd.lcow.v1
 done
 start_one runc runc-v2 io.containerd.runc.v2

@@ -17,8 +17,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -ge 1 ] || { echo "usage: scripts/bench/ab-cpu.sh [-n ROUNDS] [-k CONCURRENT] BUILD_DIR..." >&2; exit 2; }
-builds=()
-for b in "$@"; do builds+=("$(cd "$b" && pwd)"); done
+source "$(dirname "$0")/../lib/ab-builds.sh"
+ab_builds "$@" # before the cd: the paths may be relative to the caller
 cd "$(dirname "$0")/../.."
 if [ -d /sys/fs/cgroup/cpuacct ]; then
   cg=/sys/fs/cgroup/cpuacct/lcow-ab-cpu-$$
@@ -39,7 +39,7 @@ cleanup() {
   for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$cg" 2>/dev/null && break; sleep 0.2; done
 }
 trap cleanup EXIT
-PC_LOG_LEVEL=debug PC_ENV="PATH=$link:$PATH" pc_start
+ab_containerd "$link"
 echo "$PC_PID" > "$cg/cgroup.procs"
 pc_make_rootfs "$PC_TMP/rootfs"
 
@@ -56,13 +56,13 @@ sample() {
   echo "$(((t1 - t0) / 1000000)) $(($(usage_ms) - c0))"
 }
 
-ln -sfn "${builds[0]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+ab_use "${builds[0]}"
 sample io.containerd.lcow.v1 warm-lcow >/dev/null
 sample io.containerd.runc.v2 warm-runc >/dev/null
 for r in $(seq 1 "$rounds"); do
   echo "round $r runc-v2 $(sample io.containerd.runc.v2 runc-$r)" | tee -a "$out"
   for i in "${!builds[@]}"; do
-    ln -sfn "${builds[$i]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+    ab_use "${builds[$i]}"
     echo "round $r ${builds[$i]} $(sample io.containerd.lcow.v1 "lcow-$r-$i")" | tee -a "$out"
   done
 done

@@ -9,13 +9,13 @@ set -euo pipefail
 rounds=5
 if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
 [ $# -ge 1 ] || { echo "usage: scripts/bench/ab.sh [-n ROUNDS] BUILD_DIR..." >&2; exit 2; }
-builds=()
-for b in "$@"; do builds+=("$(cd "$b" && pwd)"); done
+source "$(dirname "$0")/../lib/ab-builds.sh"
+ab_builds "$@" # before the cd: the paths may be relative to the caller
 cd "$(dirname "$0")/../.."
 source scripts/lib/private-containerd.sh
 link=$(mktemp -d /tmp/lcow-ab.XXXXXX)
 trap 'pc_stop || true; rm -rf "$link"' EXIT
-PC_LOG_LEVEL=debug PC_ENV="PATH=$link:$PATH" pc_start
+ab_containerd "$link"
 pc_make_rootfs "$PC_TMP/rootfs"
 ms() {
   local t0 t1
@@ -30,7 +30,7 @@ rss() { awk '/^(VmRSS|RssAnon|RssFile)/ {v[$1] = sprintf("%.1f", $2 / 1024)} END
 for r in $(seq 1 "$rounds"); do
   echo "round $r runc-v2 run_ms=$(ms io.containerd.runc.v2 ab-runc-$r)"
   for i in "${!builds[@]}"; do
-    ln -sfn "${builds[$i]}/bin/containerd-shim-lcow-v1" "$link/containerd-shim-lcow-v1"
+    ab_use "${builds[$i]}"
     run=$(ms io.containerd.lcow.v1 "ab-run-$r-$i")
     id=ab-rss-$r-$i
     pc_ctr run -d --runtime io.containerd.lcow.v1 --rootfs "$PC_TMP/rootfs" "$id" /bin/sleep 60 >/dev/null
