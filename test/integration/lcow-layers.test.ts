@@ -15,7 +15,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import { containerd } from '../../src/proto/index.js';
@@ -25,6 +24,8 @@ import { readVhdx } from '../../src/vhd/index.js';
 import { buildBusyboxRootfs, ociSpec } from '../guest/support/fixtures.js';
 import { buildOciArchiveLayers } from './oci-image.js';
 import { platformDial } from '../fakes/platform-dial.js';
+import { isLive as alive } from '../fixtures/procfs.js';
+import { until } from '../fixtures/wait.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const task = containerd.task.v2;
@@ -32,23 +33,6 @@ const SERVICE = 'containerd.task.v2.Task';
 const isRoot = process.getuid?.() === 0;
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(test: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await test()) return;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting: ${what}`);
-}
 
 function runBin(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((res, rej) => {
@@ -144,7 +128,7 @@ describe('lcow-layer rootfs through the shim (real binary, emulator, runc)', { s
   async function shutdown(client: TtrpcClient, id: string, pid: number): Promise<void> {
     await client.call(SERVICE, 'Shutdown', task.ShutdownRequest.encode({ id }).finish(), { timeoutMs: 10_000 }).catch(() => undefined);
     await client.close();
-    await until(() => !alive(pid), 'the shim daemon exits');
+    await until('the shim daemon exits', () => !alive(pid), 30_000);
   }
 
   it('runs the image: whiteout and opaque dir applied, upper file visible, the write lands in the scratch, layers unchanged, nothing left', async () => {
@@ -196,7 +180,7 @@ describe('lcow-layer rootfs through the shim (real binary, emulator, runc)', { s
 
     await client.close();
     process.kill(pid, 'SIGKILL');
-    await until(() => !alive(pid), 'the daemon died');
+    await until('the daemon died', () => !alive(pid), 30_000);
     const r = await runBin(['-namespace', 'ns1', '-address', '/run/x.sock', '-id', id, '-bundle', bundle, 'delete'], bundle, env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(loopsUnder(tmp), [], 'no loop device is left');

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { LogPipeSink, MAX_QUEUED_BYTES, openShimLogPipe } from '../../src/shim/shim-log-pipe.js';
 import { createTransport } from '../../src/transport/index.js';
+import { until } from '../fixtures/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'log-pipe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,11 +44,6 @@ function client(path: string): Promise<Client> {
 
 function write(s: LogPipeSink, text: string): Promise<void> {
   return new Promise((resolve, reject) => s.write(text, (err) => (err ? reject(err) : resolve())));
-}
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !ok(); i++) await sleep(10);
-  assert.ok(ok(), what);
 }
 
 describe('shim log pipe sink', () => {

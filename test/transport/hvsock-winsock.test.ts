@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LinuxGcsVsockPort } from '../../src/gcs/protocol/index.js';
 import { ErrorCode, ShimError } from '../../src/errdefs/index.js';
 import {
@@ -17,6 +16,7 @@ import {
   type Connection,
 } from '../../src/transport/index.js';
 import { WsCounter, buildWs2Double } from '../fixtures/ws2_32-double.js';
+import { until } from '../fixtures/wait.js';
 
 const dbl = buildWs2Double();
 after(() => dbl.dispose());
@@ -41,14 +41,6 @@ function readAll(s: NodeJS.ReadableStream): Promise<string> {
     s.once('end', () => resolve(Buffer.concat(parts).toString()));
     s.once('error', reject);
   });
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('hvsocket listener over Winsock (C double)', { timeout: 30_000 }, () => {
@@ -128,7 +120,7 @@ describe('hvsocket listener over Winsock (C double)', { timeout: 30_000 }, () =>
     const l = await transport.listenHvSocket(address());
     const live = dbl.counter(WsCounter.LiveSockets);
     const pending = l.accept();
-    await until(() => dbl.counter(WsCounter.InFlight) === 1, 'the native accept to block');
+    await until('the native accept to block', () => dbl.counter(WsCounter.InFlight) === 1);
     await l.close();
     const err = await pending.then(
       () => assert.fail('accept resolved'),
@@ -154,7 +146,7 @@ describe('hvsocket listener over Winsock (C double)', { timeout: 30_000 }, () =>
     await assert.rejects(l.accept(AbortSignal.abort()), (e: ShimError) => e.code === ErrorCode.Canceled);
     const guest = await guestDial(a);
     guest.end('queued');
-    await until(() => dbl.counter(WsCounter.Accepts) > 0, 'the native accept to complete');
+    await until('the native accept to complete', () => dbl.counter(WsCounter.Accepts) > 0);
     const conn = await l.accept();
     assert.equal(await readAll(conn), 'queued');
     conn.destroy();
@@ -235,9 +227,9 @@ describe('hvsocket listener over Winsock (C double)', { timeout: 30_000 }, () =>
     conn = await accepted;
     const live = dbl.counter(WsCounter.LiveSockets);
     conn.resume(); // a recv now blocks on a pool thread
-    await until(() => dbl.counter(WsCounter.InFlight) === 1, 'the native recv to block');
+    await until('the native recv to block', () => dbl.counter(WsCounter.InFlight) === 1);
     conn.destroy();
-    await until(() => dbl.counter(WsCounter.InFlight) === 0, 'the blocked recv to return');
+    await until('the blocked recv to return', () => dbl.counter(WsCounter.InFlight) === 0);
     assert.equal(dbl.counter(WsCounter.LiveSockets), live - 1);
     guest.destroy();
     await l.close();

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ttrpc } from '../../src/proto/index.js';
 import { FLOW_LIMITS, FrameDecoder, MessageType, TtrpcServer, encodeFrame, type RpcContext } from '../../src/ttrpc/index.js';
 import { gate, socketPair } from './wire.js';
+import { until } from '../fixtures/wait.js';
 
 function request(streamId: number, method: string, payload: Uint8Array): Buffer {
   return encodeFrame(streamId, MessageType.Request, 0, ttrpc.Request.encode({ service: 'test.Svc', method, payload }).finish());
@@ -26,14 +27,6 @@ async function settledValue<T>(f: () => T, times = 6): Promise<T> {
     last = v;
   }
   return last;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 const saved = { ...FLOW_LIMITS };
@@ -87,9 +80,9 @@ describe('ttrpc server flow control', () => {
     // The client reads again: every request is answered exactly once.
     const ids = countReplies(sock);
     sock.resume();
-    await until(() => ids.size === total, `all ${total} replies arrived (${ids.size})`);
+    await until(`all ${total} replies arrived (${ids.size})`, () => ids.size === total);
     assert.equal(served, total);
-    await until(() => server.flows()[0]?.paused === false, 'reading resumed');
+    await until('reading resumed', () => server.flows()[0]?.paused === false);
   });
 
   it('keeps at most maxCallsInFlight calls running; the rest wait, in order, and run as calls finish', async () => {
@@ -99,13 +92,13 @@ describe('ttrpc server flow control', () => {
     const { server, sock } = await serve({ Slow: (p) => (started.push(p[0] ?? 0), g.promise) });
     const ids = countReplies(sock);
     sock.write(Buffer.concat(Array.from({ length: 10 }, (_, i) => request(2 * i + 1, 'Slow', Uint8Array.of(i)))));
-    await until(() => started.length === 4, 'four calls started');
+    await until('four calls started', () => started.length === 4);
     assert.deepEqual(await settledValue(() => started.length, 4), 4);
     const flow = server.flows()[0];
     assert.deepEqual({ ...flow, backlog: undefined }, { paused: true, callsInFlight: 4, requestBytes: 4, replyBytes: 0, backlog: undefined });
     assert.ok((flow?.backlog ?? 0) <= 6); // the frames of the chunk read last wait (a later chunk stays unread)
     g.open(new Uint8Array(0));
-    await until(() => ids.size === 10, 'all ten answered');
+    await until('all ten answered', () => ids.size === 10);
     assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -119,7 +112,7 @@ describe('ttrpc server flow control', () => {
     assert.equal(await settledValue(() => started, 4), 3, '400 + 400 + 400 reaches 1000: the third call is the last one read');
     assert.equal(server.flows()[0]?.requestBytes, 1200);
     g.open(new Uint8Array(0));
-    await until(() => ids.size === 8, 'all eight answered');
+    await until('all eight answered', () => ids.size === 8);
   });
 
   it('closing a paused connection frees it: calls aborted, nothing kept, the server forgets it', async () => {
@@ -129,10 +122,10 @@ describe('ttrpc server flow control', () => {
       Hang: (_p, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => (aborted.push(ctx.signal.reason), reject(ctx.signal.reason)))),
     });
     sock.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => request(2 * i + 1, 'Hang', new Uint8Array(10)))));
-    await until(() => server.flows()[0]?.callsInFlight === 2, 'two calls running');
+    await until('two calls running', () => server.flows()[0]?.callsInFlight === 2);
     assert.equal(server.flows()[0]?.paused, true);
     sock.destroy();
-    await until(() => server.connectionCount === 0, 'the connection is gone');
+    await until('the connection is gone', () => server.connectionCount === 0);
     assert.equal(aborted.length, 2);
   });
 });

@@ -27,6 +27,7 @@ import { dialPath } from '../../src/transport/dial.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { buildComputecoreDouble, Counter } from '../fixtures/computecore-double.js';
 import { captureLogger } from '../fakes/index.js';
+import { until } from '../fixtures/wait.js';
 
 const task = containerd.task.v2;
 const TASK = 'containerd.task.v2.Task';
@@ -106,22 +107,18 @@ function recordingPipe(name: string): Promise<{ conns: string[]; drop(): void; c
   });
 }
 
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > end) throw new Error(`timed out: ${what}`);
-}
-
 async function stdioRedial(): Promise<object> {
   const name = `\\\\.\\pipe\\lcow-wine-stdout-${process.pid}`;
   const srv = await recordingPipe(name);
   const redials: number[] = [];
   const w = await createTransport().openStdioWriter(name, { retryTimeoutMs: 60_000, onRedial: (e) => redials.push(e.attempt) });
   w.write('one\n');
-  await until('first write', () => srv.conns[0] === 'one\n');
+  await until('first write', () => srv.conns[0] === 'one\n', 30_000);
   srv.drop();
   await sleep(200);
   w.write('two\n');
   w.write('three\n');
-  await until('writes after the redial', () => (srv.conns[1] ?? '').includes('three'));
+  await until('writes after the redial', () => (srv.conns[1] ?? '').includes('three'), 30_000);
   await new Promise<void>((r) => w.end(r));
   srv.close();
   return { conns: srv.conns, redials: redials.length };

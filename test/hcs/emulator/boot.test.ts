@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,8 @@ import { HResult } from '../../../src/errdefs/index.js';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import { type HcsApi, type HcsSystem } from '../../../src/hcs/index.js';
 import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
+import { isLive as alive } from '../../fixtures/procfs.js';
+import { until } from '../../fixtures/wait.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 
 const FAKE_GUEST = fileURLToPath(new URL('./fake-guest.js', import.meta.url));
@@ -18,20 +20,6 @@ const REAL_GUEST = fileURLToPath(new URL('../../../src/guest/main.js', import.me
 const isRoot = process.getuid?.() === 0;
 
 /** True when the process exists and is not a zombie (an orphan's zombie waits for a reaper that may be slow). */
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Reads one newline-terminated line (without destroying the stream). */
 async function readLine(conn: Connection): Promise<string> {
@@ -121,7 +109,7 @@ describe('emulator: booting a guest (fake agent)', () => {
     assert.equal(exit.hresult, 0);
     assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'ForcedExit');
     assert.equal(alive(report.pid), false, 'the agent is gone');
-    assert.equal(alive(report.sleeperPid), false, 'its process group is gone');
+    await until('its process group is gone (SIGKILL delivered)', () => !alive(report.sleeperPid));
     assert.equal(existsSync(b.vmDir), false, 'the VM dir is removed');
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     assert.equal(mounts.includes(b.vmDir), false, 'nothing stays mounted under the VM dir');
@@ -171,7 +159,7 @@ describe('emulator: booting a guest (fake agent)', () => {
         else process.kill(report.pid, 'SIGKILL');
         await b.sys.waitExit();
         assert.deepEqual((await readFile(runcLog, 'utf8')).trim().split('\n'), ['kill alive', 'delete alive']);
-        assert.equal(alive(report.sleeperPid), false, 'the process group is killed after the containers');
+        await until('the process group is killed after the containers (SIGKILL delivered)', () => !alive(report.sleeperPid));
         assert.equal(existsSync(b.vmDir), false);
       } finally {
         await b.sys.terminate().catch(() => undefined);
@@ -188,7 +176,7 @@ describe('emulator: booting a guest (fake agent)', () => {
     assert.deepEqual({ unexpected: exit.unexpected, hresult: exit.hresult }, { unexpected: false, hresult: 0 });
     assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'GracefulExit');
     assert.equal(alive(report.pid), false);
-    assert.equal(alive(report.sleeperPid), false);
+    await until('the sleeper is gone (SIGKILL delivered)', () => !alive(report.sleeperPid));
     assert.equal(existsSync(b.vmDir), false);
     await closeAll(b);
   });

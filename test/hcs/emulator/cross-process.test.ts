@@ -18,7 +18,8 @@ import { HcsError, type HcsApi } from '../../../src/hcs/index.js';
 import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import { emulatedVmDir } from '../../../src/transport/index.js';
 import { buildBootFiles, tempDir, testLogger, uniqueId } from './helpers.js';
-import { processes, procStat } from '../../fixtures/procfs.js';
+import { isLive as alive, processes, procStat } from '../../fixtures/procfs.js';
+import { until } from '../../fixtures/wait.js';
 
 const OWNER = fileURLToPath(new URL('./owner-process.js', import.meta.url));
 const FAKE_GUEST = fileURLToPath(new URL('./fake-guest.js', import.meta.url));
@@ -30,10 +31,6 @@ interface Owner {
   vmDir: string;
 }
 
-function alive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== undefined && !/^[ZX]$/.test(s.state);
-}
 
 /** Live processes whose process group is `pgid`. */
 function groupMembers(pgid: number): number[] {
@@ -43,10 +40,6 @@ function groupMembers(pgid: number): number[] {
   });
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return;
-  assert.fail(`timed out waiting until ${what}`);
-}
 
 const notFound = (e: unknown): boolean =>
   e instanceof HcsError && e.hresult === HResult.ErrComputeSystemDoesNotExist && isErrorCode(e, ErrorCode.NotFound);
@@ -152,8 +145,8 @@ describe('emulator: systems are visible across processes (system.json)', { timeo
     assert.equal(props.State, 'Stopped');
     assert.equal(props.ExitType, 'ForcedExit');
     await h.terminate({ timeoutMs: 10_000 });
-    assert.equal(alive(guest), false, 'the agent is gone');
-    assert.equal(alive(sleeper), false, 'what the agent started in its group is gone');
+    await until('the agent is gone', () => !alive(guest));
+    await until('what the agent started in its group is gone', () => !alive(sleeper));
     assert.equal(existsSync(o.vmDir), false, 'the VM dir is removed');
     assert.deepEqual((await readFile(runcLog, 'utf8')).trim().split('\n').sort(), [
       `--root ${runcRoot} delete -f c1`,
@@ -178,7 +171,7 @@ describe('emulator: systems are visible across processes (system.json)', { timeo
     const h = await api.openComputeSystem(id);
     assert.equal((await h.properties()).State, 'Running');
     await h.terminate({ timeoutMs: 10_000 });
-    assert.deepEqual(groupMembers(guest), [], 'the agent and its group are gone');
+    await until('the agent and its group are gone', () => groupMembers(guest).length === 0);
     assert.equal(existsSync(o.vmDir), false);
     assert.equal((await h.properties()).State, 'Stopped');
     await h.close();
@@ -191,7 +184,7 @@ describe('emulator: systems are visible across processes (system.json)', { timeo
     await crash(o);
     const h = await api.openComputeSystem(id);
     await h.shutdown({ timeoutMs: 10_000 });
-    assert.equal(alive(guest), false);
+    await until('the agent is gone', () => !alive(guest));
     assert.equal(existsSync(o.vmDir), false);
     const exit = await h.waitExit();
     assert.equal(JSON.parse(exit.data ?? '{}').ExitType, 'GracefulExit');
