@@ -5,6 +5,9 @@
 //   <outDir>/bin/yargs.cjs                          yargs, required by the bundle only for command lines
 //                                                   that are not containerd's own (--help, diag, uvm-doc)
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
+//   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache.learned   not made here: written at its exit by the
+//                                                   first daemon that ran a task to its release
+//                                                   (everything it compiled; code-cache.cjs)
 //   <outDir>/bin/containerd-shim-lcow-v1            the executable (shim-wrapper.sh, sh and CommonJS in one
 //                                                   file): execs Node on itself, which runs the bundle's main
 // so every action runs through the cache (a released `delete` does not start Node). Why: the daemon starts on
@@ -33,13 +36,15 @@ const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) {
 
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, YARGS_CJS, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
+  // `.cache.learned`: what the last build's daemons learned (code-cache.cjs) belongs to that build's bundle.
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, `${SHIM_CJS}.cache.learned`, YARGS_CJS, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
-  // main: the shim's entry; warm: what `serve` loads up to its first container (the daemon, the HCS
-  // factory and the emulator backend), imported but not run.
+  // main: the shim's entry; hasReleasedTask: whether the daemon's compiled code is worth learning
+  // (code-cache.cjs); warm: what `serve` loads up to its first container (the daemon, the HCS factory and
+  // the emulator backend), imported but not run.
   const entry = [
-    "export { main } from './src/shim/index.js';",
+    "export { main, hasReleasedTask } from './src/shim/index.js';",
     'export async function warm() {',
     "  await import('./src/shim/serve.js');",
     "  await import('./src/hcs/index.js');",

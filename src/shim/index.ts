@@ -6,3 +6,4 @@
  * May import: async, sandbox, transport, ttrpc, proto, vhd, log, errdefs.
  */
 export { main } from './entry.js';
+export { hasReleasedTask } from './released-task.js';

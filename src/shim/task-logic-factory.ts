@@ -4,6 +4,7 @@ import { connectTtrpc, createEventPublisher } from './events/index.js';
 import type { ShimFlags } from './flags.js';
 import { createLcowSandboxFactory } from '../sandbox/index.js';
 import { writeReleasedMarker } from './released-marker.js';
+import { markTaskReleased } from './released-task.js';
 import { PodSandbox } from './sandbox-api/index.js';
 import { decodeRuntimeOptions } from './create/runtime-options.js';
 import { TaskService } from './task-service.js';
@@ -43,6 +44,7 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
     transport: r.transport,
     requestExit: r.requestExit,
     onTaskReleased: (bundle) => {
+      markTaskReleased();
       writeReleasedMarker(bundle);
       r.log.debug('task released: marker left for delete', { bundle });
     },
