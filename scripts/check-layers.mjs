@@ -23,14 +23,16 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * guid (Windows GUIDs, text ↔ bytes) is a leaf for Hyper-V socket addresses and VHDX. vhd (VHD/VHDX formats)
  * sits on it: the emulator reads disks with it, the shim's create-scratch writes one, and
  * tar2ext4 (OCI layers → layer.vhd, used by cmd's lcow-layers tool) appends VHD footers with it.
+ * random (the OS's random bytes and v4 UUIDs, /dev/urandom on Linux so the daemon never loads node:crypto) is a
+ * leaf under everything that makes ids, nonces or the VM's entropy.
  */
 export const LAYERS = {
   cmd: ['shim', 'tar2ext4', 'log', 'errdefs'],
   shim: ['async', 'sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
   sandbox: ['async', 'uvm', 'gcs', 'hcs', 'transport', 'guid', 'log', 'errdefs'],
-  uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'log', 'errdefs'],
-  gcs: ['async', 'transport', 'log', 'errdefs'],
-  hcs: ['async', 'transport', 'vhd', 'guid', 'log', 'errdefs'],
+  uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'random', 'log', 'errdefs'],
+  gcs: ['async', 'transport', 'random', 'log', 'errdefs'],
+  hcs: ['async', 'transport', 'vhd', 'guid', 'random', 'log', 'errdefs'],
   transport: ['async', 'guid', 'log', 'errdefs'],
   guest: ['async', 'gcs/protocol', 'errdefs'],
   ttrpc: ['async', 'proto', 'log', 'errdefs'],
@@ -38,8 +40,9 @@ export const LAYERS = {
   async: [],
   errdefs: [],
   proto: [],
-  vhd: ['guid'],
-  guid: ['errdefs'],
+  vhd: ['guid', 'random'],
+  guid: ['random', 'errdefs'],
+  random: ['errdefs'],
   tar2ext4: ['vhd', 'errdefs'],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];

@@ -5,7 +5,7 @@
  * sandbox); never imports src/hcs, src/proto or anything above. The wire codec lives in the ./protocol
  * sub-barrel, which the guest agent (src/guest) shares and src/uvm takes the vsock ports from; nothing else of
  * this module is guest-visible. scripts/check-layers.mjs checks this.
- * May import: async, transport, log, errdefs.
+ * May import: async, transport, random, log, errdefs.
  * Wire format: PROTOCOL.md beside this file.
  */
 export * from './protocol/index.js';

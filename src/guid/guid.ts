@@ -3,8 +3,8 @@
  * ({u32 Data1; u16 Data2; u16 Data3; u8 Data4[8]} with Data1..3 little-endian, "mixed-endian"). One
  * implementation for Hyper-V socket addresses (src/transport) and VHDX headers and metadata (src/vhd).
  */
-import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errdefs/index.js';
+import { randomUUID } from '../random/index.js';
 
 export const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 

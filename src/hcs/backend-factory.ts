@@ -10,7 +10,7 @@ import { DEFAULT_THREADPOOL_SIZE, ensureThreadpoolSize } from './threadpool.js';
  * computecore loads `opts.libraryPath ?? $LCOW_COMPUTECORE_PATH ?? %SystemRoot%\System32\computecore.dll`
  * (on Linux only an explicit path is available, e.g. the test double; LocalFree then comes from that
  * same library, on Windows from kernel32.dll). The emulator module is imported lazily so Windows builds
- * never load it. This file and src/transport are the only places that look at process.platform.
+ * never load it. This file, src/transport and src/random are the only places that look at process.platform.
  */
 
 export type HcsBackendName = 'computecore' | 'emulator';

@@ -7,7 +7,7 @@
  * src/vhd for the emulator's virtual disks; imported by src/uvm and src/sandbox (which hands the shim the backend
  * factory's threadpool set-up). Only this module's computecore/ffi.ts imports koffi; nothing here imports
  * src/proto. scripts/check-layers.mjs checks this.
- * May import: async, transport, vhd, guid, log, errdefs.
+ * May import: async, transport, vhd, guid, random, log, errdefs.
  */
 export * from './schema/index.js';
 export type * from './hcs-api.js';

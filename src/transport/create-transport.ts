@@ -1,4 +1,4 @@
-/** Chooses the transport once, by platform: the only place in the project that looks at process.platform. */
+/** Chooses the transport once, by platform (as src/hcs's backend factory and src/random choose theirs). */
 import type { PlatformTransport } from './types.js';
 import { UnixTransport } from './unix-transport.js';
 import { WindowsTransport } from './windows-transport.js';

@@ -5,7 +5,7 @@
  *   Windows  \\.\pipe\ProtectedPrefix\Administrators\containerd-shim-<namespace>-<id>-pipe (hcsshim's
  *            runhcs v1 name; only an elevated process can create a pipe under ProtectedPrefix\Administrators).
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
 
@@ -14,9 +14,19 @@ export function shimSocketDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['LCOW_SHIM_SOCKET_DIR'] || '/run/containerd/s';
 }
 
+/**
+ * SHA-256 of `text` in hex, through node:crypto loaded on the first call: `start` and `delete` compute socket
+ * paths, the `serve` daemon does not, and it needs nothing else of node:crypto (src/random), so it never loads
+ * it. process.getBuiltinModule is Node >= 20.16; an older Node requires it.
+ */
+function sha256Hex(text: string): string {
+  const crypto = process.getBuiltinModule?.('node:crypto') ?? (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
 /** The Linux shim socket path (64 hex digits keep it well under the 106-byte limit). */
 export function unixShimSocketPath(address: string, namespace: string, id: string, env?: NodeJS.ProcessEnv): string {
-  const digest = createHash('sha256').update(posix.join(address, namespace, id)).digest('hex');
+  const digest = sha256Hex(posix.join(address, namespace, id));
   return posix.join(shimSocketDir(env), digest);
 }
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { handledElsewhere } from '../async/index.js';
 import { LinuxEntropyBytes } from '../gcs/protocol/index.js';
 import { logTeardown, type Logger } from '../log/index.js';
+import { randomBytes } from '../random/index.js';
 import type { Listener } from '../transport/index.js';
 
 /** Accepts one connection and closes the listener either way (hcsshim's acceptAndClose). */

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
 import { LinuxEntropyVsockPort, LinuxGcsVsockPort, LinuxLogVsockPort } from '../gcs/protocol/index.js';
 import type { HcsApi, HcsSystem } from '../hcs/index.js';
 import { Field, parseGuestLog, rootLogger, type Logger } from '../log/index.js';
 import { vsockServiceId, type Connection, type Listener, type Transport } from '../transport/index.js';
+import { randomUUID } from '../random/index.js';
 import { buildLCOWDocument } from './document.js';
 import type { OptionsLCOW } from './options.js';
 import { UtilityVM } from './utility-vm.js';

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { normalizeLevel, rootLogger } from '../log/index.js';
+import { randomUUID } from '../random/index.js';
 import {
   DefaultVPMEMCount,
   DefaultVPMemSizeBytes,

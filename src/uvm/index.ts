@@ -7,7 +7,7 @@
  * start() hands the GCS connection to a callback the sandbox supplies, which runs the handshake. Never imports
  * src/proto. No platform checks: host facts (OS build, processors, path flavour) come from HcsApi.hostInfo() or
  * the caller.
- * May import: async, hcs, gcs/protocol, transport, log, errdefs.
+ * May import: async, hcs, gcs/protocol, transport, random, log, errdefs.
  */
 export * from './constants.js';
 export * from './options.js';

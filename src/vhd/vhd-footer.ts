@@ -7,8 +7,8 @@
  *   48 current size · 56 CHS geometry · 60 disk type (2 fixed, 3 dynamic, 4 differencing) · 64 checksum
  *   (one's complement of the byte sum with this field zero) · 68 unique id · 84 saved state · 85 reserved
  */
-import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { randomBytes } from '../random/index.js';
 
 export const VHD_FOOTER_SIZE = 512;
 const COOKIE = 'conectix';

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fromJsonString, parseJsonExact, stringifyExact, toJsonString } from '../../src/gcs/protocol/index.js';
 
@@ -20,16 +23,22 @@ describe('JSON with exact uint64 values', () => {
     assert.throws(() => parseJsonExact('{"a": 12345678901234567890'), SyntaxError);
   });
 
-  it('loads node:crypto (for its nonce) only when a message has a big integer, in a fresh process', () => {
+  it('never loads node:crypto, with or without a big integer (its nonce comes from src/random), in a fresh process', () => {
     const mod = new URL('../../src/gcs/protocol/index.js', import.meta.url).href;
-    const probe = (body: string): boolean =>
-      execFileSync(process.execPath, ['--input-type=module', '-e', `const p = await import(${JSON.stringify(mod)}); ${body}; console.log(process.moduleLoadList.includes('NativeModule crypto'));`], {
-        encoding: 'utf8',
-      }).trim() === 'true';
-    const small = "p.stringifyExact(p.parseJsonExact('{\"a\":[1,2.5,\"x\",9007199254740991]}'))";
-    assert.equal(probe(small), false);
-    assert.equal(probe("p.parseJsonExact('{\"a\":9223372036854771712}')"), true);
-    assert.equal(probe('p.stringifyExact({ a: 1n })'), true);
+    const dir = mkdtempSync(join(tmpdir(), 'exact-json.'));
+    // A file, not `node -e`: Node's eval path loads node:crypto itself.
+    const probe = (body: string): string[] => {
+      const file = join(dir, `probe-${Math.random().toString(36).slice(2)}.mjs`);
+      writeFileSync(file, `const p = await import(${JSON.stringify(mod)}); ${body};\nconsole.log(JSON.stringify(process.moduleLoadList.filter((m) => /crypto/.test(m))));\n`);
+      return JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' })) as string[];
+    };
+    try {
+      assert.deepEqual(probe("p.stringifyExact(p.parseJsonExact('{\"a\":[1,2.5,\"x\",9007199254740991]}'))"), []);
+      assert.deepEqual(probe("if (p.parseJsonExact('{\"a\":9223372036854771712}').a !== 9223372036854771712n) throw new Error('not exact')"), []);
+      assert.deepEqual(probe("if (p.stringifyExact({ a: 1n }) !== '{\"a\":1}') throw new Error('not exact')"), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes bigints as their digits, and round-trips', () => {

@@ -170,13 +170,13 @@ export class PrivateContainerd {
       ...process.env,
       PATH: `${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
       LCOW_EMULATOR_ROOT: this.vmRoot,
-      ...extraEnv,
     };
-    delete env.LCOW_SHIM_SOCKET_DIR; // 2.x: socket_dir in the config; 1.6 cannot tell the shim, so the env does
-    if (this.under.major === 1) env.LCOW_SHIM_SOCKET_DIR = this.socketDir;
     delete env.NODE_EXTRA_CA_CERTS;
     delete env.NODE_OPTIONS;
     delete env.NODE_TEST_CONTEXT;
+    Object.assign(env, extraEnv); // after those: a test may give the shims NODE_OPTIONS of its own (a --require probe)
+    delete env.LCOW_SHIM_SOCKET_DIR; // 2.x: socket_dir in the config; 1.6 cannot tell the shim, so the env does
+    if (this.under.major === 1) env.LCOW_SHIM_SOCKET_DIR = this.socketDir;
     const log = openSync(join(this.tmp, 'containerd.log'), 'a');
     this.proc = spawn(o.binary ?? this.under.containerd, ['--config', join(this.tmp, 'config.toml')], { env, stdio: ['ignore', log, log] });
     closeSync(log);

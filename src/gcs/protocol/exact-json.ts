@@ -4,20 +4,18 @@
  * JSON.parse rounds to the nearest double (…4772000) and JSON.stringify cannot produce from a number. Here
  * an integer literal beyond Number.MAX_SAFE_INTEGER is read as a bigint, and a bigint is written as its digits.
  */
+import { randomBytes } from '../../random/index.js';
+
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A fresh marker for one parse or stringify: 6 bytes of OS randomness, so no string the peer sent can be taken
- * for a big integer. Made only when a big integer is met (most messages have none), and node:crypto is loaded
- * then, not when this module loads: the guest agent otherwise never needs it (0.64 MB RSS with its ~20
- * internal modules). process.getBuiltinModule is Node ≥ 20.16; older Node takes Web Crypto's global.
+ * for a big integer. Made only when a big integer is met (most messages have none), from src/random (the
+ * kernel's random device on Linux), so neither the guest agent nor the daemon loads node:crypto for it (0.64 MB
+ * RSS with its ~20 internal modules).
  */
 function freshTag(): string {
-  const bytes = new Uint8Array(6);
-  const crypto = process.getBuiltinModule?.('node:crypto');
-  if (crypto !== undefined) crypto.randomFillSync(bytes);
-  else globalThis.crypto.getRandomValues(bytes);
-  return `exact-${Buffer.from(bytes).toString('hex')}:`;
+  return `exact-${randomBytes(6).toString('hex')}:`;
 }
 
 /** JSON.parse, except that integers outside ±2^53−1 become bigints (exact). Throws SyntaxError like JSON.parse. */

@@ -4,7 +4,7 @@
  * message-type helpers, every RPC constant and vsock port under its hcsshim name, typed JSON bodies, and the
  * wire form of HRESULTs (their names and code table are src/errdefs's).
  *
- * Layer boundaries: imports only src/errdefs. No sockets, no timers, no logging, nothing of the host side,
+ * Layer boundaries: imports only src/errdefs and src/random (random bytes for exact-json's nonce). No sockets, no timers, no logging, nothing of the host side,
  * so the guest agent can import this barrel alone. See ../PROTOCOL.md for the wire format.
  */
 export * from './constants.js';

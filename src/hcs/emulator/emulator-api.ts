@@ -5,13 +5,13 @@
  * process-wide registry; like HCS, open and enumerate also reach systems of other processes, through
  * the `<vmDir>/system.json` record each VM dir carries (system-record.ts, foreign-system.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HResult } from '../../errdefs/index.js';
 import { rootLogger, type Logger } from '../../log/index.js';
+import { randomUUID } from '../../random/index.js';
 import { emulatedVmDir, emulatorRoot } from '../../transport/index.js';
 import type { HcsCallOptions, ComputeSystemSummary, HcsApi, HcsSystem, HostInfo } from '../hcs-api.js';
 import type { ComputeSystem } from '../schema/index.js';
