@@ -23,6 +23,12 @@ export const WARM_IDLE_MS = 30_000;
 /** The environment variable that tells the agent to wait for its boot messages (src/guest/warm-boot.ts). */
 const AWAIT_BOOT_ENV = 'LCOW_GUEST_AWAIT_BOOT';
 
+/**
+ * Milliseconds since this process started (what performance.now() gives), from process.uptime(): the global
+ * `performance` loads perf_hooks and its seven internal modules on first use (+0.3 MB RSS for the daemon's life).
+ */
+const uptimeMs = (): number => process.uptime() * 1000;
+
 export interface WarmGuestBoot {
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
@@ -34,8 +40,8 @@ export interface WarmGuestBoot {
 export class WarmGuest {
   private readonly idle: NodeJS.Timeout;
   private taken = false;
-  /** performance.now() at the spawn, for the debug lines' timings. */
-  private readonly spawnedAt = performance.now();
+  /** uptimeMs() at the spawn, for the debug lines' timings. */
+  private readonly spawnedAt = uptimeMs();
   /** Resolves once the agent listens on its channel (its 'ready'); rejects if it exits or closes it first. */
   private readonly ready: Promise<void>;
 
@@ -54,7 +60,7 @@ export class WarmGuest {
       const onMessage = (msg: unknown): void => {
         if (typeof msg !== 'object' || msg === null || (msg as { lcowGuestBoot?: unknown }).lcowGuestBoot !== 'ready') return;
         settle();
-        this.log.debug('HCS emulator: pre-loaded guest agent ready', { pid: child.pid, loadMs: Math.round(performance.now() - this.spawnedAt) });
+        this.log.debug('HCS emulator: pre-loaded guest agent ready', { pid: child.pid, loadMs: Math.round(uptimeMs() - this.spawnedAt) });
         resolve();
       };
       const onGone = (): void => {
@@ -94,7 +100,7 @@ export class WarmGuest {
     child.unref();
     child.channel?.unref();
     // uptimeMs: how far into this process's life (e.g. serve's start) the agent's own start begins.
-    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, uptimeMs: Math.round(performance.now()) });
+    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, uptimeMs: Math.round(uptimeMs()) });
     return new WarmGuest(entry, setpriv !== undefined, child, log);
   }
 
@@ -107,10 +113,10 @@ export class WarmGuest {
   async boot(b: WarmGuestBoot): Promise<ChildProcess> {
     this.taken = true;
     clearTimeout(this.idle);
-    const bootAt = performance.now();
+    const bootAt = uptimeMs();
     await this.ready;
     // waitedMs > 0: the VM booted before the agent had loaded (its start did not fully overlap the host's work).
-    this.log.debug('HCS emulator: handing the VM to the pre-loaded guest agent', { pid: this.child.pid, waitedMs: Math.round(performance.now() - bootAt) });
+    this.log.debug('HCS emulator: handing the VM to the pre-loaded guest agent', { pid: this.child.pid, waitedMs: Math.round(uptimeMs() - bootAt) });
     const send = (msg: object, handle?: Socket): Promise<void> =>
       new Promise((resolve, reject) => {
         // keepOpen: the caller closes its copies (one connection may stand for two fds).
