@@ -82,9 +82,12 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
     }
     await pod.dispose();
     await logic.dispose().catch((err: Error) => log.warn('cleanup on exit failed', { error: err.message }));
+    // Linux: the socket goes once everything else is released and before the connections close, so that the
+    // sh `delete` containerd runs on the disconnect (shim-wrapper.sh) finds it gone: from here on this process
+    // only ends its connections and itself, which that `delete` does not wait for.
+    if (flags.socket && !handshake) rmSync(flags.socket, { force: true });
     if (graceful) await server.shutdown();
     else server.close();
-    if (flags.socket && !handshake) rmSync(flags.socket, { force: true });
     sink?.end();
     setTimeout(() => process.exit(0), 50).unref();
   };

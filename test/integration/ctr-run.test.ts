@@ -5,7 +5,7 @@
  * no mount, no socket, no VM dir.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,29 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
     // containerd logs what `delete` wrote on stderr: 1.6 as "cleanup warnings", 2.4 as "warnings while cleaning up
     // dead shim" (core/runtime/v2/binary.go), after every task (2.4 runs `delete` once the shim disconnects).
     assert.doesNotMatch(ctd.log(), /(cleanup warnings|warnings while cleaning up dead shim)[^\n]*t-released/, 'delete had nothing to say');
+  });
+
+  test('a clean run: containerd\'s `delete` is answered by the executable\'s sh, without Node (the daemon left its socket gone)', async () => {
+    // A `node` first on containerd's PATH that records each Node `delete` command line, then runs the real node.
+    const probe = join(ctd.tmp, 'node-probe');
+    const seen = join(ctd.tmp, 'node-deletes');
+    mkdirSync(probe, { recursive: true });
+    writeFileSync(join(probe, 'node'), `#!/bin/sh\nfor a; do last=$a; done\n[ "$last" != delete ] || echo "$*" >> '${seen}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+    const path = `${probe}:${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    await ctd.restart({ PATH: path });
+    try {
+      ok(await ctd.run('t-sh-delete', ['/bin/true']), 'ctr run');
+      assert.equal(existsSync(seen) ? readFileSync(seen, 'utf8') : '', '', 'no Node `delete` ran');
+      // The probe sees a `delete` that goes to Node: one with nothing released (no marker in this bundle).
+      const bundle = join(ctd.tmp, 'probe-bundle');
+      mkdirSync(bundle, { recursive: true });
+      const r = spawnSync(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['-namespace', 'probe', '-address', ctd.sock, '-id', 'probe', '-bundle', bundle, 'delete'],
+        { env: { ...process.env, PATH: path, LCOW_EMULATOR_ROOT: ctd.vmRoot, LCOW_SHIM_SOCKET_DIR: ctd.socketDir }, timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr.toString());
+      assert.match(readFileSync(seen, 'utf8'), /-id probe -bundle \S+ delete/);
+    } finally {
+      await ctd.restart();
+    }
   });
 
   test('the exit code propagates to ctr', async () => {

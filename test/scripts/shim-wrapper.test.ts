@@ -7,12 +7,13 @@
  * the reply, and Node's own list of loaded internal modules (read by a preloaded probe) shows no ESM loading.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { containerd } from '../../src/proto/index.js';
 
 const BIN_DIR = resolve('dist/bin');
@@ -142,16 +143,73 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     }
   });
 
+  /** A bundle whose marker and shim.pid name a live process (a daemon still exiting), and that process. */
+  async function exitingDaemonBundle(): Promise<{ bundle: string; daemon: ChildProcess; socket: string }> {
+    const bundle = await releasedBundle();
+    const daemon = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise((resolveSpawn, reject) => daemon.once('spawn', resolveSpawn).once('error', reject));
+    await writeFile(join(bundle, 'shim.pid'), String(daemon.pid));
+    await writeFile(join(bundle, 'shim-released'), String(daemon.pid));
+    return { bundle, daemon, socket: (await readFile(join(bundle, 'address'), 'utf8')).slice('unix://'.length) };
+  }
+
+  /** run() without blocking this process (spawnSync would), so the test can change the bundle meanwhile. */
+  function runAsync(args: string[]): Promise<Run> {
+    return new Promise((resolveRun, reject) => {
+      const child = spawn(EXE, args, { env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_NODE_LOG: nodeLog }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.once('error', reject);
+      child.once('close', (status) => {
+        const node = existsSync(nodeLog) ? readFileSync(nodeLog, 'utf8').split('\n').slice(0, -1) : undefined;
+        resolveRun({ status, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString(), node });
+      });
+    });
+  }
+
+  it('answers delete while the daemon is still exiting once its socket is gone: the process is not waited for', async () => {
+    const { bundle, daemon } = await exitingDaemonBundle();
+    try {
+      const r = await run(deleteArgs(bundle));
+      assert.equal(r.node, undefined, 'Node was not started');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
+      assert.equal(daemon.exitCode === null && daemon.signalCode === null, true, 'the daemon still runs: sh did not wait for it');
+    } finally {
+      daemon.kill('SIGKILL');
+    }
+  });
+
+  it('while the daemon is still exiting with its socket there, waits for the socket to go', async () => {
+    const { bundle, daemon, socket } = await exitingDaemonBundle();
+    try {
+      await writeFile(socket, '');
+      await rm(nodeLog, { force: true });
+      const answered = runAsync(deleteArgs(bundle));
+      await sleep(50); // well inside the ~0.5 s sh waits
+      await rm(socket);
+      const r = await answered;
+      assert.equal(r.node, undefined, 'Node was not started');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
+    } finally {
+      daemon.kill('SIGKILL');
+    }
+  });
+
   it('hands delete to Node whenever there may be something to clean or to say', async () => {
     const cases: Array<[string, (bundle: string) => Promise<string[] | void>]> = [
       ['no released marker', (b) => rm(join(b, 'shim-released'))],
       ['a marker naming another pid', (b) => writeFile(join(b, 'shim-released'), '12345')],
       ['a marker that is not a pid', (b) => writeFile(join(b, 'shim-released'), '-1')],
-      ['the daemon still running after ~0.5 s', async (b) => {
+      ['the daemon still running with its socket there after ~0.5 s', async (b) => {
         await writeFile(join(b, 'shim.pid'), String(process.pid));
         await writeFile(join(b, 'shim-released'), String(process.pid));
+        await writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '');
       }],
-      ['its socket still there', async (b) => writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '')],
+      ['the daemon gone, its socket still there', async (b) => writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '')],
       ['no address file', (b) => rm(join(b, 'address'))],
       ['a panic.log to echo', (b) => writeFile(join(b, 'panic.log'), 'panic: boom\n')],
       ['a flag containerd does not write', async (b) => deleteArgs(b, '-unknown', 'x')],

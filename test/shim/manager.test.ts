@@ -142,6 +142,10 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
       }
       await client.call('containerd.task.v2.Task', 'Shutdown', task.ShutdownRequest.encode({ id: 't1' }).finish(), { timeoutMs: 10_000 })
         .catch(() => undefined); // the shim may exit before it answers (containerd ignores `ttrpc: closed`)
+      // The daemon closes the connection once idle, and removes its socket before that: containerd runs
+      // `delete` on the disconnect, and the sh `delete` (shim-wrapper.sh) then finds the socket gone.
+      await client.closed;
+      assert.equal(existsSync(expectedSocket('t1')), false, 'the socket is gone when the daemon closes the connection');
     } finally {
       await client.close();
     }
