@@ -25,13 +25,15 @@ const vm = require('node:vm');
  * Compiles and evaluates `file` as a CommonJS module; returns its exports, the vm.Script and which cache V8
  * took (`cache`: 'learned', 'build' or 'none'). The file holds the module already wrapped as Node's CommonJS
  * function (30-code-cache.mjs writes it so): the string read is the one V8 compiles and keeps, not a second
- * copy made by module.wrap() (a 1.1 MB bundle kept both until the first full GC). With `opts.learn` (serve)
- * the learned cache is used when there is one for this bundle, and one is written at exit when there was not.
+ * copy made by module.wrap() (a 1.1 MB bundle kept both until the first full GC). With `opts.learn` (by
+ * default: when this process is `serve`, the last word of its command line, the one action that lives
+ * through a container's life) the learned cache is used when there is one for this bundle, and one is
+ * written at exit when there was not.
  */
 function loadCached(file, opts = {}) {
   // The learned cache's first line: the bundle it is for, taken before and after the read (a bundle rebuilt
   // meanwhile teaches nothing).
-  const key = opts.learn ? learnedKey(file) : undefined;
+  const key = (opts.learn ?? process.argv[process.argv.length - 1] === 'serve') ? learnedKey(file) : undefined;
   // latin1, not utf8: the bundle is ASCII outside comments (esbuild's `charset: 'ascii'` escapes every
   // other character), so the source is the same program and V8 keeps it as a one-byte string (a UTF-8
   // read of a file with one non-ASCII comment made a two-byte string twice the size, held for the process).
@@ -117,8 +119,7 @@ function learnAtExit(file, key, script, worth) {
 
 /** The shim's `main` from the bundle at `file`, run on this process's arguments. */
 function runCached(file) {
-  // `serve` (the last word) learns: it lives through a container's life, the other actions do not.
-  const { exports } = loadCached(file, { learn: process.argv[process.argv.length - 1] === 'serve' });
+  const { exports } = loadCached(file);
   exports.main(process.argv.slice(2)).then(
     (code) => {
       if (code >= 0) process.exitCode = code;

@@ -52,11 +52,15 @@ function writeBundle(file: string, source: string): void {
   assert.equal(made.status, 0, made.stderr);
 }
 
-/** Loads `file` in a fresh node as `serve` does (learn), runs work(); returns which cache V8 took. */
-function load(file: string, learn = true): { cache: string; rejected: boolean; work: number } {
-  const code = `const r = require(${JSON.stringify(join(dirname(file), 'code-cache.cjs'))}).loadCached(${JSON.stringify(file)}, { learn: ${learn} });
+/**
+ * Loads `file` in a fresh node as `serve` does (learn), runs work(); returns which cache V8 took. `learn`
+ * 'default': the loader's default, for a process whose command line ends in `lastArg`.
+ */
+function load(file: string, learn: boolean | 'default' = true, lastArg = 'x'): { cache: string; rejected: boolean; work: number } {
+  const opts = learn === 'default' ? '' : `, { learn: ${learn} }`;
+  const code = `const r = require(${JSON.stringify(join(dirname(file), 'code-cache.cjs'))}).loadCached(${JSON.stringify(file)}${opts});
     process.stdout.write(JSON.stringify({ cache: r.cache, rejected: r.script.cachedDataRejected === true, work: r.exports.work() }));`;
-  const r = spawnSync(process.execPath, ['--no-warnings', '-e', code], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--no-warnings', '-e', code, lastArg], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as { cache: string; rejected: boolean; work: number };
 }
@@ -91,9 +95,13 @@ test('nothing is learned by a daemon that released no task, nor by an action tha
   const other = makeBundle('other-action', true);
   assert.equal(load(other, false).cache, 'build');
   assert.equal(existsSync(learnedOf(other)), false);
-  // …and an action that does not learn does not read one either.
-  load(other);
+  // By default only `serve` (the last word of the command line) learns, and only it reads what was learned.
+  assert.equal(load(other, 'default', 'delete').cache, 'build');
+  assert.equal(existsSync(learnedOf(other)), false);
+  assert.equal(load(other, 'default', 'serve').cache, 'build');
   assert.ok(existsSync(learnedOf(other)));
+  assert.equal(load(other, 'default', 'serve').cache, 'learned');
+  assert.equal(load(other, 'default', 'delete').cache, 'build');
   assert.equal(load(other, false).cache, 'build');
 });
 
