@@ -4,7 +4,9 @@
 # NODE_EXTRA_CA_CERTS/NODE_OPTIONS in its environment). Measures:
 #   (a) `ctr run --rm <rootfs> id /bin/true` wall time, both shims, and their ratio (N runs each, interleaved)
 #   (b) 50 containers started at once, wall time until all exited, both shims
-#   (c) RSS of the shim daemon (and of the emulated VM's guest agent) with one running container
+#   (c) RSS of the shim daemon (and of the emulated VM's guest agent) with one running container, 1 s after
+#       `ctr run -d` (the target's figure) and, on the same container, 12 s after (V8 settled: the daemon lives
+#       as long as its container)
 #   (d) ttrpc unary calls/s and p50/p99 at 1 and 16 in flight: go→go, ours→ours, go→ours, ours→go
 #   (e) GCS bridge round trips/s and p50/p99 against the real guest agent
 #   (f) the start-up breakdown of one container, from the log timestamps
