@@ -16,9 +16,9 @@
 // a whole file); where it cannot be written (a read-only install) each daemon keeps using the build-time
 // cache. A new Node rejects it (V8's version check, as it rejects the build-time cache): it is removed, and
 // nothing is learned until a rebuild makes a build-time cache that Node takes.
-const { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { dirname } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const vm = require('node:vm');
 
 /**
@@ -113,8 +113,40 @@ function learnAtExit(file, key, script, worth) {
       } catch {
         // nothing was written
       }
+      return;
+    }
+    try {
+      removeStaleTemps(target);
+    } catch {
+      // the directory cannot be listed: what is left stays, as before
     }
   });
+}
+
+/**
+ * Removes the temporary files of writers of `target` that died while writing (killed during their one write
+ * of ~20 ms: rare, but each would stay beside the bundle for good). A file whose pid is alive (another
+ * daemon writing now, or a reused pid) is left.
+ */
+function removeStaleTemps(target) {
+  const dir = dirname(target);
+  const prefix = `${basename(target)}.`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // alive
+    } catch (err) {
+      if (err.code !== 'ESRCH') continue; // EPERM: alive, another user's
+    }
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // another daemon removed it first
+    }
+  }
 }
 
 /** The shim's `main` from the bundle at `file`, run on this process's arguments. */

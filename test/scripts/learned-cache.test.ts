@@ -136,6 +136,23 @@ test('no cache V8 takes (another Node or flags): nothing is learned', () => {
   assert.equal(existsSync(learnedOf(file)), false);
 });
 
+test('a daemon that writes the learned cache removes what writers killed mid-write left, not what a live one writes', () => {
+  const file = makeBundle('stale-temps', true);
+  const dead = spawnSync('true').pid;
+  assert.ok(dead !== undefined && dead > 0);
+  const deadTmp = `${learnedOf(file)}.${dead}.tmp`;
+  const liveTmp = `${learnedOf(file)}.${process.pid}.tmp`;
+  const other = join(dirname(file), 'bundle.cjs.cache.other.1.tmp');
+  for (const f of [deadTmp, liveTmp, other]) writeFileSync(f, 'partial');
+  assert.equal(load(file).cache, 'build');
+  assert.ok(existsSync(learnedOf(file)));
+  assert.equal(existsSync(deadTmp), false, 'the dead writer\'s temporary file was kept');
+  assert.ok(existsSync(liveTmp), 'a live writer\'s temporary file was removed');
+  assert.ok(existsSync(other), 'a file of another name was removed');
+  rmSync(liveTmp);
+  rmSync(other);
+});
+
 test('where the learned cache cannot be written, the daemon exits as usual and leaves nothing behind', () => {
   const file = makeBundle('unwritable', true);
   // A directory where the learned cache would go: the rename fails.
