@@ -65,4 +65,9 @@ node --input-type=module -e '
     const diffs = builds.slice(1).map((_, j) => med(per[j + 1].map((m, r) => span(m, s) - span(per[0][r] ?? {}, s))));
     console.log(`  ${s[0]} -> ${s[1]}: ${cells.join(" / ")}${diffs.length ? `  (diff ${diffs.join(" / ")})` : ""}`);
   }
+  // The whole run too: its per-round difference is what the spans add up to (their medians need not).
+  if (builds.length > 1) {
+    const diffs = builds.slice(1).map((_, j) => per[j + 1].map((m, r) => m["ctr returned"] - (per[0][r] ?? {})["ctr returned"]).filter((x) => Number.isFinite(x)));
+    console.log(`ctr returned, per-round difference to the first build: median ${diffs.map((d) => med(d)).join(" / ")}; rounds faster ${diffs.map((d) => `${d.filter((x) => x < 0).length} of ${d.length}`).join(" / ")}`);
+  }
 ' "$runs" "$PC_TMP/containerd.log" "${builds[@]}"
