@@ -16,6 +16,8 @@
 #   - shim-released and shim.pid name the same pid: that daemon released the task (VM exited, rootfs released);
 #   - the socket in <bundle>/address is gone within ~0.5 s: the daemon removes it in its exit path after
 #     everything else (src/shim/serve.ts), so it is exiting on its own (or gone) and there is nothing to remove;
+#     or it is the socket of a pod's daemon this task joined, which serves on, and nothing is at this task's
+#     own socket path (joined_pod);
 #   - no <bundle>/panic.log (Node's delete echoes it as a warning).
 # The reply is what src/shim/delete-response.ts encodes: exit_status 255 (field 2), exited_at now (field 3,
 # a Timestamp {seconds = 1, nanos = 2}), pid 0 omitted; nothing on stderr.
@@ -74,14 +76,35 @@ first_line() {
   { IFS= read -r "$1" || :; } < "$2"
 }
 
+# True when the socket in <bundle>/address ($sock) is not this task's own (the sha256 name `start` gives it,
+# src/transport/shim-address.ts) and nothing is at this task's own path, in the socket dir of $sock nor in
+# LCOW_SHIM_SOCKET_DIR (else /run/containerd/s): the task joined a pod's shim (src/shim/join-pod.ts wrote the
+# pod daemon's pid and address), which serves on. Node's delete leaves that daemon and its socket alone (they
+# are not this task's) and removes only this task's own path, which is not there. False (Node decides) when
+# -address, the namespace or the id is one whose socket name sh cannot compute as Node does.
+joined_pod() {
+  clean_abs "$caddr" || return 1
+  for v in "$ns" "$id"; do
+    case $v in '' | . | .. | *[!A-Za-z0-9._-]*) return 1 ;; esac
+  done
+  own=$(printf '%s' "$caddr/$ns/$id" | sha256sum) || return 1
+  own=${own%% *}
+  case $own in *[!0-9a-f]*) return 1 ;; esac
+  [ ${#own} -eq 64 ] && [ "${sock##*[/]}" != "$own" ] || return 1
+  for p in "${sock%/*}/$own" "${LCOW_SHIM_SOCKET_DIR:-/run/containerd/s}/$own"; do
+    [ ! -e "$p" ] && [ ! -L "$p" ] || return 1
+  done
+}
+
 released_delete() {
-  ns= id= bundle=
+  ns= id= bundle= caddr=
   while [ $# -gt 1 ]; do
     case $1 in
       -namespace|--namespace) ns=$2 ;;
       -id|--id) id=$2 ;;
       -bundle|--bundle) bundle=$2 ;;
-      -address|--address|-publish-binary|--publish-binary) ;;
+      -address|--address) caddr=$2 ;;
+      -publish-binary|--publish-binary) ;;
       -debug|--debug) shift; continue ;;
       *) return 1 ;;
     esac
@@ -106,6 +129,7 @@ released_delete() {
   spins=0 tries=0
   while [ -e "$sock" ]; do
     if [ "$spins" -lt 300 ]; then spins=$((spins + 1)); continue; fi
+    if [ "$tries" -eq 0 ] && joined_pod; then break; fi
     first_line stat "/proc/$daemon/stat"
     case $stat in '' | *') Z '*) return 1 ;; esac
     [ "$tries" -lt 100 ] || return 1

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerConfig, CRI_IMAGE, crictl, crictlOk, exited, importCriImages, shimDaemons } from './crictl.js';
-import { CONTAINERDS, NEEDS_ROOT, diagCli, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, diagCli, nodeDeleteProbe, usePrivateContainerd } from './harness.js';
 
 const IMAGE = CRI_IMAGE;
 
@@ -72,6 +72,26 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
     ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
     assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
+  });
+
+  test('a workload\'s delete is answered by the executable\'s sh at once while the pod\'s daemon serves on (no Node `delete`)', async () => {
+    const probe = nodeDeleteProbe(ctd);
+    await ctd.restart(probe.env);
+    try {
+      await images();
+      const podJson = podConfig('p-sh');
+      const pod = ok(await crictl(ctd, ['runp', podJson]), 'crictl runp');
+      const c = ok(await crictl(ctd, ['create', pod, containerConfig(ctd, IMAGE, 'c-sh', ['/bin/true']), podJson]), 'create c-sh');
+      ok(await crictl(ctd, ['start', c]), 'start c-sh');
+      await exited(ctd, c, ok);
+      ok(await crictl(ctd, ['rm', c]), 'crictl rm'); // containerd has deleted the task and run `delete` for its bundle
+      assert.equal(shimDaemons(ctd).length, 1, 'the pod\'s daemon serves on');
+      assert.doesNotMatch(probe.deletes(), new RegExp(`-id ${c} `), 'no Node `delete` for the workload');
+      ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
+      ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
+    } finally {
+      await ctd.restart();
+    }
   });
 
   test('hostPath volumes: a directory (rw) and a single file (read-only) over Plan9; bytes both ways; nothing else of the file\'s directory in the VM', async () => {

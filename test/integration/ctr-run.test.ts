@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ociImageToLcowLayers } from '../../src/tar2ext4/index.js';
-import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, nodeDeleteProbe, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 import { procStat } from '../fixtures/procfs.js';
 
@@ -38,23 +38,18 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
   });
 
   test('a clean run: containerd\'s `delete` is answered by the executable\'s sh, without Node (the daemon left its socket gone)', async () => {
-    // A `node` first on containerd's PATH that records each Node `delete` command line, then runs the real node.
-    const probe = join(ctd.tmp, 'node-probe');
-    const seen = join(ctd.tmp, 'node-deletes');
-    mkdirSync(probe, { recursive: true });
-    writeFileSync(join(probe, 'node'), `#!/bin/sh\nfor a; do last=$a; done\n[ "$last" != delete ] || echo "$*" >> '${seen}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
-    const path = `${probe}:${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    await ctd.restart({ PATH: path });
+    const probe = nodeDeleteProbe(ctd);
+    await ctd.restart(probe.env);
     try {
       ok(await ctd.run('t-sh-delete', ['/bin/true']), 'ctr run');
-      assert.equal(existsSync(seen) ? readFileSync(seen, 'utf8') : '', '', 'no Node `delete` ran');
+      assert.equal(probe.deletes(), '', 'no Node `delete` ran');
       // The probe sees a `delete` that goes to Node: one with nothing released (no marker in this bundle).
       const bundle = join(ctd.tmp, 'probe-bundle');
       mkdirSync(bundle, { recursive: true });
       const r = spawnSync(join(SHIM_BIN_DIR, 'containerd-shim-lcow-v1'), ['-namespace', 'probe', '-address', ctd.sock, '-id', 'probe', '-bundle', bundle, 'delete'],
-        { env: { ...process.env, PATH: path, LCOW_EMULATOR_ROOT: ctd.vmRoot, LCOW_SHIM_SOCKET_DIR: ctd.socketDir }, timeout: 60_000 });
+        { env: { ...process.env, ...probe.env, LCOW_EMULATOR_ROOT: ctd.vmRoot, LCOW_SHIM_SOCKET_DIR: ctd.socketDir }, timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr.toString());
-      assert.match(readFileSync(seen, 'utf8'), /-id probe -bundle \S+ delete/);
+      assert.match(probe.deletes(), /-id probe -bundle \S+ delete/);
     } finally {
       await ctd.restart();
     }

@@ -295,6 +295,21 @@ export class PrivateContainerd {
 }
 
 /**
+ * A `node` first on PATH that records each Node `delete` command line, then runs the real node: a containerd
+ * restarted with `env` shows which of its `delete`s the executable's sh answered itself (shim-wrapper.sh).
+ */
+export function nodeDeleteProbe(ctd: PrivateContainerd): { readonly env: NodeJS.ProcessEnv; readonly deletes: () => string } {
+  const dir = join(ctd.tmp, 'node-probe');
+  const seen = join(ctd.tmp, 'node-deletes');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'node'), `#!/bin/sh\nfor a; do last=$a; done\n[ "$last" != delete ] || echo "$*" >> '${seen}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  return {
+    env: { PATH: `${dir}:${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+    deletes: () => (existsSync(seen) ? readFileSync(seen, 'utf8') : ''),
+  };
+}
+
+/**
  * Call inside a describe: one private containerd for the suite, started before its first test and stopped
  * after its last. After each test nothing of the instance may be left (settled() returns []); then
  * `afterEachTest` runs (e.g. to remove a container record a failed run left).

@@ -8,10 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerd } from '../../src/proto/index.js';
@@ -20,6 +21,8 @@ const BIN_DIR = resolve('dist/bin');
 const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
 const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
 const GONE_PID = '2147483646'; // above pid_max: no such process
+/** The socket name `start` gives the task of deleteArgs() (src/transport/shim-address.ts). */
+const OWN_SOCKET_NAME = createHash('sha256').update('/run/containerd/containerd.sock/wrapper-ns/wrapper-id').digest('hex');
 
 interface Run {
   readonly status: number | null;
@@ -47,9 +50,9 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
   });
 
   /** Runs `exe` with a `node` on PATH that records its arguments and exits 7. */
-  async function run(args: string[], exe = EXE): Promise<Run> {
+  async function run(args: string[], exe = EXE, env: NodeJS.ProcessEnv = {}): Promise<Run> {
     await rm(nodeLog, { force: true });
-    const r = spawnSync(exe, args, { env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_NODE_LOG: nodeLog }, timeout: 30_000 });
+    const r = spawnSync(exe, args, { env: { PATH: `${fakeBin}:/usr/bin:/bin`, FAKE_NODE_LOG: nodeLog, ...env }, timeout: 30_000 });
     const node = existsSync(nodeLog) ? (await readFile(nodeLog, 'utf8')).split('\n').slice(0, -1) : undefined;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node };
   }
@@ -199,17 +202,66 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     }
   });
 
+  it('answers delete at once for a container that joined a pod\'s shim: the pod\'s daemon serves on, its socket stays', async () => {
+    const { bundle, daemon, socket } = await exitingDaemonBundle();
+    try {
+      await writeFile(socket, ''); // the pod daemon's socket (join-pod.ts wrote its address and pid here)
+      const r = await run(deleteArgs(bundle));
+      assert.equal(r.node, undefined, 'Node was not started');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
+      assert.ok(existsSync(socket), 'the pod daemon\'s socket is left alone');
+    } finally {
+      daemon.kill('SIGKILL');
+    }
+  });
+
+  it('hands a pod container\'s delete to Node when something is at its own socket path (Node removes it) or sh cannot name that path', async () => {
+    const ownName = OWN_SOCKET_NAME;
+    const socketDir = join(dir, 'own-socket-dir');
+    await mkdir(socketDir, { recursive: true });
+    const cases: Array<[string, (socket: string) => Promise<unknown>, ((bundle: string) => string[]) | undefined, NodeJS.ProcessEnv]> = [
+      ['its own path beside the pod\'s socket', (socket) => writeFile(join(dirname(socket), ownName), ''), undefined, {}],
+      ['its own path in LCOW_SHIM_SOCKET_DIR', () => writeFile(join(socketDir, ownName), ''), undefined, { LCOW_SHIM_SOCKET_DIR: socketDir }],
+      ['an -address filepath.Join would clean', async () => undefined,
+        (b) => ['-namespace', 'wrapper-ns', '-address', '/run/containerd//containerd.sock', '-publish-binary', '/usr/bin/containerd', '-id', 'wrapper-id', '-bundle', b, 'delete'], {}],
+    ];
+    for (const [what, change, args, env] of cases) {
+      const { bundle, daemon, socket } = await exitingDaemonBundle();
+      try {
+        await writeFile(socket, '');
+        await change(socket);
+        const argv = args?.(bundle) ?? deleteArgs(bundle);
+        const r = await run(argv, EXE, env);
+        assert.deepEqual(r.node, ['--no-warnings', EXE, ...argv], what);
+        assert.equal(r.status, 7, what);
+      } finally {
+        daemon.kill('SIGKILL');
+        await rm(join(dir, ownName), { force: true });
+        await rm(join(socketDir, ownName), { force: true });
+      }
+    }
+  });
+
+  /** Points <bundle>/address at a socket file with the name `start` gives this task's own socket, made here. */
+  async function ownSocketLeft(bundle: string): Promise<void> {
+    const own = join(dir, `own-${++n}`, OWN_SOCKET_NAME);
+    await mkdir(dirname(own), { recursive: true });
+    await writeFile(own, '');
+    await writeFile(join(bundle, 'address'), `unix://${own}`);
+  }
+
   it('hands delete to Node whenever there may be something to clean or to say', async () => {
     const cases: Array<[string, (bundle: string) => Promise<string[] | void>]> = [
       ['no released marker', (b) => rm(join(b, 'shim-released'))],
       ['a marker naming another pid', (b) => writeFile(join(b, 'shim-released'), '12345')],
       ['a marker that is not a pid', (b) => writeFile(join(b, 'shim-released'), '-1')],
-      ['the daemon still running with its socket there after ~0.5 s', async (b) => {
+      ['the daemon still running with its own socket there after ~0.5 s', async (b) => {
         await writeFile(join(b, 'shim.pid'), String(process.pid));
         await writeFile(join(b, 'shim-released'), String(process.pid));
-        await writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '');
+        await ownSocketLeft(b);
       }],
-      ['the daemon gone, its socket still there', async (b) => writeFile((await readFile(join(b, 'address'), 'utf8')).slice('unix://'.length), '')],
+      ['the daemon gone, its own socket still there', ownSocketLeft],
       ['no address file', (b) => rm(join(b, 'address'))],
       ['a panic.log to echo', (b) => writeFile(join(b, 'panic.log'), 'panic: boom\n')],
       ['a flag containerd does not write', async (b) => deleteArgs(b, '-unknown', 'x')],
