@@ -16,7 +16,7 @@ import { CmdlineError, parseKernelCmdLine } from './kernel-cmdline.js';
 import { buildProperties } from './properties.js';
 import { signalProcess } from './signal-process.js';
 import { processRef, writeRecord, type ProcessRef, type SystemRecord, RECORD_FORMAT } from './system-record.js';
-import { teardownVmDir } from './teardown.js';
+import { teardownVmDir, type TeardownReport } from './teardown.js';
 import { VmState, hcsStateName } from './vm-state.js';
 import type { VmSpec } from './validate-document.js';
 import type { WarmGuest } from './warm-guest.js';
@@ -63,6 +63,7 @@ export class EmulatedVm {
   private starting: Promise<void> | undefined;
   private requested: ExitType | undefined;
   private exitType: ExitType | undefined;
+  private teardown: Promise<TeardownReport | undefined> | undefined;
   private exitResolve!: (e: SystemExit) => void;
   readonly exited: Promise<SystemExit>;
   /** Called once the system is stopped (the registry drops it when no handle remains). */
@@ -144,23 +145,12 @@ export class EmulatedVm {
     throw this.fail('HcsStartComputeSystem', HResult.ErrFileNotFound, `guest agent not found (tried ${candidates.join(', ')}; build src/guest, or pass guestEntry)`);
   }
 
-  /**
-   * The agent is gone: kill and delete its runc containers, then SIGKILL what is left of its process group.
-   * In that order: the group holds each container's `runc run`/`runc exec` parent, which reaps the processes
-   * the container kill ends. Killed first, those processes are orphaned to the host's init, and a container
-   * init whose pid namespace still has an exec in it lingers until that init gets round to reaping it (over a
-   * second on some hosts), which `runc delete -f` waits for.
-   */
+  /** The agent is gone: once the cleanup after it (tearDown) is done too, the VM has stopped and says so. */
   private async onAgentExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    const pid = this.child?.pid;
     const requested = this.requested;
     this.state = VmState.Stopping;
-    const report = await teardownVmDir(this.vmDir, this.log, this.init.runcBinary, () => {
-      if (pid !== undefined) signalProcess(-pid, 'SIGKILL', this.log); // whatever the agent left in its process group
-    }).catch((err: unknown) => {
-      this.log.error('HCS emulator: teardown failed', { error: String(err) });
-      return undefined;
-    });
+    this.log.debug('HCS emulator: guest agent exited', { code, signal });
+    const report = await this.tearDown();
     const unexpected = requested === undefined;
     const hresult = unexpected && (code !== 0 || signal !== null) ? HResult.HCS_E_UNEXPECTED_EXIT : 0;
     this.exitType = requested ?? 'UnexpectedExit';
@@ -171,6 +161,29 @@ export class EmulatedVm {
     else this.log.info('HCS emulator: emulated utility VM stopped', fields);
     this.exitResolve({ hresult, unexpected, data: JSON.stringify({ Status: hresult | 0, ExitType: this.exitType }) });
     this.onStopped();
+  }
+
+  /**
+   * The cleanup after the agent: kill and delete its runc containers, then SIGKILL what is left of its process
+   * group, then cgroups, mounts and the VM dir (teardownVmDir). In that order: the group holds each container's
+   * `runc run`/`runc exec` parent, which reaps the processes the container kill ends. Killed first, those
+   * processes are orphaned to the host's init, and a container init whose pid namespace still has an exec in it
+   * lingers until that init gets round to reaping it (over a second on some hosts), which `runc delete -f`
+   * waits for. Started once: when the agent's exit is seen, or as soon as a forced stop has sent the agent
+   * SIGKILL (it runs no more code then), so that the cleanup overlaps the kernel's teardown of that process
+   * (3-5 ms for the agent); the exit is reported (onAgentExit) only once both are done.
+   */
+  private tearDown(): Promise<TeardownReport | undefined> {
+    if (this.teardown !== undefined) return this.teardown;
+    const pid = this.child?.pid;
+    this.log.debug('HCS emulator: cleaning up after the guest agent', { vmDir: this.vmDir });
+    this.teardown = teardownVmDir(this.vmDir, this.log, this.init.runcBinary, () => {
+      if (pid !== undefined) signalProcess(-pid, 'SIGKILL', this.log); // whatever the agent left in its process group
+    }).catch((err: unknown) => {
+      this.log.error('HCS emulator: teardown failed', { error: String(err) });
+      return undefined;
+    });
+    return this.teardown;
   }
 
   /** Graceful: SIGTERM to the agent (which stops its containers), then wait for it to exit. */
@@ -202,8 +215,9 @@ export class EmulatedVm {
     if (this.requested !== 'ForcedExit') this.requested = kind;
     if (pid !== undefined) {
       // Forced: the agent now; its process group once its containers are killed (onAgentExit).
-      if (kind === 'ForcedExit') signalProcess(pid, 'SIGKILL', this.log);
-      else if (this.state === VmState.Running) signalProcess(pid, 'SIGTERM', this.log);
+      if (kind === 'ForcedExit') {
+        if (signalProcess(pid, 'SIGKILL', this.log) && this.state !== VmState.Starting) void this.tearDown();
+      } else if (this.state === VmState.Running) signalProcess(pid, 'SIGTERM', this.log);
     }
     if (this.state === VmState.Running) this.state = VmState.Stopping;
     await this.waitStopped(op, opts);

@@ -176,7 +176,7 @@ export class ForeignSystemHandle implements HcsSystem {
    */
   private async stopAgent(guest: ProcessRef, kind: StopKind): Promise<void> {
     const alive = await isAlive(guest);
-    const signal = (target: number, sig: NodeJS.Signals): void => signalProcess(target, sig, this.log);
+    const signal = (target: number, sig: NodeJS.Signals): void => void signalProcess(target, sig, this.log);
     if (!alive) {
       // A zombie agent (same start time) still owns its group id; a vanished one left it unused.
       if (kind === 'ForcedExit' && ((await isSameProcess(guest)) || !(await pidExists(guest.Pid)))) signal(-guest.Pid, 'SIGKILL');

@@ -13,6 +13,7 @@ import { type HcsApi, type HcsSystem } from '../../../src/hcs/index.js';
 import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
 import { isLive as alive } from '../../fixtures/procfs.js';
 import { until } from '../../fixtures/wait.js';
+import { captureLogger } from '../../fakes/capture-logger.js';
 import { buildBootFiles, lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
 
 const FAKE_GUEST = fileURLToPath(new URL('./fake-guest.js', import.meta.url));
@@ -148,7 +149,8 @@ describe('emulator: booting a guest (fake agent)', () => {
       const fakeRunc = join(root, `fake-runc-order-${how.length}`);
       await writeFile(fakeRunc, `#!/bin/sh\nst=$(cut -d' ' -f3 "/proc/$(cat '${sleeperFile}')/stat" 2>/dev/null); if [ -n "$st" ] && [ "$st" != Z ]; then s=alive; else s=dead; fi\necho "$3 $s" >> '${runcLog}'\n`);
       await chmod(fakeRunc, 0o755);
-      const orderApi = createEmulatorHcsApi({ root: vmRoot, guestEntry: FAKE_GUEST, log: testLogger(), runcBinary: fakeRunc });
+      const { logger, lines } = captureLogger();
+      const orderApi = createEmulatorHcsApi({ root: vmRoot, guestEntry: FAKE_GUEST, log: logger, runcBinary: fakeRunc });
       const b = await boot(orderApi, vmRoot, bootDir);
       try {
         const report = JSON.parse(await readLine(b.gcs)) as { pid: number; sleeperPid: number };
@@ -159,6 +161,16 @@ describe('emulator: booting a guest (fake agent)', () => {
         else process.kill(report.pid, 'SIGKILL');
         await b.sys.waitExit();
         assert.deepEqual((await readFile(runcLog, 'utf8')).trim().split('\n'), ['kill alive', 'delete alive']);
+        // terminate: the cleanup starts once the agent is sent SIGKILL, overlapping the kernel's teardown of it,
+        // not when its exit is seen; a crash is seen first. Either way the exit is reported after both.
+        const at = (msg: string): number => lines.findIndex((l) => l.message === msg);
+        const cleanup = at('HCS emulator: cleaning up after the guest agent');
+        const exited = at('HCS emulator: guest agent exited');
+        const stopped = at(how === 'terminate' ? 'HCS emulator: emulated utility VM stopped' : 'HCS emulator: emulated utility VM exited unexpectedly (guest agent exited)');
+        assert.ok(cleanup >= 0 && exited >= 0 && stopped >= 0, lines.map((l) => l.message).join('\n'));
+        if (how === 'terminate') assert.ok(cleanup < exited, 'the cleanup began before the agent\'s exit was seen');
+        else assert.ok(exited < cleanup, 'a crash: the cleanup began once the agent\'s exit was seen');
+        assert.ok(stopped > cleanup && stopped > exited);
         await until('the process group is killed after the containers (SIGKILL delivered)', () => !alive(report.sleeperPid));
         assert.equal(existsSync(b.vmDir), false);
       } finally {
