@@ -109,14 +109,14 @@ export class LcowContainer implements GuestContainer {
    *   1. stop the init: ShutdownGraceful, ShutdownForced after timeoutMs, wait for the exit notification;
    *   2. release everything the container holds in the VM — every share/mount (the rootfs: image layers + scratch or a share; bind sources), guest
    *      unmount then host removal, newest first (`release`);
-   *   3. only if 2 left nothing mounted: DeleteContainerState.
+   *   3. only if 2 left nothing mounted, and the VM lives on (not `vmClosing`): DeleteContainerState.
    * Why: the real GCS's DeleteContainerState runs `runc delete` and then removes the scratch and bundle
    * directories WITHOUT unmounting; a rootfs share still mounted under the bundle is emptied through the
    * mount, i.e. the user's host directory is deleted. So DeleteContainerState is never sent while a share is
    * mounted: if a release fails, the state is left to the VM's teardown. Failures are logged at warn with the
    * container id, never swallowed and never fatal (the VM is closed next either way).
    */
-  async shutdown(timeoutMs: number): Promise<void> {
+  async shutdown(timeoutMs: number, opts: { readonly vmClosing?: boolean } = {}): Promise<void> {
     const exited = this.c.waitExit();
     handledElsewhere(exited); // observed below, or not at all when the init never ran
     try {
@@ -140,6 +140,9 @@ export class LcowContainer implements GuestContainer {
       });
       return;
     }
+    // hcsshim sends DeleteContainerState at the task's Delete (hcsTask.DeleteExec, after Wait), by when a VM
+    // the task owns is closed: for such a task it never reaches the guest, whose state ends with the VM.
+    if (opts.vmClosing === true) return;
     await this.gc.deleteContainerState(this.c.id).catch((err: Error) =>
       this.log.warn('teardown: DeleteContainerState failed', { [Field.ContainerId]: this.c.id, error: err.message }),
     );

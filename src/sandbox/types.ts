@@ -56,8 +56,12 @@ export interface GuestContainer {
   pause(): Promise<void>;
   /** Thaws what pause() froze. */
   resume(): Promise<void>;
-  /** Stops the container (graceful first, forced after timeoutMs) and releases its guest resources. */
-  shutdown(timeoutMs: number): Promise<void>;
+  /**
+   * Stops the container (graceful first, forced after timeoutMs) and releases its guest resources. With
+   * `vmClosing` (the VM is closed right after: its task owns it) the guest's container state is left to the
+   * VM's end: no DeleteContainerState.
+   */
+  shutdown(timeoutMs: number, opts?: { readonly vmClosing?: boolean }): Promise<void>;
 }
 
 /** What an Update changes on a utility VM (from LinuxResources or WindowsResources). */

@@ -11,6 +11,8 @@ export class FakeGuestContainer implements GuestContainer {
   readonly processes: FakeGuestProcess[] = [];
   readonly updates: Array<Record<string, unknown>> = [];
   readonly shutdowns: number[] = [];
+  /** The options of each shutdown, in order. */
+  readonly shutdownOptions: Array<{ readonly vmClosing?: boolean } | undefined> = [];
   /** The next execute() rejects with this error (then it is cleared). */
   failNextExecute: Error | undefined;
   /** Options for the processes execute() creates. */
@@ -96,8 +98,9 @@ export class FakeGuestContainer implements GuestContainer {
     if (err !== undefined) throw err;
   }
 
-  async shutdown(timeoutMs: number): Promise<void> {
+  async shutdown(timeoutMs: number, opts?: { readonly vmClosing?: boolean }): Promise<void> {
     this.shutdowns.push(timeoutMs);
+    this.shutdownOptions.push(opts);
     if (this.shutdownError) throw this.shutdownError;
   }
 }

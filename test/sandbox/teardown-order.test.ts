@@ -36,6 +36,13 @@ describe('container teardown order', () => {
     assert.deepEqual(calls, ['start', 'ShutdownGraceful', 'release shares', 'DeleteContainerState c1']);
   });
 
+  it('leaves the guest state to the VM\'s end when the VM is closed next (vmClosing, as hcsshim: no DeleteContainerState)', async () => {
+    const { lc, calls } = fixture(async () => undefined);
+    await lc.execute({ stdin: false, stdout: true, stderr: true, terminal: false });
+    await lc.shutdown(1000, { vmClosing: true });
+    assert.deepEqual(calls, ['start', 'ShutdownGraceful', 'release shares']);
+  });
+
   it('never sends DeleteContainerState when a share could not be released; warns with the container id', async () => {
     const { lc, calls, lines } = fixture(async () => {
       throw new Error('umount: target is busy');

@@ -113,6 +113,7 @@ describe('pods: one shim and one utility VM per pod', () => {
     h.container('c1').process(0).exit(3);
     assert.equal((await h.svc.wait('c1', '')).exitStatus, 3);
     assert.equal(h.container('c1').shutdowns.length, 1);
+    assert.deepEqual(h.container('c1').shutdownOptions, [{ vmClosing: false }], 'the pod\'s VM lives on: DeleteContainerState');
     assert.equal(h.vm().closeCount, 0);
     await h.svc.delete('c1', '');
     await rejectsWith(h.svc.state('c1', ''), ErrorCode.NotFound, /c1/);

@@ -41,6 +41,7 @@ describe('the init process', { timeout: 60_000 }, () => {
     assert.ok(x.exitedAt instanceof Date);
     // The task is torn down before Wait returns.
     assert.deepEqual(h.container.shutdowns, [30_000]);
+    assert.deepEqual(h.container.shutdownOptions, [{ vmClosing: true }], 'its own VM is closed next: no DeleteContainerState');
     assert.ok(h.sandbox.closeCount >= 1);
     s = await h.svc.state(TASK_ID, '');
     assert.equal(s.status, ProcessStatus.Stopped);

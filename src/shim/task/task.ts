@@ -157,7 +157,7 @@ export class LcowTask {
     for (const e of others) await e.forceExit(1);
     await Promise.all([...this.exitPublished.values()]);
     try {
-      await this.t.container.shutdown(TEARDOWN_TIMEOUT_MS);
+      await this.t.container.shutdown(TEARDOWN_TIMEOUT_MS, { vmClosing: this.t.ownsSandbox });
     } catch (err) {
       log.debug('container shutdown after init exit failed', { error: (err as Error).message });
     }
