@@ -4,8 +4,6 @@
 //                                                   `serve` loads (warm()), in a node like the runtime's
 //   <outDir>/bin/yargs.cjs                          yargs, required by the bundle only for command lines
 //                                                   that are not containerd's own (--help, diag, uvm-doc)
-//   <outDir>/bin/serve-early.cjs                    serve's early stage (src/shim/serve-early.ts), run by the
-//                                                   loader before the bundle when the action is `serve`
 //   <outDir>/bin/code-cache.cjs                     the loader (scripts/build-steps/code-cache.cjs)
 //   <outDir>/bin/containerd-shim-lcow-v1.cjs.cache.learned   not made here: written at its exit by the
 //                                                   first daemon that ran a task to its release
@@ -31,8 +29,6 @@ import { noLong } from './20-bundle.mjs';
 const SHIM_CJS = 'containerd-shim-lcow-v1.cjs';
 /** yargs, bundled on its own: only command lines that are not containerd's own load it (src/shim/flags.ts). */
 const YARGS_CJS = 'yargs.cjs';
-/** serve's early stage (src/shim/serve-early.ts): listens before the shim's bundle loads. */
-const EARLY_CJS = 'serve-early.cjs';
 
 /** Node's CommonJS wrapper (module.wrap), written around the bundle at build time; code-cache.cjs compiles the file as is. */
 const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
@@ -41,7 +37,7 @@ const CJS_WRAP = ['(function (exports, require, module, __filename, __dirname) {
 export default async function codeCache(outDir, _rootDir) {
   const bin = join(outDir, 'bin');
   // `.cache.learned`: what the last build's daemons learned (code-cache.cjs) belongs to that build's bundle.
-  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, `${SHIM_CJS}.cache.learned`, YARGS_CJS, EARLY_CJS, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
+  for (const f of [SHIM_CJS, `${SHIM_CJS}.cache`, `${SHIM_CJS}.cache.learned`, YARGS_CJS, 'code-cache.cjs', 'package.json']) rmSync(join(bin, f), { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_CODE_CACHE === '1') return;
   const { build } = await import('esbuild');
   // main: the shim's entry; hasReleasedTask: whether the daemon's compiled code is worth learning
@@ -95,25 +91,6 @@ export default async function codeCache(outDir, _rootDir) {
     plugins: [noLong, ownYargs],
     logLevel: 'warning',
     absWorkingDir: outDir,
-  });
-  // serve's early stage (src/shim/serve-early.ts), a bundle of its own that code-cache.cjs runs before the big
-  // one when the action is `serve`: it listens, then the big bundle's serve takes the listener. Built from the
-  // same sources; only what the stage calls is kept (the project's modules are marked free of side effects
-  // here, so esbuild drops the rest of the barrels they sit in: ~3 KB instead of ~40 KB).
-  const onlyWhatIsUsed = {
-    name: 'only-what-is-used',
-    setup(b) {
-      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
-        if (args.pluginData === 'only-what-is-used' || !(args.importer === '<stdin>' || args.importer.startsWith(join(outDir, 'src')))) return undefined;
-        const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'only-what-is-used' });
-        return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, sideEffects: false };
-      });
-    },
-  };
-  await build({
-    stdin: { contents: "export { serveEarly } from './src/shim/serve-early.js';", resolveDir: outDir, sourcefile: 'serve-early-entry.js', loader: 'js' },
-    outfile: join(bin, EARLY_CJS), bundle: true, platform: 'node', format: 'cjs', target: 'node20', ...minify, logLevel: 'warning', absWorkingDir: outDir,
-    plugins: [onlyWhatIsUsed],
   });
   copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'code-cache.cjs'), join(bin, 'code-cache.cjs'));
   // The cache is made by a fresh node with the wrapper's flags: V8 rejects a cache made under other flags.

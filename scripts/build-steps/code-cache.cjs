@@ -149,36 +149,18 @@ function removeStaleTemps(target) {
   }
 }
 
-/**
- * The shim's `main` from the bundle at `file`, run on this process's arguments. For `serve` (the last word),
- * the early stage runs first when `early` exists (bin/serve-early.cjs, a small bundle: src/shim/serve-early.ts):
- * it listens before the big bundle is compiled, and `serve` takes that listener. The stage never rejects; a
- * missing or broken early bundle is skipped (`serve` then listens itself, as without it).
- */
-function runCached(file, early = join(dirname(file), 'serve-early.cjs')) {
-  const argv = process.argv.slice(2);
-  const run = () => {
-    const { exports } = loadCached(file);
-    exports.main(argv).then(
-      (code) => {
-        if (code >= 0) process.exitCode = code;
-      },
-      (err) => {
-        process.stderr.write(`${String(err && err.stack ? err.stack : err)}\n`);
-        process.exitCode = 1;
-      },
-    );
-  };
-  let stage;
-  if (argv[argv.length - 1] === 'serve') {
-    try {
-      stage = require(early).serveEarly(argv);
-    } catch {
-      stage = undefined; // no early bundle (or it failed to load): serve does everything itself
-    }
-  }
-  if (stage === undefined) run();
-  else stage.then(run, run);
+/** The shim's `main` from the bundle at `file`, run on this process's arguments. */
+function runCached(file) {
+  const { exports } = loadCached(file);
+  exports.main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${String(err && err.stack ? err.stack : err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }
 
 /** Build time: load `file`, run its warm() (loads the modules serve uses), write `<file>.cache`. */

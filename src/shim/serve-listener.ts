@@ -10,8 +10,7 @@
  * Listening itself: listenLinked (listen-socket.ts) binds a temporary name, listens and links it to PATH,
  * so PATH never names a socket that is not listening, and an existing PATH is never replaced (EEXIST: the
  * sh `start` then hands over to Node's, which probes it). This happens before anything else in `serve` (the
- * logger, HCS, the pre-loaded guest agent; in the built daemon even before the shim's bundle loads: the early
- * stage, serve-early.ts, runs it and `serve` takes the listener), so containerd's dial succeeds as early as it can; the
+ * logger, HCS, the pre-loaded guest agent), so containerd's dial succeeds as early as it can; the
  * connections accepted before the Task service is registered wait in order (`handOver`), as they would in
  * the kernel's backlog on an inherited socket. Then `serve` writes `listening <pid>\n` to the ready fd and
  * closes it: the sh `start` waits for that line (EOF without it: `serve` died; it then runs Node's `start`,

@@ -15,7 +15,6 @@ import { statsWireFor } from './stats-wire.js';
 import { takeRuntimeOptions } from './runtime-options-env.js';
 import { openShimLog, takeStartMilestone } from './shim-log.js';
 import { serveListener, type ServeListener } from './serve-listener.js';
-import { takeEarlyListener } from './serve-early.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
 import { createShimLogic } from './task-logic-factory.js';
@@ -43,20 +42,18 @@ async function pipeListener(path: string): Promise<Server> {
  * containerd 2.x's "shim" sandboxer), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
-  // Linux: listen first (the socket `start` passed as fd 3, or -socket: serve-listener.ts), unless the early
-  // stage already does (serve-early.ts, before this code loaded). Windows: listen on the -socket pipe once
-  // serving, and tell `start` (our parent) then (reexec-start.ts).
-  const adopted = transport.serveMode === 'ready-handshake' ? undefined : takeEarlyListener(flags.socket);
-  const early = transport.serveMode === 'ready-handshake' ? undefined : adopted ?? await serveListener(flags.socket);
+  // Linux: listen first (the socket `start` passed as fd 3, or -socket: serve-listener.ts). Windows: listen on
+  // the -socket pipe once serving, and tell `start` (our parent) then (reexec-start.ts).
+  const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener(flags.socket);
   try {
-    await serveOn(flags, transport, early, adopted !== undefined);
+    await serveOn(flags, transport, early);
   } catch (err) {
     early?.abandon();
     throw err;
   }
 }
 
-async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: ServeListener | undefined, listenedEarly: boolean): Promise<void> {
+async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: ServeListener | undefined): Promise<void> {
   const bundle = flags.bundle || process.cwd();
   // Linux: log into the bundle's `log` FIFO. Windows: serve the log pipe.
   const handshake = transport.serveMode === 'ready-handshake';
@@ -111,7 +108,7 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
     server.serve(await pipeListener(flags.socket));
     signalServing();
   }
-  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source, ...(listenedEarly ? { 'listened-early': true } : {}) });
+  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
 }

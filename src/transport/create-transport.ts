@@ -1,5 +1,5 @@
 /** Chooses the transport once, by platform (as src/hcs's backend factory and src/random choose theirs). */
-import type { PlatformTransport, ServeMode } from './types.js';
+import type { PlatformTransport } from './types.js';
 import { UnixTransport } from './unix-transport.js';
 import { WindowsTransport } from './windows-transport.js';
 
@@ -16,12 +16,4 @@ export function createTransport(opts: TransportOptions = {}): PlatformTransport 
   const platform = opts.platform ?? process.platform;
   if (platform === 'win32') return new WindowsTransport({ winsockLibrary: opts.winsockLibrary });
   return new UnixTransport({ emulatorRoot: opts.emulatorRoot });
-}
-
-/**
- * The serveMode of the transport createTransport would choose, without making one (the shim's `serve` asks it
- * before its code has loaded: src/shim/serve-early.ts).
- */
-export function platformServeMode(platform: NodeJS.Platform = process.platform): ServeMode {
-  return platform === 'win32' ? 'ready-handshake' : 'listener-fd';
 }

@@ -15,7 +15,7 @@
 export type {
   Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode, StdioWriterOptions, Transport,
 } from './types.js';
-export { createTransport, platformServeMode, type TransportOptions } from './create-transport.js';
+export { createTransport, type TransportOptions } from './create-transport.js';
 export { UnixTransport, type UnixTransportOptions } from './unix-transport.js';
 export { WindowsTransport, isNamedPipePath, type WindowsTransportOptions } from './windows-transport.js';
 export { WinsockError, WsaError, asWinsockError, errorCodeForWsa } from './winsock-error.js';

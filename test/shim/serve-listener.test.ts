@@ -6,14 +6,25 @@
 import assert from 'node:assert/strict';
 import { existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { listenLinked } from '../../src/shim/listen-socket.js';
 import { READY_FD_ENV, serveListener } from '../../src/shim/serve-listener.js';
-import { dial, dialError } from './support/dial-unix.js';
+
+function dial(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const c = connect(path);
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+function dialError(path: string): Promise<string> {
+  return dial(path).then((c) => (c.destroy(), 'connected'), (err: NodeJS.ErrnoException) => err.code ?? 'unknown');
+}
 
 describe('serve\'s listening socket', () => {
   let dir = '';
