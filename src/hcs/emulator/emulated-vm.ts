@@ -214,7 +214,7 @@ export class EmulatedVm {
     const pid = this.child?.pid;
     if (this.requested !== 'ForcedExit') this.requested = kind;
     if (pid !== undefined) {
-      // Forced: the agent now; its process group once its containers are killed (onAgentExit).
+      // Forced: the agent now; its process group once its containers are killed (tearDown, started here).
       if (kind === 'ForcedExit') {
         if (signalProcess(pid, 'SIGKILL', this.log) && this.state !== VmState.Starting) void this.tearDown();
       } else if (this.state === VmState.Running) signalProcess(pid, 'SIGTERM', this.log);

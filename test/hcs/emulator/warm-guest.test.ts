@@ -44,10 +44,22 @@ async function until<T>(probe: () => T | undefined, what: string, ms = 20_000): 
   }
 }
 
+/**
+ * Whether `pid` already runs Node (setpriv, when used, has exec'd it): until then its environment and cwd are
+ * setpriv's, and while the exec swaps the process's memory /proc/PID/environ reads empty.
+ */
+function runsNode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === process.execPath;
+  } catch {
+    return false; // gone
+  }
+}
+
 const seen = new Set<number>();
-/** The pre-loaded agent just made: this process's agent child not seen before. */
+/** The pre-loaded agent just made, once it runs Node: this process's agent child not seen before. */
 async function warmPid(): Promise<number> {
-  const pid = await until(() => agentChildren(process.pid).find((p) => !seen.has(p)), 'the pre-loaded agent');
+  const pid = await until(() => agentChildren(process.pid).find((p) => !seen.has(p) && runsNode(p)), 'the pre-loaded agent');
   seen.add(pid);
   return pid;
 }
