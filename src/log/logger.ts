@@ -83,15 +83,35 @@ export interface LoggerOptions {
   emit?: (entry: LogEntry) => void;
 }
 
+/** Sinks that failed (an 'error' event): nothing more is written to them. */
+const failedSinks = new WeakSet<Writable>();
+/** Sinks whose failure is watched (one listener per stream, however many loggers write to it). */
+const watchedSinks = new WeakSet<Writable>();
+
+/**
+ * Watches `stream` for failure. A sink that fails is given up: process.stderr whose reader went away (EPIPE)
+ * is never destroyed (Node keeps fd 2 open), so without this each line written to it failed again, and with
+ * no 'error' listener each failure was an uncaught exception, which the serve daemon's crash guard logs to
+ * the same sink: a loop on the microtask queue that starved the event loop (a daemon asked to exit spun at
+ * full CPU and never did). The failure itself has nowhere left to be logged; the lines after it are dropped.
+ */
+function watchSink(stream: Writable): void {
+  if (watchedSinks.has(stream)) return;
+  watchedSinks.add(stream);
+  stream.on('error', () => failedSinks.add(stream));
+}
+
 /** A logger in containerd's (logrus text) format. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const stream = opts.stream ?? process.stderr;
+  if (opts.emit === undefined) watchSink(stream);
   const emit =
     opts.emit ??
     ((entry: LogEntry) => {
-      // A line logged after the sink was closed (shutdown) is dropped, not an 'error' event.
-      if (!stream.writableEnded && !stream.destroyed) stream.write(logrusLine(entry));
+      // A line logged after the sink was closed (shutdown) is dropped, not an 'error' event; so is one after
+      // the sink failed (watchSink).
+      if (!stream.writableEnded && !stream.destroyed && !failedSinks.has(stream)) stream.write(logrusLine(entry));
     });
   return new Logger({ level, rank: LEVELS[level], emit }, opts.fields);
 }

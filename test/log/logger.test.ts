@@ -94,3 +94,33 @@ describe('createLogger fields and sink', () => {
     assert.equal(rootLogger().level, 'info');
   });
 });
+
+describe('createLogger: a sink that fails', () => {
+  it('is given up after its first error: later lines are not written, and the error is not uncaught', async () => {
+    let writes = 0;
+    const stream = new Writable({
+      write(_chunk: Buffer, _enc, cb) {
+        writes++;
+        const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        cb(err);
+      },
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const log = createLogger({ stream });
+      createLogger({ stream }); // a second logger on the same sink adds no second listener
+      assert.equal(stream.listenerCount('error'), 1);
+      log.info('first');
+      await new Promise((r) => setImmediate(r));
+      log.info('second');
+      log.child({ cid: 'c' }).warn('third');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(writes, 1);
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});
