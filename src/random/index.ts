@@ -5,5 +5,5 @@
  * factory that looks at process.platform.
  * May import: errdefs.
  */
-export { URANDOM, fillByReads, fillFromDevice, fillFromNodeCrypto, randomBytes, randomFill, randomUUID, uuidV4FromBytes } from './random.js';
+export { URANDOM, fillByReads, fillFromDevice, fillFromNodeCrypto, nodeCrypto, randomBytes, randomFill, randomUUID, uuidV4FromBytes } from './random.js';
 export type { ReadChunk } from './random.js';

@@ -7,6 +7,7 @@
  * The platform is chosen once, when this module loads.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
 
 export const URANDOM = '/dev/urandom';
@@ -57,16 +58,17 @@ export function fillFromDevice(bytes: Uint8Array, path: string = URANDOM): void 
 }
 
 /**
- * Fills `bytes` through node:crypto, loaded on the first call (process.getBuiltinModule is Node ≥ 20.16; an
- * older Node takes Web Crypto's global, whose getRandomValues takes at most 65536 bytes a call).
+ * node:crypto, loaded on the first call and not before: the one place the shim loads it lazily (the Windows
+ * random path below; sha256 of socket paths in src/transport, which `start` and `delete` need and `serve`
+ * does not). process.getBuiltinModule is Node >= 20.16; an older Node requires it.
  */
+export function nodeCrypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule?.('node:crypto') ?? (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+}
+
+/** Fills `bytes` through node:crypto (nodeCrypto: loaded on the first call). */
 export function fillFromNodeCrypto(bytes: Uint8Array): void {
-  const nodeCrypto = process.getBuiltinModule?.('node:crypto');
-  if (nodeCrypto !== undefined) {
-    nodeCrypto.randomFillSync(bytes);
-    return;
-  }
-  for (let off = 0; off < bytes.length; off += 65536) globalThis.crypto.getRandomValues(bytes.subarray(off, off + 65536));
+  nodeCrypto().randomFillSync(bytes);
 }
 
 const fill: (bytes: Uint8Array) => void = process.platform === 'win32' ? fillFromNodeCrypto : (bytes) => fillFromDevice(bytes);

@@ -5,9 +5,9 @@
  *   Windows  \\.\pipe\ProtectedPrefix\Administrators\containerd-shim-<namespace>-<id>-pipe (hcsshim's
  *            runhcs v1 name; only an elevated process can create a pipe under ProtectedPrefix\Administrators).
  */
-import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
+import { nodeCrypto } from '../random/index.js';
 
 /** Where shim sockets live: env LCOW_SHIM_SOCKET_DIR, else containerd's convention /run/containerd/s. */
 export function shimSocketDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,13 +15,12 @@ export function shimSocketDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * SHA-256 of `text` in hex, through node:crypto loaded on the first call: `start` and `delete` compute socket
- * paths, the `serve` daemon does not, and it needs nothing else of node:crypto (src/random), so it never loads
- * it. process.getBuiltinModule is Node >= 20.16; an older Node requires it.
+ * SHA-256 of `text` in hex, through node:crypto loaded on the first call (src/random's nodeCrypto): `start`
+ * and `delete` compute socket paths, the `serve` daemon does not, and it needs nothing else of node:crypto
+ * (src/random), so it never loads it.
  */
 function sha256Hex(text: string): string {
-  const crypto = process.getBuiltinModule?.('node:crypto') ?? (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
-  return crypto.createHash('sha256').update(text).digest('hex');
+  return nodeCrypto().createHash('sha256').update(text).digest('hex');
 }
 
 /** The Linux shim socket path (64 hex digits keep it well under the 106-byte limit). */
