@@ -58,9 +58,9 @@ export function fillFromDevice(bytes: Uint8Array, path: string = URANDOM): void 
 }
 
 /**
- * node:crypto, loaded on the first call and not before: the one place the shim loads it lazily (the Windows
- * random path below; sha256 of socket paths in src/transport, which `start` and `delete` need and `serve`
- * does not). process.getBuiltinModule is Node >= 20.16; an older Node requires it.
+ * node:crypto, loaded on the first call and not before: the one place the shim loads it (the Windows random
+ * path below; socket names use src/transport's own sha256, so no Linux process of the shim loads it).
+ * process.getBuiltinModule is Node >= 20.16; an older Node requires it.
  */
 export function nodeCrypto(): typeof import('node:crypto') {
   return process.getBuiltinModule?.('node:crypto') ?? (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
-import { nodeCrypto } from '../random/index.js';
+import { sha256Hex } from './sha256.js';
 
 /** Where shim sockets live: env LCOW_SHIM_SOCKET_DIR, else containerd's convention /run/containerd/s. */
 export function shimSocketDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,15 +15,10 @@ export function shimSocketDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * SHA-256 of `text` in hex, through node:crypto loaded on the first call (src/random's nodeCrypto): `start`
- * and `delete` compute socket paths, the `serve` daemon does not, and it needs nothing else of node:crypto
- * (src/random), so it never loads it.
+ * The Linux shim socket path (64 hex digits keep it well under the 106-byte limit). The sha256 is our own
+ * (sha256.ts), not node:crypto's: `serve` computes its path when the executable's sh `start` runs it, and the
+ * daemon loads no node:crypto (test/integration/daemon-modules.test.ts).
  */
-function sha256Hex(text: string): string {
-  return nodeCrypto().createHash('sha256').update(text).digest('hex');
-}
-
-/** The Linux shim socket path (64 hex digits keep it well under the 106-byte limit). */
 export function unixShimSocketPath(address: string, namespace: string, id: string, env?: NodeJS.ProcessEnv): string {
   const digest = sha256Hex(posix.join(address, namespace, id));
   return posix.join(shimSocketDir(env), digest);
