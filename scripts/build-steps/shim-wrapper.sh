@@ -19,8 +19,9 @@
 #     or it is the socket of a pod's daemon this task joined, which serves on, and nothing is at this task's
 #     own socket path (joined_pod);
 #   - no <bundle>/panic.log (Node's delete echoes it as a warning).
-# The reply is what src/shim/delete-response.ts encodes: exit_status 255 (field 2), exited_at now (field 3,
-# a Timestamp {seconds = 1, nanos = 2}), pid 0 omitted; nothing on stderr.
+# The reply is what src/shim/delete-response.ts encodes, byte for byte what Node's delete prints: exit_status
+# 255 (field 2), exited_at (field 3, a Timestamp {seconds = 1, nanos = 2}) the release time on the marker's
+# second line (ms since the epoch), or now (date(1)) for a marker without one; pid 0 omitted; nothing on stderr.
 #
 # `start` of a standalone task by containerd 1.6-2.2 without runtime options (stdin empty). Node's `start`
 # (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
@@ -113,7 +114,11 @@ released_delete() {
   done
   [ "$1" = delete ] && [ -n "$ns" ] && [ -n "$id" ] || return 1
   [ -n "$bundle" ] || bundle=$PWD
-  first_line marker "$bundle/shim-released"
+  # The marker: the daemon's pid, then when it released the task (ms since the epoch; released-marker.ts).
+  marker= released_at=
+  if [ -f "$bundle/shim-released" ] && [ -r "$bundle/shim-released" ]; then
+    { IFS= read -r marker && IFS= read -r released_at || :; } < "$bundle/shim-released"
+  fi
   first_line daemon "$bundle/shim.pid"
   case $marker in '' | *[!0-9]*) return 1 ;; esac
   [ "$marker" = "$daemon" ] || return 1
@@ -137,8 +142,19 @@ released_delete() {
     sleep 0.005 || return 1
   done
   [ ! -e "$bundle/panic.log" ] || return 1
-  now=$(date +%s%N) || return 1
-  case $now in '' | *[!0-9]*) return 1 ;; esac
+  # exited_at: the release time the daemon recorded (Node's delete reports the same); a marker without one
+  # (an older daemon's) gets now, from date(1), as Node's delete does then.
+  case $released_at in
+    [1-9][0-9][0-9][0-9]*) case $released_at in *[!0-9]*) released_at= ;; esac ;;
+    *) released_at= ;;
+  esac
+  [ ${#released_at} -le 16 ] || released_at=
+  if [ -n "$released_at" ]; then
+    now=${released_at}000000
+  else
+    now=$(date +%s%N) || return 1
+    case $now in '' | *[!0-9]*) return 1 ;; esac
+  fi
   secs=${now%?????????}
   nanos=${now#"$secs"}
   while [ "${nanos#0}" != "$nanos" ]; do nanos=${nanos#0}; done

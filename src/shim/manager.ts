@@ -240,7 +240,8 @@ async function stopDaemon(bundle: string, id: string, transport: PlatformTranspo
 /**
  * `delete`: idempotent cleanup after the daemon is gone (or to make it go). Returns the DeleteResponse
  * protobuf for stdout: exit status 255 and exited_at now, as hcsshim does. When the daemon left the
- * released marker (released-marker.ts) there is no VM or mount to look for, and HCS is not even loaded.
+ * released marker (released-marker.ts) there is no VM or mount to look for, and HCS is not even loaded;
+ * exited_at is then the time the marker records.
  */
 export async function deleteShim(flags: ShimFlags, transport: PlatformTransport): Promise<Uint8Array> {
   requireIds(flags);
@@ -252,5 +253,6 @@ export async function deleteShim(flags: ShimFlags, transport: PlatformTransport)
   await stopDaemon(bundle, flags.id, transport, warn);
   rmSync(socketOfBundle(bundle, flags) ?? shimSocketPath(flags.address, flags.namespace, flags.id), { force: true });
   if (!released) await cleanupAfterShim({ bundle, id: flags.id, namespace: flags.namespace }); // what a dead daemon left
-  return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: Date.now() });
+  // exited_at: when the daemon released the task (the sh `delete` reports the same), else now.
+  return encodeDeleteResponse({ pid: 0, exitStatus: UNKNOWN_EXIT_STATUS, exitedAtMs: released?.releasedAtMs ?? Date.now() });
 }

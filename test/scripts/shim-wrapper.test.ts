@@ -21,6 +21,8 @@ const BIN_DIR = resolve('dist/bin');
 const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
 const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
 const GONE_PID = '2147483646'; // above pid_max: no such process
+/** When the daemon of releasedBundle() released its task (ms since the epoch; released-marker.ts). */
+const RELEASED_AT = 1_764_530_000_456;
 /** The socket name `start` gives the task of deleteArgs() (src/transport/shim-address.ts). */
 const OWN_SOCKET_NAME = createHash('sha256').update('/run/containerd/containerd.sock/wrapper-ns/wrapper-id').digest('hex');
 
@@ -73,13 +75,13 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     assert.equal(threshold({ MALLOC_MMAP_THRESHOLD_: '' }), '');
   });
 
-  /** A bundle as the daemon leaves it after a clean release: marker = shim.pid (gone), socket removed. */
-  async function releasedBundle(): Promise<string> {
+  /** A bundle as the daemon leaves it after a clean release: marker = shim.pid (gone) + release time, socket removed. */
+  async function releasedBundle(marker = `${GONE_PID}\n${RELEASED_AT}\n`): Promise<string> {
     const bundle = join(dir, `bundle-${++n}`);
     await mkdir(bundle);
     await writeFile(join(bundle, 'config.json'), '{}');
     await writeFile(join(bundle, 'shim.pid'), GONE_PID);
-    await writeFile(join(bundle, 'shim-released'), GONE_PID);
+    await writeFile(join(bundle, 'shim-released'), marker);
     await writeFile(join(bundle, 'address'), `unix://${join(dir, `gone-${n}.sock`)}`);
     return bundle;
   }
@@ -121,28 +123,42 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     }
   });
 
-  it('answers delete after a clean release without Node: exit_status 255, exited_at now, nothing on stderr', async () => {
-    for (const extra of [[], ['-debug']]) {
-      const before = Date.now();
-      const r = await run(deleteArgs(await releasedBundle(), ...extra));
-      const after = Date.now();
+  it('answers delete after a clean release without Node or date(1): the bytes Node\'s delete prints, exited_at the release time', async () => {
+    const noDate = join(dir, 'no-date-bin');
+    await mkdir(noDate, { recursive: true });
+    for (const [extra, at] of [[[], RELEASED_AT], [['-debug'], RELEASED_AT], [[], 1_764_530_000_000], [[], 1_764_530_000_007], [[], 1000]] as const) {
+      const marker = `${GONE_PID}\n${at}\n`;
+      const r = await run(deleteArgs(await releasedBundle(marker), ...extra), EXE, { PATH: `${fakeBin}:${noDate}` });
       assert.equal(r.node, undefined, 'Node was not started');
-      assert.equal(r.status, 0);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr, '');
       const resp = containerd.task.v2.DeleteResponse.decode(r.stdout);
       assert.equal(resp.exit_status, 255);
       assert.equal(resp.pid, 0);
+      assert.equal(Number(resp.exited_at?.seconds ?? 0) * 1000 + (resp.exited_at?.nanos ?? 0) / 1e6, at, 'exited_at is the release time');
+      const viaNode = spawnSync(process.execPath, ['--no-warnings', EXE, ...deleteArgs(await releasedBundle(marker), ...extra)], { timeout: 60_000 });
+      assert.equal(viaNode.status, 0, viaNode.stderr.toString());
+      assert.deepEqual(r.stdout, viaNode.stdout, `the same bytes as Node's delete (release time ${at})`);
+    }
+  });
+
+  it('a marker without a release time (an older daemon\'s), or with one it does not take: exited_at now, from date(1), as Node\'s delete', async () => {
+    for (const marker of [GONE_PID, `${GONE_PID}\n`, `${GONE_PID}\n\n`, `${GONE_PID}\n0123\n`, `${GONE_PID}\n999\n`, `${GONE_PID}\n${'9'.repeat(17)}\n`, `${GONE_PID}\n${RELEASED_AT}x\n`]) {
+      const before = Date.now();
+      const r = await run(deleteArgs(await releasedBundle(marker)));
+      const after = Date.now();
+      assert.equal(r.node, undefined, `${JSON.stringify(marker)}: Node was not started`);
+      assert.equal(r.status, 0, r.stderr);
+      const resp = containerd.task.v2.DeleteResponse.decode(r.stdout);
+      assert.equal(resp.exit_status, 255);
       const at = Number(resp.exited_at?.seconds ?? 0) * 1000 + Math.floor((resp.exited_at?.nanos ?? 0) / 1e6);
-      assert.ok(at >= before - 1 && at <= after + 1, `exited_at ${at} within [${before}, ${after}]`);
-      // The same message Node's delete writes (same fields; the time differs).
-      const viaNode = spawnSync(process.execPath, ['--no-warnings', EXE, ...deleteArgs(await releasedBundle(), ...extra)], { timeout: 60_000 });
+      assert.ok(at >= before - 1 && at <= after + 1, `${JSON.stringify(marker)}: exited_at ${at} within [${before}, ${after}]`);
+      const viaNode = spawnSync(process.execPath, ['--no-warnings', EXE, ...deleteArgs(await releasedBundle(marker))], { timeout: 60_000 });
       assert.equal(viaNode.status, 0, viaNode.stderr.toString());
       const nodeResp = containerd.task.v2.DeleteResponse.decode(viaNode.stdout);
-      assert.equal(nodeResp.exit_status, resp.exit_status);
-      assert.equal(nodeResp.pid, resp.pid);
-      assert.ok(Number(nodeResp.exited_at?.seconds ?? 0) > 0 && Number(resp.exited_at?.seconds ?? 0) > 0);
-      // Same start: exit_status, then exited_at's tag (its length follows the nanos' varint length: 4 or 5 bytes).
-      assert.deepEqual(r.stdout.subarray(0, 4), viaNode.stdout.subarray(0, 4));
+      const nodeAt = Number(nodeResp.exited_at?.seconds ?? 0) * 1000 + Math.floor((nodeResp.exited_at?.nanos ?? 0) / 1e6);
+      assert.ok(nodeAt >= before, `${JSON.stringify(marker)}: Node's delete says now too (${nodeAt})`);
+      assert.deepEqual(r.stdout.subarray(0, 4), viaNode.stdout.subarray(0, 4), 'same fields: exit_status, then exited_at\'s tag');
     }
   });
 

@@ -1,10 +1,11 @@
 /**
  * The released marker: the task service reports a task released only when its delete closed the VM, saw
- * it exit and released the rootfs; the marker file is trusted only when it names the daemon in shim.pid.
+ * it exit and released the rootfs; the marker file is trusted only when it names the daemon in shim.pid, and
+ * carries the release time that `delete` reports as exited_at.
  * (`delete` honouring it, with the real binary: delete-cleanup.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -55,15 +56,35 @@ describe('the released marker file', () => {
 
   it('is trusted only when it names the daemon in shim.pid', async () => {
     dir = await mkdtemp(join(tmpdir(), 'released-'));
-    assert.equal(releasedByDaemon(dir), false, 'no marker, no shim.pid');
-    writeReleasedMarker(dir, 4242);
-    assert.equal(releasedByDaemon(dir), false, 'no shim.pid');
+    assert.equal(releasedByDaemon(dir), undefined, 'no marker, no shim.pid');
+    writeReleasedMarker(dir, 4242, 1_764_530_000_456);
+    assert.equal(releasedByDaemon(dir), undefined, 'no shim.pid');
     await writeFile(join(dir, 'shim.pid'), '4242');
-    assert.equal(releasedByDaemon(dir), true);
+    assert.deepEqual(releasedByDaemon(dir), { releasedAtMs: 1_764_530_000_456 });
     await writeFile(join(dir, 'shim.pid'), '4243');
-    assert.equal(releasedByDaemon(dir), false, 'another daemon');
+    assert.equal(releasedByDaemon(dir), undefined, 'another daemon');
     await writeFile(join(dir, RELEASED_MARKER), '');
     await writeFile(join(dir, 'shim.pid'), '');
-    assert.equal(releasedByDaemon(dir), false, 'empty files');
+    assert.equal(releasedByDaemon(dir), undefined, 'empty files');
+  });
+
+  it('holds the pid, then the release time in ms (now by default); a marker without a valid time is still trusted, without one', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'released-'));
+    const before = Date.now();
+    writeReleasedMarker(dir, 77);
+    const [pid, at, end] = (await readFile(join(dir, RELEASED_MARKER), 'utf8')).split('\n');
+    assert.equal(pid, '77');
+    assert.ok(Number(at) >= before && Number(at) <= Date.now(), `release time ${at} is now`);
+    assert.equal(end, '', 'each line ends with a newline');
+    await writeFile(join(dir, 'shim.pid'), '77');
+    // An older daemon's marker (the pid alone), and times the sh `delete` refuses too: trusted, no time.
+    for (const text of ['77', '77\n', '77\n\n', '77\n0123\n', '77\n999\n', '77\n12345678901234567\n', '77\n1764530000456x\n', '77\n-1764530000456\n']) {
+      await writeFile(join(dir, RELEASED_MARKER), text);
+      assert.deepEqual(releasedByDaemon(dir), { releasedAtMs: undefined }, JSON.stringify(text));
+    }
+    await writeFile(join(dir, RELEASED_MARKER), '77\n1000\n');
+    assert.deepEqual(releasedByDaemon(dir), { releasedAtMs: 1000 }, 'the smallest accepted time');
+    await writeFile(join(dir, RELEASED_MARKER), ' 77\n1764530000456\n');
+    assert.equal(releasedByDaemon(dir), undefined, 'the pid line is taken as written');
   });
 });
