@@ -27,28 +27,33 @@
 # (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
 # `serve` itself, detached as Node's start does (own session via setsid(1), stdio /dev/null, cwd the bundle,
 # the environment Node's start gives it: log level from -debug by src/shim/log-level.ts's rule, TTRPC_ADDRESS
-# inherited), with a pipe as fd 3 (LCOW_SHIM_READY_FD). `serve` listens on -socket itself, first thing
-# (src/shim/serve-listener.ts: temporary name, listen, link into place), then writes "listening <pid>" to the
-# pipe and closes it. sh waits for that line: containerd 2.x dials the printed address once and does not retry
-# a missing socket, so it must exist before the address is printed. Then sh writes <bundle>/address and
-# shim.pid (temporary file + mv, as Node's writeFileAtomic) and prints the address, no newline. With -debug, the
-# "shim start" milestone (time taken here) goes to `serve` in LCOW_SHIM_START_TIME, which writes it to the log
-# FIFO without blocking (sh cannot open a FIFO without blocking). sh takes this path only when all hold:
+# inherited), with a pipe as fd 3 (LCOW_SHIM_READY_FD), and without -socket: `serve` computes its socket path
+# itself, as Node's start does (src/transport/shim-address.ts), listens there first thing
+# (src/shim/serve-listener.ts: temporary name, listen, link into place: an existing path fails), writes
+# <bundle>/address and shim.pid (temporary file + rename, as Node's start), then writes
+# "listening <pid> unix://<path>" to the pipe and closes it; a `serve` that cannot do all of that says nothing,
+# leaves none of it and exits. sh waits for that line: containerd 2.x dials the printed address once and does
+# not retry a missing socket, so it must exist before the address is printed. sh checks the line (pid digits,
+# the address unix://<socket dir>/<64 hex digits>) and prints the address, no newline. With -debug, `serve`
+# writes the "shim start" milestone to the log FIFO, stamped with its own process start (a few ms after this
+# script's). sh takes this path only when all hold:
 #   - containerd's own flags only, each once, `-name value` with a value not starting with '-', `start` last;
 #   - namespace and id made of [A-Za-z0-9._-] (containerd's rule is stricter), neither `.` nor `..`; -address
 #     absolute and clean (no //, /./, /../, trailing / or /. or /..), so filepath.Join(address, ns, id) is
 #     "$address/$ns/$id"; the socket dir (LCOW_SHIM_SOCKET_DIR or /run/containerd/s) absolute, clean, of
-#     [A-Za-z0-9._/+@-]: the socket path is what src/transport/shim-address.ts computes (sha256sum), and short
-#     enough for sun_path with serve's temporary suffix; nothing at that path (else Node's start probes it);
+#     [A-Za-z0-9._/+@-], and short enough for sun_path with the socket's name and serve's temporary suffix
+#     (serve checks both again, and fails on anything at the path: Node's start then probes it);
 #   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
 #     io.kubernetes.cri. (a pod's containers may join their pod's shim: Node decides);
-#   - node, setsid, sha256sum and grep found;
+#   - node, setsid and grep found;
 #   - stdin empty: a pipe, file or socket is read to EOF into <bundle>/.start-stdin.<pid> first (anything else,
 #     e.g. /dev/null, is what Node's start does not read either), and if it held anything (runtime options, 2.3+
 #     BootstrapParams), Node's start gets that file as its stdin, already unlinked.
-# If `serve` exits without the line (e.g. it could not listen), Node's start runs instead and reports why.
-# Must stay POSIX sh (dash): no subshell per byte; tools: date(1), sleep(1), readlink(1), grep(1), sha256sum(1),
-# cat(1), setsid(1), mv(1), rm(1); and no star-slash anywhere in the sh part (it would end Node's comment).
+# If `serve` exits without the line (e.g. it could not listen or write into the bundle), Node's start runs
+# instead and reports why.
+# Must stay POSIX sh (dash): no subshell per byte; tools: date(1) (delete, older markers), sleep(1),
+# readlink(1), grep(1), sha256sum(1) (delete, joined pods), cat(1), setsid(1), rm(1), kill; and no star-slash
+# anywhere in the sh part (it would end Node's comment).
 
 # glibc malloc with a fixed mmap threshold (its default, 128 KiB), for every Node this file starts and what
 # they start (the daemon, the emulator's guest agent): by default glibc raises the threshold to the size of
@@ -209,8 +214,6 @@ fast_start() {
     shift 2
   done
   [ "$1" = start ] || return 1
-  began=
-  [ -z "$debug" ] || began=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) || began=
   for v in "$ns" "$id"; do
     case $v in '' | . | .. | *[!A-Za-z0-9._-]*) return 1 ;; esac
   done
@@ -218,20 +221,14 @@ fast_start() {
   dir=${LCOW_SHIM_SOCKET_DIR:-/run/containerd/s}
   clean_abs "$dir" || return 1
   case $dir in *[!A-Za-z0-9._/+@-]*) return 1 ;; esac
+  # sun_path holds 107 bytes; serve binds "<dir>/<64 hex digits>.<its pid>" (up to 7 digits) first
+  [ $((${#dir} + 65)) -le 99 ] || return 1
   [ -n "$bundle" ] || { cd -P . && bundle=$PWD; } || return 1
   case $bundle in /*) ;; *) return 1 ;; esac
   [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
   command -v node >/dev/null && command -v setsid >/dev/null || return 1
   grep -qF io.kubernetes.cri. "$bundle/config.json"
   [ $? -eq 1 ] || return 1
-  sum=$(printf '%s' "$address/$ns/$id" | sha256sum) || return 1
-  sum=${sum%% *}
-  case $sum in *[!0-9a-f]*) return 1 ;; esac
-  [ ${#sum} -eq 64 ] || return 1
-  path=$dir/$sum
-  # sun_path holds 107 bytes; serve binds "$path.<its pid>" (up to 7 digits) first
-  [ ${#path} -le 99 ] || return 1
-  [ ! -e "$path" ] && [ ! -L "$path" ] || return 1
   if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
     spool=$bundle/.start-stdin.$$
     (umask 077 && exec cat > "$spool") 2> /dev/null
@@ -249,21 +246,26 @@ fast_start() {
   [ -z "$debug" ] || level=debug from=debug
   ready=$(
     cd "$bundle" || exit 1
-    unset LCOW_SHIM_LISTEN_FD LCOW_SHIM_LOG_LEVEL_WARNING LCOW_SHIM_START_TIME
-    [ -z "$began" ] || export LCOW_SHIM_START_TIME="$began"
+    unset LCOW_SHIM_LISTEN_FD LCOW_SHIM_LOG_LEVEL_WARNING
     export LCOW_SHIM_READY_FD=3 LCOW_SHIM_LOG_LEVEL="$level" LCOW_SHIM_LOG_LEVEL_FROM="$from"
     setsid node --no-warnings "$self" -namespace "$ns" -id "$id" -address "$address" -publish-binary "$publish" \
-      -bundle "$bundle" -socket "$path" ${debug:+-debug} serve 3>&1 > /dev/null 2>&1 < /dev/null &
+      -bundle "$bundle" ${debug:+-debug} serve 3>&1 > /dev/null 2>&1 < /dev/null &
   )
-  case $ready in "listening "*) daemon=${ready#listening } ;; *) return 1 ;; esac
-  case $daemon in '' | *[!0-9]*) return 1 ;; esac
-  if ! { printf '%s' "unix://$path" > "$bundle/.address.$$" && mv -f "$bundle/.address.$$" "$bundle/address" &&
-    printf '%s' "$daemon" > "$bundle/.shim.pid.$$" && mv -f "$bundle/.shim.pid.$$" "$bundle/shim.pid"; }; then
-    kill "$daemon" 2> /dev/null
-    echo "containerd-shim-lcow-v1 start: cannot write address and shim.pid into $bundle" >&2
+  # Nothing, or anything but "listening ": serve wrote no file and is gone; Node's start runs instead.
+  case $ready in "listening "*) ;; *) return 1 ;; esac
+  daemon=${ready#listening }
+  printed=${daemon#* }
+  daemon=${daemon%% *}
+  sum=${printed#"unix://$dir/"}
+  case $daemon in '' | *[!0-9]*) daemon= ;; esac
+  case $printed in "unix://$dir/"*) ;; *) sum= ;; esac
+  case $sum in *[!0-9a-f]*) sum= ;; esac
+  if [ -z "$daemon" ] || [ ${#sum} -ne 64 ]; then
+    [ -z "$daemon" ] || kill "$daemon" 2> /dev/null
+    echo "containerd-shim-lcow-v1 start: serve said \"$ready\", not \"listening <pid> unix://$dir/<sha256>\"" >&2
     exit 1
   fi
-  printf '%s' "unix://$path"
+  printf '%s' "$printed"
   exit 0
 }
 

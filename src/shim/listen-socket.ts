@@ -1,6 +1,7 @@
 import { chmodSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
+import { unixSocketPath } from '../transport/index.js';
 
 /**
  * Listens on a fresh unix socket, mode 0600, in a directory made 0700 when missing (what the ttrpc
@@ -31,10 +32,11 @@ export async function listenSocket(path: string): Promise<Server> {
  * connect() there would fail with ECONNREFUSED instead of waiting): binds and listens under a temporary
  * name beside it (listenSocket's modes), then hard-links the listening socket to `path` and drops the
  * temporary name. link(2), unlike rename, never replaces: an existing `path` (a live shim, or a stale
- * socket whose liveness `start` probes) fails with EEXIST and nothing is left behind.
+ * socket whose liveness `start` probes) fails with EEXIST and nothing is left behind. A temporary name too
+ * long for sun_path fails first (InvalidArgument naming the limit), before anything is made.
  */
 export async function listenLinked(path: string): Promise<Server> {
-  const tmpPath = `${path}.${process.pid}`;
+  const tmpPath = unixSocketPath(`${path}.${process.pid}`);
   const server = await listenSocket(tmpPath);
   try {
     linkSync(tmpPath, path);

@@ -3,31 +3,50 @@
  *
  *   started by                      socket                                 environment
  *   Node's `start` (manager.ts)     fd 3, already listening                LCOW_SHIM_LISTEN_FD=3
- *   the executable's sh `start`     `-socket PATH`: serve listens itself,  LCOW_SHIM_READY_FD=3 (a pipe to the sh)
- *     (shim-wrapper.sh)             first thing, and says so on fd 3
- *   a person                        `-socket PATH`, as above               (none)
+ *   the executable's sh `start`     the path Node's start would use        LCOW_SHIM_READY_FD=3 (a pipe to the sh)
+ *     (shim-wrapper.sh)             (shim-address.ts; or -socket PATH):
+ *                                   serve listens itself, first thing,
+ *                                   and says so on fd 3
+ *   a person                        `-socket PATH`: serve listens itself   (none)
  *
  * Listening itself: listenLinked (listen-socket.ts) binds a temporary name, listens and links it to PATH,
  * so PATH never names a socket that is not listening, and an existing PATH is never replaced (EEXIST: the
  * sh `start` then hands over to Node's, which probes it). This happens before anything else in `serve` (the
  * logger, HCS, the pre-loaded guest agent), so containerd's dial succeeds as early as it can; the
  * connections accepted before the Task service is registered wait in order (`handOver`), as they would in
- * the kernel's backlog on an inherited socket. Then `serve` writes `listening <pid>\n` to the ready fd and
- * closes it: the sh `start` waits for that line (EOF without it: `serve` died; it then runs Node's `start`,
- * which reports why) before it writes `address` and `shim.pid` and prints the address. It must wait:
+ * the kernel's backlog on an inherited socket. Started by the sh `start`, `serve` then writes
+ * `<bundle>/address` and `shim.pid` (temporary file + rename each, as Node's start does), writes
+ * `listening <pid> unix://PATH\n` to the ready fd and closes it. The sh `start` waits for that line (EOF
+ * without it: `serve` could not listen or write the files, removed what it had made and exits; sh then runs
+ * Node's `start`, which reports why) before it prints the address. It must wait:
  * containerd 2.x dials the printed address once, without retrying a missing path (v2.4.2 pkg/shim/util_unix.go
  * AnonDialer is net.DialTimeout), and only 1.6 retries ENOENT every 10 ms, for up to 100 s (v1.6
  * runtime/v2/shim/util_unix.go AnonDialer → pkg/dialer timeoutDialer; util.go Connect's 100 s).
  */
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { listenLinked } from './listen-socket.js';
+import { writeFileAtomic } from './reexec-start.js';
 
 export const LISTEN_FD_ENV = 'LCOW_SHIM_LISTEN_FD';
 export const READY_FD_ENV = 'LCOW_SHIM_READY_FD';
 
+export interface ListenRequest {
+  /** -socket; '' for the path Node's start would use (`ownSocket`), which only the sh `start` may leave out. */
+  readonly socket: string;
+  /** Where the sh `start` wants `address` and `shim.pid`. */
+  readonly bundle: string;
+  /** The socket path Node's start would use for this task (shim-address.ts). */
+  readonly ownSocket: () => string;
+}
+
 export interface ServeListener {
   readonly server: Server;
+  /** The path serve listens on ('' on an inherited socket without -socket). */
+  readonly socket: string;
+  /** Started by the executable's sh `start` (a ready fd): the "shim start" milestone is then serve's to log. */
+  readonly byShStart: boolean;
   /** Stops queueing: `accept` gets the connections that arrived so far, in order; later ones are the server's. */
   handOver(accept: (conn: Socket) => void): void;
   /**
@@ -38,12 +57,18 @@ export interface ServeListener {
   abandon(): void;
 }
 
-/** Takes both variables out of `env` (the processes serve starts must not inherit them) and listens. */
-export async function serveListener(socket: string, env: NodeJS.ProcessEnv = process.env): Promise<ServeListener> {
+/**
+ * Takes both variables out of `env` (the processes serve starts must not inherit them) and listens; for the
+ * sh `start`, writes the bundle's files and the ready line. Throws, with nothing left behind, when it cannot.
+ */
+export async function serveListener(req: ListenRequest, env: NodeJS.ProcessEnv = process.env): Promise<ServeListener> {
   const listenFd = Number.parseInt(env[LISTEN_FD_ENV] ?? '', 10);
   const readyFd = Number.parseInt(env[READY_FD_ENV] ?? '', 10);
   delete env[LISTEN_FD_ENV];
   delete env[READY_FD_ENV];
+  // Only the sh `start` hands a ready fd; with an inherited socket, fd 3 is that socket (a stray variable).
+  const byShStart = Number.isInteger(readyFd) && !Number.isInteger(listenFd);
+  const socket = req.socket === '' && byShStart ? req.ownSocket() : req.socket;
   if (!Number.isInteger(listenFd) && socket === '') throw new Error(`serve needs -socket (or a listening socket in ${LISTEN_FD_ENV})`);
   const server = Number.isInteger(listenFd) ? await inherited(listenFd) : await listenLinked(socket);
   const queued = new Set<Socket>();
@@ -56,10 +81,29 @@ export async function serveListener(socket: string, env: NodeJS.ProcessEnv = pro
     conn.once('close', onClose);
   };
   server.on('connection', queue);
-  // Only the sh `start` hands a ready fd; with an inherited socket, fd 3 is that socket (a stray variable).
-  if (Number.isInteger(readyFd) && !Number.isInteger(listenFd)) signalListening(readyFd);
+  const drop = (): void => {
+    server.off('connection', queue);
+    server.close();
+    for (const conn of queued) conn.destroy();
+    queued.clear();
+  };
+  if (byShStart) {
+    const address = `unix://${socket}`;
+    try {
+      writeStartFiles(req.bundle, [['address', address], ['shim.pid', String(process.pid)]]);
+    } catch (err) {
+      // Nobody was given the address: the socket goes too, and sh's fallback (Node's start) finds nothing.
+      drop();
+      rmSync(socket, { force: true });
+      closeFd(readyFd);
+      throw err;
+    }
+    signalListening(readyFd, `listening ${process.pid} ${address}\n`);
+  }
   return {
     server,
+    socket,
+    byShStart,
     handOver(accept) {
       server.off('connection', queue);
       for (const conn of queued) {
@@ -69,12 +113,7 @@ export async function serveListener(socket: string, env: NodeJS.ProcessEnv = pro
       }
       queued.clear();
     },
-    abandon() {
-      server.off('connection', queue);
-      server.close();
-      for (const conn of queued) conn.destroy();
-      queued.clear();
-    },
+    abandon: drop,
   };
 }
 
@@ -88,13 +127,35 @@ async function inherited(fd: number): Promise<Server> {
   return server;
 }
 
-/** Tells the sh `start` that we listen, and who we are. It may be gone (killed): nothing to tell then. */
-function signalListening(fd: number): void {
+/**
+ * `address` and `shim.pid` into the bundle, as Node's start writes them (writeFileAtomic: temporary name +
+ * rename, no newline), in this order; on any failure none of them is left, temporary or renamed.
+ */
+function writeStartFiles(bundle: string, files: ReadonlyArray<readonly [string, string]>): void {
+  const written: string[] = [];
   try {
-    writeSync(fd, `listening ${process.pid}\n`);
+    for (const [name, text] of files) {
+      writeFileAtomic(join(bundle, name), text);
+      written.push(join(bundle, name));
+    }
+  } catch (err) {
+    for (const [name] of files) rmSync(join(bundle, `.${name}.${process.pid}`), { force: true });
+    for (const path of written) rmSync(path, { force: true });
+    throw err;
+  }
+}
+
+/** Tells the sh `start` that we listen, who we are and where. It may be gone (killed): nothing to tell then. */
+function signalListening(fd: number, line: string): void {
+  try {
+    writeSync(fd, line);
   } catch {
     // the reader is gone
   }
+  closeFd(fd);
+}
+
+function closeFd(fd: number): void {
   try {
     closeSync(fd);
   } catch {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { settlesWithin } from '../async/index.js';
-import { createLogger, Field, setRootLogger, type Logger } from '../log/index.js';
+import { createLogger, Field, isoTime, setRootLogger, type Logger } from '../log/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
@@ -13,9 +13,10 @@ import { signalServing } from './reexec-start.js';
 import { takeShimLogLevel } from './log-level.js';
 import { statsWireFor } from './stats-wire.js';
 import { takeRuntimeOptions } from './runtime-options-env.js';
-import { openShimLog, takeStartMilestone } from './shim-log.js';
+import { logStartMilestoneAt, openShimLog } from './shim-log.js';
 import { serveListener, type ServeListener } from './serve-listener.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
+import { shimSocketPath } from './socket-address.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
 import { createShimLogic } from './task-logic-factory.js';
 
@@ -42,11 +43,16 @@ async function pipeListener(path: string): Promise<Server> {
  * containerd 2.x's "shim" sandboxer), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
-  // Linux: listen first (the socket `start` passed as fd 3, or -socket: serve-listener.ts). Windows: listen on
-  // the -socket pipe once serving, and tell `start` (our parent) then (reexec-start.ts).
-  const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener(flags.socket);
+  // Linux: listen first (the socket `start` passed as fd 3, or -socket, or for the sh `start` the path Node's
+  // start would use: serve-listener.ts). Windows: listen on the -socket pipe once serving, and tell `start`
+  // (our parent) then (reexec-start.ts).
+  const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener({
+    socket: flags.socket,
+    bundle: flags.bundle || process.cwd(),
+    ownSocket: () => shimSocketPath(flags.address, flags.namespace, flags.id),
+  });
   try {
-    await serveOn(flags, transport, early);
+    await serveOn(early === undefined ? flags : { ...flags, socket: early.socket }, transport, early);
   } catch (err) {
     early?.abandon();
     throw err;
@@ -68,7 +74,11 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
   });
   setRootLogger(log);
   if (warning !== undefined) log.warn(warning);
-  takeStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }); // the sh `start`'s, when -debug
+  // The sh `start` cannot open the log FIFO without blocking: its "shim start" milestone is ours, stamped with
+  // this process's start (a few ms after sh's, which ran no date(1) for it), and the line says so.
+  if (flags.debug && early?.byShStart) {
+    logStartMilestoneAt(bundle, { namespace: flags.namespace, tid: flags.id, 'time-of': 'serve-process-start' }, isoTime(Date.now() - process.uptime() * 1000));
+  }
 
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
   const server = new TtrpcServer({ logger: log });

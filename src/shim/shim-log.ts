@@ -21,18 +21,12 @@ export function logStartMilestone(bundle: string, fields: Record<string, string>
   writeStartMilestone(bundle, fields, at.toISOString());
 }
 
-/** Where the executable's sh `start` (shim-wrapper.sh, with -debug) leaves its start time for `serve`. */
-export const START_TIME_ENV = 'LCOW_SHIM_START_TIME';
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
 /**
- * `serve`: the milestone of a `start` that ran in sh (which cannot open the FIFO without blocking), with the
- * time sh took in START_TIME_ENV; nothing when the variable is missing or not such a time. Removed from `env`.
+ * `serve` started by the executable's sh `start` (which cannot open the FIFO without blocking): the
+ * milestone, with the time `at` (ISO 8601, as toISOString writes it) and the fields given.
  */
-export function takeStartMilestone(bundle: string, fields: Record<string, string>, env: NodeJS.ProcessEnv = process.env): void {
-  const at = env[START_TIME_ENV] ?? '';
-  delete env[START_TIME_ENV];
-  if (ISO_TIME.test(at)) writeStartMilestone(bundle, fields, at);
+export function logStartMilestoneAt(bundle: string, fields: Record<string, string>, at: string): void {
+  writeStartMilestone(bundle, fields, at);
 }
 
 function writeStartMilestone(bundle: string, fields: Record<string, string>, at: string): void {

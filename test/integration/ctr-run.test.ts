@@ -183,7 +183,11 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
       assert.equal(procStat(pid)?.session, pid, 'the daemon leads its own session');
       assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot/);
       assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], 'no spool or temporary file left');
+      assert.equal(readFileSync(join(bundle, 'shim.pid'), 'utf8'), String(pid), 'shim.pid names the daemon');
       if (ctd.under.major === 1) {
+        // sh's daemon found its socket itself, wrote address and shim.pid, and stamped the milestone with its start.
+        assert.ok(!args.includes('-socket'), `no -socket: ${args.join(' ')}`);
+        assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot time-of=serve-process-start/);
         assert.equal(existsSync(join(bundle, 'bootstrap.json')), false);
         has('LCOW_SHIM_LOG_LEVEL=debug');
         has('LCOW_SHIM_LOG_LEVEL_FROM=debug'); // -debug: nothing on stdin

@@ -1,11 +1,13 @@
 /**
  * The built executable's `start` in sh (scripts/build-steps/shim-wrapper.sh): for containerd's own command line
- * with an empty stdin and a plain bundle, sh starts `serve` itself (detached, in its own session), waits for its
- * "listening <pid>" line on fd 3, writes address and shim.pid and prints the address as Node's `start` does;
- * every other command line, and a `serve` that dies before listening, gets Node's `start` with the command line
- * and stdin unchanged. A fake `node` on PATH records how it was run (as `serve`: arguments, environment, cwd,
- * session, stdio; as anything else: arguments and stdin) and, as `serve`, says it listens (or dies); the real
- * Node `start` and `serve` are run too, for the byte-equal reply, a real listener and a real failure.
+ * with an empty stdin and a plain bundle, sh starts `serve` itself (detached, in its own session, no -socket),
+ * waits for its "listening <pid> <address>" line on fd 3 (serve has listened and written address and shim.pid
+ * by then) and prints the address as Node's `start` does, running no date(1), sha256sum(1) or mv(1); every other
+ * command line, and a `serve` that says nothing (it could not listen or write into the bundle), gets Node's
+ * `start` with the command line and stdin unchanged. A fake `node` on PATH records how it was run (as `serve`:
+ * arguments, environment, cwd, session, stdio; as anything else: arguments and stdin) and, as `serve`, does
+ * what serve does for sh (or dies, or says something else, or execs the real Node); the real Node `start` and
+ * `serve` are run too, for the byte-equal reply, a real listener and real failures.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type StdioOptions } from 'node:child_process';
@@ -27,6 +29,7 @@ const BUNDLED = existsSync(join(BIN_DIR, 'containerd-shim-lcow-v1.cjs.cache'));
 const ADDRESS = '/run/containerd/containerd.sock';
 const NS = 'wrapper-ns';
 const FAKE_NODE = `#!/bin/sh
+PATH=/usr/bin:/bin # the script's own tools: the tests may run sh with fewer
 eval "last=\\\${$#}"
 if [ "$last" = serve ]; then
   out=$FAKE_NODE_LOG.serve
@@ -37,7 +40,17 @@ if [ "$last" = serve ]; then
   stdio="$(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)"
   printf '%s\\n' $stdio > "$out.stdio"
   [ "$FAKE_SERVE" != die ] || exit 3
-  printf 'listening %s\\n' "$$" >&3
+  [ "$FAKE_SERVE" != real ] || exec "$REAL_NODE" "$@"
+  if [ -n "$FAKE_SERVE_SAYS" ]; then printf '%s\\n' "$FAKE_SERVE_SAYS" >&3; exit 0; fi
+  while [ $# -gt 1 ]; do
+    case $1 in -namespace) ns=$2 ;; -id) id=$2 ;; -address) address=$2 ;; esac
+    shift
+  done
+  sum=$(printf '%s' "$address/$ns/$id" | sha256sum)
+  path=\${LCOW_SHIM_SOCKET_DIR:-/run/containerd/s}/\${sum%% *}
+  printf 'unix://%s' "$path" > address
+  printf '%s' "$$" > shim.pid
+  printf 'listening %s unix://%s\\n' "$$" "$path" >&3
   exit 0
 fi
 printf '%s\\n' "$@" > "$FAKE_NODE_LOG"
@@ -117,19 +130,33 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node, serve };
   }
 
-  /** What Node's start passes serve (manager.ts startShim), after node's own arguments. */
+  /** What Node's start passes serve (manager.ts startShim), after node's own arguments, but -socket: serve computes it. */
   const serveArgs = (id: string, bundle: string, debug: boolean): string[] => [
     '--no-warnings', EXE, '-namespace', NS, '-id', id, '-address', ADDRESS, '-publish-binary', '/usr/bin/containerd',
-    '-bundle', bundle, '-socket', socketOf(id), ...(debug ? ['-debug'] : []), 'serve',
+    '-bundle', bundle, ...(debug ? ['-debug'] : []), 'serve',
   ];
+  /** The environment for a real Node (no test runner variables; PATH is run()'s). */
+  const realEnv = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REAL_NODE: process.execPath };
+    for (const k of ['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'PATH', 'TTRPC_ADDRESS']) delete env[k];
+    return env;
+  };
 
-  it('starts serve itself for containerd\'s command line: the reply, files, arguments, environment and session Node\'s start gives', async () => {
+  it('starts serve itself for containerd\'s command line: the reply, files, arguments, environment and session Node\'s start gives; no date, sha256sum or mv', async () => {
+    // sh gets only the tools it still needs on this path: node (the fake), setsid, grep, cat and rm (stdin's spool).
+    const fewTools = join(dir, 'few-tools');
+    await mkdir(fewTools, { recursive: true });
+    for (const tool of ['setsid', 'grep', 'cat', 'rm']) {
+      const at = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+      assert.ok(at, tool);
+      await symlink(at, join(fewTools, tool)).catch(() => undefined);
+    }
     for (const [debug, stdin] of [[false, 'devnull'], [true, Buffer.alloc(0)]] as const) {
       const bundle = await bundleWith();
       const id = `fast-${n}`;
-      const before = Date.now();
       const r = await run(startArgs(id, ...(debug ? ['-debug'] : [])), bundle, {
-        stdin, env: { TTRPC_ADDRESS: '/run/containerd/containerd.sock.ttrpc', LCOW_SHIM_LOG_LEVEL_WARNING: 'stale', LCOW_SHIM_LISTEN_FD: '3' },
+        stdin, path: `${fakeBin}:${fewTools}`,
+        env: { TTRPC_ADDRESS: '/run/containerd/containerd.sock.ttrpc', LCOW_SHIM_LOG_LEVEL_WARNING: 'stale', LCOW_SHIM_LISTEN_FD: '3', LCOW_SHIM_START_TIME: '2026-12-01T00:00:00.000Z' },
       });
       assert.equal(r.node, undefined, 'Node\'s start did not run');
       assert.equal(r.status, 0, r.stderr);
@@ -155,17 +182,28 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
       assert.equal(env.get('LCOW_SHIM_LOG_LEVEL_FROM'), debug ? 'debug' : 'default');
       assert.equal(env.get('TTRPC_ADDRESS'), '/run/containerd/containerd.sock.ttrpc');
       assert.equal(env.get('LCOW_SHIM_SOCKET_DIR'), socketDir);
-      const began = env.get('LCOW_SHIM_START_TIME');
-      if (!debug) assert.equal(began, undefined);
-      else {
-        assert.match(began ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-        const at = Date.parse(began ?? '');
-        assert.ok(at >= before - 1000 && at <= Date.now() + 1000, `start time ${began} is now`);
-      }
+      assert.equal(env.get('LCOW_SHIM_START_TIME'), '2026-12-01T00:00:00.000Z', 'sh passes no start time (serve stamps the milestone itself)');
     }
   });
 
-  it('prints what Node\'s start prints, byte for byte, and writes the same address file', async () => {
+  it('takes serve\'s line only as "listening <pid> unix://<socket dir>/<64 hex digits>": else an error, and the pid it named is signalled', async () => {
+    const sum = 'a'.repeat(64);
+    for (const says of [`listening 1x unix://${socketDir}/${sum}`, 'listening 2147483646', `listening 2147483646 unix:///elsewhere/${sum}`,
+      `listening 2147483646 unix://${socketDir}/${sum.slice(1)}`, `listening 2147483646 unix://${socketDir}/${sum.slice(1)}G`]) {
+      const bundle = await bundleWith();
+      const r = await run(startArgs(`says-${n}`), bundle, { env: { FAKE_SERVE_SAYS: says } });
+      assert.ok(r.serve, says);
+      assert.equal(r.node, undefined, `${says}: serve said it listens: no second start`);
+      assert.equal(r.status, 1, says);
+      assert.equal(r.stdout.length, 0, says);
+      assert.match(r.stderr, /^containerd-shim-lcow-v1 start: serve said "listening [^\n]*", not "listening <pid> unix:\/\/[^\n]*\/<sha256>"\n$/, says);
+    }
+    const bundle = await bundleWith();
+    const r = await run(startArgs(`says-${n}`), bundle, { env: { FAKE_SERVE_SAYS: 'ready' } });
+    assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...startArgs(`says-${n}`)], 'not a "listening" line: serve said nothing, Node\'s start runs');
+  });
+
+  it('with the real serve, prints what Node\'s start prints, byte for byte, and writes the same address file', async () => {
     const id = 'same-reply';
     const viaNode = await bundleWith();
     const env: NodeJS.ProcessEnv = { ...process.env, LCOW_SHIM_SOCKET_DIR: socketDir };
@@ -177,10 +215,47 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     await stopServing(r.stdout.toString(), daemon, id);
     assert.equal(existsSync(socketOf(id)), false, 'the daemon Node\'s start left removed its socket on SIGTERM');
     const viaSh = await bundleWith();
-    const s = await run(startArgs(id), viaSh, { stdin: 'devnull' });
+    const s = await run(startArgs(id), viaSh, { stdin: 'devnull', env: { ...realEnv(), FAKE_SERVE: 'real' } });
     assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
-    assert.deepEqual(s.stdout, r.stdout);
-    assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
+    assert.equal(s.status, 0, s.stderr);
+    const shDaemon = Number(readFileSync(join(viaSh, 'shim.pid'), 'utf8'));
+    try {
+      assert.deepEqual(s.stdout, r.stdout);
+      assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
+      assert.equal(shDaemon, Number(s.serve.stat.split(' ')[0]), 'shim.pid names the serve sh started');
+      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no temporary file left');
+      assert.ok(!readFileSync(`/proc/${shDaemon}/cmdline`, 'utf8').split('\0').includes('-socket'), 'serve found its socket itself');
+    } finally {
+      await stopServing(s.stdout.toString(), shDaemon, id);
+    }
+  });
+
+  it('a real serve that cannot take its socket path or write the bundle says nothing, leaves nothing, and Node\'s start runs, command line unchanged', async () => {
+    const cases: Array<[string, (id: string, bundle: string) => Promise<void>]> = [
+      ['something at the socket path already', async (id) => {
+        await mkdir(socketDir, { recursive: true });
+        await writeFile(socketOf(id), 'in the way');
+      }],
+      ['address cannot be written (a directory is there)', (_id, bundle) => mkdir(join(bundle, 'address', 'x'), { recursive: true }).then(() => undefined)],
+      ['shim.pid cannot be written (a directory is there)', (_id, bundle) => mkdir(join(bundle, 'shim.pid', 'x'), { recursive: true }).then(() => undefined)],
+    ];
+    for (const [what, prepare] of cases) {
+      const bundle = await bundleWith();
+      const id = `real-refused-${n}`;
+      await prepare(id, bundle);
+      const before = readdirSync(bundle).sort();
+      const sockets = existsSync(socketDir) ? readdirSync(socketDir).sort() : [];
+      const r = await run(startArgs(id), bundle, { stdin: 'devnull', env: { ...realEnv(), FAKE_SERVE: 'real' } });
+      assert.ok(r.serve, `${what}: sh started serve`);
+      assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...startArgs(id)], what);
+      assert.equal(r.status, 7, what);
+      assert.equal(r.stdout.length, 0, what);
+      assert.deepEqual(readdirSync(bundle).sort(), before, `${what}: serve left nothing in the bundle`);
+      assert.deepEqual(existsSync(socketDir) ? readdirSync(socketDir).sort() : [], sockets, `${what}: nor in the socket dir`);
+      if (what.startsWith('something')) assert.equal(readFileSync(socketOf(id), 'utf8'), 'in the way', 'what was there is untouched');
+      for (let i = 0; i < 100 && processes((args) => args.includes(id)).length > 0; i++) await sleep(20);
+      assert.deepEqual(processes((args) => args.includes(id)), [], `${what}: no serve left`);
+    }
   });
 
   it('hands start to Node, command line and stdin unchanged, whenever sh cannot be sure', async () => {
@@ -210,12 +285,7 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
         .map((a): [string, (id: string) => Promise<[string[]]>] => [`address ${a} (filepath.Join would clean it)`, async (id) => [['-namespace', NS, '-address', a, '-id', id, 'start']]]),
       ...['rel/s', `${dir}//s`, `${dir}/s/`, `${dir}/./s`, `${dir}/with space`]
         .map((d): [string, (id: string) => Promise<[string[], RunOptions]>] => [`socket dir ${d}`, async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: d } }]]),
-      ['a socket path too long for sun_path', async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: `${dir}/${'d'.repeat(60)}` } }]],
-      ['something at the socket path already', async (id) => {
-        await mkdir(socketDir, { recursive: true });
-        await writeFile(socketOf(id), '');
-        return [startArgs(id)];
-      }],
+      ['a socket path too long for sun_path', async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: `${dir}/${'d'.repeat(Math.max(1, 99 - 65 - dir.length))}` } }]],
       ['a bundle without config.json', async (id, bundle) => {
         await rm(join(bundle, 'config.json'));
         return [startArgs(id)];
