@@ -51,9 +51,9 @@
 #     BootstrapParams), Node's start gets that file as its stdin, already unlinked.
 # If `serve` exits without the line (e.g. it could not listen or write into the bundle), Node's start runs
 # instead and reports why.
-# Must stay POSIX sh (dash): no subshell per byte; tools: date(1) (delete, older markers), sleep(1),
-# readlink(1), grep(1), sha256sum(1) (delete, joined pods), cat(1), setsid(1), rm(1), kill; and no star-slash
-# anywhere in the sh part (it would end Node's comment).
+# Must stay POSIX sh (dash): no subshell per byte; tools: date(1) (delete, older markers), sleep(1), grep(1),
+# sha256sum(1) (delete, joined pods), cat(1), setsid(1), rm(1), kill; and no star-slash anywhere in the sh part
+# (it would end Node's comment).
 
 # glibc malloc with a fixed mmap threshold (its default, 128 KiB), for every Node this file starts and what
 # they start (the daemon, the emulator's guest agent): by default glibc raises the threshold to the size of
@@ -177,10 +177,11 @@ released_delete() {
   printf "\\020\\377\\001\\032$bytes$ts"
 }
 
-# The executable's own path (containerd may run it through a symlink: install.sh, ab.sh), into $self.
+# The executable's own path, as it was run, into $self. containerd may run it through a symlink (install.sh,
+# ab.sh): Node resolves the main module's symlinks itself (its real directory holds code-cache.cjs and
+# bin/package.json), so no readlink(1) runs here.
 resolve_self() {
   self=$0
-  [ -L "$self" ] && self=$(readlink -f "$self")
   case $self in *[/]*) ;; *) self=./$self ;; esac
 }
 

@@ -101,11 +101,26 @@ describe('the shim executable', { skip: !BUNDLED && 'dist/ was built without the
     assert.deepEqual(r.node, ['--no-warnings', EXE, '--version']);
   });
 
-  it('found through a symlink (install.sh, ab.sh), it still finds its Node entry', async () => {
-    const link = join(dir, 'linked-shim');
+  it('found through a symlink (install.sh, ab.sh), it hands Node that path without readlink(1), and Node runs its bundle from there', async () => {
+    const linkDir = join(dir, 'link-dir');
+    await mkdir(linkDir, { recursive: true });
+    const link = join(linkDir, 'containerd-shim-lcow-v1');
     await symlink(EXE, link);
-    const r = await run(['-namespace', 'x', '-id', 'y', 'start'], link);
-    assert.deepEqual(r.node, ['--no-warnings', EXE, '-namespace', 'x', '-id', 'y', 'start']);
+    // A package.json that says "module" where the link is: Node takes the scope of the real path (bin/package.json).
+    await writeFile(join(linkDir, 'package.json'), '{"type":"module"}');
+    const noReadlink = join(dir, 'no-readlink-bin');
+    await mkdir(noReadlink, { recursive: true });
+    const r = await run(['-namespace', 'x', '-id', 'y', 'start'], link, { PATH: `${fakeBin}:${noReadlink}` });
+    assert.deepEqual(r.node, ['--no-warnings', link, '-namespace', 'x', '-id', 'y', 'start']);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_TEST_CONTEXT;
+    const real = spawnSync(link, ['--version'], { env, timeout: 60_000 });
+    assert.equal(real.status, 0, real.stderr.toString());
+    assert.match(real.stdout.toString(), /^containerd-shim-lcow-v1:\n {2}Version: /);
+    const released = spawnSync(link, deleteArgs(await releasedBundle(`${GONE_PID}\n`)), { env, timeout: 60_000 });
+    assert.equal(released.status, 0, released.stderr.toString());
+    assert.equal(containerd.task.v2.DeleteResponse.decode(released.stdout).exit_status, 255);
   });
 
   it('run by Node, it does --version and a released delete without loading an ESM module', async () => {
