@@ -1,6 +1,8 @@
 // The start-up milestones of one lcow container in containerd's debug log (the shim's logrus lines carry
 // tid=<id>; containerd's own carry id=<id>; the guest's, relayed by the shim, cid=<id>), as ms after `t0`.
-// Used by containerd-bench.mjs (f) and ab-breakdown.mjs.
+// Used by containerd-bench.mjs (f) and ab-breakdown.mjs. "start command": Node's `start` stamps it as it begins;
+// for a `start` in sh (shim-wrapper.sh) `serve` stamps it with its own process start (time-of=serve-process-start),
+// a few ms after sh began.
 
 export const MILESTONES = [
   ['start command', /msg="shim start"/],
