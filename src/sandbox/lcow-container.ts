@@ -26,6 +26,8 @@ export class LcowContainer implements GuestContainer {
   private started = false;
   /** True once the container's init is running in the guest; only then does the guest report its exit. */
   private initRan = false;
+  /** True once the guest answered the init's WaitForProcess: the init has exited in the guest. */
+  private initWaited = false;
 
   constructor(
     private readonly c: Container,
@@ -51,7 +53,14 @@ export class LcowContainer implements GuestContainer {
       EmulateConsole: req.terminal,
       ...(req.oci ? { OciProcess: req.oci } : {}),
     });
-    if (req.oci === undefined) this.initRan = true;
+    if (req.oci === undefined) {
+      this.initRan = true;
+      return { ...guestProcess(p), wait: async () => {
+        const status = await p.wait();
+        this.initWaited = true;
+        return status;
+      } };
+    }
     return guestProcess(p);
   }
 
@@ -106,7 +115,11 @@ export class LcowContainer implements GuestContainer {
   /**
    * Container teardown. THE ORDER IS PART OF THE DESIGN (hcsshim task_hcs.go: close releases the resources,
    * Delete waits for that, DeleteContainerState goes last):
-   *   1. stop the init: ShutdownGraceful, ShutdownForced after timeoutMs, wait for the exit notification;
+   *   1. stop the init: ShutdownGraceful, ShutdownForced after timeoutMs, wait for the exit notification.
+   *      When the guest has already answered the init's WaitForProcess, the init is gone and ShutdownGraceful
+   *      would signal nothing (the GCS's ShutdownContainer is `runc kill <id> SIGTERM`, the init only; after
+   *      its exit the real GCS fails it, and hcsshim then sends a Terminate that fails too): not sent; the exit
+   *      notification is still waited for, and ShutdownForced follows if it does not come within timeoutMs;
    *   2. release everything the container holds in the VM — every share/mount (the rootfs: image layers + scratch or a share; bind sources), guest
    *      unmount then host removal, newest first (`release`);
    *   3. only if 2 left nothing mounted, and the VM lives on (not `vmClosing`): DeleteContainerState.
@@ -121,7 +134,7 @@ export class LcowContainer implements GuestContainer {
     handledElsewhere(exited); // observed below, or not at all when the init never ran
     try {
       if (this.initRan) {
-        await this.c.shutdownGraceful();
+        if (!this.initWaited) await this.c.shutdownGraceful();
         if (!(await settlesWithin(exited, timeoutMs))) {
           await this.c.shutdownForced();
           await settlesWithin(exited, timeoutMs);

@@ -9,13 +9,20 @@ import type { Container, GuestConnection } from '../../src/gcs/index.js';
 import { LcowContainer } from '../../src/sandbox/lcow-container.js';
 import { captureLogger } from '../fakes/index.js';
 
-function fixture(release: () => Promise<void>): { lc: LcowContainer; calls: string[]; lines: Array<Record<string, unknown>> } {
+interface FixtureOptions {
+  /** The guest's answer to the init's WaitForProcess (default: never answers). */
+  readonly initWait?: () => Promise<number>;
+  /** The container's exit notification (default: already received). */
+  readonly exit?: () => Promise<unknown>;
+}
+
+function fixture(release: () => Promise<void>, o: FixtureOptions = {}): { lc: LcowContainer; calls: string[]; lines: Array<Record<string, unknown>> } {
   const calls: string[] = [];
   const container = {
     id: 'c1',
     start: async () => void calls.push('start'),
-    executeProcess: async () => ({ pid: 42, wait: () => new Promise(() => undefined), close: () => undefined }),
-    waitExit: () => Promise.resolve({ type: 'UnexpectedExit', result: 0, resultInfo: undefined }),
+    executeProcess: async () => ({ pid: 42, wait: o.initWait ?? (() => new Promise(() => undefined)), close: () => undefined }),
+    waitExit: o.exit ?? (() => Promise.resolve({ type: 'UnexpectedExit', result: 0, resultInfo: undefined })),
     shutdownGraceful: async () => void calls.push('ShutdownGraceful'),
     shutdownForced: async () => void calls.push('ShutdownForced'),
   } as unknown as Container;
@@ -54,6 +61,29 @@ describe('container teardown order', () => {
     assert.ok(warn, JSON.stringify(lines));
     assert.equal(warn['cid'], 'c1');
     assert.match(String(warn['error']), /target is busy/);
+  });
+
+  it('sends no ShutdownGraceful once the guest has answered the init\'s WaitForProcess (the init is gone: it would signal nothing)', async () => {
+    const { lc, calls } = fixture(async () => undefined, { initWait: async () => 0 });
+    const init = await lc.execute({ stdin: false, stdout: true, stderr: true, terminal: false });
+    assert.equal(await init.wait(), 0);
+    await lc.shutdown(1000, { vmClosing: true });
+    assert.deepEqual(calls, ['start', 'release shares']);
+  });
+
+  it('still sends ShutdownGraceful while the init\'s wait has not been answered, even with the exit notification in', async () => {
+    const { lc, calls } = fixture(async () => undefined, { initWait: () => new Promise(() => undefined) });
+    await lc.execute({ stdin: false, stdout: true, stderr: true, terminal: false });
+    await lc.shutdown(1000, { vmClosing: true });
+    assert.deepEqual(calls, ['start', 'ShutdownGraceful', 'release shares']);
+  });
+
+  it('after the init\'s wait was answered, sends ShutdownForced when the exit notification does not come within the timeout', async () => {
+    const { lc, calls } = fixture(async () => undefined, { initWait: async () => 0, exit: () => new Promise(() => undefined) });
+    const init = await lc.execute({ stdin: false, stdout: true, stderr: true, terminal: false });
+    await init.wait();
+    await lc.shutdown(20, { vmClosing: true });
+    assert.deepEqual(calls, ['start', 'ShutdownForced', 'release shares']);
   });
 
   it('a container whose init never ran is released and deleted without a shutdown', async () => {
