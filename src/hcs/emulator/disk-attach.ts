@@ -84,9 +84,10 @@ export async function detachDisk(recordPath: string): Promise<LoopRecord | undef
 /** Detaches every loop device recorded below `<vmDir>/scsi` and `<vmDir>/vpmem`; returns the devices. */
 export async function detachAllDisks(vmDir: string, log: Logger): Promise<string[]> {
   const done: string[] = [];
-  for (const sub of ['scsi', 'vpmem']) {
-    const dir = join(vmDir, sub);
-    for (const name of (await readdir(dir).catch(ignoreAbsent)) ?? []) {
+  const dirs = ['scsi', 'vpmem'].map((sub) => join(vmDir, sub));
+  const listed = await Promise.all(dirs.map(async (dir) => ({ dir, names: (await readdir(dir).catch(ignoreAbsent)) ?? [] }))); // both read at once
+  for (const { dir, names } of listed) {
+    for (const name of names) {
       if (!name.endsWith('.loop.json')) continue;
       try {
         const r = await detachDisk(join(dir, name));

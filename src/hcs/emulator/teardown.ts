@@ -25,22 +25,29 @@ export interface TeardownReport {
 
 /**
  * Order: runc containers (killed and deleted), then `afterContainers` (the caller kills what is left of the
- * agent's process group), cgroups, mounts, the dir.
+ * agent's process group); then, at once, the cgroups and the dir (mounts, disks, the dir itself). Those two
+ * need nothing from each other: a cgroup can go once its processes are gone, the dir once nothing is mounted
+ * below it; neither touches the other's files.
  */
 export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'runc', afterContainers?: () => void): Promise<TeardownReport> {
   const containers = await killRuncContainers(join(vmDir, 'runc'), log, runcBinary);
   afterContainers?.();
-  await removeVmCgroups(basename(vmDir), undefined, log);
+  const [, dir] = await Promise.all([removeVmCgroups(basename(vmDir), undefined, log), unmountAndRemove(vmDir, log)]);
+  return { containers, ...dir };
+}
+
+/** Unmounts everything below the VM dir, detaches its disks, then removes it unless a mount is left. */
+async function unmountAndRemove(vmDir: string, log: Logger): Promise<Omit<TeardownReport, 'containers'>> {
   const { unmounted, stuck } = await unmountUnder(vmDir, log);
   // After the unmounts: the guest's mounts of the VM's disks (loop devices) are gone, so they detach now.
   const detached = await detachAllDisks(vmDir, log);
   if (detached.length > 0) log.debug('HCS emulator: detached the VM disks', { vmDir, devices: detached });
   if (stuck.length > 0) {
     log.error('HCS emulator: mounts remain under the VM dir; keeping it', { vmDir, stuck });
-    return { containers, unmounted, stuck, removed: false };
+    return { unmounted, stuck, removed: false };
   }
   await rm(vmDir, { recursive: true, force: true });
-  return { containers, unmounted, stuck, removed: true };
+  return { unmounted, stuck, removed: true };
 }
 
 /** `runc --root <root> kill <id> KILL` then `delete -f <id>` for every container state dir under root. */
