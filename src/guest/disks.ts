@@ -108,8 +108,11 @@ export async function mountScsi(paths: VmPaths, log: GuestLogger, m: ScsiMount):
   log.info('mapped virtual disk', { controller: m.controller, lun: m.lun, source: dev.path, target, readOnly: m.readOnly });
 }
 
-/** storage.UnmountPath(target, removeTarget=true). */
-export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: unknown, what: string): Promise<void> {
+/**
+ * storage.UnmountPath(target, removeTarget=true). `mounted`: whether the target is a mount point, when the
+ * caller has just read the mount table (else it is read here).
+ */
+export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: unknown, what: string, mounted?: boolean): Promise<void> {
   const target = paths.hostPath(guestPath, what);
   if (!paths.insideRootfs(target)) throw invalidArg(`${what} ${String(guestPath)} is outside the VM root`);
   if ((await stat(target).catch(ignoreAbsent)) === undefined) {
@@ -119,7 +122,7 @@ export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: u
   // One unmount, as the real GCS (unix.Unmount; EINVAL, not mounted, is fine), which then os.RemoveAll's the
   // target: through any mount still there (a second one stacked on it, or one below it), deleting what that
   // mount holds. Our guest refuses instead of deleting, so a host that leaves such a mount fails here too.
-  if (await isMountPoint(target)) await unmount(target);
+  if (mounted ?? (await isMountPoint(target))) await unmount(target);
   const left = await mountPointsUnder(target);
   if (left.length > 0) {
     throw failed(`${what} ${target}: still mounted after one unmount (${left.join(', ')}); the GCS would remove the directory through the mount`);

@@ -86,11 +86,16 @@ export class VmModifier {
     }
   }
 
-  /** The share's own mounts below MountPath (the emulator's views have some) first, then UnmountPath. */
+  /**
+   * The share's own mounts below MountPath (the emulator's views have some) first, then UnmountPath, which is
+   * told whether MountPath is a mount point from the same read of the mount table (its check after the
+   * unmount still reads it again).
+   */
   private async removeMappedDirectory(mountPath: unknown): Promise<void> {
     const target = this.paths.hostPath(mountPath, 'MountPath');
-    for (const mp of await mountPointsUnder(target)) if (mp !== target) await unmount(mp);
-    await unmountPath(this.paths, this.log, mountPath, 'MountPath');
+    const points = await mountPointsUnder(target);
+    for (const mp of points) if (mp !== target) await unmount(mp);
+    await unmountPath(this.paths, this.log, mountPath, 'MountPath', points.includes(target));
   }
 
   /** The real path behind one of the emulator's device symlinks. */
