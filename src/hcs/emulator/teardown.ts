@@ -5,12 +5,13 @@
  * so a recursive delete can never reach a host directory through a bind mount.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
 import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import { detachAllDisks } from './disk-attach.js';
+import { removeTree } from './remove-tree.js';
 
 const run = promisify(execFile);
 const TOOL_TIMEOUT_MS = 15_000;
@@ -46,7 +47,7 @@ async function unmountAndRemove(vmDir: string, log: Logger): Promise<Omit<Teardo
     log.error('HCS emulator: mounts remain under the VM dir; keeping it', { vmDir, stuck });
     return { unmounted, stuck, removed: false };
   }
-  await rm(vmDir, { recursive: true, force: true });
+  removeTree(vmDir);
   return { unmounted, stuck, removed: true };
 }
 
