@@ -5,7 +5,8 @@
  * so a recursive delete can never reach a host directory through a bind mount.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
@@ -95,9 +96,14 @@ export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROO
   }));
 }
 
-/** Mount points at or below `dir` from /proc/self/mountinfo, in mount order. */
+/** Mount points at or below `dir` from /proc/self/mountinfo, in mount order (read synchronously: guest/mounts.ts says why). */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = (await readFile('/proc/self/mountinfo', 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // no /proc: nothing known mounted
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch (err) {
+    ignoreErrno('ENOENT')(err); // no /proc: nothing known mounted
+  }
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const raw = line.split(' ')[4];
