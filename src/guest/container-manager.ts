@@ -5,10 +5,11 @@
  * (CreateInUtilityVM / zero container id) are spawned directly. When a container's init exits (and its
  * stdio is drained) the exit notification goes out with the Create request's ActivityId.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { settlesWithin } from '../async/index.js';
-import { HResult } from '../errdefs/index.js';
+import { HResult, ignoreErrno } from '../errdefs/index.js';
 import {
   fromJsonString,
   InfiniteWaitTimeout,
@@ -156,7 +157,11 @@ export class ContainerManager {
     if (!params.OciProcess) {
       const pidFile = join(c.bundleDir, 'init.pid');
       const logFile = join(c.bundleDir, 'runc-init.log');
-      await rm(pidFile, { force: true });
+      try {
+        unlinkSync(pidFile); // a stale one would be read as this init's pid
+      } catch (err) {
+        ignoreErrno('ENOENT')(err);
+      }
       const args = this.runc.argv(['run', '--bundle', c.bundleDir, '--pid-file', pidFile, c.id], logFile);
       return { kind: 'init', command: this.runc.binary, args, tty: c.tty, pidFile, logFile, cwd: c.bundleDir };
     }

@@ -10,6 +10,7 @@
  *           after the one unmount is an error (the real GCS would RemoveAll through it)
  */
 import { execFile } from 'node:child_process';
+import { rmdirSync } from 'node:fs';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import { failed, invalidArg } from './errors.js';
 import { ignoreAbsent } from '../errdefs/index.js';
@@ -127,6 +128,12 @@ export async function unmountPath(paths: VmPaths, log: GuestLogger, guestPath: u
   if (left.length > 0) {
     throw failed(`${what} ${target}: still mounted after one unmount (${left.join(', ')}); the GCS would remove the directory through the mount`);
   }
-  await rm(target, { recursive: true, force: true });
+  // os.RemoveAll: one remove first (the usual case: the former mount point, an empty directory), the tree
+  // only when that fails.
+  try {
+    rmdirSync(target);
+  } catch {
+    await rm(target, { recursive: true, force: true });
+  }
 }
 

@@ -21,8 +21,7 @@
  * end waits forever, exactly as with Microsoft's GCS. TTY output is a plain copy (no wait).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -222,7 +221,13 @@ export class AgentProcess {
         // Read whether runc had exited BEFORE reading the file: a fast process (`/bin/true`) lets runc write
         // the pid file and exit while the read is in flight, and that exit is no failure.
         const exitedBeforeRead = this.childExited;
-        const text = (await readFile(pidFile, 'utf8').catch(ignoreErrno('ENOENT'))) ?? ''; // not written yet
+        // A synchronous read of a few bytes (a thread-pool round trip per open, stat, read and close costs more).
+        let text = '';
+        try {
+          text = readFileSync(pidFile, 'utf8');
+        } catch (err) {
+          ignoreErrno('ENOENT')(err); // not written yet
+        }
         const pid = Number.parseInt(text.trim(), 10);
         if (Number.isInteger(pid) && pid > 0) {
           this.pid = pid;
