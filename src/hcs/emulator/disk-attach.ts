@@ -9,7 +9,8 @@
  * device still has that backing file and offset. Read-only attachments are read-only loop devices.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreAbsent } from '../../errdefs/index.js';
@@ -84,9 +85,14 @@ export async function detachDisk(recordPath: string): Promise<LoopRecord | undef
 /** Detaches every loop device recorded below `<vmDir>/scsi` and `<vmDir>/vpmem`; returns the devices. */
 export async function detachAllDisks(vmDir: string, log: Logger): Promise<string[]> {
   const done: string[] = [];
-  const dirs = ['scsi', 'vpmem'].map((sub) => join(vmDir, sub));
-  const listed = await Promise.all(dirs.map(async (dir) => ({ dir, names: (await readdir(dir).catch(ignoreAbsent)) ?? [] }))); // both read at once
-  for (const { dir, names } of listed) {
+  for (const sub of ['scsi', 'vpmem']) {
+    const dir = join(vmDir, sub);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir); // synchronous, as the rest of the teardown's listings (teardown.ts)
+    } catch (err) {
+      ignoreAbsent(err);
+    }
     for (const name of names) {
       if (!name.endsWith('.loop.json')) continue;
       try {
