@@ -17,6 +17,7 @@
  *   VPCIDevice, SecurityPolicy*                 E_NOTIMPL: not emulated
  * An unknown ResourceType is E_FAIL, like the real guest. Remove of something not mounted succeeds.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -113,7 +114,7 @@ export class VmModifier {
     const dev = await this.resolveDevice(this.paths.plan9Link(s.ShareName), what);
     if (!dev.dir) throw failed(`${what}: ${dev.path} is not a directory (a 9p share is one)`);
     const mountPath = this.paths.hostPath(s.MountPath, 'MountPath');
-    if (this.paths.insideRootfs(mountPath)) await mkdir(mountPath, { recursive: true, mode: 0o700 }); // plan9.Mount: MkdirAll(target, 0700)
+    if (this.paths.insideRootfs(mountPath)) mkdirSync(mountPath, { recursive: true, mode: 0o700 }); // plan9.Mount: MkdirAll(target, 0700); in the VM's own dir, so synchronous as prepareTarget
     const target = await prepareTarget(this.paths, mountPath);
     try {
       await rbindMount(dev.path, target, s.ReadOnly === true, this.log);

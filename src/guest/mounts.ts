@@ -4,33 +4,57 @@
  * real path is checked again, so a symlink inside the VM root cannot redirect a mount elsewhere. Mount
  * commands are the system's mount(8)/umount(8) (Node has no mount syscall).
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { failed, invalidArg } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';
 import type { VmPaths } from './vm-paths.js';
 
+/** Kept of a tool's stderr for its error message. */
+const STDERR_KEEP = 64 << 10;
+
+/**
+ * Runs a mount tool to completion; a non-zero exit is an E_FAIL carrying its stderr. Only stderr is a pipe
+ * (the tools print nothing else we read): one pipe and its close fewer per mount than execFile's capture.
+ */
 function run(cmd: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 60_000 }, (err, _stdout, stderr) => {
-      if (err) reject(failed(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`, err));
-      else resolve();
+    const what = `${cmd} ${args.join(' ')}`;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < STDERR_KEEP) stderr += d;
+    });
+    let settled = false;
+    child.once('error', (err) => {
+      if (!settled) reject(failed(`${what}: ${err.message}`, err));
+      settled = true;
+    });
+    child.once('close', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      if (code === 0) resolve();
+      else reject(failed(`${what}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${String(code)}`)}`));
     });
   });
 }
 
-/** Creates `target` (a directory, or a file when `file`) below the VM root and returns its checked real path. */
+/**
+ * Creates `target` (a directory, or a file when `file`) below the VM root and returns its checked real path.
+ * Synchronous calls (a mkdir and a realpath in the VM's own directory): each async one was a thread-pool round
+ * trip on the path of every mount.
+ */
 export async function prepareTarget(paths: VmPaths, target: string, file = false): Promise<string> {
   if (!paths.insideRootfs(target)) throw invalidArg(`mount target ${target} is outside the VM root`);
   if (file) {
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, '', { flag: 'a' });
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, '', { flag: 'a' });
   } else {
-    await mkdir(target, { recursive: true });
+    mkdirSync(target, { recursive: true });
   }
-  const real = await realpath(target);
+  const real = realpathSync(target);
   if (!paths.insideRootfs(real)) throw invalidArg(`mount target ${target} resolves to ${real}, outside the VM root`);
   return real;
 }
