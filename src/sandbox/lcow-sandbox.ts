@@ -229,11 +229,20 @@ class LcowSandbox implements Sandbox {
     return this.vm.waitExit().then(() => undefined);
   }
 
+  /**
+   * hcsshim's order (uvm.CloseCtx): terminate the VM and wait for it, THEN close the GCS connection. Closed
+   * first, the bridge's EOF reaches a GCS that is still running: the real one (hcsshim < v0.15) logs a fatal
+   * "failed to serve gcs service" and exits, our guest logs the same and starts stopping its containers, in
+   * the milliseconds before the VM is terminated anyway.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.diagShares?.removeAll().catch((e: Error) => this.log.warn('releasing the diagnostic shares', { error: e.message }));
-      this.gc.close();
-      await this.vm.close();
+      try {
+        await this.vm.close();
+      } finally {
+        this.gc.close();
+      }
     })();
     return this.closing;
   }
