@@ -77,7 +77,7 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
   // The sh `start` cannot open the log FIFO without blocking: its "shim start" milestone is ours, stamped with
   // this process's start (a few ms after sh's, which ran no date(1) for it), and the line says so.
   if (flags.debug && early?.byShStart) {
-    logStartMilestoneAt(bundle, { namespace: flags.namespace, tid: flags.id, 'time-of': 'serve-process-start' }, isoTime(Date.now() - process.uptime() * 1000));
+    logStartMilestoneAt(bundle, { namespace: flags.namespace, tid: flags.id, 'time-of': 'serve-process-start' }, isoTime(Date.now() - Math.round(process.uptime() * 1000)));
   }
 
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
