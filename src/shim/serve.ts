@@ -111,6 +111,9 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
   server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log, statsWire));
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
   for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
+  // The handlers before we serve and say so: whoever sees that (containerd, its log, a test) may signal at once,
+  // and until a handler is in place SIGTERM's default action ends the process without its cleanup.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
   if (early !== undefined) {
     server.serve(early.server);
     early.handOver((conn) => server.handleConnection(conn));
@@ -119,6 +122,4 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
     signalServing();
   }
   log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source });
-
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
 }
