@@ -50,8 +50,42 @@ TOML
 
 pc_ctr() { env -u NODE_EXTRA_CA_CERTS ctr -a "$PC_SOCK" "$@"; }
 
-# pc_stop: stops containerd and removes everything it made (mounts under the temp dir first).
+# pc_shim_pids: the shim daemons this containerd started that still run (`serve` with -address $PC_SOCK).
+pc_shim_pids() {
+  local p a prev ours serve
+  for p in /proc/[0-9]*; do
+    ours= serve= prev=
+    while IFS= read -r -d '' a; do
+      [ "$prev" = -address ] && [ "$a" = "$PC_SOCK" ] && ours=1
+      [ "$a" = serve ] && serve=1
+      prev=$a
+    done 2>/dev/null < "$p/cmdline"
+    [ -n "$ours" ] && [ -n "$serve" ] && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# pc_stop: stops containerd and removes everything it made. First the shim daemons still serving (a script
+# that stopped with a task up: containerd leaves its shims running by design, and their bundles go with the
+# temp dir): SIGTERM while containerd still runs (a daemon then tears down its VM, delivers its exit events
+# and is gone within ~2 s; without containerd it waits up to 10 s for the events), SIGKILL after ~15 s. Then
+# containerd, the mounts under the temp dir, the dir.
 pc_stop() {
+  if [ -n "${PC_SOCK:-}" ]; then
+    local shims i
+    shims=$(pc_shim_pids)
+    if [ -n "$shims" ]; then
+      # shellcheck disable=SC2086
+      kill $shims 2>/dev/null || true
+      for i in $(seq 1 300); do
+        shims=$(pc_shim_pids)
+        [ -z "$shims" ] && break
+        sleep 0.05
+      done
+      # shellcheck disable=SC2086
+      [ -z "$shims" ] || kill -KILL $shims 2>/dev/null || true
+    fi
+  fi
   if [ -n "${PC_PID:-}" ]; then
     kill "$PC_PID" 2>/dev/null || true
     wait "$PC_PID" 2>/dev/null || true
@@ -60,5 +94,5 @@ pc_stop() {
     { grep -o " $PC_TMP[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$PC_TMP"
   fi
-  PC_PID= PC_TMP=
+  PC_PID= PC_TMP= PC_SOCK=
 }
