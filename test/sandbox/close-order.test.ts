@@ -5,28 +5,19 @@
  * for every closed VM when the connection was closed first), and nothing of the VM is left.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Annotation, createLcowSandboxFactory, effectiveAnnotations } from '../../src/sandbox/index.js';
 import { captureLogger } from '../fakes/index.js';
+import { useEmulatorRoot } from '../fixtures/emulator-root.js';
 import { createTransport } from '../../src/transport/index.js';
 
 const NEEDS_ROOT: string | false = process.getuid?.() !== 0 ? 'needs root (the emulator mounts)' : false;
 const BOOT_FILES = resolve('dist/bin/LinuxBootFiles');
 
 describe('closing a utility VM (HCS emulator + guest agent)', { skip: NEEDS_ROOT, timeout: 120_000 }, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'sandbox-close-'));
-  const saved = process.env.LCOW_EMULATOR_ROOT;
-  before(() => {
-    process.env.LCOW_EMULATOR_ROOT = join(tmp, 'vm');
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.LCOW_EMULATOR_ROOT;
-    else process.env.LCOW_EMULATOR_ROOT = saved;
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const tmp = useEmulatorRoot('sandbox-close-');
 
   it('terminates the VM before it closes the GCS connection; the guest logs no bridge failure', async () => {
     const cap = captureLogger();

@@ -5,29 +5,20 @@
  * is dialled at create, and a dead address fails the create naming ncproxy, leaving no VM behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Annotation, createLcowSandboxFactory, effectiveAnnotations, type RuntimeOptions } from '../../src/sandbox/index.js';
 import { captureLogger } from '../fakes/index.js';
+import { useEmulatorRoot } from '../fixtures/emulator-root.js';
 import { createTransport } from '../../src/transport/index.js';
 
 const NEEDS_ROOT: string | false = process.getuid?.() !== 0 ? 'needs root (runc)' : false;
 const BOOT_FILES = resolve('dist/bin/LinuxBootFiles');
 
 describe('runtime options in the utility VM (HCS emulator + guest agent)', { skip: NEEDS_ROOT, timeout: 120_000 }, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'sandbox-opts-'));
-  const saved = process.env.LCOW_EMULATOR_ROOT;
-  before(() => {
-    process.env.LCOW_EMULATOR_ROOT = join(tmp, 'vm');
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.LCOW_EMULATOR_ROOT;
-    else process.env.LCOW_EMULATOR_ROOT = saved;
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const tmp = useEmulatorRoot('sandbox-opts-');
 
   const request = (id: string, options: RuntimeOptions, log: ReturnType<typeof captureLogger>['logger']) => ({
     taskId: id, bundle: tmp, spec: {}, options, log,
