@@ -122,6 +122,24 @@ describe('random: bytes', () => {
     for (let off = 0; off < buf.length; off += 4096) assert.ok(buf.subarray(off, off + 4096).some((x) => x !== 0), `block at ${off}`);
   });
 
+  it('nodeCrypto on a Node without process.getBuiltinModule (< 20.16) requires node:crypto, also bundled as CommonJS', async () => {
+    const { buildSync } = await import('esbuild');
+    const out = buildSync({
+      stdin: { contents: "export { nodeCrypto } from './dist/src/random/index.js';", resolveDir: process.cwd(), sourcefile: 'probe.js' },
+      bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'random-cjs-'));
+    try {
+      const bundle = join(dir, 'random.cjs');
+      writeFileSync(bundle, out.outputFiles[0]?.text ?? '');
+      const probe = `delete process.getBuiltinModule; const c = require(${JSON.stringify(bundle)}).nodeCrypto(); process.stdout.write(c.createHash('sha256').update('abc').digest('hex'))`;
+      const digest = execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+      assert.equal(digest, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // FIPS 180-4 "abc"
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('on Linux, a fresh process that makes UUIDs and the VM\'s 512 bytes of entropy loads none of node:crypto', () => {
     const mod = new URL('../../src/random/index.js', import.meta.url).href;
     const script = join(mkdtempSync(join(tmpdir(), 'random-test.')), 'probe.mjs');
