@@ -119,3 +119,15 @@ export function ignoreErrno(...codes: string[]): (err: unknown) => undefined {
 
 /** For a probe of a path: ignores "it is not there" (ENOENT, or ENOTDIR: a component is not a directory). */
 export const ignoreAbsent = ignoreErrno('ENOENT', 'ENOTDIR');
+
+/**
+ * The synchronous form of `.catch(ignore)`: `fn()`, or what `ignore` makes of its error (undefined for the
+ * errnos it expects; anything else it rethrows). `trySync(() => readdirSync(dir), ignoreAbsent) ?? []`.
+ */
+export function trySync<T>(fn: () => T, ignore: (err: unknown) => undefined): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    return ignore(err);
+  }
+}

@@ -9,7 +9,7 @@ import { unlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { settlesWithin } from '../async/index.js';
-import { HResult, ignoreErrno } from '../errdefs/index.js';
+import { HResult, ignoreErrno, trySync } from '../errdefs/index.js';
 import {
   fromJsonString,
   InfiniteWaitTimeout,
@@ -157,11 +157,7 @@ export class ContainerManager {
     if (!params.OciProcess) {
       const pidFile = join(c.bundleDir, 'init.pid');
       const logFile = join(c.bundleDir, 'runc-init.log');
-      try {
-        unlinkSync(pidFile); // a stale one would be read as this init's pid
-      } catch (err) {
-        ignoreErrno('ENOENT')(err);
-      }
+      trySync(() => unlinkSync(pidFile), ignoreErrno('ENOENT')); // a stale one would be read as this init's pid
       const args = this.runc.argv(['run', '--bundle', c.bundleDir, '--pid-file', pidFile, c.id], logFile);
       return { kind: 'init', command: this.runc.binary, args, tty: c.tty, pidFile, logFile, cwd: c.bundleDir };
     }

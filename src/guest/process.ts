@@ -26,7 +26,7 @@ import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { basename, dirname } from 'node:path';
-import { ignoreErrno } from '../errdefs/index.js';
+import { ignoreErrno, trySync } from '../errdefs/index.js';
 import { failed, notImpl } from './errors.js';
 import type { GuestLogger } from './log.js';
 import { runcLogError } from './runc.js';
@@ -222,12 +222,7 @@ export class AgentProcess {
         // the pid file and exit while the read is in flight, and that exit is no failure.
         const exitedBeforeRead = this.childExited;
         // A synchronous read of a few bytes (a thread-pool round trip per open, stat, read and close costs more).
-        let text = '';
-        try {
-          text = readFileSync(pidFile, 'utf8');
-        } catch (err) {
-          ignoreErrno('ENOENT')(err); // not written yet
-        }
+        const text = trySync(() => readFileSync(pidFile, 'utf8'), ignoreErrno('ENOENT')) ?? ''; // not written yet
         const pid = Number.parseInt(text.trim(), 10);
         if (Number.isInteger(pid) && pid > 0) {
           this.pid = pid;

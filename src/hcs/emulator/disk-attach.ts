@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ignoreAbsent } from '../../errdefs/index.js';
+import { ignoreAbsent, trySync } from '../../errdefs/index.js';
 import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import { readFixedVhd, readVhdx } from '../../vhd/index.js';
 
@@ -87,13 +87,8 @@ export async function detachAllDisks(vmDir: string, log: Logger): Promise<string
   const done: string[] = [];
   for (const sub of ['scsi', 'vpmem']) {
     const dir = join(vmDir, sub);
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir); // synchronous, as the rest of the teardown's listings (teardown.ts)
-    } catch (err) {
-      ignoreAbsent(err);
-    }
-    for (const name of names) {
+    // synchronous, as the rest of the teardown's listings (teardown.ts)
+    for (const name of trySync(() => readdirSync(dir), ignoreAbsent) ?? []) {
       if (!name.endsWith('.loop.json')) continue;
       try {
         const r = await detachDisk(join(dir, name));

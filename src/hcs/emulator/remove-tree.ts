@@ -7,44 +7,28 @@
  * path to the VM's exit. The walk blocks the daemon's loop for those ~2 ms; it runs once per VM, at its end.
  * The caller removes only a dir with nothing mounted below it (teardown.ts).
  */
-import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { ignoreErrno, trySync } from '../../errdefs/index.js';
 
-const absent = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+/** fs.rm's `force`: a path already gone (ENOENT) is no failure. */
+const gone = ignoreErrno('ENOENT');
 
 export function removeTree(path: string): void {
-  let isDir: boolean;
-  try {
-    isDir = lstatSync(path).isDirectory(); // not followed: a symlink given as the root is itself removed
-  } catch (err) {
-    if (absent(err)) return;
-    throw err;
-  }
-  if (isDir) removeDir(path);
-  else ignoreAbsent(() => unlinkSync(path));
+  const st = trySync(() => lstatSync(path), gone); // not followed: a symlink given as the root is itself removed
+  if (st === undefined) return;
+  if (st.isDirectory()) removeDir(path);
+  else trySync(() => unlinkSync(path), gone);
 }
 
 /** `dir` is a directory (not a symlink to one): its entries, then itself. */
 function removeDir(dir: string): void {
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch (err) {
-    if (absent(err)) return;
-    throw err;
-  }
+  const entries = trySync(() => readdirSync(dir, { withFileTypes: true }), gone);
+  if (entries === undefined) return;
   for (const e of entries) {
     const child = join(dir, e.name);
     if (e.isDirectory()) removeDir(child); // the entry's own type: a symlink to a directory is not one, and is unlinked
-    else ignoreAbsent(() => unlinkSync(child));
+    else trySync(() => unlinkSync(child), gone);
   }
-  ignoreAbsent(() => rmdirSync(dir));
-}
-
-function ignoreAbsent(fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    if (!absent(err)) throw err;
-  }
+  trySync(() => rmdirSync(dir), gone);
 }

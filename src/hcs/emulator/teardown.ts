@@ -16,7 +16,7 @@ import { readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
+import { ignoreAbsent, ignoreErrno, trySync } from '../../errdefs/index.js';
 import { logTeardown, rootLogger, type Logger } from '../../log/index.js';
 import { detachAllDisks } from './disk-attach.js';
 import { removeTree } from './remove-tree.js';
@@ -52,20 +52,11 @@ export async function teardownVmDir(vmDir: string, log: Logger, runcBinary = 'ru
   return { containers, unmounted, stuck, removed: true };
 }
 
-/** `fn()`, or undefined when the path it reads is not there (ENOENT, ENOTDIR). */
-function probe<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    return ignoreAbsent(err);
-  }
-}
-
 /** `runc --root <root> kill <id> KILL` then `delete -f <id>` for every container state dir under root. */
 export async function killRuncContainers(root: string, log: Logger, runcBinary = 'runc'): Promise<string[]> {
   const ids: string[] = [];
-  for (const entry of probe(() => readdirSync(root, { withFileTypes: true })) ?? []) {
-    if (entry.isDirectory() && probe(() => statSync(join(root, entry.name, 'state.json'))) !== undefined) {
+  for (const entry of trySync(() => readdirSync(root, { withFileTypes: true }), ignoreAbsent) ?? []) {
+    if (entry.isDirectory() && trySync(() => statSync(join(root, entry.name, 'state.json')), ignoreAbsent) !== undefined) {
       ids.push(entry.name);
     }
   }
@@ -96,31 +87,22 @@ export async function removeVmCgroups(runtimeId: string, cgroupRoot = CGROUP_ROO
   const expected = ignoreErrno('ENOENT', 'ENOTDIR', 'EBUSY', 'ENOTEMPTY');
   const remove = (dir: string): void => {
     try {
-      rmdirSync(dir);
-    } catch (err) {
-      try {
-        expected(err);
-      } catch (unexpected) {
-        logTeardown(log, 'HCS emulator: removing a VM cgroup', { dir })(unexpected);
-      }
+      trySync(() => rmdirSync(dir), expected);
+    } catch (unexpected) {
+      logTeardown(log, 'HCS emulator: removing a VM cgroup', { dir })(unexpected);
     }
   };
-  const hierarchies = [cgroupRoot, ...(probe(() => readdirSync(cgroupRoot)) ?? []).map((c) => join(cgroupRoot, c))];
+  const hierarchies = [cgroupRoot, ...(trySync(() => readdirSync(cgroupRoot), ignoreAbsent) ?? []).map((c) => join(cgroupRoot, c))];
   for (const h of hierarchies) { // children before parent in each
     const dir = join(h, 'lcow', runtimeId);
-    for (const c of probe(() => readdirSync(dir, { withFileTypes: true })) ?? []) if (c.isDirectory()) remove(join(dir, c.name));
+    for (const c of trySync(() => readdirSync(dir, { withFileTypes: true }), ignoreAbsent) ?? []) if (c.isDirectory()) remove(join(dir, c.name));
     remove(dir);
   }
 }
 
 /** Mount points at or below `dir` from /proc/self/mountinfo, in mount order (read synchronously: guest/mounts.ts says why). */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  let text = '';
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch (err) {
-    ignoreErrno('ENOENT')(err); // no /proc: nothing known mounted
-  }
+  const text = trySync(() => readFileSync('/proc/self/mountinfo', 'utf8'), ignoreErrno('ENOENT')) ?? ''; // no /proc: nothing known mounted
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const raw = line.split(' ')[4];
