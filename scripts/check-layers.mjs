@@ -33,7 +33,7 @@ export const LAYERS = {
   uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'random', 'log', 'errdefs'],
   gcs: ['async', 'transport', 'random', 'log', 'errdefs'],
   hcs: ['async', 'transport', 'vhd', 'guid', 'random', 'log', 'errdefs'],
-  transport: ['async', 'guid', 'random', 'log', 'errdefs'],
+  transport: ['async', 'guid', 'log', 'errdefs'],
   guest: ['async', 'gcs/protocol', 'errdefs'],
   ttrpc: ['async', 'proto', 'log', 'errdefs'],
   log: [],

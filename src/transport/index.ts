@@ -10,7 +10,7 @@
  * Layer boundaries: koffi only in winsock-ffi.ts and windows-process-ffi.ts, loaded lazily on Windows. Imported
  * by src/uvm, src/gcs, src/sandbox, src/shim and src/hcs (the emulator, for the emulated paths). The only
  * module besides the HCS backend factory and src/random that looks at process.platform (create-transport.ts).
- * May import: async, guid, random, log, errdefs.
+ * May import: async, guid, log, errdefs.
  */
 export type {
   Connection, HvSocketAddress, Listener, PlatformTransport, ProcessIdentity, ServeMode, StdioWriterOptions, Transport,
