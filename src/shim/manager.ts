@@ -49,7 +49,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     if (podAddress !== undefined) return podAddress; // a workload: served by its pod's shim
   }
   if (transport.serveMode === 'ready-handshake') return startWithHandshake(flags, argv0, transport, input);
-  if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began);
+  if (flags.debug) logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id }, began.toISOString());
   const path = shimSocketPath(flags.address, flags.namespace, flags.id);
   await refuseLiveSocket(path);
   // Bind under a temporary name and rename: libuv unlinks a unix socket's bound path when this process

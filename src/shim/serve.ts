@@ -13,7 +13,7 @@ import { signalServing } from './reexec-start.js';
 import { takeShimLogLevel } from './log-level.js';
 import { statsWireFor } from './stats-wire.js';
 import { takeRuntimeOptions } from './runtime-options-env.js';
-import { logStartMilestoneAt, openShimLog } from './shim-log.js';
+import { logStartMilestone, openShimLog } from './shim-log.js';
 import { serveListener, type ServeListener } from './serve-listener.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { shimSocketPath } from './socket-address.js';
@@ -77,7 +77,7 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
   // The sh `start` cannot open the log FIFO without blocking: its "shim start" milestone is ours, stamped with
   // this process's start (a few ms after sh's, which ran no date(1) for it), and the line says so.
   if (flags.debug && early?.byShStart) {
-    logStartMilestoneAt(bundle, { namespace: flags.namespace, tid: flags.id, 'time-of': 'serve-process-start' }, isoTime(Date.now() - Math.round(process.uptime() * 1000)));
+    logStartMilestone(bundle, { namespace: flags.namespace, tid: flags.id, 'time-of': 'serve-process-start' }, isoTime(Date.now() - Math.round(process.uptime() * 1000)));
   }
 
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes

@@ -13,23 +13,12 @@ export function openShimLog(bundle: string): Writable | undefined {
 }
 
 /**
- * One logrus-format debug line from the short-lived `start` process into the bundle's `log` FIFO (when a
- * reader is there), marking when `start` began. Written directly, without the log module (winston, when this was written), which would
- * cost `start` more time than the whole action. Never throws.
+ * The "shim start" milestone: one logrus-format debug line into the bundle's `log` FIFO (when a reader is
+ * there), written directly, without the log module, from the short-lived `start` process (the time it began)
+ * or from `serve` started by the executable's sh `start` (which cannot open the FIFO without blocking), with
+ * the time `at` (ISO 8601, as toISOString writes it) and the fields given. Never throws.
  */
-export function logStartMilestone(bundle: string, fields: Record<string, string>, at: Date): void {
-  writeStartMilestone(bundle, fields, at.toISOString());
-}
-
-/**
- * `serve` started by the executable's sh `start` (which cannot open the FIFO without blocking): the
- * milestone, with the time `at` (ISO 8601, as toISOString writes it) and the fields given.
- */
-export function logStartMilestoneAt(bundle: string, fields: Record<string, string>, at: string): void {
-  writeStartMilestone(bundle, fields, at);
-}
-
-function writeStartMilestone(bundle: string, fields: Record<string, string>, at: string): void {
+export function logStartMilestone(bundle: string, fields: Record<string, string>, at: string): void {
   const value = (v: string): string => (/^[A-Za-z0-9\-._/@^+]+$/.test(v) ? v : JSON.stringify(v));
   const kv = Object.keys(fields).sort().map((k) => `${k}=${value(fields[k] ?? '')}`);
   const line = [`time="${at}"`, 'level=debug', 'msg="shim start"', ...kv].join(' ') + '\n';
