@@ -15,7 +15,7 @@
  * panic.log in the message; a child that did not signal in time is killed.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
 
@@ -106,9 +106,17 @@ export function signalServing(): void {
   }
 }
 
-/** Writes a file atomically (temp file + rename), with no trailing newline; any path separator. */
+/**
+ * Writes a file atomically (temp file + rename), with no trailing newline; any path separator. When the
+ * write or the rename fails, the temp file is removed before the error is thrown: nothing of it is left.
+ */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}`);
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

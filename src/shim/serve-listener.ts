@@ -129,7 +129,7 @@ async function inherited(fd: number): Promise<Server> {
 
 /**
  * `address` and `shim.pid` into the bundle, as Node's start writes them (writeFileAtomic: temporary name +
- * rename, no newline), in this order; on any failure none of them is left, temporary or renamed.
+ * rename, no newline), in this order; on any failure none of them is left, temporary (writeFileAtomic) or renamed.
  */
 function writeStartFiles(bundle: string, files: ReadonlyArray<readonly [string, string]>): void {
   const written: string[] = [];
@@ -139,8 +139,7 @@ function writeStartFiles(bundle: string, files: ReadonlyArray<readonly [string, 
       written.push(join(bundle, name));
     }
   } catch (err) {
-    for (const [name] of files) rmSync(join(bundle, `.${name}.${process.pid}`), { force: true });
-    for (const path of written) rmSync(path, { force: true });
+    for (const path of written) rmSync(path, { force: true }); // writeFileAtomic left no temp file of its own
     throw err;
   }
 }

@@ -3,7 +3,7 @@
  * run on Linux with fake children: node scripts standing in for `serve`.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -101,6 +101,13 @@ describe('re-exec handshake', { timeout: 30_000 }, () => {
     const p = join(dir, 'address-atomic');
     writeFileAtomic(p, '\\\\.\\pipe\\x');
     assert.equal(await readFile(p, 'utf8'), '\\\\.\\pipe\\x');
+  });
+
+  test('writeFileAtomic that cannot rename (a directory is in the way) throws and leaves no temp file', async () => {
+    const p = join(dir, 'blocked-atomic');
+    await mkdir(join(p, 'inside'), { recursive: true });
+    assert.throws(() => writeFileAtomic(p, 'x'), (err: NodeJS.ErrnoException) => err.code === 'EISDIR' || err.code === 'ENOTEMPTY');
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.blocked-atomic.')), []);
   });
 });
 
