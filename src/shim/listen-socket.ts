@@ -23,7 +23,12 @@ export async function listenSocket(path: string): Promise<Server> {
     process.umask(oldMask);
   }
   await listening;
-  chmodSync(path, 0o600);
+  try {
+    chmodSync(path, 0o600);
+  } catch (err) {
+    server.close(); // a listening server would keep a short-lived `start` from ever exiting
+    throw err;
+  }
   return server;
 }
 

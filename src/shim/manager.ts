@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
-import { parseProcessIdentity, sameProcess, type PlatformTransport } from '../transport/index.js';
+import { parseProcessIdentity, sameProcess, unixSocketPath, type PlatformTransport } from '../transport/index.js';
 import type { StartInput } from './bootstrap.js';
 import { runtimeOptionsEnv } from './runtime-options-env.js';
 import { cleanupAfterShim } from './cleanup.js';
@@ -54,7 +54,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
   await refuseLiveSocket(path);
   // Bind under a temporary name and rename: libuv unlinks a unix socket's bound path when this process
   // exits, and the path must outlive `start` (the daemon serves it through the inherited descriptor).
-  const tmpPath = `${path}.${process.pid}`;
+  const tmpPath = unixSocketPath(`${path}.${process.pid}`); // too long for sun_path: a clear error, not a truncated bind
   const server = await listenSocket(tmpPath);
   renameSync(tmpPath, path);
   const handle = (server as unknown as { _handle?: { fd?: number } })._handle;

@@ -4,7 +4,7 @@
  * DeleteResponse. The binary: env LCOW_SHIM_BIN, else dist/bin/containerd-shim-lcow-v1 (from the repo root).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -187,6 +187,27 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout.length, 0);
     assert.match(r.stderr, /-id is required/);
+  });
+
+  it('Node\'s start whose socket fits sun_path but its temporary name does not: a clear error naming the limit, exit at once, nothing left', async () => {
+    const bundle = await makeBundle();
+    bundles.push(bundle);
+    // <dir>/<64 hex> is 105 bytes (fits 107); the temporary name adds .<pid> (>= 2 digits), which does not.
+    const dir = join(tmpdir(), 'd'.repeat(40 - tmpdir().length - 1));
+    const env: NodeJS.ProcessEnv = { ...process.env, LCOW_SHIM_SOCKET_DIR: dir };
+    for (const k of ['TTRPC_ADDRESS', 'NODE_OPTIONS', 'NODE_TEST_CONTEXT']) delete env[k];
+    // Node's start itself (the sh start refuses such a dir before anything runs).
+    const r = spawnSync(process.execPath, ['--no-warnings', BIN, ...flags('long-tmp', 'start')], { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    try {
+      assert.equal(r.signal, null, 'start exited by itself (a listening server kept it alive before)');
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout.length, 0);
+      assert.match(r.stderr.toString(), /unix socket path is \d+ bytes, the limit is 107/);
+      assert.equal(existsSync(join(bundle, 'address')), false);
+      assert.equal(existsSync(join(bundle, 'shim.pid')), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unknown flag exits 2 naming it; -v prints the version', async () => {
