@@ -23,7 +23,7 @@
 # 255 (field 2), exited_at (field 3, a Timestamp {seconds = 1, nanos = 2}) the release time on the marker's
 # second line (ms since the epoch), or now (date(1)) for a marker without one; pid 0 omitted; nothing on stderr.
 #
-# `start` of a standalone task by containerd 1.6-2.2 without runtime options (stdin empty). Node's `start`
+# `start` of a standalone task (any containerd: stdin empty, runtime options, or 2.3+'s BootstrapParams). Node's `start`
 # (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
 # `serve` itself, detached as Node's start does (own session via setsid(1), stdio /dev/null, cwd the bundle,
 # the environment Node's start gives it: log level from -debug by src/shim/log-level.ts's rule, TTRPC_ADDRESS
@@ -34,7 +34,12 @@
 # "listening <pid> unix://<path>" to the pipe and closes it; a `serve` that cannot do all of that says nothing,
 # leaves none of it and exits. sh waits for that line: containerd 2.x dials the printed address once and does
 # not retry a missing socket, so it must exist before the address is printed. sh checks the line (pid digits,
-# the address unix://<socket dir>/<64 hex digits>) and prints the address, no newline. With -debug, `serve`
+# the address unix://<socket dir>/<64 hex digits>) and prints the address, no newline. A non-empty stdin is
+# read to EOF into <bundle>/.start-stdin.<pid>, named to `serve` in LCOW_SHIM_START_INPUT: serve decodes it as
+# Node's start does (src/shim/serve-start-input.ts: containerd's socket_dir, log level and ttrpc address, the
+# runtime options) before it listens, and for BootstrapParams appends the BootstrapResult to its line as printf
+# octal escapes, which sh prints instead of the address (the socket dir is then serve's to check: sh checks the
+# address is absolute, clean and of the characters below). sh removes the file once serve has spoken. With -debug, `serve`
 # writes the "shim start" milestone to the log FIFO, stamped with its own process start (a few ms after this
 # script's). sh takes this path only when all hold:
 #   - containerd's own flags only, each once, `-name value` with a value not starting with '-', `start` last;
@@ -46,11 +51,11 @@
 #   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
 #     io.kubernetes.cri. (a pod's containers may join their pod's shim: Node decides);
 #   - node, setsid and grep found;
-#   - stdin empty: a pipe, file or socket is read to EOF into <bundle>/.start-stdin.<pid> first (anything else,
-#     e.g. /dev/null, is what Node's start does not read either), and if it held anything (runtime options, 2.3+
-#     BootstrapParams), Node's start gets that file as its stdin, already unlinked.
-# If `serve` exits without the line (e.g. it could not listen or write into the bundle), Node's start runs
-# instead and reports why.
+#   - stdin, when a pipe, file or socket, read to EOF (anything else, e.g. /dev/null or a terminal, is what
+#     Node's start does not read either); a failed read gives Node's start what was read, as its stdin.
+# If `serve` exits without the line (e.g. it could not listen or write into the bundle, or containerd's
+# socket_dir is not one sh would print), Node's start runs instead, with the spooled stdin (already unlinked)
+# as its own, and reports why.
 # Must stay POSIX sh (dash): no subshell per byte; tools: date(1) (delete, older markers), sleep(1), grep(1),
 # sha256sum(1) (delete, joined pods), cat(1), setsid(1), rm(1), kill; and no star-slash anywhere in the sh part
 # (it would end Node's comment).
@@ -230,43 +235,69 @@ fast_start() {
   command -v node >/dev/null && command -v setsid >/dev/null || return 1
   grep -qF io.kubernetes.cri. "$bundle/config.json"
   [ $? -eq 1 ] || return 1
+  input=
   if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
     spool=$bundle/.start-stdin.$$
     (umask 077 && exec cat > "$spool") 2> /dev/null
     read_status=$?
     [ -e "$spool" ] || return 1 # not created: stdin was not read, Node's start reads it
-    if [ "$read_status" -ne 0 ] || [ -s "$spool" ]; then
-      # Options or BootstrapParams (or a failed read): Node's start gets exactly what was read.
+    if [ "$read_status" -ne 0 ]; then
+      # A failed read: Node's start gets exactly what was read.
       exec 0< "$spool"
       rm -f "$spool"
       return 1
     fi
-    rm -f "$spool"
+    # Options or BootstrapParams: serve decodes them (src/shim/serve-start-input.ts).
+    if [ -s "$spool" ]; then input=$spool; else rm -f "$spool"; fi
   fi
   level=info from=default
   [ -z "$debug" ] || level=debug from=debug
   ready=$(
     cd "$bundle" || exit 1
-    unset LCOW_SHIM_LISTEN_FD LCOW_SHIM_LOG_LEVEL_WARNING
+    unset LCOW_SHIM_LISTEN_FD LCOW_SHIM_LOG_LEVEL_WARNING LCOW_SHIM_START_INPUT
+    [ -z "$input" ] || export LCOW_SHIM_START_INPUT="$input"
     export LCOW_SHIM_READY_FD=3 LCOW_SHIM_LOG_LEVEL="$level" LCOW_SHIM_LOG_LEVEL_FROM="$from"
     setsid node --no-warnings "$self" -namespace "$ns" -id "$id" -address "$address" -publish-binary "$publish" \
       -bundle "$bundle" ${debug:+-debug} serve 3>&1 > /dev/null 2>&1 < /dev/null &
   )
-  # Nothing, or anything but "listening ": serve wrote no file and is gone; Node's start runs instead.
-  case $ready in "listening "*) ;; *) return 1 ;; esac
+  # Nothing, or anything but "listening ": serve wrote no file and is gone; Node's start runs instead, with
+  # containerd's stdin if there was one.
+  case $ready in
+    "listening "*) [ -z "$input" ] || rm -f "$input" ;;
+    *)
+      if [ -n "$input" ]; then
+        exec 0< "$input"
+        rm -f "$input"
+      fi
+      return 1
+      ;;
+  esac
   daemon=${ready#listening }
   printed=${daemon#* }
   daemon=${daemon%% *}
-  sum=${printed#"unix://$dir/"}
+  reply=
+  if [ -n "$input" ]; then
+    # The socket dir may be containerd's socket_dir (serve checked it is clean and of the characters above),
+    # and after the address may come the BootstrapResult to print, as printf octal escapes (three digits each).
+    case $printed in *" "*) reply=${printed#* } printed=${printed%% *} ;; esac
+    want="unix://<socket dir>/<sha256>[ <reply>]"
+    sum=${printed##*[/]}
+    case ${printed#unix://} in /*) clean_abs "${printed#unix://}" || sum= ;; *) sum= ;; esac
+    case ${printed#unix://} in *[!A-Za-z0-9._/+@-]*) sum= ;; esac
+    case $reply in *[!0-7\\]* | *\\000*) sum= ;; esac
+  else
+    want="unix://$dir/<sha256>"
+    sum=${printed#"unix://$dir/"}
+    case $printed in "unix://$dir/"*) ;; *) sum= ;; esac
+  fi
   case $daemon in '' | *[!0-9]*) daemon= ;; esac
-  case $printed in "unix://$dir/"*) ;; *) sum= ;; esac
   case $sum in *[!0-9a-f]*) sum= ;; esac
   if [ -z "$daemon" ] || [ ${#sum} -ne 64 ]; then
     [ -z "$daemon" ] || kill "$daemon" 2> /dev/null
-    echo "containerd-shim-lcow-v1 start: serve said \"$ready\", not \"listening <pid> unix://$dir/<sha256>\"" >&2
+    echo "containerd-shim-lcow-v1 start: serve said \"$ready\", not \"listening <pid> $want\"" >&2
     exit 1
   fi
-  printf '%s' "$printed"
+  if [ -n "$reply" ]; then printf "$reply"; else printf '%s' "$printed"; fi
   exit 0
 }
 

@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, invalidArgument } from '../errdefs/index.js';
 import { parseProcessIdentity, sameProcess, unixSocketPath, type PlatformTransport } from '../transport/index.js';
 import type { StartInput } from './bootstrap.js';
-import { runtimeOptionsEnv } from './runtime-options-env.js';
 import { cleanupAfterShim } from './cleanup.js';
 import { hasCriAnnotations } from './cri-bundle.js';
 import { listenSocket } from './listen-socket.js';
@@ -16,8 +15,8 @@ import { readPanicLog } from './panic-log.js';
 import type { ShimFlags } from './flags.js';
 import { selfArgv, spawnAndAwaitServing, writeFileAtomic } from './reexec-start.js';
 import { releasedByDaemon } from './released-marker.js';
-import { shimLogEnv, startLogLevel } from './log-level.js';
 import { logStartMilestone } from './shim-log.js';
+import { daemonStartEnv, useSocketDir } from './start-env.js';
 import { shimSocketPath, unixAddress } from './socket-address.js';
 
 /** Exit status reported by `delete` for a task whose real status is unknown (hcsshim: 255). */
@@ -69,7 +68,7 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
     cwd: bundle,
     detached: true,
     stdio: [devnull, devnull, devnull, fd],
-    env: { ...process.env, [LISTEN_FD_ENV]: '3', ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) },
+    env: { ...process.env, [LISTEN_FD_ENV]: '3', ...daemonStartEnv(input, flags.debug) },
   });
   closeSync(devnull);
   child.unref();
@@ -79,30 +78,6 @@ export async function startShim(flags: ShimFlags, argv0: readonly string[], tran
   server.unref(); // exit now; the daemon keeps serving the socket
 
   return address;
-}
-
-/**
- * containerd 2.3+'s socket_dir becomes this `start` process's LCOW_SHIM_SOCKET_DIR (unless that is set: it
- * overrides), so every socket path computed here (ours, a pod's shim that a workload joins) and the daemon's
- * environment agree.
- */
-function useSocketDir(input: StartInput): void {
-  const dir = input.params?.socketDir;
-  if (dir && !process.env['LCOW_SHIM_SOCKET_DIR']) process.env['LCOW_SHIM_SOCKET_DIR'] = dir;
-}
-
-/** The daemon's log level (log-level.ts: the one rule), chosen here and handed to serve in its environment. */
-function daemonLogEnv(flags: ShimFlags, input: StartInput): NodeJS.ProcessEnv {
-  return shimLogEnv(startLogLevel(input, flags.debug));
-}
-
-/**
- * Where the daemon publishes events (TTRPC_ADDRESS, read by serve): containerd 2.3+'s BootstrapParams carry
- * containerd's ttrpc address and win over the environment variable, which containerd marks for removal in
- * favour of the bootstrap (v2.4.2 core/runtime/v2/command.go); older containerds only set the variable.
- */
-function daemonEventsEnv(input: StartInput): NodeJS.ProcessEnv {
-  return input.params?.ttrpcAddress ? { TTRPC_ADDRESS: input.params.ttrpcAddress } : {};
 }
 
 /**
@@ -124,7 +99,7 @@ async function startWithHandshake(flags: ShimFlags, argv0: readonly string[], tr
   if (flags.debug) args.push('-debug');
   args.push('serve');
   const pid = await spawnAndAwaitServing({ command: process.execPath, args, cwd: bundle, panicLog: join(bundle, 'panic.log'),
-    env: { ...process.env, ...daemonLogEnv(flags, input), ...daemonEventsEnv(input), ...runtimeOptionsEnv(input.options) } });
+    env: { ...process.env, ...daemonStartEnv(input, flags.debug) } });
   const identity = await transport.processIdentity(pid);
   if (identity !== undefined) writeFileAtomic(join(bundle, SHIM_IDENTITY_FILE), JSON.stringify(identity));
   writeFileAtomic(join(bundle, 'shim.pid'), String(pid));

@@ -28,8 +28,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { listenLinked } from './listen-socket.js';
 import { writeFileAtomic } from './reexec-start.js';
+import type { ListeningReply } from './serve-start-input.js';
 
 export const LISTEN_FD_ENV = 'LCOW_SHIM_LISTEN_FD';
+/** An absolute, clean path of the characters shim-wrapper.sh allows in a socket dir. */
+const SH_SAFE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._+@-]+)+$/;
 export const READY_FD_ENV = 'LCOW_SHIM_READY_FD';
 
 export interface ListenRequest {
@@ -39,6 +42,8 @@ export interface ListenRequest {
   readonly bundle: string;
   /** The socket path Node's start would use for this task (shim-address.ts). */
   readonly ownSocket: () => string;
+  /** For the sh `start` that spooled containerd's stdin: what follows the address (serve-start-input.ts). */
+  readonly reply?: ListeningReply;
 }
 
 export interface ServeListener {
@@ -70,6 +75,11 @@ export async function serveListener(req: ListenRequest, env: NodeJS.ProcessEnv =
   const byShStart = Number.isInteger(readyFd) && !Number.isInteger(listenFd);
   const socket = req.socket === '' && byShStart ? req.ownSocket() : req.socket;
   if (!Number.isInteger(listenFd) && socket === '') throw new Error(`serve needs -socket (or a listening socket in ${LISTEN_FD_ENV})`);
+  // What sh prints after the line: computed before anything exists, so a failure leaves nothing. sh can check
+  // the address only when it is made of the characters it checked the socket dir for (a socket_dir from
+  // containerd's BootstrapParams reaches only us): with others, Node's start takes over.
+  const reply = byShStart && req.reply !== undefined ? req.reply(`unix://${socket}`) : '';
+  if (byShStart && !SH_SAFE_PATH.test(socket)) throw new Error(`the socket path ${JSON.stringify(socket)} is not one the sh start prints`);
   const server = Number.isInteger(listenFd) ? await inherited(listenFd) : await listenLinked(socket);
   const queued = new Set<Socket>();
   const onClose = function (this: Socket): void {
@@ -98,7 +108,7 @@ export async function serveListener(req: ListenRequest, env: NodeJS.ProcessEnv =
       closeFd(readyFd);
       throw err;
     }
-    signalListening(readyFd, `listening ${process.pid} ${address}\n`);
+    signalListening(readyFd, `listening ${process.pid} ${address}${reply}\n`);
   }
   return {
     server,

@@ -15,6 +15,7 @@ import { statsWireFor } from './stats-wire.js';
 import { takeRuntimeOptions } from './runtime-options-env.js';
 import { logStartMilestone, openShimLog } from './shim-log.js';
 import { serveListener, type ServeListener } from './serve-listener.js';
+import { takeStartInput } from './serve-start-input.js';
 import { openShimLogPipe } from './shim-log-pipe.js';
 import { shimSocketPath } from './socket-address.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
@@ -46,10 +47,15 @@ export async function serveShim(flags: ShimFlags, transport: PlatformTransport):
   // Linux: listen first (the socket `start` passed as fd 3, or -socket, or for the sh `start` the path Node's
   // start would use: serve-listener.ts). Windows: listen on the -socket pipe once serving, and tell `start`
   // (our parent) then (reexec-start.ts).
+  // containerd's stdin to the sh `start`, which it spooled for us (serve-start-input.ts): applied to our
+  // environment first, since the socket path and everything after it read what it sets.
+  const bundle = flags.bundle || process.cwd();
+  const reply = transport.serveMode === 'ready-handshake' ? undefined : await takeStartInput(process.env, flags, bundle);
   const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener({
     socket: flags.socket,
-    bundle: flags.bundle || process.cwd(),
+    bundle,
     ownSocket: () => shimSocketPath(flags.address, flags.namespace, flags.id),
+    ...(reply === undefined ? {} : { reply }),
   });
   try {
     await serveOn(early === undefined ? flags : { ...flags, socket: early.socket }, transport, early);
@@ -121,5 +127,9 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
     server.serve(await pipeListener(flags.socket));
     signalServing();
   }
-  log.info('shim serving', { socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source });
+  log.info('shim serving', {
+    socket: flags.socket, pid: process.pid, 'log-level': level, 'log-level-from': source,
+    // where events go and which runtime options came with `start` (containerd 2.3+ hands both in its bootstrap)
+    'events-address': process.env.TTRPC_ADDRESS ?? '', 'runtime-options': runtimeOptions?.typeUrl ?? '',
+  });
 }

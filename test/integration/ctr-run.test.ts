@@ -176,18 +176,21 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
       assert.ok(args.includes('-debug'), 'containerd at debug level passes -debug');
       const has = (e: string): void => assert.ok(env.includes(e), `${e} in ${env.join(' ')}`);
       has(`TTRPC_ADDRESS=${ctd.sock}.ttrpc`);
-      // Who started the daemon (shim-wrapper.sh): 1.6 gives `start` an empty stdin, so sh did, handing it a
-      // ready pipe; 2.4's stdin holds BootstrapParams, spooled by sh for Node's start, which hands it the socket.
-      // Either way it leads its own session, and containerd's log has the "shim start" milestone.
-      has(ctd.under.major === 1 ? 'LCOW_SHIM_READY_FD=3' : 'LCOW_SHIM_LISTEN_FD=3');
+      // Who started the daemon (shim-wrapper.sh): sh, handing it a ready pipe, for both: 1.6 gives `start` an
+      // empty stdin; 2.4's holds BootstrapParams, which sh spools and serve decodes (serve-start-input.ts). It
+      // leads its own session, found its socket itself, wrote address and shim.pid, and stamped containerd's
+      // "shim start" milestone with its own start.
+      has('LCOW_SHIM_READY_FD=3');
+      assert.equal(env.some((e) => e.startsWith('LCOW_SHIM_LISTEN_FD=')), false, 'not Node\'s start');
+      assert.equal(env.some((e) => e.startsWith('LCOW_SHIM_START_INPUT=')), ctd.under.major !== 1, 'a spooled stdin on 2.4 only');
       assert.equal(procStat(pid)?.session, pid, 'the daemon leads its own session');
-      assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot/);
+      assert.ok(!args.includes('-socket'), `no -socket: ${args.join(' ')}`);
+      assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot time-of=serve-process-start/);
       assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], 'no spool or temporary file left');
       assert.equal(readFileSync(join(bundle, 'shim.pid'), 'utf8'), String(pid), 'shim.pid names the daemon');
+      const serving = ctd.log().split('\n').find((l) => l.includes('msg="shim serving"') && l.includes('tid=t-boot')) ?? '';
+      assert.ok(serving.includes(`events-address=${ctd.sock}.ttrpc`), serving);
       if (ctd.under.major === 1) {
-        // sh's daemon found its socket itself, wrote address and shim.pid, and stamped the milestone with its start.
-        assert.ok(!args.includes('-socket'), `no -socket: ${args.join(' ')}`);
-        assert.match(ctd.log(), /msg="shim start" namespace=default tid=t-boot time-of=serve-process-start/);
         assert.equal(existsSync(join(bundle, 'bootstrap.json')), false);
         has('LCOW_SHIM_LOG_LEVEL=debug');
         has('LCOW_SHIM_LOG_LEVEL_FROM=debug'); // -debug: nothing on stdin
@@ -195,9 +198,9 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
         // containerd 2.x writes what it parsed from our stdout (protobuf BootstrapResult) as JSON.
         assert.deepEqual(JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')), { version: 2, address, protocol: 'ttrpc' });
         for (const e of [`GRPC_ADDRESS=${ctd.sock}`, 'NAMESPACE=default', 'MAX_SHIM_VERSION=2']) has(e);
-        assert.ok(env.includes('LCOW_SHIM_LOG_LEVEL=debug'), 'the BootstrapParams\' log level (containerd at debug) reached the daemon');
-        // Node's start decoded the BootstrapParams sh spooled (they count only when their id and namespace match).
-        has('LCOW_SHIM_LOG_LEVEL_FROM=bootstrap');
+        // serve decoded the BootstrapParams sh spooled (they count only when their id and namespace match): the
+        // params' log level (containerd at debug), as its "shim serving" line in containerd's log says.
+        assert.match(serving, / log-level=debug log-level-from=bootstrap /);
         assert.doesNotMatch(ctd.log(), /failed to query deprecated runtime-allow-mounts|-info\]: exit status/, 'containerd 2.4 ran `-info` fine');
       }
     } finally {

@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { platformDial } from '../fakes/platform-dial.js';
+import { bootstrapParamsBytes } from '../shim/support/bootstrap-bytes.js';
 import { parseProcStat, processes } from '../fixtures/procfs.js';
 
 const BIN_DIR = resolve('dist/bin');
@@ -39,6 +40,7 @@ if [ "$last" = serve ]; then
   cat /proc/$$/stat > "$out.stat"
   stdio="$(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)"
   printf '%s\\n' $stdio > "$out.stdio"
+  [ -z "$LCOW_SHIM_START_INPUT" ] || cat "$LCOW_SHIM_START_INPUT" > "$out.input"
   [ "$FAKE_SERVE" != die ] || exit 3
   [ "$FAKE_SERVE" != real ] || exec "$REAL_NODE" "$@"
   if [ -n "$FAKE_SERVE_SAYS" ]; then printf '%s\\n' "$FAKE_SERVE_SAYS" >&3; exit 0; fi
@@ -65,7 +67,7 @@ interface Run {
   /** The fake `node` run as anything but serve (Node's `start`): its arguments and stdin. */
   readonly node: { args: string[]; stdin: Buffer } | undefined;
   /** The fake `node` run as serve. */
-  readonly serve: { args: string[]; env: Map<string, string>; cwd: string; stat: string; stdio: string[] } | undefined;
+  readonly serve: { args: string[]; env: Map<string, string>; cwd: string; stat: string; stdio: string[]; input: Buffer | undefined } | undefined;
 }
 
 interface RunOptions {
@@ -125,6 +127,7 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
           cwd: readFileSync(`${s}.cwd`, 'utf8').trim(),
           stat: readFileSync(`${s}.stat`, 'utf8'),
           stdio: lines(`${s}.stdio`),
+          input: existsSync(`${s}.input`) ? readFileSync(`${s}.input`) : undefined,
         }
       : undefined;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString(), node, serve };
@@ -269,9 +272,9 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     const optionsBytes = Buffer.concat([Buffer.from([0x0a, 0x00, 0x0a, 0xff]), randomBytes(300), Buffer.from('\n\n')]);
     await writeFile(stdinFile, optionsBytes);
     const cases: Array<[string, (id: string, bundle: string) => Promise<[string[], RunOptions?]>]> = [
-      ['stdin holds runtime options or BootstrapParams (a pipe)', async (id) => [startArgs(id), { stdin: optionsBytes }]],
-      ['stdin holds bytes (a file)', async (id) => [startArgs(id), { stdin: { file: stdinFile } }]],
       ['a flag containerd does not write', async (id) => [['-unknown', 'x', ...startArgs(id)]]],
+      ['a flag containerd does not write, stdin holding bytes (a pipe)', async (id) => [['-unknown', 'x', ...startArgs(id)], { stdin: optionsBytes }]],
+      ['a flag containerd does not write, stdin holding bytes (a file)', async (id) => [['-unknown', 'x', ...startArgs(id)], { stdin: { file: stdinFile } }]],
       ['-name=value form', async (id) => [['-namespace=' + NS, '-address', ADDRESS, '-id', id, 'start']]],
       ['a repeated flag', async (id) => [['-id', 'other', ...startArgs(id)]]],
       ['a value that starts with -', async (id) => [['-namespace', NS, '-address', ADDRESS, '-publish-binary', '-x', '-id', id, 'start']]],
@@ -309,6 +312,107 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
       assert.deepEqual(r.node?.stdin, expected, `${what}: Node's start read the same stdin`);
       assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], `${what}: no spool left in the bundle`);
     }
+  });
+
+  it('stdin holding bytes (runtime options, BootstrapParams), a pipe or a file: serve gets them in the file LCOW_SHIM_START_INPUT names, which sh removes once serve has spoken', async () => {
+    const bytes = Buffer.concat([Buffer.from([0x0a, 0x00, 0x0a, 0xff]), randomBytes(300), Buffer.from('\n\n')]);
+    const file = join(dir, 'stdin-for-serve.bin');
+    await writeFile(file, bytes);
+    for (const stdin of [bytes, { file }]) {
+      const bundle = await bundleWith();
+      const id = `spooled-${n}`;
+      const r = await run(startArgs(id), bundle, { stdin, env: { LCOW_SHIM_START_INPUT: '/stale/path' } });
+      assert.equal(r.node, undefined, 'Node\'s start did not run');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.toString(), `unix://${socketOf(id)}`, 'serve appended no reply: the plain address');
+      assert.ok(r.serve, 'serve was started');
+      assert.deepEqual(r.serve.input, bytes, 'serve read exactly what containerd wrote');
+      assert.match(r.serve.env.get('LCOW_SHIM_START_INPUT') ?? '', new RegExp(`^${bundle}/\\.start-stdin\\.\\d+$`), 'the spool, not an inherited value');
+      assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], 'the spool is gone');
+    }
+    const bundle = await bundleWith();
+    const r = await run(startArgs('spooled-empty'), bundle, { stdin: Buffer.alloc(0), env: { LCOW_SHIM_START_INPUT: '/stale/path' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.serve?.env.get('LCOW_SHIM_START_INPUT'), undefined, 'an empty stdin names nothing, and nothing is inherited');
+  });
+
+  it('a serve that dies with stdin spooled: Node\'s start gets the same bytes as its stdin, and no spool is left', async () => {
+    const bytes = Buffer.concat([randomBytes(200), Buffer.from('\n')]);
+    const bundle = await bundleWith();
+    const args = startArgs('dies-spooled');
+    const r = await run(args, bundle, { stdin: bytes, env: { FAKE_SERVE: 'die' } });
+    assert.deepEqual(r.serve?.input, bytes);
+    assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...args]);
+    assert.deepEqual(r.node?.stdin, bytes);
+    assert.equal(r.status, 7);
+    assert.deepEqual(readdirSync(bundle), ['config.json']);
+  });
+
+  it('with stdin spooled, prints the reply serve appends (printf octal escapes, three digits a byte) instead of the address, and takes no other', async () => {
+    const sum = 'b'.repeat(64);
+    const ttrpc = [...Buffer.from('ttrpc')].map((c) => `\\${c.toString(8).padStart(3, '0')}`).join('');
+    const reply = `\\010\\002\\032\\005${ttrpc}`;
+    for (const at of [socketDir, join(dir, 'containerd-socket-dir')]) {
+      const bundle = await bundleWith();
+      const r = await run(startArgs(`reply-${n}`), bundle, { stdin: Buffer.from([1]), env: { FAKE_SERVE_SAYS: `listening 2147483646 unix://${at}/${sum} ${reply}` } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout, Buffer.from([0x08, 0x02, 0x1a, 0x05, ...Buffer.from('ttrpc')]), 'the bytes, in any socket dir serve chose');
+    }
+    for (const says of [
+      `listening 2147483646 unix://${socketDir}/${sum} \\000${reply}`, `listening 2147483646 unix://${socketDir}/${sum} \\010x`,
+      `listening 2147483646 unix://${socketDir}/${sum} \\010 \\002`, `listening 2147483646 unix://rel/${sum} ${reply}`,
+      `listening 2147483646 unix://${socketDir}//${sum} ${reply}`, `listening 2147483646 unix://${socketDir}/../${sum} ${reply}`,
+      `listening 2147483646 unix://${socketDir}/${sum.slice(1)} ${reply}`, `listening 2147483646 unix://${socketDir}/a*b/${sum} ${reply}`,
+    ]) {
+      const bundle = await bundleWith();
+      const r = await run(startArgs(`bad-reply-${n}`), bundle, { stdin: Buffer.from([1]), env: { FAKE_SERVE_SAYS: says } });
+      assert.equal(r.status, 1, says);
+      assert.equal(r.stdout.length, 0, says);
+      assert.match(r.stderr, /^containerd-shim-lcow-v1 start: serve said "listening [^\n]*", not "listening <pid> unix:\/\/<socket dir>\/<sha256>\[ <reply>\]"\n$/, says);
+      assert.deepEqual(readdirSync(bundle).filter((f) => f.startsWith('.')), [], `${says}: the spool is gone`);
+    }
+  });
+
+  it('with the real serve and containerd 2.3+\'s BootstrapParams, prints Node\'s start\'s BootstrapResult byte for byte, under the params\' socket_dir', async () => {
+    const id = 'same-bootstrap';
+    const paramsDir = await mkdtemp('/tmp/ps-'); // short: with the socket's name and serve's suffix it fits sun_path
+    const params = bootstrapParamsBytes({ id, namespace: NS, socketDir: paramsDir, ttrpcAddress: '/run/x.ttrpc' });
+    const viaNode = await bundleWith();
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'LCOW_SHIM_SOCKET_DIR', 'TTRPC_ADDRESS']) delete env[k];
+    const r = spawnSync(process.execPath, ['--no-warnings', EXE, ...startArgs(id)], { cwd: viaNode, env, input: params, timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
+    assert.equal(result.address, `unix://${socketOf(id, paramsDir)}`);
+    await stopServing(result.address, Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8')), id);
+    const viaSh = await bundleWith();
+    const s = await run(startArgs(id), viaSh, { stdin: Buffer.from(params), env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } });
+    assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
+    assert.equal(s.status, 0, s.stderr);
+    const shDaemon = Number(readFileSync(join(viaSh, 'shim.pid'), 'utf8'));
+    try {
+      assert.deepEqual(s.stdout, r.stdout);
+      assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
+      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no spool or temporary file left');
+    } finally {
+      await stopServing(result.address, shDaemon, id);
+      await rm(paramsDir, { recursive: true, force: true });
+    }
+  });
+
+  it('the real serve refuses a socket_dir sh would not print (a space in it): says nothing, leaves nothing, and Node\'s start gets the same stdin', async () => {
+    const id = 'spaced-dir';
+    const params = Buffer.from(bootstrapParamsBytes({ id, namespace: NS, socketDir: join(dir, 'with space') }));
+    const bundle = await bundleWith();
+    const r = await run(startArgs(id), bundle, { stdin: params, env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } });
+    assert.ok(r.serve, 'sh started serve');
+    assert.deepEqual(r.serve.input, params);
+    assert.deepEqual(r.node?.stdin, params, 'Node\'s start read what containerd wrote');
+    assert.equal(r.status, 7);
+    assert.deepEqual(readdirSync(bundle), ['config.json']);
+    assert.equal(existsSync(join(dir, 'with space')), false, 'no socket dir made');
+    for (let i = 0; i < 100 && processes((args) => args.includes(id)).length > 0; i++) await sleep(20);
+    assert.deepEqual(processes((args) => args.includes(id)), [], 'no serve left');
   });
 
   it('a serve that dies before listening: Node\'s start runs instead, with the command line unchanged', async () => {

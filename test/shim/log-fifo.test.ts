@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_FIFO_QUEUE_BYTES, LogFifoWriter, openLogFifo } from '../../src/shim/log-fifo.js';
-
-/** containerd's side: the FIFO opened for reading without blocking. */
-function openReader(path: string): number {
-  return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-}
-
-/** Everything the reader can read right now. */
-function readAvailable(fd: number): string {
-  const buf = Buffer.alloc(1 << 16);
-  let out = '';
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(fd, buf);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return out;
-      throw err;
-    }
-    if (n === 0) return out;
-    out += buf.toString('utf8', 0, n);
-  }
-}
-
-/** Reads until `pred` holds for what was read (bounded: a missing line fails the test, it never hangs). */
-async function readUntil(fd: number, pred: (text: string) => boolean, ms = 10_000): Promise<string> {
-  let text = '';
-  const until = Date.now() + ms;
-  while (!pred(text) && Date.now() < until) {
-    text += readAvailable(fd);
-    if (!pred(text)) await sleep(20);
-  }
-  return text;
-}
+import { openReader, readUntil } from '../fixtures/log-fifo-reader.js';
 
 function write(w: LogFifoWriter, line: string): Promise<void> {
   return new Promise((resolve, reject) => w.write(line, (err) => (err ? reject(err) : resolve())));

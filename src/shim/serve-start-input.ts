@@ -1,0 +1,57 @@
+/**
+ * containerd's stdin to `start` when the executable's sh `start` (scripts/build-steps/shim-wrapper.sh) starts
+ * `serve` itself: sh reads a non-empty stdin (containerd 2.3+'s BootstrapParams, or an older containerd's runtime
+ * options) to EOF into `<bundle>/.start-stdin.<its pid>` and names that file in LCOW_SHIM_START_INPUT. `serve`
+ * reads it first thing, before it listens, decodes it as Node's `start` does (bootstrap.ts), applies it to its
+ * own environment as Node's start would to the daemon's (start-env.ts: socket dir, log level, events address,
+ * runtime options), and appends the reply `start` must print to its "listening" line (serve-listener.ts):
+ * containerd 2.3+'s protobuf BootstrapResult as printf octal escapes (`\ooo` per byte), which sh prints; nothing
+ * for an older containerd, which gets the plain address. serve never removes the file: sh does, and when serve
+ * says nothing (it failed, and left nothing behind) sh hands that file to Node's start as its stdin.
+ *
+ * The variable counts only beside the sh start's ready fd (LCOW_SHIM_READY_FD, no LCOW_SHIM_LISTEN_FD); it is
+ * taken out of the environment either way, so nothing serve starts inherits it.
+ */
+import { readFileSync } from 'node:fs';
+import type { ShimFlags } from './flags.js';
+import { LISTEN_FD_ENV, READY_FD_ENV } from './serve-listener.js';
+import { applyToEnv, daemonStartEnv, useSocketDir } from './start-env.js';
+
+export const START_INPUT_ENV = 'LCOW_SHIM_START_INPUT';
+
+/** Builds what follows the address on the "listening" line: '' (the plain address) or ' ' + the escaped reply. */
+export type ListeningReply = (address: string) => string;
+
+/**
+ * Applies the spooled stdin (if sh passed one) to `env` and returns the reply builder; undefined when there is
+ * none. Throws when the file cannot be read: serve then fails before it listens, and Node's start runs.
+ */
+export async function takeStartInput(env: NodeJS.ProcessEnv, flags: ShimFlags, bundle: string): Promise<ListeningReply | undefined> {
+  const file = env[START_INPUT_ENV];
+  delete env[START_INPUT_ENV];
+  if (!file || env[READY_FD_ENV] === undefined || env[LISTEN_FD_ENV] !== undefined) return undefined;
+  const bytes = readFileSync(file);
+  const { parseStartInput, startReply, taskApiVersionFor } = await import('./bootstrap.js');
+  const input = parseStartInput(bytes, flags.id, flags.namespace);
+  useSocketDir(input, env);
+  applyToEnv(env, daemonStartEnv(input, flags.debug));
+  const version = taskApiVersionFor(bundle);
+  return (address) => {
+    const reply = startReply(address, input, version);
+    return typeof reply === 'string' ? '' : ` ${printfOctal(reply)}`;
+  };
+}
+
+/**
+ * `bytes` as printf(1) octal escapes, three digits each (so a digit after an escape is never read as part of
+ * it). A zero byte is refused: sh cannot carry it through a variable (a BootstrapResult never holds one: its
+ * only varints are the version and a length, neither zero).
+ */
+export function printfOctal(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) {
+    if (b === 0) throw new Error('the start reply holds a zero byte, which sh cannot print');
+    out += `\\${(b >> 6) & 7}${(b >> 3) & 7}${b & 7}`;
+  }
+  return out;
+}
