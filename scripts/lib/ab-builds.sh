@@ -15,7 +15,7 @@ ab_builds() {
 
 ab_containerd() {
   ab_link=$1
-  PC_LOG_LEVEL=debug PC_ENV="PATH=$ab_link:$PATH" pc_start
+  PC_LOG_LEVEL=debug PC_ENV="PATH=$ab_link:${PC_CONTAINERD_DIR:+$PC_CONTAINERD_DIR:}$PATH" pc_start
 }
 
 ab_use() {

@@ -15,11 +15,34 @@ pc_make_rootfs() {
 }
 
 # pc_start: starts containerd; sets PC_TMP, PC_SOCK, PC_PID. Extra env for the shims may be passed in PC_ENV.
+# PC_CONTAINERD_DIR: a directory holding a containerd 2.x and its ctr, to run instead of Debian's 1.6 from PATH
+# (first on the shims' PATH too: a runc-v2 run needs 2.x's containerd-shim-runc-v2 there, since 1.6's cannot
+# read 2.3+'s bootstrap; scripts/lib/go-tools.sh builds containerd and ctr 2.4.2, and the same `go install` of
+# github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v2.4.2 the runc shim). Its config is version 4
+# (as test/integration/harness.ts writes it), and its shims get the socket dir in the bootstrap too.
 pc_start() {
   PC_TMP=$(mktemp -d /tmp/lcow-ctd.XXXXXX)
   PC_SOCK="$PC_TMP/containerd.sock"
   mkdir -p "$PC_TMP/root" "$PC_TMP/state" "$PC_TMP/s" "$PC_TMP/vm"
-  cat > "$PC_TMP/config.toml" <<TOML
+  local bin=containerd
+  if [ -n "${PC_CONTAINERD_DIR:-}" ]; then
+    bin=$PC_CONTAINERD_DIR/containerd
+    cat > "$PC_TMP/config.toml" <<TOML
+version = 4
+root = "$PC_TMP/root"
+state = "$PC_TMP/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.nri.v1.nri", "io.containerd.internal.v1.opt"]
+[debug]
+  level = "${PC_LOG_LEVEL:-info}"
+[plugins.'io.containerd.server.v1.grpc']
+  address = "$PC_SOCK"
+[plugins.'io.containerd.server.v1.ttrpc']
+  address = "$PC_SOCK.ttrpc"
+[plugins.'io.containerd.shim.v1.manager']
+  socket_dir = "$PC_TMP/s"
+TOML
+  else
+    cat > "$PC_TMP/config.toml" <<TOML
 version = 2
 root = "$PC_TMP/root"
 state = "$PC_TMP/state"
@@ -31,15 +54,16 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [debug]
   level = "${PC_LOG_LEVEL:-info}"
 TOML
+  fi
   # Shims inherit containerd's environment: keep NODE_EXTRA_CA_CERTS/NODE_OPTIONS out (each adds start cost).
   env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS \
-    PATH="$PC_ROOT_DIR/dist/bin:$PATH" \
+    PATH="${PC_CONTAINERD_DIR:+$PC_CONTAINERD_DIR:}$PC_ROOT_DIR/dist/bin:$PATH" \
     LCOW_SHIM_SOCKET_DIR="$PC_TMP/s" LCOW_EMULATOR_ROOT="$PC_TMP/vm" ${PC_ENV:-} \
-    containerd --config "$PC_TMP/config.toml" > "$PC_TMP/containerd.log" 2>&1 &
+    "$bin" --config "$PC_TMP/config.toml" > "$PC_TMP/containerd.log" 2>&1 &
   PC_PID=$!
   local i
   for i in $(seq 1 200); do
-    [ -S "$PC_SOCK" ] && ctr -a "$PC_SOCK" version >/dev/null 2>&1 && return 0
+    [ -S "$PC_SOCK" ] && pc_ctr version >/dev/null 2>&1 && return 0
     kill -0 "$PC_PID" 2>/dev/null || break
     sleep 0.05
   done
@@ -48,7 +72,7 @@ TOML
   return 1
 }
 
-pc_ctr() { env -u NODE_EXTRA_CA_CERTS ctr -a "$PC_SOCK" "$@"; }
+pc_ctr() { env -u NODE_EXTRA_CA_CERTS "${PC_CONTAINERD_DIR:+$PC_CONTAINERD_DIR/}ctr" -a "$PC_SOCK" "$@"; }
 
 # pc_shim_pids: the shim daemons this containerd started that still run (`serve` with -address $PC_SOCK).
 pc_shim_pids() {
