@@ -14,13 +14,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ShimFlags } from './flags.js';
-import { LISTEN_FD_ENV, READY_FD_ENV } from './serve-listener.js';
+import { LISTEN_FD_ENV, READY_FD_ENV, type ListeningReply } from './serve-listener.js';
 import { applyToEnv, daemonStartEnv, useSocketDir } from './start-env.js';
 
 export const START_INPUT_ENV = 'LCOW_SHIM_START_INPUT';
-
-/** Builds what follows the address on the "listening" line: '' (the plain address) or ' ' + the escaped reply. */
-export type ListeningReply = (address: string) => string;
 
 /**
  * Applies the spooled stdin (if sh passed one) to `env` and returns the reply builder; undefined when there is
