@@ -145,6 +145,28 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     return env;
   };
 
+  /**
+   * The executable's start in sh with the real serve, after Node's start printed `nodeOut` in `viaNode`: the same
+   * bytes on stdout, the same address file, shim.pid naming that serve, which found its socket itself, and no
+   * spool or temporary file; that daemon is stopped at `address` afterwards.
+   */
+  async function sameAsNodeStart(id: string, nodeOut: Buffer, viaNode: string, o: RunOptions, address: string): Promise<void> {
+    const viaSh = await bundleWith();
+    const s = await run(startArgs(id), viaSh, o);
+    assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
+    assert.equal(s.status, 0, s.stderr);
+    const shDaemon = Number(readFileSync(join(viaSh, 'shim.pid'), 'utf8'));
+    try {
+      assert.deepEqual(s.stdout, nodeOut);
+      assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
+      assert.equal(shDaemon, Number(s.serve.stat.split(' ')[0]), 'shim.pid names the serve sh started');
+      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no spool or temporary file left');
+      assert.ok(!readFileSync(`/proc/${shDaemon}/cmdline`, 'utf8').split('\0').includes('-socket'), 'serve found its socket itself');
+    } finally {
+      await stopServing(address, shDaemon, id);
+    }
+  }
+
   it('starts serve itself for containerd\'s command line: the reply, files, arguments, environment and session Node\'s start gives; no date, sha256sum or mv', async () => {
     // sh gets only the tools it still needs on this path: node (the fake), setsid, grep, cat and rm (stdin's spool).
     const fewTools = join(dir, 'few-tools');
@@ -217,20 +239,7 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     const daemon = Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8'));
     await stopServing(r.stdout.toString(), daemon, id);
     assert.equal(existsSync(socketOf(id)), false, 'the daemon Node\'s start left removed its socket on SIGTERM');
-    const viaSh = await bundleWith();
-    const s = await run(startArgs(id), viaSh, { stdin: 'devnull', env: { ...realEnv(), FAKE_SERVE: 'real' } });
-    assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
-    assert.equal(s.status, 0, s.stderr);
-    const shDaemon = Number(readFileSync(join(viaSh, 'shim.pid'), 'utf8'));
-    try {
-      assert.deepEqual(s.stdout, r.stdout);
-      assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
-      assert.equal(shDaemon, Number(s.serve.stat.split(' ')[0]), 'shim.pid names the serve sh started');
-      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no temporary file left');
-      assert.ok(!readFileSync(`/proc/${shDaemon}/cmdline`, 'utf8').split('\0').includes('-socket'), 'serve found its socket itself');
-    } finally {
-      await stopServing(s.stdout.toString(), shDaemon, id);
-    }
+    await sameAsNodeStart(id, r.stdout, viaNode, { stdin: 'devnull', env: { ...realEnv(), FAKE_SERVE: 'real' } }, r.stdout.toString());
   });
 
   it('a real serve that cannot take its socket path or write the bundle says nothing, leaves nothing, and Node\'s start runs, command line unchanged', async () => {
@@ -385,17 +394,9 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
     assert.equal(result.address, `unix://${socketOf(id, paramsDir)}`);
     await stopServing(result.address, Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8')), id);
-    const viaSh = await bundleWith();
-    const s = await run(startArgs(id), viaSh, { stdin: Buffer.from(params), env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } });
-    assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
-    assert.equal(s.status, 0, s.stderr);
-    const shDaemon = Number(readFileSync(join(viaSh, 'shim.pid'), 'utf8'));
     try {
-      assert.deepEqual(s.stdout, r.stdout);
-      assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
-      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no spool or temporary file left');
+      await sameAsNodeStart(id, r.stdout, viaNode, { stdin: Buffer.from(params), env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } }, result.address);
     } finally {
-      await stopServing(result.address, shDaemon, id);
       await rm(paramsDir, { recursive: true, force: true });
     }
   });

@@ -116,6 +116,21 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     assert.equal(alive(pid), false, `daemon ${pid} stopped`);
   }
 
+  /**
+   * `start` (args) in bundle `b` with `input` on stdin, through `via`, containerd's log reader open: it succeeded,
+   * and the daemon it left (recorded for cleanup) came from that start; with its "shim serving" line.
+   */
+  async function startDaemon(b: string, args: string[], input: Uint8Array, env: NodeJS.ProcessEnv, via: Via): Promise<{ stdout: Buffer; pid: number; serving: Map<string, string> }> {
+    const log = logReader(b);
+    const r = await runShim(args, b, input, env, via);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+    daemons.push(pid);
+    assertStartedBy(pid, via, input.length > 0);
+    return { stdout: r.stdout, pid, serving: await servingLine(log) };
+  }
+
   for (const via of VIAS) {
     it(`BootstrapParams in → BootstrapResult out; socket under socket_dir; log level and events from containerd; delete removes it (${via} start)`, async () => {
       const b = await bundle();
@@ -123,22 +138,15 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
       const ttrpcAddress = join(b, 'containerd.sock.ttrpc');
       const id = `b1-${via}`;
       const input = bootstrapParamsBytes({ id, namespace: 'ns1', logLevel: -8, socketDir, ttrpcAddress });
-      const log = logReader(b);
-      const r = await runShim(flags(id, 'start'), b, input, {}, via);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stderr, '');
-      const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
-      assert.deepEqual(r.stdout, Buffer.from(containerd.runtime.bootstrap.v1.BootstrapResult.encode(result).finish()), 'nothing but the BootstrapResult');
+      const { stdout, pid, serving } = await startDaemon(b, flags(id, 'start'), input, {}, via);
+      const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(stdout);
+      assert.deepEqual(stdout, Buffer.from(containerd.runtime.bootstrap.v1.BootstrapResult.encode(result).finish()), 'nothing but the BootstrapResult');
       const socket = join(socketDir, hash(id));
       assert.equal(result.version, TASK_API_VERSION);
       assert.equal(result.protocol, 'ttrpc');
       assert.equal(result.address, `unix://${socket}`);
       assert.equal(readFileSync(join(b, 'address'), 'utf8'), result.address);
       assert.ok(existsSync(socket), 'the socket is under socket_dir');
-      const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
-      daemons.push(pid);
-      assertStartedBy(pid, via, true);
-      const serving = await servingLine(log);
       assert.equal(serving.get('log-level'), 'trace', 'containerd at trace → the daemon logs at trace');
       assert.equal(serving.get('log-level-from'), 'bootstrap');
       assert.equal(serving.get('events-address'), ttrpcAddress, 'events go to the params\' containerd_ttrpc_address');
@@ -156,13 +164,7 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
       const id = `b2-${via}`;
       const ext = { typeUrl: RUNHCS, value: runhcsOptionsBytes({ debug: true, logLevel: 'info' }) };
       const input = bootstrapParamsBytes({ id, namespace: 'ns1', logLevel: -8, socketDir: join(b, 's'), extensions: [ext] });
-      const log = logReader(b);
-      const r = await runShim(flags(id, 'start'), b, input, {}, via);
-      assert.equal(r.code, 0, r.stderr);
-      const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
-      daemons.push(pid);
-      assertStartedBy(pid, via, true);
-      const serving = await servingLine(log);
+      const { pid, serving } = await startDaemon(b, flags(id, 'start'), input, {}, via);
       assert.equal(serving.get('log-level'), 'info', 'options log_level=info over debug: true and containerd\'s trace');
       assert.equal(serving.get('log-level-from'), 'log_level');
       assert.equal(serving.get('runtime-options'), RUNHCS, 'the options reached the daemon (a Sandbox API pod\'s VM is sized from them)');
@@ -192,14 +194,8 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     it(`a legacy options Any (containerd 1.6–2.2) gets the plain address; debug options raise the level (${via} start)`, async () => {
       const b = await bundle();
       const id = `b4-${via}`;
-      const log = logReader(b);
-      const r = await runShim(flags(id, 'start'), b, anyBytes(RUNHCS, runhcsOptionsBytes({ debug: true })), { LCOW_SHIM_SOCKET_DIR: join(b, 's') }, via);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout.toString(), `unix://${join(b, 's', hash(id))}`);
-      const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
-      daemons.push(pid);
-      assertStartedBy(pid, via, true);
-      const serving = await servingLine(log);
+      const { stdout, pid, serving } = await startDaemon(b, flags(id, 'start'), anyBytes(RUNHCS, runhcsOptionsBytes({ debug: true })), { LCOW_SHIM_SOCKET_DIR: join(b, 's') }, via);
+      assert.equal(stdout.toString(), `unix://${join(b, 's', hash(id))}`);
       assert.equal(serving.get('log-level'), 'debug');
       assert.equal(serving.get('log-level-from'), 'debug');
       assert.equal(serving.get('runtime-options'), RUNHCS, 'the options reached the daemon');
@@ -217,13 +213,7 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
         const b = await bundle();
         const id = `${c.id}-${via}`;
         const input = c.input(b, id);
-        const log = logReader(b);
-        const r = await runShim(flags(id, ...(c.debug ? ['-debug'] : []), 'start'), b, input, { LCOW_SHIM_SOCKET_DIR: join(b, 's') }, via);
-        assert.equal(r.code, 0, r.stderr);
-        const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
-        daemons.push(pid);
-        assertStartedBy(pid, via, input.length > 0);
-        const serving = await servingLine(log);
+        const { pid, serving } = await startDaemon(b, flags(id, ...(c.debug ? ['-debug'] : []), 'start'), input, { LCOW_SHIM_SOCKET_DIR: join(b, 's') }, via);
         assert.equal(serving.get('log-level'), c.want);
         assert.equal(serving.get('log-level-from'), c.from);
         if (via === 'node') {
