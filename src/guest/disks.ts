@@ -9,23 +9,20 @@
  *           that does not exist is success, one that is not mounted is removed; a mount still at or below it
  *           after the one unmount is an error (the real GCS would RemoveAll through it)
  */
-import { execFile } from 'node:child_process';
 import { rmdirSync } from 'node:fs';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import { failed, invalidArg } from './errors.js';
 import { ignoreAbsent } from '../errdefs/index.js';
 import { logTeardown, type GuestLogger } from './log.js';
 import { bindMount, isMountPoint, loopMount, mountPointsUnder, prepareTarget, unmount } from './mounts.js';
+import { runTool } from './run-tool.js';
 import type { VmPaths } from './vm-paths.js';
 
 const EXT4_MAGIC_OFFSET = 1024 + 0x38;
 const EXT4_MAGIC = 0xef53;
 
-function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 120_000 }, (err, _o, stderr) => (err ? reject(failed(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`, err)) : resolve()));
-  });
-}
+/** mkfs.ext4 of a large disk may take longer than a mount. */
+const MKFS_TIMEOUT_MS = 120_000;
 
 /** The device behind an emulator link: its real path and whether it is a block device, directory or file. */
 async function device(link: string, what: string): Promise<{ path: string; kind: 'block' | 'dir' | 'file' }> {
@@ -59,8 +56,8 @@ const PROPAGATION = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 
  * others (e.g. an OCI mount's rbind, ro) are not mount options of the disk and are ignored.
  */
 async function mountDevice(dev: string, target: string, type: string, readOnly: boolean, options: readonly string[]): Promise<void> {
-  await run('mount', ['-t', type, ...(readOnly ? ['-o', 'ro,noload'] : []), dev, target]);
-  for (const o of options) if (PROPAGATION.has(o)) await run('mount', [`--make-${o}`, target]);
+  await runTool('mount', ['-t', type, ...(readOnly ? ['-o', 'ro,noload'] : []), dev, target]);
+  for (const o of options) if (PROPAGATION.has(o)) await runTool('mount', [`--make-${o}`, target]);
 }
 
 /** Mounts at `target`, removing the directory again when the mount fails (as the real guest does). */
@@ -102,7 +99,7 @@ export async function mountScsi(paths: VmPaths, log: GuestLogger, m: ScsiMount):
     if (m.ensureFilesystem && found !== m.filesystem) {
       if (m.filesystem !== 'ext4') throw failed(`unsupported filesystem ${m.filesystem} requested for device`);
       log.info('formatting SCSI device', { device: dev.path, filesystem: m.filesystem });
-      await run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=1,lazy_journal_init=1,nodiscard', dev.path]);
+      await runTool('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=1,lazy_journal_init=1,nodiscard', dev.path], MKFS_TIMEOUT_MS);
     }
     await mountDevice(dev.path, t, m.filesystem || (found ?? ''), m.readOnly, m.options);
   });

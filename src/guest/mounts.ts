@@ -4,42 +4,13 @@
  * real path is checked again, so a symlink inside the VM root cannot redirect a mount elsewhere. Mount
  * commands are the system's mount(8)/umount(8) (Node has no mount syscall).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { failed, invalidArg } from './errors.js';
+import { invalidArg } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';
+import { runTool } from './run-tool.js';
 import type { VmPaths } from './vm-paths.js';
-
-/** Kept of a tool's stderr for its error message. */
-const STDERR_KEEP = 64 << 10;
-
-/**
- * Runs a mount tool to completion; a non-zero exit is an E_FAIL carrying its stderr. Only stderr is a pipe
- * (the tools print nothing else we read): one pipe and its close fewer per mount than execFile's capture.
- */
-function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const what = `${cmd} ${args.join(' ')}`;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < STDERR_KEEP) stderr += d;
-    });
-    let settled = false;
-    child.once('error', (err) => {
-      if (!settled) reject(failed(`${what}: ${err.message}`, err));
-      settled = true;
-    });
-    child.once('close', (code, signal) => {
-      if (settled) return;
-      settled = true;
-      if (code === 0) resolve();
-      else reject(failed(`${what}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${String(code)}`)}`));
-    });
-  });
-}
 
 /**
  * Creates `target` (a directory, or a file when `file`) below the VM root and returns its checked real path.
@@ -61,10 +32,10 @@ export async function prepareTarget(paths: VmPaths, target: string, file = false
 
 /** Bind-mounts `source` onto `target` (read-only via a remount when asked). */
 export async function bindMount(source: string, target: string, readOnly: boolean, log: GuestLogger): Promise<void> {
-  await run('mount', ['--bind', source, target]);
+  await runTool('mount', ['--bind', source, target]);
   if (readOnly) {
     try {
-      await run('mount', ['-o', 'remount,bind,ro', target]);
+      await runTool('mount', ['-o', 'remount,bind,ro', target]);
     } catch (err) {
       await unmount(target).catch(logTeardown(log, 'unmounting a bind whose read-only remount failed', { target }));
       throw err;
@@ -77,10 +48,10 @@ export async function bindMount(source: string, target: string, readOnly: boolea
  * (a remount changes one mount only). On failure whatever was mounted is unmounted again.
  */
 export async function rbindMount(source: string, target: string, readOnly: boolean, log: GuestLogger): Promise<void> {
-  await run('mount', ['--rbind', source, target]);
+  await runTool('mount', ['--rbind', source, target]);
   if (!readOnly) return;
   try {
-    for (const mp of (await mountPointsUnder(target)).reverse()) await run('mount', ['-o', 'remount,bind,ro', mp]);
+    for (const mp of (await mountPointsUnder(target)).reverse()) await runTool('mount', ['-o', 'remount,bind,ro', mp]);
   } catch (err) {
     await unmountAll(target).catch(logTeardown(log, 'unmounting a recursive bind whose read-only remount failed', { target }));
     throw err;
@@ -89,7 +60,7 @@ export async function rbindMount(source: string, target: string, readOnly: boole
 
 /** Loop-mounts an image file. */
 export async function loopMount(image: string, target: string, readOnly: boolean): Promise<void> {
-  await run('mount', ['-o', readOnly ? 'loop,ro' : 'loop', image, target]);
+  await runTool('mount', ['-o', readOnly ? 'loop,ro' : 'loop', image, target]);
 }
 
 /** Overlay of `lower` (top-most first) with an optional upper/work pair. */
@@ -97,11 +68,11 @@ export async function overlayMount(lower: readonly string[], upper: string | und
   let opts = `lowerdir=${lower.join(':')}`;
   if (upper && work) opts += `,upperdir=${upper},workdir=${work}`;
   if (/[,\n]/.test(opts.replace(/,(upperdir|workdir)=/g, ''))) throw invalidArg('overlay layer paths must not contain commas or newlines');
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
 }
 
 export async function unmount(target: string, lazy = false): Promise<void> {
-  await run('umount', lazy ? ['-l', target] : [target]);
+  await runTool('umount', lazy ? ['-l', target] : [target]);
 }
 
 /** Decodes the octal escapes mountinfo uses for spaces etc. */

@@ -14,12 +14,12 @@
  *                a resolved path outside its directory (a ".." in <p>) is refused with the real guest's text.
  *   standalone   nothing: such a source reaches runc as it is and fails there, as with the real guest.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failed } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';
 import { mountPointsUnder, unmount } from './mounts.js';
+import { runTool } from './run-tool.js';
 import type { VmPaths } from './vm-paths.js';
 
 const SANDBOX = 'sandbox://';
@@ -31,11 +31,7 @@ export const sandboxMountsDir = (root: string): string => join(root, 'sandboxMou
 export const sandboxTmpfsMountsDir = (root: string): string => join(root, 'sandboxTmpfsMounts');
 export const sandboxHugePagesDir = (root: string): string => join(root, 'hugepages');
 
-function mount(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('mount', args, { timeout: 60_000 }, (err, _o, stderr) => (err ? reject(failed(`mount ${args.join(' ')}: ${stderr.trim() || err.message}`, err)) : resolve()));
-  });
-}
+const mount = (args: readonly string[]): Promise<void> => runTool('mount', args);
 
 /** Creates the sandbox's directories (hcsv2 setupSandboxMountsPath, …TmpfsMountsPath, …HugePageMountsPath, …LogDir). */
 export async function setupSandboxDirs(root: string): Promise<void> {
