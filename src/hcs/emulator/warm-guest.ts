@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { handledElsewhere } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
+import { guestNodeArgs, rejectGuestSnapshot, startsFromSnapshot } from './guest-snapshot.js';
 
 /** A pre-loaded agent nobody took within this long is discarded (a shim that never starts a VM). */
 export const WARM_IDLE_MS = 30_000;
@@ -37,9 +38,16 @@ export interface WarmGuestBoot {
   readonly stdio: ReadonlyArray<Socket | 'ignore'>;
 }
 
+/** boot(): the process exited or closed its channel before it was ready; nothing was handed to it. */
+export class WarmGuestNotReady extends Error {
+  override name = 'WarmGuestNotReady';
+}
+
 export class WarmGuest {
   private readonly idle: NodeJS.Timeout;
   private taken = false;
+  /** Ended by discard() (not a failure of its own). */
+  private discarded = false;
   /** uptimeMs() at the spawn, for the debug lines' timings. */
   private readonly spawnedAt = uptimeMs();
   /** Resolves once the agent listens on its channel (its 'ready'); rejects if it exits or closes it first. */
@@ -50,6 +58,8 @@ export class WarmGuest {
     readonly dieWithParent: boolean,
     readonly child: ChildProcess,
     private readonly log: Logger,
+    /** Started from the guest's start-up snapshot (guest-snapshot.ts). */
+    readonly snapshot: boolean,
   ) {
     this.idle = setTimeout(() => {
       this.log.debug('HCS emulator: pre-loaded guest agent unused, discarded', { pid: child.pid });
@@ -65,7 +75,10 @@ export class WarmGuest {
       };
       const onGone = (): void => {
         settle();
-        reject(new Error('the pre-loaded guest agent exited before it was ready'));
+        const how = child.exitCode !== null ? `status ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : 'its channel closed';
+        // A blob that passed its record's checks but does not start (corrupted in place): not used again.
+        if (snapshot && !this.discarded) rejectGuestSnapshot(entry, `a pre-loaded agent started from it ended before it was ready (${how})`, log);
+        reject(new WarmGuestNotReady(`the pre-loaded guest agent ended before it was ready (${how})`));
       };
       // Listening on the channel refs it: only until the agent is ready (or gone), then unref'd again.
       const settle = (): void => {
@@ -81,11 +94,12 @@ export class WarmGuest {
   }
 
   /**
-   * Spawns `<node> --no-warnings <entry>` (under `setpriv` when given) in its own process group, stdio
-   * /dev/null plus the IPC channel, environment `env` (the agent's base environment) with the wait flag.
+   * Spawns `<node> [--snapshot-blob <blob>] --no-warnings <entry>` (guest-snapshot.ts; under `setpriv` when
+   * given) in its own process group, stdio /dev/null plus the IPC channel, environment `env` (the agent's base
+   * environment) with the wait flag.
    */
   static spawn(entry: string, env: NodeJS.ProcessEnv, setpriv: string | undefined, log: Logger): WarmGuest {
-    const nodeArgs = ['--no-warnings', entry];
+    const nodeArgs = guestNodeArgs(entry, log);
     const [file, args] = setpriv === undefined
       ? [process.execPath, nodeArgs]
       : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
@@ -100,8 +114,9 @@ export class WarmGuest {
     child.unref();
     child.channel?.unref();
     // uptimeMs: how far into this process's life (e.g. serve's start) the agent's own start begins.
-    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, uptimeMs: Math.round(uptimeMs()) });
-    return new WarmGuest(entry, setpriv !== undefined, child, log);
+    const snapshot = startsFromSnapshot(nodeArgs);
+    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, snapshot, uptimeMs: Math.round(uptimeMs()) });
+    return new WarmGuest(entry, setpriv !== undefined, child, log, snapshot);
   }
 
   /** Alive, its channel open, not yet taken. */
@@ -109,7 +124,10 @@ export class WarmGuest {
     return !this.taken && this.child.exitCode === null && this.child.signalCode === null && this.child.connected;
   }
 
-  /** Hands over the VM: the stdio connections, then the run message; resolves once all were written. */
+  /**
+   * Hands over the VM: the stdio connections, then the run message; resolves once all were written. Rejects
+   * with WarmGuestNotReady when the process ended before it was ready (nothing was handed over).
+   */
   async boot(b: WarmGuestBoot): Promise<ChildProcess> {
     this.taken = true;
     clearTimeout(this.idle);
@@ -130,6 +148,7 @@ export class WarmGuest {
   /** Ends the process group (it has done nothing yet); idempotent. */
   discard(): void {
     this.taken = true;
+    this.discarded = true;
     clearTimeout(this.idle);
     const pid = this.child.pid;
     if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
