@@ -9,7 +9,7 @@
  * the entry as before, and the first check says why, once per entry and process. A snapshot-started agent
  * that dies before it is ready (a blob corrupted behind an unchanged record) turns it off for this process.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Logger } from '../../log/index.js';
 
 export const GUEST_SNAPSHOT_FORMAT = 'containerd-shim-lcow-v1/guest-snapshot@1';
@@ -60,13 +60,7 @@ export function guestNodeArgs(entry: string, log: Logger): string[] {
   let blob = decided.get(entry);
   if (blob === undefined) {
     const candidate = `${entry}.snapshot`;
-    let why: string | undefined;
-    try {
-      statSync(candidate);
-      why = unusable(entry, candidate);
-    } catch {
-      why = 'absent';
-    }
+    const why = existsSync(candidate) ? unusable(entry, candidate) : 'absent';
     blob = why === undefined ? candidate : null;
     decided.set(entry, blob);
     if (why === undefined) log.debug('HCS emulator: the guest agent starts from its V8 start-up snapshot', { blob });
