@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { captureLogger } from '../fakes/index.js';
 import { GuestLogDecoder, MAX_GUEST_LOG_ENTRY, MAX_GUEST_LOG_TAIL, parseGuestLog } from '../../src/log/index.js';
@@ -106,6 +106,21 @@ describe('parseGuestLog', () => {
     await settle();
     assert.deepEqual(lines.map((l) => l['message']), ['hello', 'world']);
     assert.equal(lines[1]?.['ratio'], 2);
+  });
+
+  it('destroys a half-open connection once it has ended, without an error (no AbortError, whose stack Node would format)', async () => {
+    const { logger, lines } = capture();
+    const conn = new Duplex({ allowHalfOpen: true, read() {}, write(_c, _e, cb) { cb(); } });
+    const errors: unknown[] = [];
+    conn.on('error', (e) => errors.push(e));
+    const done = parseGuestLog(conn, logger, 'vm1');
+    conn.push(LINE1);
+    conn.push(null); // the guest's end; our writable side is still open
+    await done;
+    await settle();
+    assert.deepEqual(lines.map((l) => l['message']), ['hello']);
+    assert.equal(conn.destroyed, true, 'the connection is released');
+    assert.deepEqual(errors, [], 'destroyed without an error');
   });
 
   it('a connection reset is not an error', async () => {
