@@ -23,7 +23,8 @@
 # 255 (field 2), exited_at (field 3, a Timestamp {seconds = 1, nanos = 2}) the release time on the marker's
 # second line (ms since the epoch), or now (date(1)) for a marker without one; pid 0 omitted; nothing on stderr.
 #
-# `start` of a standalone task (any containerd: stdin empty, runtime options, or 2.3+'s BootstrapParams). Node's `start`
+# `start` of a standalone task or a CRI pod's sandbox (any containerd: stdin empty, runtime options, or 2.3+'s
+# BootstrapParams). Node's `start`
 # (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
 # `serve` itself, detached as Node's start does (own session via setsid(1), stdio /dev/null, cwd the bundle,
 # the environment Node's start gives it: log level from -debug by src/shim/log-level.ts's rule, TTRPC_ADDRESS
@@ -49,7 +50,9 @@
 #     [A-Za-z0-9._/+@-], and short enough for sun_path with the socket's name and serve's temporary suffix
 #     (serve checks both again, and fails on anything at the path: Node's start then probes it);
 #   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
-#     io.kubernetes.cri. (a pod's containers may join their pod's shim: Node decides);
+#     io.kubernetes.cri., or names the type "sandbox" (a pod's sandbox; a pod's containers join their pod's
+#     shim: Node decides; serve checks the annotations as Node's start would, and leaves a bundle that is not
+#     a sandbox of this id to it);
 #   - node, setsid and grep found;
 #   - stdin, when a pipe, file or socket, read to EOF (anything else, e.g. /dev/null or a terminal, is what
 #     Node's start does not read either); a failed read gives Node's start what was read, as its stdin.
@@ -233,8 +236,14 @@ fast_start() {
   case $bundle in /*) ;; *) return 1 ;; esac
   [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
   command -v node >/dev/null && command -v setsid >/dev/null || return 1
+  # A CRI bundle only for a pod's sandbox (serve checks its annotations as Node's start would: podRole); a pod's
+  # container joins its pod's shim, in Node's start.
   grep -qF io.kubernetes.cri. "$bundle/config.json"
-  [ $? -eq 1 ] || return 1
+  case $? in
+    0) grep -qF '"io.kubernetes.cri.container-type":"sandbox"' "$bundle/config.json" || return 1 ;;
+    1) ;;
+    *) return 1 ;;
+  esac
   input=
   if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
     spool=$bundle/.start-stdin.$$

@@ -13,6 +13,9 @@
  * taken out of the environment either way, so nothing serve starts inherits it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CriAnnotation, podRole } from '../sandbox/index.js';
+import { invalidArgument } from '../errdefs/index.js';
 import type { ShimFlags } from './flags.js';
 import { LISTEN_FD_ENV, READY_FD_ENV, type ListeningReply } from './serve-listener.js';
 import { applyToEnv, daemonStartEnv, useSocketDir } from './start-env.js';
@@ -20,13 +23,16 @@ import { applyToEnv, daemonStartEnv, useSocketDir } from './start-env.js';
 export const START_INPUT_ENV = 'LCOW_SHIM_START_INPUT';
 
 /**
- * Applies the spooled stdin (if sh passed one) to `env` and returns the reply builder; undefined when there is
- * none. Throws when the file cannot be read: serve then fails before it listens, and Node's start runs.
+ * For a `serve` the sh start launched: checks the bundle is one sh may start it for (checkShStartBundle), applies
+ * the spooled stdin (if sh passed one) to `env` and returns the reply builder; undefined when there is none.
+ * Throws when either cannot be done: serve then fails before it listens, and Node's start runs.
  */
 export async function takeStartInput(env: NodeJS.ProcessEnv, flags: ShimFlags, bundle: string): Promise<ListeningReply | undefined> {
   const file = env[START_INPUT_ENV];
   delete env[START_INPUT_ENV];
-  if (!file || env[READY_FD_ENV] === undefined || env[LISTEN_FD_ENV] !== undefined) return undefined;
+  if (env[READY_FD_ENV] === undefined || env[LISTEN_FD_ENV] !== undefined) return undefined;
+  checkShStartBundle(bundle, flags.id);
+  if (!file) return undefined;
   const bytes = readFileSync(file);
   const { parseStartInput, startReply, taskApiVersionFor } = await import('./bootstrap.js');
   const input = parseStartInput(bytes, flags.id, flags.namespace);
@@ -51,4 +57,22 @@ export function printfOctal(bytes: Uint8Array): string {
     out += `\\${(b >> 6) & 7}${(b >> 3) & 7}${b & 7}`;
   }
   return out;
+}
+
+/**
+ * The sh `start` starts `serve` for a standalone task and for a CRI pod's sandbox (its spec names the type
+ * "sandbox"), never for a pod's workload container, which joins its pod's shim (join-pod.ts, in Node's start).
+ * sh only greps the spec, so serve checks the role as Node's start would (podRole: the annotations must be
+ * consistent, and a sandbox's id must be this task's) and throws otherwise: it then fails before it listens,
+ * and Node's start decides (joins the pod, or reports the bad annotations).
+ */
+export function checkShStartBundle(bundle: string, id: string): void {
+  const text = readFileSync(join(bundle, 'config.json'), 'utf8');
+  if (!text.includes('io.kubernetes.cri.')) return;
+  const annotations = (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
+  const role = podRole(annotations);
+  if (role.kind === 'container') throw invalidArgument(`a pod's container (${CriAnnotation.SandboxId}=${role.sandboxId}) joins its pod's shim: not for the sh start`);
+  if (role.kind === 'sandbox' && role.sandboxId !== id) {
+    throw invalidArgument(`'id' and ${CriAnnotation.SandboxId} must match for a sandbox: '${id}' != '${role.sandboxId}'`);
+  }
 }

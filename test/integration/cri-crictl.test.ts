@@ -65,6 +65,10 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
 
     assert.equal(shimDaemons(ctd).length, 1, 'one shim daemon for the pod');
     assert.equal(readdirSync(ctd.vmRoot).length, 1, 'one utility VM for the pod');
+    // The pod's sandbox was started by the executable's sh (a ready pipe; scripts/build-steps/shim-wrapper.sh),
+    // its containers joined it through Node's start.
+    const daemonEnv = readFileSync(`/proc/${shimDaemons(ctd)[0] ?? 0}/environ`, 'utf8').split('\0');
+    assert.ok(daemonEnv.includes('LCOW_SHIM_READY_FD=3'), 'the sandbox\'s daemon came from sh');
 
     ok(await crictl(ctd, ['stop', c1]), 'crictl stop c1');
     assert.equal((await exited(ctd, c1, ok)).state, 'CONTAINER_EXITED');

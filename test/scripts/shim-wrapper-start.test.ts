@@ -416,6 +416,39 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     assert.deepEqual(processes((args) => args.includes(id)), [], 'no serve left');
   });
 
+  it('a CRI pod\'s sandbox bundle: sh starts serve (which serves it); a workload\'s, another id\'s or bad annotations: Node\'s start, command line and stdin unchanged', async () => {
+    const cri = (type: string | undefined, sandbox: string | undefined): unknown => ({ ociVersion: '1.0.2', annotations: {
+      ...(type === undefined ? {} : { 'io.kubernetes.cri.container-type': type }), ...(sandbox === undefined ? {} : { 'io.kubernetes.cri.sandbox-id': sandbox }),
+      'io.kubernetes.cri.sandbox-name': 'p' } });
+    // the real serve, for a sandbox of this id: it serves
+    const id = 'pod-sandbox';
+    const bundle = await bundleWith(cri('sandbox', id));
+    const r = await run(startArgs(id), bundle, { stdin: 'devnull', env: { ...realEnv(), FAKE_SERVE: 'real' } });
+    assert.ok(r.serve && r.node === undefined, 'sh started serve, not Node\'s start');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.toString(), `unix://${socketOf(id)}`);
+    await stopServing(r.stdout.toString(), Number(readFileSync(join(bundle, 'shim.pid'), 'utf8')), id);
+    // the real serve refuses what is not this task's own sandbox; Node's start (the fake here) gets it all
+    const stdin = Buffer.from([0x0a, 0x01, 0x41]);
+    for (const [what, spec, starts] of [
+      ['a sandbox of another id (the type named, so sh tried)', cri('sandbox', 'other'), true],
+      ['a sandbox type without its id', cri('sandbox', undefined), true],
+      ['a workload container', cri('container', 'pod-sandbox'), false],
+      ['a CRI annotation without a type', cri(undefined, 'pod-sandbox'), false],
+    ] as const) {
+      const b = await bundleWith(spec);
+      const tid = `cri-${n}`;
+      const x = await run(startArgs(tid), b, { stdin, env: { ...realEnv(), FAKE_SERVE: 'real' } });
+      assert.equal(x.serve !== undefined, starts, `${what}: sh ${starts ? 'started' : 'did not start'} serve`);
+      assert.deepEqual(x.node?.args, ['--no-warnings', EXE, ...startArgs(tid)], what);
+      assert.deepEqual(x.node?.stdin, stdin, `${what}: Node's start read the same stdin`);
+      assert.equal(x.status, 7, what);
+      assert.deepEqual(readdirSync(b).sort(), ['config.json'], `${what}: nothing left in the bundle`);
+      for (let i = 0; i < 100 && processes((args) => args.includes(tid)).length > 0; i++) await sleep(20);
+      assert.deepEqual(processes((args) => args.includes(tid)), [], `${what}: no serve left`);
+    }
+  });
+
   it('a serve that dies before listening: Node\'s start runs instead, with the command line unchanged', async () => {
     const bundle = await bundleWith();
     const args = startArgs('dies');

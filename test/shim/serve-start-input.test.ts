@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import type { ShimFlags } from '../../src/shim/flags.js';
-import { printfOctal, START_INPUT_ENV, takeStartInput } from '../../src/shim/serve-start-input.js';
+import { checkShStartBundle, printfOctal, START_INPUT_ENV, takeStartInput } from '../../src/shim/serve-start-input.js';
 import { daemonStartEnv } from '../../src/shim/start-env.js';
 import { parseStartInput } from '../../src/shim/bootstrap.js';
 import { anyBytes, bootstrapParamsBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
@@ -68,12 +68,14 @@ describe('serve: the spooled stdin of the sh start', () => {
     assert.deepEqual(printed, Buffer.from(containerd.runtime.bootstrap.v1.BootstrapResult.encode(result).finish()));
   });
 
-  it('LCOW_SHIM_SOCKET_DIR set wins over socket_dir; a bundle without a spec announces version 3', async () => {
-    const env: NodeJS.ProcessEnv = { [START_INPUT_ENV]: spool(bootstrapParamsBytes({ id: 't1', namespace: 'ns1', socketDir: '/run/s2' })), LCOW_SHIM_READY_FD: '3', LCOW_SHIM_SOCKET_DIR: '/mine' };
-    const reply = await takeStartInput(env, flags(), bundle(false));
+  it('LCOW_SHIM_SOCKET_DIR set wins over socket_dir; a bundle without a spec is refused (Node\'s start announces a Sandbox API sandbox)', async () => {
+    const params = bootstrapParamsBytes({ id: 't1', namespace: 'ns1', socketDir: '/run/s2' });
+    const env: NodeJS.ProcessEnv = { [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3', LCOW_SHIM_SOCKET_DIR: '/mine' };
+    const reply = await takeStartInput(env, flags(), bundle(true));
     assert.equal(env.LCOW_SHIM_SOCKET_DIR, '/mine');
     const printed = execFileSync('dash', ['-c', 'printf "$1"', 'sh', (reply?.('unix:///mine/x') ?? '').slice(1)]);
-    assert.equal(containerd.runtime.bootstrap.v1.BootstrapResult.decode(printed).version, 3);
+    assert.equal(containerd.runtime.bootstrap.v1.BootstrapResult.decode(printed).version, 2);
+    await assert.rejects(takeStartInput({ [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3' }, flags(), bundle(false)), /ENOENT/);
   });
 
   it('a legacy options Any: the daemon\'s level and options, and no reply (the plain address)', async () => {
@@ -92,6 +94,29 @@ describe('serve: the spooled stdin of the sh start', () => {
       assert.equal(await takeStartInput(env, flags(), bundle(true)), undefined);
       assert.deepEqual(env, extra);
     }
+  });
+
+  it('the bundles sh may start serve for: a standalone task\'s and its own sandbox\'s; not a workload\'s, another id\'s or bad annotations', async () => {
+    const specBundle = (annotations: Record<string, string> | undefined): string => {
+      const b = bundle(false);
+      writeFileSync(join(b, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', ...(annotations ? { annotations } : {}) }));
+      return b;
+    };
+    const T = 'io.kubernetes.cri.container-type';
+    const S = 'io.kubernetes.cri.sandbox-id';
+    checkShStartBundle(specBundle(undefined), 't1');
+    checkShStartBundle(specBundle({ 'io.kubernetes.cri.sandbox-name': 'p' }), 't1'); // CRI, but no role: standalone, as podRole
+    checkShStartBundle(specBundle({ [T]: 'sandbox', [S]: 't1' }), 't1');
+    for (const [annotations, msg] of [
+      [{ [T]: 'container', [S]: 'pod' }, /joins its pod's shim/],
+      [{ [T]: 'sandbox', [S]: 'other' }, /must match for a sandbox: 't1' != 'other'/],
+      [{ [T]: 'sandbox' }, /needs io\.kubernetes\.cri\.sandbox-id/],
+      [{ [T]: 'podsandbox', [S]: 't1' }, /neither 'sandbox' nor 'container'/],
+    ] as const) assert.throws(() => checkShStartBundle(specBundle(annotations), 't1'), msg);
+    // and takeStartInput checks it whenever the sh start launched serve, spool or not
+    const env: NodeJS.ProcessEnv = { LCOW_SHIM_READY_FD: '3' };
+    await assert.rejects(takeStartInput(env, flags(), specBundle({ [T]: 'container', [S]: 'pod' })), /joins its pod's shim/);
+    assert.equal(await takeStartInput({}, flags(), specBundle({ [T]: 'container', [S]: 'pod' })), undefined, 'not the sh start: not checked');
   });
 
   it('an unreadable spool throws (serve then fails before it listens, and Node\'s start runs)', async () => {
