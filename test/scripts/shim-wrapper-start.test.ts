@@ -22,7 +22,7 @@ import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { platformDial } from '../fakes/platform-dial.js';
 import { bootstrapParamsBytes } from '../shim/support/bootstrap-bytes.js';
-import { parseProcStat, processes } from '../fixtures/procfs.js';
+import { parseProcStat, processes, running } from '../fixtures/procfs.js';
 
 const BIN_DIR = resolve('dist/bin');
 const EXE = join(BIN_DIR, 'containerd-shim-lcow-v1');
@@ -508,5 +508,5 @@ async function stopServing(address: string, pid: number, id: string): Promise<vo
   await c.call('containerd.task.v2.Task', 'Connect', task.ConnectRequest.encode({ id }).finish(), { timeoutMs: 20_000 });
   await c.close();
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 400 && existsSync(`/proc/${pid}`); i++) await sleep(25);
+  for (let i = 0; i < 400 && running(pid); i++) await sleep(25);
 }

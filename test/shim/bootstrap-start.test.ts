@@ -23,6 +23,7 @@ import { SANDBOX_TASK_API_VERSION, TASK_API_VERSION } from '../../src/shim/boots
 import { containerd } from '../../src/proto/index.js';
 import { anyBytes, bootstrapParamsBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
 import { logLineFields, openReader, readUntil } from '../fixtures/log-fifo-reader.js';
+import { running } from '../fixtures/procfs.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const ADDRESS = '/tmp/x.sock';
@@ -55,14 +56,6 @@ const flags = (id: string, ...more: string[]): string[] =>
   ['-namespace', 'ns1', '-address', ADDRESS, '-publish-binary', '/bin/true', '-id', id, ...more];
 const hash = (id: string): string => createHash('sha256').update(`${ADDRESS}/ns1/${id}`).digest('hex');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The environment the daemon was started with (/proc keeps the initial one). */
 const daemonEnv = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -100,7 +93,7 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
   const dirs: string[] = [];
   const daemons: number[] = [];
   after(async () => {
-    for (const pid of daemons) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of daemons) if (running(pid)) process.kill(pid, 'SIGKILL');
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
@@ -112,8 +105,8 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
   }
 
   async function stopped(pid: number): Promise<void> {
-    for (let i = 0; i < 200 && alive(pid); i++) await sleep(25);
-    assert.equal(alive(pid), false, `daemon ${pid} stopped`);
+    for (let i = 0; i < 200 && running(pid); i++) await sleep(25);
+    assert.equal(running(pid), false, `daemon ${pid} stopped`);
   }
 
   /**

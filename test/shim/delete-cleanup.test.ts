@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
+import { running } from '../fixtures/procfs.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const isRoot = process.getuid?.() === 0;
@@ -23,14 +24,6 @@ function startTime(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function runDelete(id: string, bundle: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolveRun, reject) => {
@@ -110,7 +103,7 @@ describe('delete cleans up after a dead shim daemon (real binary)', { skip: !exi
     assert.equal(r.code, 0, r.stderr);
     assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
     assert.match(r.stderr, /terminated the utility VM/);
-    assert.equal(alive(guest.pid!), false, 'the agent (its process group) was killed');
+    assert.equal(running(guest.pid!), false, 'the agent (its process group) was killed');
     assert.equal(existsSync(vmDir), false, 'the VM dir is gone');
     assert.deepEqual((await readFile(runcLog, 'utf8')).trim().split('\n').sort(),
       [`--root ${vmDir}/runc delete -f c1`, `--root ${vmDir}/runc kill c1 KILL`]);
@@ -133,14 +126,14 @@ describe('delete cleans up after a dead shim daemon (real binary)', { skip: !exi
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.equal(containerd.task.v2.DeleteResponse.decode(r.stdout).exit_status, 255);
-    assert.ok(alive(guest.pid!), 'the marker said the VM was gone: delete did not look');
+    assert.ok(running(guest.pid!), 'the marker said the VM was gone: delete did not look');
     assert.ok(existsSync(vmDir));
     // A marker naming another daemon is ignored: the full cleanup runs.
     await writeFile(join(bundle, 'shim-released'), '123');
     const full = await runDelete('t-released', bundle, env);
     assert.equal(full.code, 0, full.stderr);
     assert.match(full.stderr, /terminated the utility VM/);
-    assert.equal(alive(guest.pid!), false);
+    assert.equal(running(guest.pid!), false);
     assert.equal(existsSync(vmDir), false);
   });
 
@@ -151,7 +144,7 @@ describe('delete cleans up after a dead shim daemon (real binary)', { skip: !exi
     const r = await runDelete('t-live', bundle, env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /belongs to another live process; leaving it/);
-    assert.ok(alive(guest.pid!));
+    assert.ok(running(guest.pid!));
     assert.ok(existsSync(vmDir));
     await rm(vmDir, { recursive: true });
   });

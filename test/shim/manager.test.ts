@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerd } from '../../src/proto/index.js';
 import { TtrpcClient } from '../../src/ttrpc/index.js';
 import { platformDial } from '../fakes/platform-dial.js';
+import { running } from '../fixtures/procfs.js';
 
 const BIN = resolve(process.env.LCOW_SHIM_BIN ?? 'dist/bin/containerd-shim-lcow-v1');
 const ADDRESS = '/tmp/x.sock';
@@ -45,14 +46,6 @@ function runShim(args: string[], cwd: string, socketDir: string): Promise<Run> {
 const flags = (id: string, ...more: string[]): string[] =>
   ['-namespace', 'ns1', '-address', ADDRESS, '-publish-binary', '/bin/true', '-id', id, ...more];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Polls until `test()` holds; the test's own timeout bounds it. */
 async function until(test: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -79,7 +72,7 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
     socketDir = await mkdtemp(join(tmpdir(), 'shim-s-'));
   });
   after(async () => {
-    for (const pid of daemons) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of daemons) if (running(pid)) process.kill(pid, 'SIGKILL');
     for (const b of bundles) await rm(b, { recursive: true, force: true });
     await rm(socketDir, { recursive: true, force: true });
   });
@@ -103,7 +96,7 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
     const { bundle, address, pid } = await start('t1');
     assert.equal(address, `unix://${expectedSocket('t1')}`, 'stdout is the address with no newline');
     assert.equal(await readFile(join(bundle, 'address'), 'utf8'), address);
-    assert.ok(Number.isInteger(pid) && pid > 1 && alive(pid), 'the daemon runs on after start exited');
+    assert.ok(Number.isInteger(pid) && pid > 1 && running(pid), 'the daemon runs on after start exited');
   });
 
   it(
@@ -121,8 +114,8 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
         await client.close();
         assert.equal(res.shim_pid, pid);
       } finally {
-        if (alive(pid)) process.kill(pid, 'SIGTERM');
-        await until(() => !alive(pid), 'the t0 daemon exits on SIGTERM');
+        if (running(pid)) process.kill(pid, 'SIGTERM');
+        await until(() => !running(pid), 'the t0 daemon exits on SIGTERM');
       }
     },
   );
@@ -149,7 +142,7 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
     } finally {
       await client.close();
     }
-    await until(() => !alive(pid), 'the daemon exits after Shutdown');
+    await until(() => !running(pid), 'the daemon exits after Shutdown');
     assert.equal(existsSync(expectedSocket('t1')), false, 'the socket is removed');
   });
 
@@ -172,11 +165,11 @@ describe('containerd-shim-lcow-v1 start / serve / delete (real processes)', { sk
 
   it('delete while the daemon still runs stops it and removes its socket', async () => {
     const { bundle, pid } = await start('t2');
-    assert.ok(alive(pid));
+    assert.ok(running(pid));
     const r = await runShim(flags('t2', '-bundle', bundle, 'delete'), bundle, socketDir);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(task.DeleteResponse.decode(r.stdout).exit_status, 255);
-    await until(() => !alive(pid), 'the daemon is stopped by delete');
+    await until(() => !running(pid), 'the daemon is stopped by delete');
     assert.equal(existsSync(expectedSocket('t2')), false);
   });
 

@@ -18,20 +18,14 @@ import { createEmulatorHcsApi } from '../../../src/hcs/emulator/index.js';
 import type { HcsApi, HcsSystem } from '../../../src/hcs/index.js';
 import { createTransport, emulatedVmDir, vsockServiceId, type Connection, type Listener } from '../../../src/transport/index.js';
 import { lcowDocument, tempDir, testLogger, uniqueId } from './helpers.js';
-import { processes, procStat } from '../../fixtures/procfs.js';
+import { procStat, processes, running } from '../../fixtures/procfs.js';
 
 const REAL_GUEST = fileURLToPath(new URL('../../../src/guest/main.js', import.meta.url));
 const EMULATOR = fileURLToPath(new URL('../../../src/hcs/emulator/index.js', import.meta.url));
 
-/** Exists and is not a zombie. */
-function alive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== undefined && s.state !== 'Z';
-}
-
 /** Pids of live processes whose parent is `ppid` and whose command line names the agent. */
 function agentChildren(ppid: number): number[] {
-  return processes((args, pid) => procStat(pid)?.ppid === ppid && args.join('\0').includes(REAL_GUEST) && alive(pid));
+  return processes((args, pid) => procStat(pid)?.ppid === ppid && args.join('\0').includes(REAL_GUEST) && running(pid));
 }
 
 async function until<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
@@ -161,7 +155,7 @@ describe('emulator: the pre-loaded guest agent (real agent)', { skip: existsSync
     assert.equal(line['vmDir'], b.vmDir);
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), b.vmDir);
     await shutDown(b);
-    assert.equal(alive(pid), false);
+    assert.equal(running(pid), false);
     assert.equal(existsSync(b.vmDir), false);
     assert.deepEqual(agentChildren(process.pid).filter((p) => !seen.has(p)), [], 'used once: no second agent was pre-loaded');
   });
@@ -174,11 +168,11 @@ describe('emulator: the pre-loaded guest agent (real agent)', { skip: existsSync
     await sys.close(); // terminate-on-close: the created VM is stopped and its dir removed
     assert.equal(existsSync(vmDir), false);
     assert.deepEqual(agentChildren(process.pid).filter((p) => !seen.has(p)), [], 'no agent besides the pre-loaded one');
-    assert.ok(alive(pid));
+    assert.ok(running(pid));
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), '/');
     assert.equal(fdTargets(pid).filter((t) => t.startsWith('socket:')).length, 1, 'it dialed nothing');
     process.kill(pid, 'SIGKILL');
-    await until(() => (alive(pid) ? undefined : true), 'the pre-loaded agent to go');
+    await until(() => (running(pid) ? undefined : true), 'the pre-loaded agent to go');
   });
 
   it('a VM it does not suit (not terminated on last close: no pdeathsig) boots a fresh agent and discards it', async () => {
@@ -188,7 +182,7 @@ describe('emulator: the pre-loaded guest agent (real agent)', { skip: existsSync
     const record = JSON.parse(readFileSync(join(b.vmDir, 'system.json'), 'utf8')) as { Guest?: { Pid: number } };
     assert.notEqual(record.Guest?.Pid, pid);
     assert.equal((await firstLogLine(b.log))['msg'], 'guest agent starting');
-    await until(() => (alive(pid) ? undefined : true), 'the discarded agent to go');
+    await until(() => (running(pid) ? undefined : true), 'the discarded agent to go');
     await shutDown(b);
   });
 
@@ -213,7 +207,7 @@ describe('emulator: the pre-loaded guest agent (real agent)', { skip: existsSync
     assert.equal(code, 0);
     const pid = Number(out.trim());
     assert.ok(pid > 0);
-    await until(() => (alive(pid) ? undefined : true), 'the orphaned pre-loaded agent to go');
+    await until(() => (running(pid) ? undefined : true), 'the orphaned pre-loaded agent to go');
 
     // Without setpriv: the channel closing is what ends it (the agent's own rule, src/guest/warm-boot.ts).
     const bare = spawn(process.execPath, ['--no-warnings', REAL_GUEST], {
