@@ -50,9 +50,10 @@
 #     [A-Za-z0-9._/+@-], and short enough for sun_path with the socket's name and serve's temporary suffix
 #     (serve checks both again, and fails on anything at the path: Node's start then probes it);
 #   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
-#     io.kubernetes.cri., or names the type "sandbox" (a pod's sandbox; a pod's containers join their pod's
-#     shim: Node decides; serve checks the annotations as Node's start would, and leaves a bundle that is not
-#     a sandbox of this id to it);
+#     io.kubernetes.cri., or names the type "sandbox" (a pod's sandbox: serve checks the annotations as Node's
+#     start would, and leaves a bundle that is not a sandbox of this id to it), or names the type "container"
+#     and its pod's id: then sh joins the pod's daemon itself (join_pod_start) when it can be sure, and does
+#     not start serve;
 #   - node, setsid and grep found;
 #   - stdin, when a pipe, file or socket, read to EOF (anything else, e.g. /dev/null or a terminal, is what
 #     Node's start does not read either); a failed read gives Node's start what was read, as its stdin.
@@ -199,6 +200,68 @@ clean_abs() {
   case $1 in *[/] | *[/]. | *[/].. | *[/][/]* | *[/].[/]* | *[/]..[/]*) return 1 ;; esac
 }
 
+# The pod role of a CRI bundle from its spec's two annotations (containerd writes config.json compactly:
+# "key":"value"), each at most once and without escapes: type "sandbox" leaves $join empty (serve checks the
+# rest); type "container" with a sandbox id of [A-Za-z0-9._-] other than this task's sets $join to that id.
+# Anything else is false: Node's start decides (podRole names what is wrong).
+cri_role() {
+  roles=$(grep -oE '"io\.kubernetes\.cri\.(container-type|sandbox-id)":"[^"\\]*"' "$bundle/config.json") || return 1
+  type= sandbox= ntype=0 nsandbox=0 nl='
+'
+  while [ -n "$roles" ]; do
+    line=${roles%%"$nl"*}
+    case $roles in *"$nl"*) roles=${roles#*"$nl"} ;; *) roles= ;; esac
+    case $line in
+      '"io.kubernetes.cri.container-type":"'*) type=${line#*:\"} ntype=$((ntype + 1)) ;;
+      '"io.kubernetes.cri.sandbox-id":"'*) sandbox=${line#*:\"} nsandbox=$((nsandbox + 1)) ;;
+    esac
+  done
+  type=${type%\"} sandbox=${sandbox%\"}
+  [ "$ntype" -eq 1 ] && [ "$nsandbox" -le 1 ] || return 1
+  case $type in
+    sandbox) return 0 ;;
+    container) ;;
+    *) return 1 ;;
+  esac
+  case $sandbox in '' | . | .. | *[!A-Za-z0-9._-]*) return 1 ;; esac
+  [ "$sandbox" != "$id" ] || return 1
+  join=$sandbox
+}
+
+# A pod's container joins its pod's daemon, as Node's start does (src/shim/join-pod.ts), when sh can be sure of
+# it: the pod's bundle beside ours (containerd keeps a namespace's task bundles in one directory) names in
+# `address` a socket whose name is the pod's (sha256 of "<containerd address>/<namespace>/<pod id>", as
+# src/transport/shim-address.ts), in the socket dir (LCOW_SHIM_SOCKET_DIR, else /run/containerd/s; with a
+# non-empty stdin, containerd 2.3+'s socket_dir, which only Node decodes, so the pod's own), that is there and
+# a socket, and in `shim.pid` a process that runs (not a zombie). Node's start also asks that daemon over
+# ttrpc (Connect) for its pid: sh takes the pid the pod's start recorded. Writes shim.pid and address into our
+# bundle and prints the plain address, which containerd 2.x also reads (core/runtime/v2/shim.go
+# parseStartResponse: not a protobuf, not JSON, so the address, version 2, ttrpc). False, leaving nothing:
+# Node's start runs (and reports what is wrong).
+join_pod_start() {
+  pod=${bundle%/*}/$join
+  first_line paddr "$pod/address"
+  first_line ppid "$pod/shim.pid"
+  case $ppid in '' | 0 | *[!0-9]*) return 1 ;; esac
+  case $paddr in unix:///*) ;; *) return 1 ;; esac
+  psock=${paddr#unix://}
+  clean_abs "$psock" || return 1
+  case $psock in *[!A-Za-z0-9._/+@-]*) return 1 ;; esac
+  if [ -n "${LCOW_SHIM_SOCKET_DIR:-}" ] || [ -z "$input" ]; then
+    [ "${psock%/*}" = "${LCOW_SHIM_SOCKET_DIR:-/run/containerd/s}" ] || return 1
+  fi
+  [ -S "$psock" ] || return 1
+  sum=$(printf '%s' "$address/$ns/$join" | sha256sum) || return 1
+  [ "${psock##*[/]}" = "${sum%% *}" ] || return 1
+  first_line stat "/proc/$ppid/stat"
+  case $stat in '' | *') Z '*) return 1 ;; esac
+  if ! { printf '%s' "$ppid" > "$bundle/shim.pid" && printf '%s' "$paddr" > "$bundle/address"; } 2> /dev/null; then
+    rm -f "$bundle/shim.pid" "$bundle/address"
+    return 1
+  fi
+  printf '%s' "$paddr"
+}
+
 fast_start() {
   ns= id= bundle= address= publish= debug= seen=' '
   while [ $# -gt 1 ]; do
@@ -236,11 +299,12 @@ fast_start() {
   case $bundle in /*) ;; *) return 1 ;; esac
   [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
   command -v node >/dev/null && command -v setsid >/dev/null || return 1
-  # A CRI bundle only for a pod's sandbox (serve checks its annotations as Node's start would: podRole); a pod's
-  # container joins its pod's shim, in Node's start.
+  # A CRI bundle (src/sandbox/pod-role.ts): a pod's sandbox gets a daemon of its own (serve checks its
+  # annotations as Node's start would: podRole); a pod's container joins its pod's daemon (join_pod_start).
+  join=
   grep -qF io.kubernetes.cri. "$bundle/config.json"
   case $? in
-    0) grep -qF '"io.kubernetes.cri.container-type":"sandbox"' "$bundle/config.json" || return 1 ;;
+    0) cri_role || return 1 ;;
     1) ;;
     *) return 1 ;;
   esac
@@ -258,6 +322,17 @@ fast_start() {
     fi
     # Options or BootstrapParams: serve decodes them (src/shim/serve-start-input.ts).
     if [ -s "$spool" ]; then input=$spool; else rm -f "$spool"; fi
+  fi
+  if [ -n "$join" ]; then
+    if join_pod_start; then
+      [ -z "$input" ] || rm -f "$input"
+      exit 0
+    fi
+    if [ -n "$input" ]; then
+      exec 0< "$input"
+      rm -f "$input"
+    fi
+    return 1
   fi
   level=info from=default
   [ -z "$debug" ] || level=debug from=debug

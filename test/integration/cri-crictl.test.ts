@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerConfig, CRI_IMAGE, crictl, crictlOk, exited, importCriImages, shimDaemons } from './crictl.js';
-import { CONTAINERDS, NEEDS_ROOT, diagCli, nodeDeleteProbe, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, diagCli, nodeActionProbe, usePrivateContainerd } from './harness.js';
 
 const IMAGE = CRI_IMAGE;
 
@@ -69,6 +69,18 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     // its containers joined it through Node's start.
     const daemonEnv = readFileSync(`/proc/${shimDaemons(ctd)[0] ?? 0}/environ`, 'utf8').split('\0');
     assert.ok(daemonEnv.includes('LCOW_SHIM_READY_FD=3'), 'the sandbox\'s daemon came from sh');
+    // Its containers joined it (in sh: shim-wrapper.sh join_pod_start): the running one's bundle names the pod's
+    // daemon (c2's went when CRI deleted its task at its exit).
+    const bundles = join(ctd.tmp, 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
+    const podAddress = readFileSync(join(bundles, pod, 'address'), 'utf8');
+    for (const c of [c1]) {
+      assert.equal(readFileSync(join(bundles, c, 'address'), 'utf8'), podAddress, `${c} joined the pod's socket`);
+      assert.equal(readFileSync(join(bundles, c, 'shim.pid'), 'utf8'), String(shimDaemons(ctd)[0]), `${c} names the pod's daemon`);
+      if (ctd.under.major !== 1) {
+        // containerd 2.x read the plain address sh printed as the BootstrapResult Node's start would print
+        assert.deepEqual(JSON.parse(readFileSync(join(bundles, c, 'bootstrap.json'), 'utf8')), { version: 2, address: podAddress, protocol: 'ttrpc' });
+      }
+    }
 
     ok(await crictl(ctd, ['stop', c1]), 'crictl stop c1');
     assert.equal((await exited(ctd, c1, ok)).state, 'CONTAINER_EXITED');
@@ -78,8 +90,8 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
     assert.equal(ok(await crictl(ctd, ['pods', '-q']), 'crictl pods'), '');
   });
 
-  test('a workload\'s delete is answered by the executable\'s sh at once while the pod\'s daemon serves on (no Node `delete`)', async () => {
-    const probe = nodeDeleteProbe(ctd);
+  test('a pod\'s start and its workload\'s start and delete are answered by the executable\'s sh (no Node `start` or `delete`) while the pod\'s daemon serves on', async () => {
+    const probe = nodeActionProbe(ctd);
     await ctd.restart(probe.env);
     try {
       await images();
@@ -91,6 +103,7 @@ for (const under of CONTAINERDS) describe(`CRI pods with crictl [${under.label}]
       ok(await crictl(ctd, ['rm', c]), 'crictl rm'); // containerd has deleted the task and run `delete` for its bundle
       assert.equal(shimDaemons(ctd).length, 1, 'the pod\'s daemon serves on');
       assert.doesNotMatch(probe.deletes(), new RegExp(`-id ${c} `), 'no Node `delete` for the workload');
+      assert.equal(probe.starts(), '', 'no Node `start`: sh started the pod\'s daemon and joined the workload to it');
       ok(await crictl(ctd, ['stopp', pod]), 'crictl stopp');
       ok(await crictl(ctd, ['rmp', pod]), 'crictl rmp');
     } finally {

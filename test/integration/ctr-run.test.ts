@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ociImageToLcowLayers } from '../../src/tar2ext4/index.js';
-import { CONTAINERDS, NEEDS_ROOT, nodeDeleteProbe, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, nodeActionProbe, PrivateContainerd, RUNTIME, SHIM_BIN_DIR, shimDaemonPid, usePrivateContainerd, waitForStatus } from './harness.js';
 import { buildOciArchive } from './oci-image.js';
 import { procStat } from '../fixtures/procfs.js';
 
@@ -38,7 +38,7 @@ for (const under of CONTAINERDS) describe(`ctr run through io.containerd.lcow.v1
   });
 
   test('a clean run: containerd\'s `delete` is answered by the executable\'s sh, without Node (the daemon left its socket gone)', async () => {
-    const probe = nodeDeleteProbe(ctd);
+    const probe = nodeActionProbe(ctd);
     await ctd.restart(probe.env);
     try {
       ok(await ctd.run('t-sh-delete', ['/bin/true']), 'ctr run');

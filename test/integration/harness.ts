@@ -295,18 +295,17 @@ export class PrivateContainerd {
 }
 
 /**
- * A `node` first on PATH that records each Node `delete` command line, then runs the real node: a containerd
- * restarted with `env` shows which of its `delete`s the executable's sh answered itself (shim-wrapper.sh).
+ * A `node` first on PATH that records each Node `start` and `delete` command line (not `serve`'s), then runs
+ * the real node: a containerd restarted with `env` shows which of its `start`s and `delete`s the executable's sh
+ * answered itself (shim-wrapper.sh).
  */
-export function nodeDeleteProbe(ctd: PrivateContainerd): { readonly env: NodeJS.ProcessEnv; readonly deletes: () => string } {
+export function nodeActionProbe(ctd: PrivateContainerd): { readonly env: NodeJS.ProcessEnv; readonly starts: () => string; readonly deletes: () => string } {
   const dir = join(ctd.tmp, 'node-probe');
-  const seen = join(ctd.tmp, 'node-deletes');
+  const seen = (action: string): string => join(ctd.tmp, `node-${action}s`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'node'), `#!/bin/sh\nfor a; do last=$a; done\n[ "$last" != delete ] || echo "$*" >> '${seen}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
-  return {
-    env: { PATH: `${dir}:${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
-    deletes: () => (existsSync(seen) ? readFileSync(seen, 'utf8') : ''),
-  };
+  writeFileSync(join(dir, 'node'), `#!/bin/sh\nfor a; do last=$a; done\ncase $last in start|delete) echo "$*" >> '${ctd.tmp}'/node-"$last"s ;; esac\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  const read = (action: string) => (): string => (existsSync(seen(action)) ? readFileSync(seen(action), 'utf8') : '');
+  return { env: { PATH: `${dir}:${SHIM_BIN_DIR}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` }, starts: read('start'), deletes: read('delete') };
 }
 
 /**

@@ -14,6 +14,7 @@ import { spawnSync, type StdioOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -446,6 +447,78 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
       assert.deepEqual(readdirSync(b).sort(), ['config.json'], `${what}: nothing left in the bundle`);
       for (let i = 0; i < 100 && processes((args) => args.includes(tid)).length > 0; i++) await sleep(20);
       assert.deepEqual(processes((args) => args.includes(tid)), [], `${what}: no serve left`);
+    }
+  });
+
+  it('a pod\'s container joins its pod\'s daemon in sh when sure (its bundle, socket and live pid): the pod\'s address printed and written, with its pid; else Node\'s start, stdin unchanged, nothing written', async () => {
+    const podId = 'pod-joined';
+    const podBundle = join(dir, podId); // a sibling of every bundleWith() bundle, as containerd keeps them
+    await mkdir(podBundle, { recursive: true });
+    await mkdir(socketDir, { recursive: true });
+    const podSocket = socketOf(podId);
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(podSocket, res));
+    const workload = (sandbox = podId, extra = ''): string =>
+      `{"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-type":"container",${extra}"io.kubernetes.cri.sandbox-id":"${sandbox}"}}`;
+    const rawBundle = async (text: string): Promise<string> => {
+      const b = await bundleWith(undefined);
+      await writeFile(join(b, 'config.json'), text);
+      return b;
+    };
+    const pod = async (address: string, pid: string): Promise<void> => {
+      await writeFile(join(podBundle, 'address'), address);
+      await writeFile(join(podBundle, 'shim.pid'), pid);
+    };
+    try {
+      await pod(`unix://${podSocket}`, String(process.pid));
+      for (const stdin of [Buffer.alloc(0), Buffer.from([0x0a, 0x02, 0x41])]) {
+        const b = await rawBundle(workload());
+        const id = `joins-${n}`;
+        const r = await run(startArgs(id), b, { stdin });
+        assert.equal(r.node, undefined, 'Node\'s start did not run');
+        assert.equal(r.serve, undefined, 'no daemon of its own');
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, '');
+        assert.equal(r.stdout.toString(), `unix://${podSocket}`, 'the plain address (containerd 2.x reads it too)');
+        assert.equal(readFileSync(join(b, 'address'), 'utf8'), `unix://${podSocket}`);
+        assert.equal(readFileSync(join(b, 'shim.pid'), 'utf8'), String(process.pid), 'the pod daemon\'s pid');
+        assert.deepEqual(readdirSync(b).sort(), ['address', 'config.json', 'shim.pid'], 'no spool left');
+      }
+      const dead = spawnSync('true').pid ?? 0;
+      const cases: Array<[string, () => Promise<string>, RunOptions?]> = [
+        ['the pod\'s bundle has no address', async () => { await rm(join(podBundle, 'address')); return rawBundle(workload()); }],
+        ['the pod\'s daemon is gone', async () => { await pod(`unix://${podSocket}`, String(dead)); return rawBundle(workload()); }],
+        ['no pod bundle', async () => rawBundle(workload('pod-missing'))],
+        ['the pod\'s socket is not there', async () => { await pod(`unix://${socketOf('other-pod')}`, String(process.pid)); return rawBundle(workload()); }],
+        ['a socket, but not the pod\'s (its name)', async () => {
+          const other = join(socketDir, 'f'.repeat(64));
+          await symlink(podSocket, other).catch(() => undefined); // test -S follows it: a socket
+          await pod(`unix://${other}`, String(process.pid));
+          return rawBundle(workload());
+        }],
+        ['the socket is not in the socket dir', async () => { await pod(`unix://${podSocket}`, String(process.pid)); return rawBundle(workload()); }, { env: { LCOW_SHIM_SOCKET_DIR: join(dir, 'elsewhere') } }],
+        ['the type twice', async () => rawBundle(workload(podId, '"io.kubernetes.cri.container-type":"container",'))],
+        ['a sandbox id with an escape', async () => rawBundle(workload('pod\\u002djoined'))],
+        ['a sandbox id with a slash', async () => rawBundle(workload('../pod-joined'))],
+        ['a container type without a sandbox id', async () => rawBundle('{"annotations":{"io.kubernetes.cri.container-type":"container"}}')],
+        ['a container of its own pod id', async () => rawBundle(workload('joins-self'))],
+      ];
+      const stdin = Buffer.from([0x0a, 0x03, 0x42]);
+      for (const [what, prepare, o = {}] of cases) {
+        await pod(`unix://${podSocket}`, String(process.pid));
+        const b = await prepare();
+        const id = what.includes('own pod id') ? 'joins-self' : `refuse-join-${n}`;
+        const r = await run(startArgs(id), b, { stdin, ...o });
+        assert.equal(r.serve, undefined, `${what}: no serve`);
+        assert.deepEqual(r.node?.args, ['--no-warnings', EXE, ...startArgs(id)], what);
+        assert.deepEqual(r.node?.stdin, stdin, `${what}: Node's start read the same stdin`);
+        assert.equal(r.status, 7, what);
+        assert.equal(r.stdout.length, 0, what);
+        assert.deepEqual(readdirSync(b).sort(), ['config.json'], `${what}: nothing written`);
+      }
+    } finally {
+      server.close();
+      await rm(podBundle, { recursive: true, force: true });
     }
   });
 
