@@ -19,7 +19,6 @@
 // fails the build. Set LCOW_NO_GUEST_SNAPSHOT=1 (or LCOW_NO_BUNDLE=1) to skip it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const GUEST_SNAPSHOT_FORMAT = 'containerd-shim-lcow-v1/guest-snapshot@1';
@@ -94,7 +93,9 @@ export default async function guestSnapshot(outDir, _rootDir) {
   rmSync(record, { force: true });
   rmSync(blob, { force: true });
   if (process.env.LCOW_NO_BUNDLE === '1' || process.env.LCOW_NO_GUEST_SNAPSHOT === '1' || !existsSync(guest)) return;
-  const tmp = mkdtempSync(join(tmpdir(), 'lcow-guest-snapshot-'));
+  // Beside the blob, not in the system's temp dir: renaming the blob into place must not cross file systems
+  // (/tmp is often a tmpfs; rename would fail with EXDEV).
+  const tmp = mkdtempSync(join(bin, '.lcow-guest-snapshot-'));
   try {
     const entry = join(tmp, 'snapshot-entry.cjs');
     await bundleEntry(join(outDir, 'src', 'guest', 'snapshot-main.js'), entry, outDir);
