@@ -2,7 +2,8 @@
 # The benchmark (issue 7): our shim (io.containerd.lcow.v1) side by side with containerd-shim-runc-v2, and our
 # ttrpc side by side with Go containerd/ttrpc 1.1.1, against ONE private containerd (debug log level, no
 # NODE_EXTRA_CA_CERTS/NODE_OPTIONS in its environment). Measures:
-#   (a) `ctr run --rm <rootfs> id /bin/true` wall time, both shims, and their ratio (N runs each, interleaved)
+#   (a) `ctr run --rm <rootfs> id /bin/true` wall time, both shims, and their ratio (N runs each, interleaved);
+#       again under containerd 2.4.2 (scripts/lib/go-tools.sh: its containerd, ctr and runc shim)
 #   (b) 50 containers started at once, wall time until all exited, both shims
 #   (c) RSS of the shim daemon (and of the emulated VM's guest agent) with one running container, 1 s after
 #       `ctr run -d` (the target's figure) and, on the same container, 12 s after (V8 settled: the daemon lives
@@ -32,8 +33,10 @@ if [ -z "$build" ]; then npm run --silent build >&2; build=dist; fi
 build=$(cd "$build" && pwd)
 out=results
 mkdir -p "$out"
-rm -f "$out"/{containerd,gcs,ttrpc,machine,bench}.json
+rm -f "$out"/{containerd,containerd2,gcs,ttrpc,machine,bench}.json
 
+bash scripts/lib/go-tools.sh >&2 || echo "bench: no containerd 2.x (scripts/lib/go-tools.sh failed): (a) runs under 1.6 only" >&2
+read -r ctd2 _ runcshim2 <<< "$(bash scripts/lib/go-tools.sh --print)"
 gotmp=$(mktemp -d /tmp/lcow-bench-go.XXXXXX)
 gobin=$(bash scripts/bench/ttrpc-go-build.sh "$gotmp")
 source scripts/lib/private-containerd.sh
@@ -44,7 +47,7 @@ pc_make_rootfs "$PC_TMP/rootfs"
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 cat > "$out/machine.json" <<JSON
 { "nproc": $(nproc), "memory": "$mem", "kernel": "$(uname -r)", "node": "$(node --version)",
-  "containerd": "$(containerd --version | awk '{print $3}')", "runc": "$(runc --version | awk 'NR==1 {print $3}')",
+  "containerd": "$(containerd --version | awk '{print $3}')", "containerd2": "$("$ctd2/containerd" --version 2>/dev/null | awk '{print $3}')", "runc": "$(runc --version | awk 'NR==1 {print $3}')",
   "date": "$(date -u +%Y-%m-%dT%H:%MZ)", "build": "$build" }
 JSON
 
@@ -53,6 +56,19 @@ nodeenv=(env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS)
   --log "$PC_TMP/containerd.log" --state "$PC_TMP/state" --n "$n" --concurrent "$k" --ttrpc-go "$gobin" \
   --out "$out/containerd.json"
 pc_stop || true
+rm -rf "$gotmp"
+# (a) again under containerd 2.x (go-tools.sh's 2.4.2, with its own runc shim): containerd 2.3+ hands `start` its
+# BootstrapParams on stdin, so its start path differs from 1.6's (README, start round 3).
+gotmp=$(mktemp -d /tmp/lcow-bench-ctd2.XXXXXX)
+if [ -x "$ctd2/containerd" ] && [ -x "$runcshim2/containerd-shim-runc-v2" ] && ln -s "$ctd2"/containerd "$ctd2"/ctr "$runcshim2"/containerd-shim-runc-v2 "$gotmp"/; then
+  echo "bench: (a) ctr run --rm under containerd 2.x" >&2
+  PC_CONTAINERD_DIR=$gotmp PC_LOG_LEVEL=debug PC_ENV="PATH=$gotmp:$build/bin:$PATH" pc_start
+  pc_make_rootfs "$PC_TMP/rootfs"
+  "${nodeenv[@]}" node scripts/bench/containerd-bench.mjs --address "$PC_SOCK" --rootfs "$PC_TMP/rootfs" \
+    --log "$PC_TMP/containerd.log" --state "$PC_TMP/state" --n "$n" --ctr "$gotmp/ctr" --run-rm-only \
+    --out "$out/containerd2.json"
+  pc_stop || true
+fi
 rm -rf "$gotmp"
 trap - EXIT
 echo "bench: (e) GCS bridge round trips" >&2

@@ -33,6 +33,9 @@ const { values: o } = parseArgs({
     'connect-calls': { type: 'string', default: '20000' },
     'connect-reps': { type: 'string', default: '3' },
     out: { type: 'string' },
+    // another containerd's ctr (scripts/bench.sh's 2.x run), and only (a), the sequential `ctr run --rm`
+    ctr: { type: 'string', default: 'ctr' },
+    'run-rm-only': { type: 'boolean', default: false },
   },
 });
 for (const k of ['address', 'rootfs', 'log', 'state', 'out']) {
@@ -53,7 +56,7 @@ const newId = (tag) => `bench-${tag}-${process.pid}-${seq++}`;
 function ctr(args) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn('ctr', ['-a', o.address, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(o.ctr, ['-a', o.address, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -270,6 +273,10 @@ const n = Number(o.n);
 const result = { n };
 process.stderr.write(`bench: (a) ctr run --rm, ${n} runs per runtime\n`);
 result.runRm = await sequential(n);
+if (o['run-rm-only']) {
+  writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
+  process.exit(0);
+}
 process.stderr.write(`bench: (f) start-up breakdown\n`);
 result.breakdown = await breakdown();
 process.stderr.write(`bench: (c) RSS with one running container\n`);

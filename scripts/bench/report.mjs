@@ -9,9 +9,10 @@ const dir = process.argv[2] ?? 'results';
 const load = (f) => (existsSync(join(dir, f)) ? JSON.parse(readFileSync(join(dir, f), 'utf8')) : undefined);
 const machine = load('machine.json') ?? {};
 const ctd = load('containerd.json');
+const ctd2 = load('containerd2.json'); // (a) under containerd 2.x
 const gcs = load('gcs.json');
 const ttrpc = load('ttrpc.json');
-const all = { machine, containerd: ctd, gcs, ttrpc };
+const all = { machine, containerd: ctd, containerd2: ctd2, gcs, ttrpc };
 writeFileSync(join(dir, 'bench.json'), JSON.stringify(all, null, 2) + '\n');
 
 const md = [];
@@ -25,6 +26,7 @@ if (ctd) {
   row('what', 'lcow (ours)', 'runc-v2', 'ratio (median)');
   row('---', '---', '---', '---');
   row('`ctr run --rm … /bin/true` (ms)', s3(ctd.runRm.lcow), s3(ctd.runRm.runc), `${ctd.runRm.ratioMedian}×`);
+  if (ctd2?.runRm) row(`the same under containerd ${machine.containerd2 || '2.x'} (ms)`, s3(ctd2.runRm.lcow), s3(ctd2.runRm.runc), `${ctd2.runRm.ratioMedian}×`);
   row(`${ctd.concurrent.containers} containers at once, until all exited (ms)`, s3(ctd.concurrent.lcow), s3(ctd.concurrent.runc), `${ctd.concurrent.ratioMedian}×`);
   row('shim daemon RSS, one running container (MB)', s3(ctd.rss.lcow.shimMB), s3(ctd.rss.runc.shimMB), ctd.rss.runc.shimMB.median ? `${Math.round((ctd.rss.lcow.shimMB.median / ctd.rss.runc.shimMB.median) * 10) / 10}×` : '');
   if (ctd.rss.lcow.shimSettledMB) {

@@ -3,6 +3,8 @@
 # /usr/local/go, modules from the Go module proxy), into a cache outside the repository:
 #   $LCOW_GO_CACHE/containerd-<v>/bin/{containerd,ctr}   containerd 2.x (CRI built in; no cgo, no btrfs/devmapper/zfs)
 #   $LCOW_GO_CACHE/crictl-<v>/bin/crictl                 cri-tools' crictl
+#   $LCOW_GO_CACHE/runc-shim-<v>/bin/containerd-shim-runc-v2   containerd 2.x's runc shim (scripts/bench.sh: runc-v2
+#                                                        under 2.x; Debian's 1.6 shim cannot read 2.3+'s bootstrap)
 # A tool's directory appears only when its build finished (built in a temp dir, then renamed), so an
 # interrupted build is redone. Nothing of their source is kept in the repository.
 # Usage: scripts/lib/go-tools.sh [--print]   (--print: only print the bin directories, build nothing)
@@ -16,7 +18,8 @@ CONTAINERD2_TAGS="urfave_cli_no_docs no_btrfs no_devmapper no_zfs"
 
 containerd2_dir="$LCOW_GO_CACHE/containerd-$CONTAINERD2_VERSION"
 crictl_dir="$LCOW_GO_CACHE/crictl-$CRICTL_VERSION"
-if [ "${1:-}" = --print ]; then echo "$containerd2_dir/bin $crictl_dir/bin"; exit 0; fi
+runc_shim_dir="$LCOW_GO_CACHE/runc-shim-$CONTAINERD2_VERSION"
+if [ "${1:-}" = --print ]; then echo "$containerd2_dir/bin $crictl_dir/bin $runc_shim_dir/bin"; exit 0; fi
 
 GO=${GO:-/usr/local/go/bin/go}
 export GOPATH="$LCOW_GO_CACHE/gopath" GOMODCACHE="$LCOW_GO_CACHE/gopath/pkg/mod" GOCACHE="$LCOW_GO_CACHE/build-cache"
@@ -44,3 +47,5 @@ GO_TOOL_FLAGS="-trimpath -tags=${CONTAINERD2_TAGS// /,} -ldflags=-X=github.com/c
   "github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD2_VERSION" \
   "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD2_VERSION"
 GO_TOOL_FLAGS="-trimpath" go_tool "$crictl_dir" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+GO_TOOL_FLAGS="-trimpath -tags=${CONTAINERD2_TAGS// /,} -ldflags=-X=github.com/containerd/containerd/v2/version.Version=$v" \
+  go_tool "$runc_shim_dir" "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD2_VERSION"
