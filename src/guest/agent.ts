@@ -16,7 +16,6 @@ import { unmountAll } from './mounts.js';
 import { Runc } from './runc.js';
 import { GuestService } from './guest-service.js';
 import { VmPaths } from './vm-paths.js';
-import { writeVmRunc } from './vm-bin.js';
 
 export interface AgentOptions {
   vmDir: string;
@@ -56,7 +55,6 @@ export class GuestAgent {
     log.info('connected to the host GCS port', { path: gcsPath });
 
     const runc = new Runc(this.paths.runcRoot);
-    await writeVmRunc(this.paths, runc);
     const shutdownRace = process.env['LCOW_GUEST_TEST_SHUTDOWN_RACE'] === '1';
     if (shutdownRace) log.warn('test mode: ShutdownGraceful answers after the exit notification (UnexpectedExit)');
     this.containers = new ContainerManager(this.paths, runc, (n) => this.bridge?.notify(n), log, { shutdownRace });

@@ -7,7 +7,7 @@
  * would run host binaries). Dropped: the Windows section. The cgroup path is made unique per VM:
  * /lcow/<vm-dir name>/<id>.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { invalidArg } from './errors.js';
 import type { VmPaths } from './vm-paths.js';
@@ -60,10 +60,14 @@ export function rewriteSpec(spec: unknown, paths: VmPaths, id: string): Json {
   return out;
 }
 
-/** Writes <bundleDir>/config.json. */
-export async function writeBundle(bundleDir: string, spec: Json): Promise<string> {
-  await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+/**
+ * Writes <bundleDir>/config.json as the real GCS does (hcsv2 writeSpecToFile: Go's json.Encoder, so compact
+ * JSON and a newline). Synchronous calls in the VM's own dir, as mounts.ts's targets: the async ones were a
+ * thread-pool round trip each (mkdir, open, write, close) and a FileHandle per Create.
+ */
+export function writeBundle(bundleDir: string, spec: Json): string {
+  mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
   const file = join(bundleDir, 'config.json');
-  await writeFile(file, JSON.stringify(spec, null, 2), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify(spec) + '\n', { mode: 0o600 });
   return file;
 }

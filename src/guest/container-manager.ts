@@ -32,7 +32,7 @@ import { releaseSandboxDirs, resolveWorkloadSources, setupSandboxDirs } from './
 import { runcLogError, type Runc } from './runc.js';
 import { cgroupMetrics } from './stats.js';
 import { closeStdio, connectStdio } from './stdio.js';
-import { vmCommand } from './vm-bin.js';
+import { vmCommand, writeVmRunc } from './vm-bin.js';
 import { validateContainerId, type VmPaths } from './vm-paths.js';
 
 export type Notify = (n: ContainerNotification) => void;
@@ -64,6 +64,8 @@ export class ContainerManager {
   readonly external = new Map<number, AgentProcess>();
   /** CRI pods: sandboxes and their workload containers (pods.ts). */
   readonly pods = new PodRegistry();
+  /** `<vmDir>/bin/runc`, written before the VM's first process in the VM itself (vm-bin.ts). */
+  private vmBin: Promise<void> | undefined;
 
   constructor(
     private readonly paths: VmPaths,
@@ -98,7 +100,7 @@ export class ContainerManager {
     try {
       if (pod?.isSandbox) await setupSandboxDirs(pod.root);
       else if (pod) await resolveWorkloadSources(Array.isArray(spec['mounts']) ? spec['mounts'] : [], pod.root, this.paths, { sandboxId: pod.sandboxId, id });
-      await writeBundle(bundleDir, spec);
+      writeBundle(bundleDir, spec);
     } catch (err) {
       if (pod?.isSandbox) await releaseSandboxDirs(pod.root, this.log);
       this.pods.remove(id);
@@ -122,7 +124,7 @@ export class ContainerManager {
     const stdio = await connectStdio(this.paths, settings.VsockStdioRelaySettings);
     let spec: LaunchSpec;
     try {
-      spec = container ? await this.runcSpec(container, params) : this.externalSpec(params);
+      spec = container ? await this.runcSpec(container, params) : await this.externalSpec(params);
     } catch (err) {
       closeStdio(stdio);
       throw err;
@@ -171,15 +173,29 @@ export class ContainerManager {
     return { kind: 'exec', command: this.runc.binary, args, tty: params.OciProcess['terminal'] === true, pidFile, logFile };
   }
 
-  private externalSpec(params: ProcessParameters): LaunchSpec {
+  private async externalSpec(params: ProcessParameters): Promise<LaunchSpec> {
     const argv = params.CommandArgs?.length ? params.CommandArgs : splitCommandLine(params.CommandLine ?? '');
     if (argv.length === 0 || typeof argv[0] !== 'string') throw invalidArg('CommandLine or CommandArgs is required for a process in the utility VM');
+    await this.ensureVmBin();
     const cwd = params.WorkingDirectory ? this.paths.hostPath(params.WorkingDirectory, 'WorkingDirectory') : this.paths.rootfs;
     const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...(params.Environment ?? {}) };
     // The VM's own executables come first (vm-bin.ts): `runc` there is the one holding this VM's containers.
     env.PATH = `${this.paths.vmBin}:${env.PATH}`;
     const command = vmCommand(this.paths, argv[0]) ?? argv[0];
     return { kind: 'external', command, args: argv.slice(1), tty: params.EmulateConsole === true, cwd, env };
+  }
+
+  /**
+   * Writes the VM's own `runc` wrapper once, before the first process in the VM itself: only such processes
+   * see `<vmDir>/bin` (on their PATH and for argv[0]), so a VM that runs none (every `ctr run`) never writes
+   * it. A failed write fails that ExecuteProcess (E_FAIL naming the file) and is tried again by the next one.
+   */
+  private ensureVmBin(): Promise<void> {
+    this.vmBin ??= writeVmRunc(this.paths, this.runc).catch((err: unknown) => {
+      this.vmBin = undefined;
+      throw failed(`writing the utility VM's runc wrapper in ${this.paths.vmBin}`, err);
+    });
+    return this.vmBin;
   }
 
   /** The process `pid` of container `cid` (or of the VM for the zero id). */

@@ -12,7 +12,6 @@ export { GuestAgent, type AgentOptions } from './agent.js';
 export { parseGuestArgs, readGuestEnv, UsageError, type GuestOptions, type GuestEnv } from './flags.js';
 export { GuestLogger, formatLogLine, rfc3339Nano, silentLogger, type GuestLogLevel, type GuestLogFormat } from './log.js';
 export { VmPaths, validateContainerId, validateGuestPath } from './vm-paths.js';
-export { writeVmRunc } from './vm-bin.js';
 export { rewriteSpec, writeBundle } from './bundle.js';
 export { BridgeServer, errorResponse, GuestMaxMessageSize, type BridgeRequest, type Dispatch } from './bridge-server.js';
 export { GuestService, LinuxCapabilities, type GuestServiceHooks } from './guest-service.js';

@@ -4,7 +4,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +37,7 @@ describe('guest agent process', () => {
     assert.equal(reply['Version'], 4);
     conn.destroy();
     assert.equal(await guest.exited, 1);
+    assert.equal(existsSync(join(vmDir, 'bin')), false, 'the VM\'s runc wrapper waits for a process in the VM itself');
     assert.ok(guest.logs.some((l) => /"level":"fatal"/.test(l) && /"msg":"failed to serve gcs service"/.test(l)), guest.logs.join('\n'));
     assert.ok(guest.logs.some((l) => /"msg":"read entropy"/.test(l) && /"bytes":512/.test(l)));
     entropy.close();

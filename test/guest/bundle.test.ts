@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GuestError, rewriteSpec, VmPaths } from '../../src/guest/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestError, rewriteSpec, VmPaths, writeBundle } from '../../src/guest/index.js';
+import { cleanupVmDir, tempDir } from './support/fixtures.js';
 
 const paths = new VmPaths('/vm/d1');
 const base = (): Record<string, unknown> => ({
@@ -80,4 +83,20 @@ describe('bundle rewriting', () => {
       assert.throws(() => rewriteSpec(mk(base()), paths, 'c1'), (e) => e instanceof GuestError && e.hresult === 0x80070057);
     });
   }
+});
+
+describe('bundle writing', () => {
+  it('writes config.json as the real GCS (Go json.Encoder: compact, one newline), mode 0600, in a new 0700 dir', () => {
+    const dir = tempDir();
+    try {
+      const spec = rewriteSpec(base(), paths, 'c1');
+      const file = writeBundle(join(dir, 'run/gcs/c/c1'), spec);
+      assert.equal(file, join(dir, 'run/gcs/c/c1/config.json'));
+      assert.equal(readFileSync(file, 'utf8'), JSON.stringify(spec) + '\n');
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'run/gcs/c/c1')).mode & 0o777, 0o700);
+    } finally {
+      cleanupVmDir(dir);
+    }
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NullContainerID, RPCExecuteProcess, RPCWaitForProcess } from '../../src/gcs/protocol/index.js';
 import { cleanupVmDir, tempDir } from './support/fixtures.js';
@@ -33,8 +33,8 @@ describe('guest: runc in the utility VM itself', () => {
     return w.body['ExitCode'] as number;
   }
 
-  it('is <vmDir>/bin/runc, executable', () => {
-    accessSync(join(vmDir, 'bin', 'runc'), constants.X_OK);
+  it('is not written until a process runs in the VM itself (a VM that runs none, as every `ctr run`, never writes it)', () => {
+    assert.equal(existsSync(join(vmDir, 'bin')), false);
   });
 
   it('`runc pause <id>` as the command runs the agent\'s runc with this VM\'s root', async () => {
@@ -45,5 +45,39 @@ describe('guest: runc in the utility VM itself', () => {
   it('a shell in the VM finds the same runc first on its PATH', async () => {
     assert.equal(await inVm(['/bin/sh', '-c', 'runc resume c9']), 0);
     assert.equal(host.runc.calls().at(-1), `--root ${join(vmDir, 'runc')} resume c9`);
+  });
+
+  it('is <vmDir>/bin/runc, executable, once a process ran in the VM', () => {
+    accessSync(join(vmDir, 'bin', 'runc'), constants.X_OK);
+  });
+});
+
+describe('guest: the VM\'s runc wrapper cannot be written', () => {
+  let vmDir = '';
+  let host: RawHost;
+  before(async () => {
+    vmDir = tempDir();
+    host = await RawHost.negotiated(vmDir);
+  });
+  after(() => {
+    host.close();
+    cleanupVmDir(vmDir);
+  });
+
+  it('fails that ExecuteProcess with E_FAIL naming the wrapper, and the next one writes it', async () => {
+    writeFileSync(join(vmDir, 'bin'), 'not a directory');
+    const params = { CommandArgs: ['runc', 'pause', 'c9'], WorkingDirectory: '/', Environment: { PATH: '/usr/bin:/bin' } };
+    const exec = (): ReturnType<RawHost['rpc']> =>
+      host.rpc(RPCExecuteProcess, { ContainerId: NullContainerID, Settings: { ProcessParameters: JSON.stringify(params) } });
+    const bad = await exec();
+    assert.equal((bad.body['Result'] as number) >>> 0, 0x80004005);
+    assert.match(String(bad.body['ErrorMessage']), new RegExp(`writing the utility VM's runc wrapper in ${join(vmDir, 'bin')}: .*(EEXIST|ENOTDIR)`));
+    assert.equal(host.runc.calls().length, 0, 'nothing ran');
+    rmSync(join(vmDir, 'bin'));
+    const ok = await exec();
+    assert.equal(ok.body['Result'], 0, String(ok.body['ErrorMessage']));
+    const w = await host.rpc(RPCWaitForProcess, { ContainerId: NullContainerID, ProcessId: ok.body['ProcessId'], TimeoutInMs: 0xffffffff });
+    assert.equal(w.body['ExitCode'], 0);
+    assert.equal(host.runc.calls().at(-1), `--root ${join(vmDir, 'runc')} pause c9`);
   });
 });

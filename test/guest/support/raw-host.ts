@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, FrameDecoder, parseJsonBody, requestType, responseType, RPCNegotiateProtocol, type Frame } from '../../../src/gcs/protocol/index.js';
-import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths, writeVmRunc } from '../../../src/guest/index.js';
+import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths } from '../../../src/guest/index.js';
 import { FakeRunc } from '../../fakes/fake-runc.js';
 
 export interface Reply {
@@ -63,7 +63,6 @@ export class RawHost {
     const log = silentLogger();
     let bridge: BridgeServer | undefined;
     const runc = new Runc(paths.runcRoot, fake.binary);
-    await writeVmRunc(paths, runc); // as GuestAgent.run
     const containers = new ContainerManager(paths, runc, (n) => bridge?.notify(n), log, opts);
     const host = { shutdowns: [] as boolean[] };
     const service = new GuestService(containers, new VmModifier(paths, log), {
