@@ -2,7 +2,9 @@
  * `start` for a pod's workload container (runhcs start.go): containerd runs `start` once per container of
  * a pod, with cwd = that container's bundle, and uses whatever address it prints. A workload joins the pod's
  * shim: dial the sandbox's shim, check it with Connect, write its pid and address into the workload's
- * bundle and print its address. Loaded only for bundles with CRI annotations.
+ * bundle and print its address. Loaded only for bundles with CRI annotations. On Linux the executable's sh
+ * `start` makes the same join itself when it can be sure without Connect (scripts/build-steps/shim-wrapper.sh
+ * join_pod_start: the pod's bundle, its socket, its live daemon); this runs otherwise, and on Windows.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
