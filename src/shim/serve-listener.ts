@@ -30,9 +30,9 @@ import { listenLinked } from './listen-socket.js';
 import { writeFileAtomic } from './reexec-start.js';
 
 export const LISTEN_FD_ENV = 'LCOW_SHIM_LISTEN_FD';
+export const READY_FD_ENV = 'LCOW_SHIM_READY_FD';
 /** An absolute, clean path of the characters shim-wrapper.sh allows in a socket dir. */
 const SH_SAFE_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._+@-]+)+$/;
-export const READY_FD_ENV = 'LCOW_SHIM_READY_FD';
 
 /** What follows the address on the sh start's "listening" line: '' or ' ' + the escaped reply (serve-start-input.ts). */
 export type ListeningReply = (address: string) => string;

@@ -61,17 +61,18 @@ export function printfOctal(bytes: Uint8Array): string {
 
 /**
  * The sh `start` starts `serve` for a standalone task and for a CRI pod's sandbox (its spec names the type
- * "sandbox"), never for a pod's workload container, which joins its pod's shim (join-pod.ts, in Node's start).
- * sh only greps the spec, so serve checks the role as Node's start would (podRole: the annotations must be
- * consistent, and a sandbox's id must be this task's) and throws otherwise: it then fails before it listens,
- * and Node's start decides (joins the pod, or reports the bad annotations).
+ * "sandbox"), never for a pod's workload container, which joins its pod's daemon (in sh: shim-wrapper.sh
+ * join_pod_start; else Node's start: join-pod.ts). sh only greps the spec, so serve checks the role as Node's
+ * start would (podRole: the annotations must be consistent, and a sandbox's id must be this task's) and throws
+ * otherwise: it then fails before it listens, and Node's start decides (joins the pod, or reports the bad
+ * annotations).
  */
 export function checkShStartBundle(bundle: string, id: string): void {
   const text = readFileSync(join(bundle, 'config.json'), 'utf8');
   if (!text.includes('io.kubernetes.cri.')) return;
   const annotations = (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
   const role = podRole(annotations);
-  if (role.kind === 'container') throw invalidArgument(`a pod's container (${CriAnnotation.SandboxId}=${role.sandboxId}) joins its pod's shim: not for the sh start`);
+  if (role.kind === 'container') throw invalidArgument(`a pod's container (${CriAnnotation.SandboxId}=${role.sandboxId}) joins its pod's daemon: no daemon of its own`);
   if (role.kind === 'sandbox' && role.sandboxId !== id) {
     throw invalidArgument(`'id' and ${CriAnnotation.SandboxId} must match for a sandbox: '${id}' != '${role.sandboxId}'`);
   }

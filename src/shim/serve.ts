@@ -44,13 +44,13 @@ async function pipeListener(path: string): Promise<Server> {
  * containerd 2.x's "shim" sandboxer), and hcsshim's diagnostics (ShimDiag, ExtendedTask). Exits after Shutdown once no task is left, or on SIGTERM/SIGINT.
  */
 export async function serveShim(flags: ShimFlags, transport: PlatformTransport): Promise<void> {
-  // Linux: listen first (the socket `start` passed as fd 3, or -socket, or for the sh `start` the path Node's
-  // start would use: serve-listener.ts). Windows: listen on the -socket pipe once serving, and tell `start`
-  // (our parent) then (reexec-start.ts).
   // containerd's stdin to the sh `start`, which it spooled for us (serve-start-input.ts): applied to our
   // environment first, since the socket path and everything after it read what it sets.
   const bundle = flags.bundle || process.cwd();
   const reply = transport.serveMode === 'ready-handshake' ? undefined : await takeStartInput(process.env, flags, bundle);
+  // Linux: listen first (the socket `start` passed as fd 3, or -socket, or for the sh `start` the path Node's
+  // start would use: serve-listener.ts). Windows: listen on the -socket pipe once serving, and tell `start`
+  // (our parent) then (reexec-start.ts).
   const early = transport.serveMode === 'ready-handshake' ? undefined : await serveListener({
     socket: flags.socket,
     bundle,

@@ -108,14 +108,14 @@ describe('serve: the spooled stdin of the sh start', () => {
     checkShStartBundle(specBundle({ 'io.kubernetes.cri.sandbox-name': 'p' }), 't1'); // CRI, but no role: standalone, as podRole
     checkShStartBundle(specBundle({ [T]: 'sandbox', [S]: 't1' }), 't1');
     for (const [annotations, msg] of [
-      [{ [T]: 'container', [S]: 'pod' }, /joins its pod's shim/],
+      [{ [T]: 'container', [S]: 'pod' }, /joins its pod's daemon/],
       [{ [T]: 'sandbox', [S]: 'other' }, /must match for a sandbox: 't1' != 'other'/],
       [{ [T]: 'sandbox' }, /needs io\.kubernetes\.cri\.sandbox-id/],
       [{ [T]: 'podsandbox', [S]: 't1' }, /neither 'sandbox' nor 'container'/],
     ] as const) assert.throws(() => checkShStartBundle(specBundle(annotations), 't1'), msg);
     // and takeStartInput checks it whenever the sh start launched serve, spool or not
     const env: NodeJS.ProcessEnv = { LCOW_SHIM_READY_FD: '3' };
-    await assert.rejects(takeStartInput(env, flags(), specBundle({ [T]: 'container', [S]: 'pod' })), /joins its pod's shim/);
+    await assert.rejects(takeStartInput(env, flags(), specBundle({ [T]: 'container', [S]: 'pod' })), /joins its pod's daemon/);
     assert.equal(await takeStartInput({}, flags(), specBundle({ [T]: 'container', [S]: 'pod' })), undefined, 'not the sh start: not checked');
   });
 
