@@ -61,7 +61,7 @@
 # socket_dir is not one sh would print), Node's start runs instead, with the spooled stdin (already unlinked)
 # as its own, and reports why.
 # Must stay POSIX sh (dash): no subshell per byte; tools: date(1) (delete, older markers), sleep(1), grep(1),
-# sha256sum(1) (delete, joined pods), cat(1), setsid(1), rm(1), kill; and no star-slash anywhere in the sh part
+# sha256sum(1) (joined pods: their delete and start), cat(1), setsid(1), rm(1), kill; and no star-slash anywhere in the sh part
 # (it would end Node's comment).
 
 # glibc malloc with a fixed mmap threshold (its default, 128 KiB), for every Node this file starts and what
