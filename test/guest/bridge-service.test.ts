@@ -28,7 +28,7 @@ import {
   responseType,
 } from '../../src/gcs/protocol/index.js';
 import { cleanupVmDir, tempDir } from './support/fixtures.js';
-import { RawHost } from './support/raw-host.js';
+import { RawHost, useNegotiatedHost } from './support/raw-host.js';
 import { UnixListener } from './support/unix-listener.js';
 
 const ACT = '11111111-2222-3333-4444-555555555555';
@@ -327,16 +327,9 @@ describe('guest bridge: containers and processes (fake runc)', () => {
 });
 
 describe('guest bridge: DeleteContainerState is as destructive as the real GCS', { skip: process.getuid?.() !== 0 ? 'needs root (bind mounts)' : false }, () => {
-  let vmDir = '';
+  const s = useNegotiatedHost();
   const shareDirs: string[] = [];
-  let host: RawHost;
-  before(async () => {
-    vmDir = tempDir();
-    host = await RawHost.negotiated(vmDir);
-  });
   after(() => {
-    host.close();
-    cleanupVmDir(vmDir);
     for (const d of shareDirs) cleanupVmDir(d);
   });
 
@@ -347,28 +340,28 @@ describe('guest bridge: DeleteContainerState is as destructive as the real GCS',
     mkdirSync(join(shareDir, 'sub'));
     writeFileSync(join(shareDir, 'a'), 'user data');
     writeFileSync(join(shareDir, 'sub', 'b'), 'more user data');
-    mkdirSync(host.paths.plan9Dir, { recursive: true });
-    symlinkSync(shareDir, host.paths.plan9Link(name));
-    const add = await host.rpc(RPCModifySettings, {
+    mkdirSync(s.host.paths.plan9Dir, { recursive: true });
+    symlinkSync(shareDir, s.host.paths.plan9Link(name));
+    const add = await s.host.rpc(RPCModifySettings, {
       ContainerId: NullContainerID,
       Request: { ResourceType: 'MappedDirectory', RequestType: 'Add', Settings: { MountPath: `/run/gcs/c/${id}/rootfs`, ShareName: name, Port: 564 } },
     });
     assert.equal(add.body['Result'], 0, String(add.body['ErrorMessage']));
-    const r = await host.rpc(RPCCreate, { ContainerId: id, ActivityId: ACT, ContainerConfig: config(id) });
+    const r = await s.host.rpc(RPCCreate, { ContainerId: id, ActivityId: ACT, ContainerConfig: config(id) });
     assert.equal(r.body['Result'], 0, String(r.body['ErrorMessage']));
     return shareDir;
   }
 
   it('with the share still mounted: the host directory is emptied through the mount and the call fails with E_FAIL', async () => {
     const dir = await shareAsRootfs('d1', 's1');
-    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
+    const del = await s.host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
     assert.equal(u32(del.body['Result']), 0x80004005);
     assert.match(String(del.body['ErrorMessage']), /errors deleting container state: unlinkat \S+\/run\/gcs\/c\/d1\/rootfs: device or resource busy/);
     assert.deepEqual(readdirSync(dir), [], 'the real GCS deletes through mounts: so does ours');
     // The container is forgotten even though the delete failed.
-    const again = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
+    const again = await s.host.rpc(RPCDeleteContainerState, { ContainerId: 'd1' });
     assert.equal(u32(again.body['Result']), 0xc037010e);
-    const rm = await host.rpc(RPCModifySettings, {
+    const rm = await s.host.rpc(RPCModifySettings, {
       ContainerId: NullContainerID,
       Request: { ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: '/run/gcs/c/d1/rootfs', ShareName: 's1', Port: 564 } },
     });
@@ -377,43 +370,33 @@ describe('guest bridge: DeleteContainerState is as destructive as the real GCS',
 
   it('after the host released the share (the host rule): the delete succeeds and the directory is untouched', async () => {
     const dir = await shareAsRootfs('d2', 's2');
-    const rm = await host.rpc(RPCModifySettings, {
+    const rm = await s.host.rpc(RPCModifySettings, {
       ContainerId: NullContainerID,
       Request: { ResourceType: 'MappedDirectory', RequestType: 'Remove', Settings: { MountPath: '/run/gcs/c/d2/rootfs', ShareName: 's2', Port: 564 } },
     });
     assert.equal(rm.body['Result'], 0, String(rm.body['ErrorMessage']));
-    const del = await host.rpc(RPCDeleteContainerState, { ContainerId: 'd2' });
+    const del = await s.host.rpc(RPCDeleteContainerState, { ContainerId: 'd2' });
     assert.equal(del.body['Result'], 0, String(del.body['ErrorMessage']));
-    assert.equal(existsSync(join(vmDir, 'rootfs/run/gcs/c/d2')), false);
+    assert.equal(existsSync(join(s.vmDir, 'rootfs/run/gcs/c/d2')), false);
     assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'user data');
     assert.equal(readFileSync(join(dir, 'sub', 'b'), 'utf8'), 'more user data');
   });
 });
 
 describe('guest bridge: the ShutdownGraceful race (test mode)', () => {
-  let vmDir = '';
-  let host: RawHost;
-  before(async () => {
-    vmDir = tempDir();
-    host = await RawHost.negotiated(vmDir, { shutdownRace: true });
-  });
-  after(async () => {
-    await host.containers.stopAll();
-    host.close();
-    cleanupVmDir(vmDir);
-  });
+  const s = useNegotiatedHost({ shutdownRace: true, beforeClose: (h) => h.containers.stopAll() });
 
   it('sends the exit notification, typed UnexpectedExit, before the ShutdownGraceful response', async () => {
-    const r = await host.rpc(RPCCreate, { ContainerId: 'r1', ActivityId: ACT, ContainerConfig: config('r1') });
+    const r = await s.host.rpc(RPCCreate, { ContainerId: 'r1', ActivityId: ACT, ContainerConfig: config('r1') });
     assert.equal(r.body['Result'], 0);
-    const started = await host.rpc(RPCExecuteProcess, { ContainerId: 'r1', ActivityId: ACT, Settings: { ProcessParameters: '{}' } });
+    const started = await s.host.rpc(RPCExecuteProcess, { ContainerId: 'r1', ActivityId: ACT, Settings: { ProcessParameters: '{}' } });
     assert.ok((started.body['ProcessId'] as number) > 0);
-    const resp = await host.rpc(RPCShutdownGraceful, { ContainerId: 'r1' });
+    const resp = await s.host.rpc(RPCShutdownGraceful, { ContainerId: 'r1' });
     assert.equal(resp.body['Result'], 0);
-    const noteAt = host.frames.findIndex((f) => f.type === ComputeSystemNotificationV1);
-    const respAt = host.frames.findIndex((f) => f.type === responseType(RPCShutdownGraceful));
+    const noteAt = s.host.frames.findIndex((f) => f.type === ComputeSystemNotificationV1);
+    const respAt = s.host.frames.findIndex((f) => f.type === responseType(RPCShutdownGraceful));
     assert.ok(noteAt >= 0 && noteAt < respAt, `notification at ${noteAt}, response at ${respAt}`);
-    const note = await host.waitFrame((f) => f.type === ComputeSystemNotificationV1);
+    const note = await s.host.waitFrame((f) => f.type === ComputeSystemNotificationV1);
     assert.equal(note.body['Type'], 'UnexpectedExit');
     assert.equal(note.body['ContainerId'], 'r1');
   });

@@ -5,10 +5,12 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, FrameDecoder, parseJsonBody, requestType, responseType, RPCNegotiateProtocol, type Frame } from '../../../src/gcs/protocol/index.js';
 import { BridgeServer, ContainerManager, GuestService, Runc, silentLogger, VmModifier, VmPaths } from '../../../src/guest/index.js';
 import { FakeRunc } from '../../fakes/fake-runc.js';
+import { cleanupVmDir, tempDir } from './fixtures.js';
 
 export interface Reply {
   type: number;
@@ -108,4 +110,33 @@ export class RawHost {
   close(): void {
     this.client.destroy();
   }
+}
+
+/**
+ * Inside a describe: a fresh VM dir and a RawHost negotiated on it, made before the suite's tests; after them
+ * `beforeClose` (e.g. stopping its containers), then the host is closed and the VM dir removed.
+ */
+export function useNegotiatedHost(opts: { shutdownRace?: boolean; beforeClose?: (host: RawHost) => Promise<void> } = {}): { readonly vmDir: string; readonly host: RawHost } {
+  let vmDir = '';
+  let host: RawHost | undefined;
+  before(async () => {
+    vmDir = tempDir();
+    host = await RawHost.negotiated(vmDir, { ...(opts.shutdownRace ? { shutdownRace: true } : {}) });
+  });
+  after(async () => {
+    if (host !== undefined) {
+      await opts.beforeClose?.(host);
+      host.close();
+    }
+    cleanupVmDir(vmDir);
+  });
+  return {
+    get vmDir() {
+      return vmDir;
+    },
+    get host() {
+      if (host === undefined) throw new Error('useNegotiatedHost: the host is made before the suite\'s tests');
+      return host;
+    },
+  };
 }
