@@ -23,8 +23,8 @@
 # 255 (field 2), exited_at (field 3, a Timestamp {seconds = 1, nanos = 2}) the release time on the marker's
 # second line (ms since the epoch), or now (date(1)) for a marker without one; pid 0 omitted; nothing on stderr.
 #
-# `start` of a standalone task or a CRI pod's sandbox (any containerd: stdin empty, runtime options, or 2.3+'s
-# BootstrapParams). Node's `start`
+# `start` of a standalone task, a CRI pod's sandbox or a Sandbox API sandbox (any containerd: stdin empty, runtime
+# options, or 2.3+'s BootstrapParams). Node's `start`
 # (src/shim/manager.ts) is a whole Node process on the critical path before `serve` can begin; here sh starts
 # `serve` itself, detached as Node's start does (own session via setsid(1), stdio /dev/null, cwd the bundle,
 # the environment Node's start gives it: log level from -debug by src/shim/log-level.ts's rule, TTRPC_ADDRESS
@@ -49,11 +49,12 @@
 #     "$address/$ns/$id"; the socket dir (LCOW_SHIM_SOCKET_DIR or /run/containerd/s) absolute, clean, of
 #     [A-Za-z0-9._/+@-], and short enough for sun_path with the socket's name and serve's temporary suffix
 #     (serve checks both again, and fails on anything at the path: Node's start then probes it);
-#   - the bundle (-bundle, else the physical cwd) absolute, with a readable config.json that does not mention
-#     io.kubernetes.cri., or names the type "sandbox" (a pod's sandbox: serve checks the annotations as Node's
-#     start would, and leaves a bundle that is not a sandbox of this id to it), or names the type "container"
-#     and its pod's id: then sh joins the pod's daemon itself (join_pod_start) when it can be sure, and does
-#     not start serve;
+#   - the bundle (-bundle, else the physical cwd) an absolute directory, with a readable config.json that does
+#     not mention io.kubernetes.cri., or names the type "sandbox" (a pod's sandbox: serve checks the annotations
+#     as Node's start would, and leaves a bundle that is not a sandbox of this id to it), or names the type
+#     "container" and its pod's id: then sh joins the pod's daemon itself (join_pod_start) when it can be sure,
+#     and does not start serve; or with no config.json at all (a Sandbox API sandbox: containerd 2.x's "shim"
+#     sandboxer passes no spec; serve announces Task API 3 for it, as Node's start does);
 #   - node, setsid and grep found;
 #   - stdin, when a pipe, file or socket, read to EOF (anything else, e.g. /dev/null or a terminal, is what
 #     Node's start does not read either); a failed read gives Node's start what was read, as its stdin.
@@ -297,17 +298,22 @@ fast_start() {
   [ $((${#dir} + 65)) -le 99 ] || return 1
   [ -n "$bundle" ] || { cd -P . && bundle=$PWD; } || return 1
   case $bundle in /*) ;; *) return 1 ;; esac
-  [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
+  [ -d "$bundle" ] || return 1
   command -v node >/dev/null && command -v setsid >/dev/null || return 1
-  # A CRI bundle (src/sandbox/pod-role.ts): a pod's sandbox gets a daemon of its own (serve checks its
-  # annotations as Node's start would: podRole); a pod's container joins its pod's daemon (join_pod_start).
   join=
-  grep -qF io.kubernetes.cri. "$bundle/config.json"
-  case $? in
-    0) cri_role || return 1 ;;
-    1) ;;
-    *) return 1 ;;
-  esac
+  if [ -e "$bundle/config.json" ] || [ -L "$bundle/config.json" ]; then
+    [ -f "$bundle/config.json" ] && [ -r "$bundle/config.json" ] || return 1
+    # A CRI bundle (src/sandbox/pod-role.ts): a pod's sandbox gets a daemon of its own (serve checks its
+    # annotations as Node's start would: podRole); a pod's container joins its pod's daemon (join_pod_start).
+    grep -qF io.kubernetes.cri. "$bundle/config.json"
+    case $? in
+      0) cri_role || return 1 ;;
+      1) ;;
+      *) return 1 ;;
+    esac
+  fi
+  # No spec at all: the bundle containerd 2.x's shim sandbox controller starts a Sandbox API sandbox's shim
+  # in (src/shim/bootstrap.ts taskApiVersionFor); serve checks it is still without one and announces 3.
   input=
   if [ -p /dev/stdin ] || [ -f /dev/stdin ] || [ -S /dev/stdin ]; then
     spool=$bundle/.start-stdin.$$

@@ -2,7 +2,8 @@
  * The released marker: `<bundle>/shim-released`, holding the pid of the shim daemon that wrote it and, on a
  * second line, when the task was released (ms since the epoch). The daemon writes it once the task of that
  * bundle is deleted and everything `delete` would clean up after a dead daemon is known gone: the utility VM
- * closed and exited, the host rootfs released. `delete` (run by containerd after every disconnect, even a
+ * closed and exited, the host rootfs released; for a Sandbox API sandbox's bundle, once ShutdownSandbox has
+ * closed the pod's VM (pod-sandbox.ts: its bundle has no rootfs of ours). `delete` (run by containerd after every disconnect, even a
  * clean one) then skips opening HCS and scanning mounts when the marker names the daemon recorded in
  * `<bundle>/shim.pid`, and reports the release time as its exited_at (the task was gone from then on). A
  * marker that is missing, unreadable or names another pid means the full cleanup runs, as before; one without

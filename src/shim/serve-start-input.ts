@@ -60,15 +60,22 @@ export function printfOctal(bytes: Uint8Array): string {
 }
 
 /**
- * The sh `start` starts `serve` for a standalone task and for a CRI pod's sandbox (its spec names the type
- * "sandbox"), never for a pod's workload container, which joins its pod's daemon (in sh: shim-wrapper.sh
- * join_pod_start; else Node's start: join-pod.ts). sh only greps the spec, so serve checks the role as Node's
- * start would (podRole: the annotations must be consistent, and a sandbox's id must be this task's) and throws
- * otherwise: it then fails before it listens, and Node's start decides (joins the pod, or reports the bad
- * annotations).
+ * The sh `start` starts `serve` for a standalone task, for a CRI pod's sandbox (its spec names the type
+ * "sandbox") and for a Sandbox API sandbox (a bundle without a spec: bootstrap.ts taskApiVersionFor), never for
+ * a pod's workload container, which joins its pod's daemon (in sh: shim-wrapper.sh join_pod_start; else Node's
+ * start: join-pod.ts). sh only greps the spec, so serve checks the role as Node's start would (podRole: the
+ * annotations must be consistent, and a sandbox's id must be this task's) and throws otherwise: it then fails
+ * before it listens, and Node's start decides (joins the pod, or reports the bad annotations). A spec that
+ * cannot be read (other than not being there) throws too.
  */
 export function checkShStartBundle(bundle: string, id: string): void {
-  const text = readFileSync(join(bundle, 'config.json'), 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(join(bundle, 'config.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // a Sandbox API sandbox's bundle
+    throw err;
+  }
   if (!text.includes('io.kubernetes.cri.')) return;
   const annotations = (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
   const role = podRole(annotations);

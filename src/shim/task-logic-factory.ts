@@ -52,6 +52,15 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
   });
   const pod = new PodSandbox({
     shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, options: () => decodeRuntimeOptions(r.runtimeOptions), requestExit: () => r.requestExit(false, true),
+    onReleased: (bundle) => {
+      try {
+        writeReleasedMarker(bundle);
+        r.log.debug('sandbox released: marker left for delete', { bundle });
+      } catch (err) {
+        // delete then cleans up as after a dead daemon (it finds nothing)
+        r.log.warn('sandbox released, but its marker for delete could not be written', { bundle, error: (err as Error).message });
+      }
+    },
   });
   return { tasks, pod };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerConfig, CRI_IMAGE, crictl, crictlOk, exited, importCriImages, processes, shimDaemons } from './crictl.js';
-import { CONTAINERDS, NEEDS_ROOT, type PrivateContainerd, usePrivateContainerd } from './harness.js';
+import { CONTAINERDS, NEEDS_ROOT, nodeActionProbe, type PrivateContainerd, usePrivateContainerd } from './harness.js';
 
 const IMAGE = CRI_IMAGE;
 
@@ -157,6 +157,29 @@ for (const under of CONTAINERDS.filter((c) => c.major === 2)) {
       await settled(() => shimDaemons(ctd).length === 0, 'the shim exited');
       await settled(() => readdirSync(ctd.vmRoot).length === 0, 'the VM directory is gone');
       assertNothingLeft();
+    });
+
+    test('a pod\'s `start` and its `delete` are answered by the executable\'s sh (no Node `start` or `delete`)', async () => {
+      const probe = nodeActionProbe(ctd);
+      await ctd.restart(probe.env);
+      try {
+        await images();
+        const pod = ok(await crictl(ctd, ['runp', podConfig('s-sh', 0)]), 'crictl runp');
+        const bundle = join(ctd.tmp, 'state', 'io.containerd.sandbox.controller.v1.shim', 'k8s.io', pod);
+        const boot = JSON.parse(readFileSync(join(bundle, 'bootstrap.json'), 'utf8')) as { version: number };
+        assert.equal(boot.version, 3, 'Task API 3 for a Sandbox API sandbox, as Node\'s `start` announces');
+        assert.equal(probe.starts(), '', 'no Node `start`: sh started the sandbox\'s daemon');
+        await removePod(pod);
+        await settled(() => shimDaemons(ctd).length === 0, 'the shim exited');
+        // containerd runs `delete` once the daemon has disconnected (cleanupAfterDeadShim: binary.Delete logs
+        // "cleaning up dead shim", then runs the executable; the probe's node records a Node `delete` as it starts)
+        await settled(() => ctd.log().split('\n').some((l) => l.includes('cleaning up dead shim') && l.includes(pod)), 'containerd ran `delete` for the pod');
+        await sleep(500);
+        assert.equal(probe.deletes(), '', 'no Node `delete`: sh answered it from the released marker');
+        assertNothingLeft();
+      } finally {
+        await ctd.restart();
+      }
     });
 
     test('two pods → two shims and two VMs; removing one leaves the other ready; removing both leaves nothing', async () => {

@@ -103,10 +103,12 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
   const startArgs = (id: string, ...extra: string[]): string[] =>
     ['-namespace', NS, '-address', ADDRESS, '-publish-binary', '/usr/bin/containerd', '-id', id, ...extra, 'start'];
 
+  /** bundleWith(NO_SPEC): a bundle without config.json, as containerd 2.x's shim sandbox controller makes one. */
+  const NO_SPEC = Symbol('no spec');
   async function bundleWith(spec: unknown = { ociVersion: '1.0.2', annotations: { 'io.containerd.x': 'y' } }): Promise<string> {
     const bundle = join(dir, `bundle-${++n}`);
     await mkdir(bundle);
-    if (spec !== undefined) await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    if (spec !== NO_SPEC) await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     return bundle;
   }
 
@@ -152,7 +154,8 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
    * spool or temporary file; that daemon is stopped at `address` afterwards.
    */
   async function sameAsNodeStart(id: string, nodeOut: Buffer, viaNode: string, o: RunOptions, address: string): Promise<void> {
-    const viaSh = await bundleWith();
+    const withSpec = existsSync(join(viaNode, 'config.json'));
+    const viaSh = await bundleWith(...(withSpec ? [] : [NO_SPEC]));
     const s = await run(startArgs(id), viaSh, o);
     assert.ok(s.serve && s.node === undefined, 'the second start ran in sh');
     assert.equal(s.status, 0, s.stderr);
@@ -161,7 +164,7 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
       assert.deepEqual(s.stdout, nodeOut);
       assert.deepEqual(readFileSync(join(viaSh, 'address')), readFileSync(join(viaNode, 'address')));
       assert.equal(shDaemon, Number(s.serve.stat.split(' ')[0]), 'shim.pid names the serve sh started');
-      assert.deepEqual(readdirSync(viaSh).sort(), ['address', 'config.json', 'shim.pid'], 'no spool or temporary file left');
+      assert.deepEqual(readdirSync(viaSh).sort(), ['address', ...(withSpec ? ['config.json'] : []), 'shim.pid'], 'no spool or temporary file left');
       assert.ok(!readFileSync(`/proc/${shDaemon}/cmdline`, 'utf8').split('\0').includes('-socket'), 'serve found its socket itself');
     } finally {
       await stopServing(address, shDaemon, id);
@@ -299,8 +302,14 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
       ...['rel/s', `${dir}//s`, `${dir}/s/`, `${dir}/./s`, `${dir}/with space`]
         .map((d): [string, (id: string) => Promise<[string[], RunOptions]>] => [`socket dir ${d}`, async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: d } }]]),
       ['a socket path too long for sun_path', async (id) => [startArgs(id), { env: { LCOW_SHIM_SOCKET_DIR: `${dir}/${'d'.repeat(Math.max(1, 99 - 65 - dir.length))}` } }]],
-      ['a bundle without config.json', async (id, bundle) => {
+      ['a config.json that is not a regular file', async (id, bundle) => {
         await rm(join(bundle, 'config.json'));
+        await mkdir(join(bundle, 'config.json'));
+        return [startArgs(id)];
+      }],
+      ['a config.json that is a dangling link', async (id, bundle) => {
+        await rm(join(bundle, 'config.json'));
+        await symlink(join(bundle, 'gone.json'), join(bundle, 'config.json'));
         return [startArgs(id)];
       }],
       ['a CRI bundle (a pod\'s container may join its pod)', async (id, bundle) => {
@@ -383,22 +392,24 @@ describe('the shim executable\'s start in sh', { skip: !BUNDLED && 'dist/ was bu
     }
   });
 
-  it('with the real serve and containerd 2.3+\'s BootstrapParams, prints Node\'s start\'s BootstrapResult byte for byte, under the params\' socket_dir', async () => {
-    const id = 'same-bootstrap';
-    const paramsDir = await mkdtemp('/tmp/ps-'); // short: with the socket's name and serve's suffix it fits sun_path
-    const params = bootstrapParamsBytes({ id, namespace: NS, socketDir: paramsDir, ttrpcAddress: '/run/x.ttrpc' });
-    const viaNode = await bundleWith();
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'LCOW_SHIM_SOCKET_DIR', 'TTRPC_ADDRESS']) delete env[k];
-    const r = spawnSync(process.execPath, ['--no-warnings', EXE, ...startArgs(id)], { cwd: viaNode, env, input: params, timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr.toString());
-    const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
-    assert.equal(result.address, `unix://${socketOf(id, paramsDir)}`);
-    await stopServing(result.address, Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8')), id);
-    try {
-      await sameAsNodeStart(id, r.stdout, viaNode, { stdin: Buffer.from(params), env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } }, result.address);
-    } finally {
-      await rm(paramsDir, { recursive: true, force: true });
+  it('with the real serve and containerd 2.3+\'s BootstrapParams, prints Node\'s start\'s BootstrapResult byte for byte, under the params\' socket_dir; for a task (version 2) and a Sandbox API sandbox\'s spec-less bundle (version 3)', async () => {
+    for (const [id, spec, version] of [['same-bootstrap', undefined, 2], ['same-bootstrap-sbx', NO_SPEC, 3]] as const) {
+      const paramsDir = await mkdtemp('/tmp/ps-'); // short: with the socket's name and serve's suffix it fits sun_path
+      const params = bootstrapParamsBytes({ id, namespace: NS, socketDir: paramsDir, ttrpcAddress: '/run/x.ttrpc' });
+      const viaNode = await bundleWith(...(spec === undefined ? [] : [spec]));
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const k of ['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'LCOW_SHIM_SOCKET_DIR', 'TTRPC_ADDRESS']) delete env[k];
+      const r = spawnSync(process.execPath, ['--no-warnings', EXE, ...startArgs(id)], { cwd: viaNode, env, input: params, timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr.toString());
+      const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
+      assert.equal(result.address, `unix://${socketOf(id, paramsDir)}`);
+      assert.equal(result.version, version, id);
+      await stopServing(result.address, Number(readFileSync(join(viaNode, 'shim.pid'), 'utf8')), id);
+      try {
+        await sameAsNodeStart(id, r.stdout, viaNode, { stdin: Buffer.from(params), env: { ...realEnv(), FAKE_SERVE: 'real', LCOW_SHIM_SOCKET_DIR: '' } }, result.address);
+      } finally {
+        await rm(paramsDir, { recursive: true, force: true });
+      }
     }
   });
 

@@ -110,6 +110,32 @@ describe('PodSandbox (Sandbox API)', () => {
     assert.deepEqual(exits, [1]);
   });
 
+  it('ShutdownSandbox: released (the marker for delete) once the VM is closed, with the bundle; not when the close fails, nor on Stop alone', async () => {
+    const released: string[] = [];
+    const ok = setup({ onReleased: (b) => void released.push(`${b} after ${ok.order.at(-1) ?? 'nothing'}`) });
+    create(ok.pod);
+    await ok.pod.start(ID);
+    await ok.pod.stop(ID);
+    assert.deepEqual(released, [], 'StopSandbox alone: the daemon serves on');
+    await ok.pod.shutdown(ID);
+    assert.deepEqual(released, ['/b after vm closed']);
+    // never started: nothing to release, and nothing left for delete either
+    const idle: string[] = [];
+    const never = setup({ onReleased: (b) => void idle.push(b) });
+    create(never.pod);
+    await never.pod.shutdown(ID);
+    assert.deepEqual(idle, ['/b']);
+    assert.equal(never.factory.requests.length, 0);
+    // a VM whose close fails: ShutdownSandbox fails and no marker is left (delete then cleans up after it)
+    const failed: string[] = [];
+    const bad = setup({ onReleased: (b) => void failed.push(b) });
+    create(bad.pod);
+    await bad.pod.start(ID);
+    bad.factory.last.closeError = new Error('HcsTerminateComputeSystem failed');
+    await assert.rejects(bad.pod.shutdown(ID), /HcsTerminateComputeSystem failed/);
+    assert.deepEqual(failed, []);
+  });
+
   it('refuses every invalid transition with the documented code', async () => {
     const { pod } = setup();
     // before CreateSandbox: NotFound everywhere

@@ -13,7 +13,7 @@ import { containerd } from '../../src/proto/index.js';
 import type { ShimFlags } from '../../src/shim/flags.js';
 import { checkShStartBundle, printfOctal, START_INPUT_ENV, takeStartInput } from '../../src/shim/serve-start-input.js';
 import { daemonStartEnv } from '../../src/shim/start-env.js';
-import { parseStartInput } from '../../src/shim/bootstrap.js';
+import { parseStartInput, startReply, taskApiVersionFor } from '../../src/shim/bootstrap.js';
 import { anyBytes, bootstrapParamsBytes, runhcsOptionsBytes } from './support/bootstrap-bytes.js';
 
 const RUNHCS = 'containerd.runhcs.v1.Options';
@@ -68,14 +68,24 @@ describe('serve: the spooled stdin of the sh start', () => {
     assert.deepEqual(printed, Buffer.from(containerd.runtime.bootstrap.v1.BootstrapResult.encode(result).finish()));
   });
 
-  it('LCOW_SHIM_SOCKET_DIR set wins over socket_dir; a bundle without a spec is refused (Node\'s start announces a Sandbox API sandbox)', async () => {
+  it('LCOW_SHIM_SOCKET_DIR set wins over socket_dir; a bundle without a spec (a Sandbox API sandbox) gets version 3, as from Node\'s start', async () => {
     const params = bootstrapParamsBytes({ id: 't1', namespace: 'ns1', socketDir: '/run/s2' });
-    const env: NodeJS.ProcessEnv = { [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3', LCOW_SHIM_SOCKET_DIR: '/mine' };
-    const reply = await takeStartInput(env, flags(), bundle(true));
-    assert.equal(env.LCOW_SHIM_SOCKET_DIR, '/mine');
-    const printed = execFileSync('dash', ['-c', 'printf "$1"', 'sh', (reply?.('unix:///mine/x') ?? '').slice(1)]);
-    assert.equal(containerd.runtime.bootstrap.v1.BootstrapResult.decode(printed).version, 2);
-    await assert.rejects(takeStartInput({ [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3' }, flags(), bundle(false)), /ENOENT/);
+    const version = async (b: string): Promise<number> => {
+      const env: NodeJS.ProcessEnv = { [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3', LCOW_SHIM_SOCKET_DIR: '/mine' };
+      const reply = await takeStartInput(env, flags(), b);
+      assert.equal(env.LCOW_SHIM_SOCKET_DIR, '/mine');
+      const printed = execFileSync('dash', ['-c', 'printf "$1"', 'sh', (reply?.('unix:///mine/x') ?? '').slice(1)]);
+      const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(printed);
+      assert.deepEqual(printed, Buffer.from(startReply('unix:///mine/x', parseStartInput(params, 't1', 'ns1'), taskApiVersionFor(b)) as Uint8Array));
+      return result.version ?? 0;
+    };
+    assert.equal(await version(bundle(true)), 2);
+    assert.equal(await version(bundle(false)), 3);
+    // a spec that is there but cannot be read is not a Sandbox API bundle: serve fails, Node's start decides
+    const odd = bundle(false);
+    execFileSync('mkdir', [join(odd, 'config.json')]);
+    await assert.rejects(takeStartInput({ [START_INPUT_ENV]: spool(params), LCOW_SHIM_READY_FD: '3' }, flags(), odd), /EISDIR/);
+    assert.throws(() => checkShStartBundle(odd, 't1'), /EISDIR/);
   });
 
   it('a legacy options Any: the daemon\'s level and options, and no reply (the plain address)', async () => {

@@ -59,6 +59,11 @@ export interface PodSandboxDeps {
   readonly prepareInfraRootfs?: (dir: string) => Promise<void>;
   /** Asks the daemon to exit once nothing is left (ShutdownSandbox). */
   readonly requestExit: () => void;
+  /**
+   * ShutdownSandbox tore the sandbox down without an error: its VM is closed and gone (or never started), so
+   * `delete` has nothing to clean up after this daemon in `bundle` (the released marker: released-marker.ts).
+   */
+  readonly onReleased?: (bundle: string) => void;
   readonly now?: () => Date;
 }
 
@@ -277,6 +282,7 @@ export class PodSandbox {
     this.check(id);
     await this.teardown();
     this.state = PodSandboxState.Shutdown;
+    if (this.req !== undefined) this.d.onReleased?.(this.req.bundle);
     // containerd only closes its connection after this reply (ShimManager.Delete) and does not tolerate a
     // closed connection instead of it: the daemon exits once its peers are gone (serve.ts)
     setImmediate(() => this.d.requestExit());
