@@ -6,7 +6,7 @@
  * Any on stdin (containerd 1.6–2.2) still gets the plain address.
  *
  * Each case runs through both starts: the executable as containerd runs it (its sh `start` spools stdin and
- * `serve` decodes it: serve-start-input.ts; a bundle without a spec goes to Node's start) and Node's `start`
+ * `serve` decodes it: serve-start-input.ts) and Node's `start`
  * (the same file run by node). What the daemon made of the input is read where containerd sees it: its
  * "shim serving" line in the bundle's log FIFO (level, level source, events address, runtime options).
  */
@@ -219,22 +219,25 @@ describe('start/delete under the containerd 2.3+ bootstrap (real processes)', { 
     }
   }
 
-  it('a bundle without a spec (the Sandbox API sandbox containerd\'s shim controller starts) announces Task API 3 (Node\'s start)', async () => {
-    const b = await mkdtemp(join(tmpdir(), 'shim-boot-'));
-    dirs.push(b);
-    const r = await runShim(flags('b5', 'start'), b, bootstrapParamsBytes({ id: 'b5', namespace: 'ns1', socketDir: join(b, 's') }));
-    assert.equal(r.code, 0, r.stderr);
-    const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
-    assert.equal(result.version, SANDBOX_TASK_API_VERSION);
-    assert.equal(result.version, 3);
-    assert.equal(result.address, `unix://${join(b, 's', hash('b5'))}`);
-    const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
-    daemons.push(pid);
-    assertStartedBy(pid, 'node', true);
-    assert.equal(daemonEnv(pid).some((v) => v.startsWith('LCOW_SHIM_RUNTIME_OPTIONS=')), false, 'no options, no variable');
-    process.kill(pid, 'SIGTERM');
-    await stopped(pid);
-  });
+  for (const via of VIAS) {
+    it(`a bundle without a spec (the Sandbox API sandbox containerd's shim controller starts) announces Task API 3 [${via}]`, async () => {
+      const b = await mkdtemp(join(tmpdir(), 'shim-boot-'));
+      dirs.push(b);
+      const id = `b5-${via}`;
+      const r = await runShim(flags(id, 'start'), b, bootstrapParamsBytes({ id, namespace: 'ns1', socketDir: join(b, 's') }), {}, via);
+      assert.equal(r.code, 0, r.stderr);
+      const result = containerd.runtime.bootstrap.v1.BootstrapResult.decode(r.stdout);
+      assert.equal(result.version, SANDBOX_TASK_API_VERSION);
+      assert.equal(result.version, 3);
+      assert.equal(result.address, `unix://${join(b, 's', hash(id))}`);
+      const pid = Number.parseInt(readFileSync(join(b, 'shim.pid'), 'utf8'), 10);
+      daemons.push(pid);
+      assertStartedBy(pid, via, true);
+      assert.equal(daemonEnv(pid).some((v) => v.startsWith('LCOW_SHIM_RUNTIME_OPTIONS=')), false, 'no options, no variable');
+      process.kill(pid, 'SIGTERM');
+      await stopped(pid);
+    });
+  }
 });
 
 describe('-info (containerd 2.x introspection, real process)', { skip: !existsSync(BIN) && `no binary at ${BIN}`, timeout: 60_000 }, () => {
