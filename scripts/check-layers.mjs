@@ -40,7 +40,7 @@ export const LAYERS = {
   async: [],
   errdefs: [],
   proto: [],
-  vhd: ['guid', 'random'],
+  vhd: ['async', 'guid', 'random'],
   guid: ['random', 'errdefs'],
   random: ['errdefs'],
   tar2ext4: ['vhd', 'errdefs'],

@@ -4,7 +4,7 @@
  * down, then stop every container, unmount what the guest mounted under <vmDir>/rootfs and return. Like
  * guests before hcsshim v0.15, it does not re-dial after a drop: a dropped bridge is the end of the VM.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir } from '../async/index.js';
 import { LinuxGcsVsockPort } from '../gcs/protocol/index.js';
 import { BridgeServer } from './bridge-server.js';
 import { ContainerManager } from './container-manager.js';

@@ -6,9 +6,8 @@
  * stdio is drained) the exit notification goes out with the Create request's ActivityId.
  */
 import { unlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { settlesWithin } from '../async/index.js';
+import { settlesWithin, writeFile } from '../async/index.js';
 import { HResult, ignoreErrno, trySync } from '../errdefs/index.js';
 import {
   fromJsonString,

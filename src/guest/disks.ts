@@ -10,7 +10,7 @@
  *           after the one unmount is an error (the real GCS would RemoveAll through it)
  */
 import { rmdirSync } from 'node:fs';
-import { open, realpath, rm, stat } from 'node:fs/promises';
+import { openFileHandle, realpath, rm, stat } from '../async/index.js';
 import { failed, invalidArg } from './errors.js';
 import { ignoreAbsent } from '../errdefs/index.js';
 import { logTeardown, type GuestLogger } from './log.js';
@@ -37,7 +37,7 @@ async function device(link: string, what: string): Promise<{ path: string; kind:
 
 /** "ext4" when the device carries an ext4 superblock, else undefined (hcsshim tar2ext4.IsDeviceExt4). */
 async function fsType(dev: string): Promise<string | undefined> {
-  const fh = await open(dev, 'r');
+  const fh = await openFileHandle(dev, 'r');
   try {
     const b = Buffer.alloc(2);
     const { bytesRead } = await fh.read(b, 0, 2, EXT4_MAGIC_OFFSET);

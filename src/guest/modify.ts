@@ -18,7 +18,7 @@
  * An unknown ResourceType is E_FAIL, like the real guest. Remove of something not mounted succeeds.
  */
 import { mkdirSync } from 'node:fs';
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from '../async/index.js';
 import { dirname, join } from 'node:path';
 import {
   ResourceType,

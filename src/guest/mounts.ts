@@ -7,7 +7,7 @@
  * (`bindTool`), which cost less than half the CPU of util-linux's, whose libmount set-up dominates a bind.
  */
 import { accessSync, constants, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat } from '../async/index.js';
 import { dirname } from 'node:path';
 import { invalidArg } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';

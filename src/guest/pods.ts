@@ -13,7 +13,7 @@
  *  - any other type is refused; no CRI annotation: a standalone container;
  *  - removing a container unregisters it; removing the sandbox removes the pod.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from '../async/index.js';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { failed, invalidArg } from './errors.js';

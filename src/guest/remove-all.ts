@@ -5,7 +5,7 @@
  * read-write mount under the tree is emptied, and removing its mount point then fails with
  * `unlinkat <path>: device or resource busy`. (Node's fs.rm gives up at a busy mount point instead.)
  */
-import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, rmdir, unlink } from '../async/index.js';
 import { join } from 'node:path';
 
 /** Go's error text for the errnos a removal meets. */

@@ -10,7 +10,7 @@
  * The binary is `runc` on PATH unless LCOW_GUEST_RUNC names another (tests use a fake).
  */
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from '../async/index.js';
 import { join } from 'node:path';
 import { ignoreErrno } from '../errdefs/index.js';
 import { failed } from './errors.js';

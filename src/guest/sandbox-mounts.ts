@@ -14,7 +14,7 @@
  *                a resolved path outside its directory (a ".." in <p>) is refused with the real guest's text.
  *   standalone   nothing: such a source reaches runc as it is and fails there, as with the real guest.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from '../async/index.js';
 import { join } from 'node:path';
 import { failed } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';

@@ -14,7 +14,7 @@
  * 9223372036854771712 must not come out as …4772000). The cgroup is the init's, from /proc/<pid>/cgroup; on
  * a cgroup v2 host the same shape is filled from the unified files that have a v1 equivalent.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../async/index.js';
 import { join } from 'node:path';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';

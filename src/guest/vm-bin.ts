@@ -6,7 +6,7 @@
  * that root, and processes in the VM find it first on their PATH (container-manager.ts externalSpec).
  */
 import { accessSync, constants } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from '../async/index.js';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { shellQuote } from './process.js';
 import type { Runc } from './runc.js';

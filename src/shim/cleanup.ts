@@ -9,7 +9,7 @@
  * runs. Idempotent: a second run finds no VM (HCS_E_SYSTEM_NOT_FOUND, success) and nothing mounted.
  */
 import { execFile } from 'node:child_process';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath } from '../async/index.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreErrno } from '../errdefs/index.js';

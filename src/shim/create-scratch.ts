@@ -8,7 +8,7 @@
  * (EnsureFilesystem). Flags also take Go's single dash and `=value`.
  */
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { rm } from '../async/index.js';
 import { promisify } from 'node:util';
 import { invalidArgument } from '../errdefs/index.js';
 import { createVhdx } from '../vhd/index.js';

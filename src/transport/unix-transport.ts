@@ -2,7 +2,7 @@
  * The Linux transport: hvsockets are emulated as unix sockets at the path the HCS emulator and the guest
  * agree on (emulated-paths.ts), and dial() connects to unix socket paths.
  */
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink } from '../async/index.js';
 import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';

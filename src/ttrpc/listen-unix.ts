@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from '../async/index.js';
 import { createConnection, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../async/index.js';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { ShimError, invalidArgument } from '../errdefs/index.js';

@@ -6,8 +6,7 @@
  * slot is used; a full table is VPMemFullError and a file over the device size VPMemTooLargeError, on
  * which callers fall back to SCSI. Release: the last reference removes guest mount, then the device.
  */
-import { stat } from 'node:fs/promises';
-import { Mutex } from '../async/index.js';
+import { Mutex, stat } from '../async/index.js';
 import type { ModifySettingRequest } from '../hcs/index.js';
 import { rootLogger, type Logger } from '../log/index.js';
 import { addWithGuest, omitEmpty, type GuestModifier, type HostModifier } from './device-modify.js';

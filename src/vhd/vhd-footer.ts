@@ -7,7 +7,7 @@
  *   48 current size · 56 CHS geometry · 60 disk type (2 fixed, 3 dynamic, 4 differencing) · 64 checksum
  *   (one's complement of the byte sum with this field zero) · 68 unique id · 84 saved state · 85 reserved
  */
-import { open } from 'node:fs/promises';
+import { openFileHandle } from '../async/index.js';
 import { randomBytes } from '../random/index.js';
 
 export const VHD_FOOTER_SIZE = 512;
@@ -85,7 +85,7 @@ export interface FixedVhd {
 
 /** Reads and checks the footer of `path`: a fixed VHD with a valid checksum and a disk that fits the file. */
 export async function readFixedVhd(path: string): Promise<FixedVhd> {
-  const fh = await open(path, 'r');
+  const fh = await openFileHandle(path, 'r');
   try {
     const size = (await fh.stat()).size;
     if (size < VHD_FOOTER_SIZE + 512) throw new VhdFormatError(`${path}: ${size} bytes is too small for a VHD`);

@@ -5,7 +5,7 @@
  * only what is written. Layout: identifier · headers · region tables | log 1 MiB at 1 MiB (empty, LogGuid
  * zero) | metadata 1 MiB at 2 MiB | BAT at 3 MiB | payload.
  */
-import { open } from 'node:fs/promises';
+import { openFileHandle } from '../async/index.js';
 import { crc32c } from './crc32c.js';
 import { guidToBytes, newGuid, ZERO_GUID } from '../guid/index.js';
 import {
@@ -119,7 +119,7 @@ export async function createVhdx(path: string, virtualSize: number, o: CreateVhd
   ident.write('containerd-shim-lcow-v1', 8, 'utf16le');
   const fileWrite = newGuid();
   const dataWrite = newGuid();
-  const fh = await open(path, 'wx', 0o600);
+  const fh = await openFileHandle(path, 'wx', 0o600);
   try {
     await fh.write(ident, 0, ident.length, 0);
     await fh.write(header(1, fileWrite, dataWrite), 0, HEADER_SIZE, HEADER_OFFSETS[0]);

@@ -7,7 +7,8 @@
  * end of the file (sparse) and the BAT is rewritten. Anything else (a log to replay, a parent, a
  * scattered or partial BAT) is a VhdxFormatError naming what is unsupported.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openFileHandle } from '../async/index.js';
 import { crc32c } from './crc32c.js';
 import { guidFromBytes, ZERO_GUID } from '../guid/index.js';
 import type { VhdxGeometry } from './vhdx-create.js';
@@ -40,7 +41,7 @@ function checked(b: Buffer, sig: string): boolean {
 const KNOWN_METADATA = new Set([META_FILE_PARAMETERS, META_VIRTUAL_DISK_SIZE, META_VIRTUAL_DISK_ID, META_LOGICAL_SECTOR_SIZE, META_PHYSICAL_SECTOR_SIZE]);
 
 export async function readVhdx(path: string, o: { allocate?: boolean } = {}): Promise<VhdxGeometry> {
-  const fh = await open(path, o.allocate ? 'r+' : 'r');
+  const fh = await openFileHandle(path, o.allocate ? 'r+' : 'r');
   try {
     const fail = (what: string): never => {
       throw new VhdxFormatError(`${path}: ${what}`);

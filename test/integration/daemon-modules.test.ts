@@ -3,7 +3,8 @@
  * its random ids and the VM's 512 bytes of entropy, Start, Stats with the guest's uint64 figures, exec, kill,
  * Delete, the daemon's exit) must not load node:crypto, whose ~20 modules and OpenSSL's initialisation cost the
  * daemon ~0.64 MB of RSS for as long as its container lives (src/random reads /dev/urandom instead), nor
- * perf_hooks (0.3 MB; the emulator's timings use process.uptime()). A
+ * perf_hooks (0.3 MB; the emulator's timings use process.uptime()), nor node:fs/promises (~0.45 MB with the
+ * readline modules it loads; src/async/fs.ts). A
  * `--require` probe in NODE_OPTIONS (which the shim's executable passes to Node, and which changes no V8 flag,
  * so the code cache is still taken) writes each `serve` process's `process.moduleLoadList` when it exits.
  */
@@ -17,7 +18,7 @@ import { CONTAINERDS, NEEDS_ROOT, PrivateContainerd, waitForStatus } from './har
 
 interface ServeModules { argv: string[]; modules: string[] }
 
-for (const under of CONTAINERDS) describe(`the serve daemon loads no node:crypto, no perf_hooks [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
+for (const under of CONTAINERDS) describe(`the serve daemon loads no node:crypto, no perf_hooks, no node:fs/promises [${under.label}]`, { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
   const ctd = new PrivateContainerd(under);
   const probeDir = mkdtempSync(join(tmpdir(), 'daemon-modules.'));
   const probe = join(probeDir, 'probe.cjs');
@@ -40,7 +41,7 @@ for (const under of CONTAINERDS) describe(`the serve daemon loads no node:crypto
     .map((f) => JSON.parse(readFileSync(join(probeDir, f), 'utf8')) as ServeModules)
     .filter((s) => s.argv.includes(id));
 
-  test('a container run, its stats, an exec and its kill: the daemon never loads node:crypto or perf_hooks', async () => {
+  test('a container run, its stats, an exec and its kill: the daemon never loads node:crypto, perf_hooks or node:fs/promises', async () => {
     const id = 't-modules';
     const runner = ctd.run(id, ['/bin/sh', '-c', 'sleep 300']);
     let killed = false;
@@ -65,7 +66,9 @@ for (const under of CONTAINERDS) describe(`the serve daemon loads no node:crypto
     assert.equal(lists.length, 1, `one serve daemon for ${id} wrote its module list`);
     const { modules } = lists[0]!;
     // The probe saw the daemon at work: its socket, the guest agent's spawn and the emulator's files.
-    for (const m of ['NativeModule net', 'NativeModule child_process', 'NativeModule fs/promises']) assert.ok(modules.includes(m), `${m} loaded`);
+    for (const m of ['NativeModule net', 'NativeModule child_process']) assert.ok(modules.includes(m), `${m} loaded`);
+    // Nor node:fs/promises (src/async/fs.ts: its readline modules cost ~0.45 MB).
+    assert.deepEqual(modules.filter((m) => /fs\/promises|readline/.test(m)), []);
     assert.deepEqual(modules.filter((m) => /crypto/.test(m)), []);
     // Nor perf_hooks (the global `performance` loads it and seven internal modules: +0.3 MB).
     assert.deepEqual(modules.filter((m) => /perf_hooks|internal\/perf\/performance$/.test(m)), []);

@@ -14,7 +14,7 @@
  * Anything else is E_INVALIDARG naming the ResourcePath. <ctrl#> is the controller number the guest sees:
  * a numeric key as is, one of the four well-known controller GUIDs by its index, else the document order.
  */
-import { lstat, mkdir, stat, symlink, unlink } from 'node:fs/promises';
+import { lstat, mkdir, stat, symlink, unlink } from '../../async/index.js';
 import { join } from 'node:path';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { logTeardown, rootLogger } from '../../log/index.js';

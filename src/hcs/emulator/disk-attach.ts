@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rm, writeFile } from '../../async/index.js';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreAbsent, trySync } from '../../errdefs/index.js';

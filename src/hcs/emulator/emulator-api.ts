@@ -5,7 +5,7 @@
  * process-wide registry; like HCS, open and enumerate also reach systems of other processes, through
  * the `<vmDir>/system.json` record each VM dir carries (system-record.ts, foreign-system.ts).
  */
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from '../../async/index.js';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -14,8 +14,7 @@
  * ShouldTerminateOnLastHandleClosed it is Stopped (ForcedExit), even if its remains are not yet cleaned;
  * without the flag it stays Running until its agent exits. A live owner keeps the record current.
  */
-import { stat } from 'node:fs/promises';
-import { settlesWithin } from '../../async/index.js';
+import { settlesWithin, stat } from '../../async/index.js';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { logTeardown, type Logger } from '../../log/index.js';
 import type { HcsCallOptions, HcsSystem, SystemExit } from '../hcs-api.js';

@@ -19,7 +19,7 @@
  * to change here (the host is Linux: metadata and case sensitivity are native; one guest per share).
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, stat, symlink, unlink, writeFile } from '../../async/index.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';

@@ -5,7 +5,7 @@
  * TerminateOnLastHandleClosed. Other HCS property types are accepted and left out (not emulated);
  * unknown names are E_INVALIDARG like the real service.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../../async/index.js';
 import { HResult, ignoreErrno } from '../../errdefs/index.js';
 import { isoTime } from '../../log/index.js';
 import type { SystemProperties } from '../schema/index.js';

@@ -8,7 +8,7 @@
  * Processes are named by pid AND start time (field 22 of /proc/<pid>/stat, clock ticks since boot), so a
  * recycled pid is never mistaken for the guest agent or the owner. A zombie counts as exited.
  */
-import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from '../../async/index.js';
 import { join } from 'node:path';
 import { ignoreAbsent, ignoreErrno } from '../../errdefs/index.js';
 

@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat } from '../../async/index.js';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ignoreAbsent, ignoreErrno, trySync } from '../../errdefs/index.js';

@@ -12,7 +12,7 @@
  *   the VmbFs root folder missing                  → ERROR_PATH_NOT_FOUND (0x80070003)
  *   vNUMA and HvSocket service table               → see validate-topology.ts
  */
-import { stat } from 'node:fs/promises';
+import { stat } from '../../async/index.js';
 import { join } from 'node:path';
 import { HResult, ignoreAbsent } from '../../errdefs/index.js';
 import { toHcsJson } from '../schema/index.js';

@@ -10,7 +10,7 @@
  * must exist; anything malformed is InvalidArgument naming what was wrong. Other rootfs mounts are not
  * LCOW layers (undefined): the caller mounts them on the host as before.
  */
-import { stat } from 'node:fs/promises';
+import { stat } from '../../async/index.js';
 import { posix, win32 } from 'node:path';
 import { ignoreAbsent, invalidArgument } from '../../errdefs/index.js';
 import type { LcowLayers } from '../../sandbox/index.js';

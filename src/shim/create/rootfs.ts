@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { stat } from '../../async/index.js';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ShimError, ErrorCode, invalidArgument } from '../../errdefs/index.js';

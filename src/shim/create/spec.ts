@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../../async/index.js';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../errdefs/index.js';
 

@@ -7,13 +7,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, createWriteStream, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openFifoReader } from '../../transport/index.js';
-import { settlesWithin, whenSettled } from '../../async/index.js';
+import { openFileHandle, settlesWithin, whenSettled } from '../../async/index.js';
 
 export interface ClientStdioOptions {
   /** Named pipes (the shim is on Windows) instead of FIFOs. */
@@ -51,7 +50,7 @@ async function fifoStdio(o: ClientStdioOptions): Promise<ClientStdio> {
   // stdin: a blocking O_WRONLY open that completes once the shim opened its read end (as containerd's
   // fifo package does): what we write can then not be lost to a FIFO nobody holds, and closing our end is
   // the shim's EOF. An fs stream: its end() closes the descriptor once everything is flushed.
-  const stdinOpen = open(stdinPath, constants.O_WRONLY);
+  const stdinOpen = openFileHandle(stdinPath, constants.O_WRONLY);
   void stdinOpen.then((h) => {
     const stdin = createWriteStream('', { fd: h, autoClose: true });
     stdin.on('error', () => undefined); // the shim closed its read end: the client's input has nowhere to go

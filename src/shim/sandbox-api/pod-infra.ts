@@ -13,7 +13,7 @@
  * with it) holding only /pause (pause-elf.ts) and the mount points. It is created, never started: the GCS's
  * `runc create` needs the executable to exist, and nothing runs.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from '../../async/index.js';
 import { join } from 'node:path';
 import { CriAnnotation } from '../../sandbox/index.js';
 import { pauseElf } from './pause-elf.js';

@@ -3,7 +3,7 @@
  * write), opened from the strings of Create/Exec. The relay (relay.ts) connects them to the guest's streams.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir } from '../../async/index.js';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, ShimError, invalidArgument } from '../../errdefs/index.js';

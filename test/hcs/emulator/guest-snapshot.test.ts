@@ -7,6 +7,7 @@
  * Each case works on its own copy of the build (timestamps kept), as the emulator decides once per entry.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
@@ -121,6 +122,27 @@ describe('emulator: the guest agent\'s start-up snapshot (the built blob)', () =
       else assert.match(String(notes[0]?.['reason']), why);
     });
   }
+
+  it('the built agent loads no node:fs/promises (its readline modules: ~0.45 MB for its life), from the blob or from its bundle', async () => {
+    const dir = join(root, 'mods');
+    const { entry, blob } = copyBuild(dir);
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'modules.json'))}, JSON.stringify(process.moduleLoadList)));\n`);
+    for (const fromBlob of [true, false]) {
+      rmSync(join(dir, 'modules.json'), { force: true });
+      // as the emulator pre-loads it: the wait flag and an IPC channel; ready, then the channel closes and it exits
+      const args = [...(fromBlob ? ['--snapshot-blob', blob] : []), '--require', probe, '--no-warnings', entry];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LCOW_GUEST_AWAIT_BOOT: '1' } });
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('message', (m: { lcowGuestBoot?: string }) => { if (m.lcowGuestBoot === 'ready') child.disconnect(); });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0, stderr);
+      const modules = JSON.parse(readFileSync(join(dir, 'modules.json'), 'utf8')) as string[];
+      assert.ok(modules.includes('NativeModule net'), 'the probe saw the agent\'s modules');
+      assert.deepEqual(modules.filter((m) => /fs\/promises|readline/.test(m)), [], fromBlob ? 'from the blob' : 'from its bundle');
+    }
+  });
 
   it('a blob corrupted behind an unchanged record: the pre-loaded agent dies, the VM boots from the entry, the blob is not used again', async () => {
     const dir = join(root, 'c');
