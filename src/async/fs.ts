@@ -6,9 +6,13 @@
  * daemon and the emulated VM's guest agent, one of each per container). Both APIs run the same libuv calls;
  * `realpath` is the native one (uv_fs_realpath), as node:fs/promises' is, not node:fs's JavaScript walk.
  * Code that needs a FileHandle gets node:fs/promises' `open` through openFileHandle, which loads that module on
- * its first call (a disk's device, `diag exec`'s stdin); the VHD and ext4 writers import it themselves.
+ * its first call (VHD/VHDX files, a disk's device in the guest, `diag exec`'s stdin); the ext4 layer tool
+ * (src/tar2ext4, not part of the daemon) imports it itself.
  */
-import { chmod as chmodCb, lstat as lstatCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, realpath as realpathCb, rename as renameCb, rm as rmCb, rmdir as rmdirCb, stat as statCb, symlink as symlinkCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
+import {
+  chmod as chmodCb, lstat as lstatCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, realpath as realpathCb,
+  rename as renameCb, rm as rmCb, rmdir as rmdirCb, stat as statCb, symlink as symlinkCb, unlink as unlinkCb, writeFile as writeFileCb,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 
