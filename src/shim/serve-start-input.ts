@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriAnnotation, podRole } from '../sandbox/index.js';
-import { invalidArgument } from '../errdefs/index.js';
+import { ignoreErrno, invalidArgument, trySync } from '../errdefs/index.js';
 import type { ShimFlags } from './flags.js';
 import { LISTEN_FD_ENV, READY_FD_ENV, type ListeningReply } from './serve-listener.js';
 import { applyToEnv, daemonStartEnv, useSocketDir } from './start-env.js';
@@ -69,13 +69,8 @@ export function printfOctal(bytes: Uint8Array): string {
  * cannot be read (other than not being there) throws too.
  */
 export function checkShStartBundle(bundle: string, id: string): void {
-  let text: string;
-  try {
-    text = readFileSync(join(bundle, 'config.json'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // a Sandbox API sandbox's bundle
-    throw err;
-  }
+  const text = trySync(() => readFileSync(join(bundle, 'config.json'), 'utf8'), ignoreErrno('ENOENT'));
+  if (text === undefined) return; // no spec: a Sandbox API sandbox's bundle
   if (!text.includes('io.kubernetes.cri.')) return;
   const annotations = (JSON.parse(text) as { annotations?: Record<string, string> }).annotations ?? {};
   const role = podRole(annotations);
