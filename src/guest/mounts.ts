@@ -6,12 +6,12 @@
  * and unmounts (the Plan9 shares: every container's rootfs) run BusyBox's applets when BusyBox is there
  * (`bindTool`), which cost less than half the CPU of util-linux's, whose libmount set-up dominates a bind.
  */
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { stat } from '../async/index.js';
 import { dirname } from 'node:path';
 import { invalidArg } from './errors.js';
 import { logTeardown, type GuestLogger } from './log.js';
-import { runTool } from './run-tool.js';
+import { executable, runTool } from './run-tool.js';
 import type { VmPaths } from './vm-paths.js';
 
 /**
@@ -47,15 +47,6 @@ export function bindTool(tool: 'mount' | 'umount', args: readonly string[]): Pro
     busybox = { env, path: path !== '' && executable(path) ? path : undefined };
   }
   return busybox.path === undefined ? runTool(tool, args) : runTool(busybox.path, [tool, ...args]);
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false; // missing or not executable: the system's mount(8) then
-  }
 }
 
 /** Bind-mounts `source` onto `target` (read-only via a remount when asked). */

@@ -4,8 +4,10 @@
  * command line and carrying the tool's stderr (or, when it printed none, its exit status or the signal that
  * ended it); a tool that cannot be started is an E_FAIL with the spawn error. Only stderr is a pipe (the
  * tools print nothing else we read): one pipe and its close fewer per run than execFile's capture of stdout.
+ * `executable` is the guest's one check that a tool (BusyBox, a command on a process's PATH) can be run.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { failed } from './errors.js';
 
 /** Kept of a tool's stderr for its error message. */
@@ -34,4 +36,14 @@ export function runTool(cmd: string, args: readonly string[], timeoutMs = TOOL_T
       else reject(failed(`${what}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${String(code)}`)}`));
     });
   });
+}
+
+/** Whether `file` exists and this process may execute it (a tool, or a command on PATH). */
+export function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false; // missing or not executable
+  }
 }

@@ -5,10 +5,10 @@
  * agent keeps each VM's containers under `--root <vmDir>/runc`, so `<vmDir>/bin/runc` is a wrapper that adds
  * that root, and processes in the VM find it first on their PATH (container-manager.ts externalSpec).
  */
-import { accessSync, constants } from 'node:fs';
 import { chmod, mkdir, writeFile } from '../async/index.js';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { shellQuote } from './process.js';
+import { executable } from './run-tool.js';
 import type { Runc } from './runc.js';
 import type { VmPaths } from './vm-paths.js';
 
@@ -36,13 +36,4 @@ function lookPath(name: string, path: string): string {
     if (executable(candidate)) return candidate;
   }
   return name; // not found: the wrapper fails like a missing runc would
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false; // missing or not executable: not this candidate
-  }
 }
