@@ -46,7 +46,11 @@ koffi_node=$cache/koffi-win32-x64-$koffi_version/package/win32_x64/koffi.node
 [ -f "$koffi_node" ] || { echo "package-windows: no win32_x64/koffi.node in @koromix/koffi-win32-x64@$koffi_version" >&2; exit 1; }
 postject=$cache/postject-$postject_version/node_modules/.bin/postject
 if [ ! -x "$postject" ]; then
-  npm install --silent --no-save --no-package-lock --prefix "$cache/postject-$postject_version" "postject@$postject_version" >/dev/null
+  # --prefix also moves npm's global config to PREFIX/etc/npmrc, so name the real one: it may hold the registry's
+  # cafile, without which (and with NODE_EXTRA_CA_CERTS unset, as scripts/test.sh runs) TLS to it fails.
+  globalconfig=$(npm config get globalconfig)
+  npm install --silent --no-save --no-package-lock --globalconfig "$globalconfig" \
+    --prefix "$cache/postject-$postject_version" "postject@$postject_version" >/dev/null
 fi
 
 rm -rf "$out/stage" "$out/$zip_name" "$out/work"
