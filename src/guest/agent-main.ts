@@ -1,7 +1,6 @@
 /**
  * The guest agent's process: its arguments (or, pre-loaded, the boot messages of warm-boot.ts), its logger,
- * signals and exit status (see main.ts). Run by main.ts, the agent's entry, and by snapshot-main.ts, the
- * entry of its V8 start-up snapshot, when Node starts from that snapshot.
+ * signals and exit status (see main.ts). Run by main.ts, the agent's entry.
  */
 import type { Writable } from 'node:stream';
 import { BridgeDroppedError, GuestAgent } from './agent.js';
@@ -10,7 +9,7 @@ import { GuestLogger } from './log.js';
 import { applyBoot, awaitBoot, awaitsBoot } from './warm-boot.js';
 
 /** `stderr`: the host's log connection (vsockexec -e), fd 2 or, pre-loaded, the socket the emulator handed over. */
-async function main(argv: readonly string[], stderr: Writable, startup: AgentStartup): Promise<number> {
+async function main(argv: readonly string[], stderr: Writable): Promise<number> {
   let opts;
   let env;
   try {
@@ -48,7 +47,6 @@ async function main(argv: readonly string[], stderr: Writable, startup: AgentSta
     vmDir: env.vmDir, pid: process.pid, scrubLogs: opts.scrubLogs,
     ...(opts.disableTimeSync ? { disableTimeSync: true } : {}),
     ...(opts.coreDumpLocation ? { coreDumpLocation: opts.coreDumpLocation } : {}),
-    ...(startup === 'snapshot' ? { startup } : {}),
   });
   if (opts.accepted) log.info('flags accepted without effect in the emulated VM', opts.accepted);
   try {
@@ -72,22 +70,19 @@ function exitAfter(stderr: Writable, code: number): void {
   });
 }
 
-/** How this process's JavaScript came to be: loaded from the entry's file, or deserialized from the start-up snapshot. */
-export type AgentStartup = 'load' | 'snapshot';
-
 /** Runs the agent to its exit (process.exit with main's status). */
-export async function runAgent(startup: AgentStartup = 'load'): Promise<void> {
+export async function runAgent(): Promise<void> {
   let stderr: Writable = process.stderr;
   try {
     if (!awaitsBoot()) {
-      exitAfter(stderr, await main(process.argv.slice(2), stderr, startup));
+      exitAfter(stderr, await main(process.argv.slice(2), stderr));
       return;
     }
     const boot = await awaitBoot();
     if (boot === undefined) process.exit(0); // discarded before any VM started: nothing was done
     applyBoot(boot);
     stderr = boot.stdio[2] ?? process.stderr;
-    exitAfter(stderr, await main(boot.argv, stderr, startup));
+    exitAfter(stderr, await main(boot.argv, stderr));
   } catch (err) {
     stderr.write(`gcs: ${String(err)}\n`);
     exitAfter(stderr, 1);

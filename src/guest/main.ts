@@ -6,8 +6,6 @@
  * serve gcs service", as the real GCS) or on another fatal error, 2 on a usage error.
  * Spawned pre-loaded by the emulator (env LCOW_GUEST_AWAIT_BOOT=1, warm-boot.ts), it first waits for the
  * arguments, environment and vsock connections that a Start hands it, then runs the same way.
- * With a V8 start-up snapshot beside the bundle (scripts/build-steps/40-guest-snapshot.mjs), Node may start
- * from it instead (snapshot-main.ts); the agent runs the same either way (agent-main.ts).
  */
 import { runAgent } from './agent-main.js';
 

@@ -38,7 +38,7 @@ let busybox: { readonly env: string | undefined; readonly path: string | undefin
 /**
  * Runs mount(8)/umount(8) for a bind, a remount or an unmount: as `<busybox> mount|umount …` when BusyBox is
  * there (the same mount(2)/umount2(2) calls; a failure is the same E_FAIL with the command line and BusyBox's
- * stderr), else the system's. Decided on first use, not at load: the agent's V8 snapshot reads no environment.
+ * stderr), else the system's. Decided on first use, and again whenever LCOW_GUEST_BUSYBOX has changed.
  */
 export function bindTool(tool: 'mount' | 'umount', args: readonly string[]): Promise<void> {
   const env = process.env['LCOW_GUEST_BUSYBOX'];

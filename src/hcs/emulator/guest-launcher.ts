@@ -1,7 +1,7 @@
 /**
  * "Boots" the emulated utility VM: plays init and vsockexec from the kernel command line, then runs the
  * guest agent as a child process:
- *   [setpriv --pdeathsig KILL --] <node> [--snapshot-blob <blob>] --no-warnings <guest entry> <args after /bin/gcs>
+ *   [setpriv --pdeathsig KILL --] <node> --no-warnings <guest entry> <args after /bin/gcs>
  * in its own process group (so terminate can kill the whole group), with
  *   LCOW_GUEST_VM_DIR=<vmDir>, LCOW_GUEST_ENTROPY_PORT=<init -e port> (when given),
  *   stdin/stdout/stderr = the vsock sockets vsockexec -i/-o/-e name, dialed here (else /dev/null).
@@ -9,8 +9,7 @@
  * makes the agent die with the shim, as HCS kills such a VM when its last handle goes away.
  * With a pre-loaded agent (warm-guest.ts) the same dials happen and the same command, environment, cwd and
  * connections are handed to that process instead of spawning one; one that ended before it was ready (it
- * was handed nothing) is replaced by an agent spawned here. `--snapshot-blob`: the agent's V8 start-up
- * snapshot, when guest-snapshot.ts finds it usable.
+ * was handed nothing) is replaced by an agent spawned here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -19,7 +18,6 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log/index.js';
 import { UnixTransport, emulatedVsockPath } from '../../transport/index.js';
 import type { GuestLaunchPlan } from './kernel-cmdline.js';
-import { guestNodeArgs } from './guest-snapshot.js';
 import { WarmGuestNotReady, type WarmGuest } from './warm-guest.js';
 
 export interface LaunchOptions {
@@ -75,11 +73,8 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
     env['LCOW_EMULATOR_MEMORY_MB'] = String(opts.memoryMB);
     env['LCOW_EMULATOR_PROCESSORS'] = String(opts.processorCount);
     const setpriv = opts.dieWithParent ? findOnPath('setpriv') : undefined;
-    const command = (): [string, string[]] => {
-      const nodeArgs = [...guestNodeArgs(opts.guestEntry, opts.log), ...plan.gcsArgs];
-      return setpriv === undefined ? [process.execPath, nodeArgs] : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
-    };
-    let [file, args] = command();
+    const nodeArgs = ['--no-warnings', opts.guestEntry, ...plan.gcsArgs];
+    const [file, args] = setpriv === undefined ? [process.execPath, nodeArgs] : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
     opts.log.info('HCS emulator: booting emulated utility VM (the guest agent runs as a host process, not in a VM)', {
       runtimeId: opts.runtimeId,
       vmDir: opts.vmDir,
@@ -96,7 +91,6 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
       } catch (err) {
         if (!(err instanceof WarmGuestNotReady)) throw err;
         opts.log.warn('HCS emulator: the pre-loaded guest agent ended before it was ready; spawning one', { runtimeId: opts.runtimeId, error: err.message });
-        [file, args] = command(); // without a snapshot that just failed
       }
     }
     const child = spawn(file, args, { stdio, env, detached: true, cwd: opts.vmDir });

@@ -16,7 +16,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { handledElsewhere } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
-import { guestNodeArgs, rejectGuestSnapshot, startsFromSnapshot } from './guest-snapshot.js';
 
 /** A pre-loaded agent nobody took within this long is discarded (a shim that never starts a VM). */
 export const WARM_IDLE_MS = 30_000;
@@ -46,8 +45,6 @@ export class WarmGuestNotReady extends Error {
 export class WarmGuest {
   private readonly idle: NodeJS.Timeout;
   private taken = false;
-  /** Ended by discard() (not a failure of its own). */
-  private discarded = false;
   /** uptimeMs() at the spawn, for the debug lines' timings. */
   private readonly spawnedAt = uptimeMs();
   /** Resolves once the agent listens on its channel (its 'ready'); rejects if it exits or closes it first. */
@@ -58,8 +55,6 @@ export class WarmGuest {
     readonly dieWithParent: boolean,
     readonly child: ChildProcess,
     private readonly log: Logger,
-    /** Started from the guest's start-up snapshot (guest-snapshot.ts). */
-    readonly snapshot: boolean,
   ) {
     this.idle = setTimeout(() => {
       this.log.debug('HCS emulator: pre-loaded guest agent unused, discarded', { pid: child.pid });
@@ -76,8 +71,6 @@ export class WarmGuest {
       const onGone = (): void => {
         settle();
         const how = child.exitCode !== null ? `status ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : 'its channel closed';
-        // A blob that passed its record's checks but does not start (corrupted in place): not used again.
-        if (snapshot && !this.discarded) rejectGuestSnapshot(entry, `a pre-loaded agent started from it ended before it was ready (${how})`, log);
         reject(new WarmGuestNotReady(`the pre-loaded guest agent ended before it was ready (${how})`));
       };
       // Listening on the channel refs it: only until the agent is ready (or gone), then unref'd again.
@@ -94,12 +87,11 @@ export class WarmGuest {
   }
 
   /**
-   * Spawns `<node> [--snapshot-blob <blob>] --no-warnings <entry>` (guest-snapshot.ts; under `setpriv` when
-   * given) in its own process group, stdio /dev/null plus the IPC channel, environment `env` (the agent's base
+   * Spawns `<node> --no-warnings <entry>` (under `setpriv` when given) in its own process group, stdio /dev/null plus the IPC channel, environment `env` (the agent's base
    * environment) with the wait flag.
    */
   static spawn(entry: string, env: NodeJS.ProcessEnv, setpriv: string | undefined, log: Logger): WarmGuest {
-    const nodeArgs = guestNodeArgs(entry, log);
+    const nodeArgs = ['--no-warnings', entry];
     const [file, args] = setpriv === undefined
       ? [process.execPath, nodeArgs]
       : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
@@ -114,9 +106,8 @@ export class WarmGuest {
     child.unref();
     child.channel?.unref();
     // uptimeMs: how far into this process's life (e.g. serve's start) the agent's own start begins.
-    const snapshot = startsFromSnapshot(nodeArgs);
-    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, snapshot, uptimeMs: Math.round(uptimeMs()) });
-    return new WarmGuest(entry, setpriv !== undefined, child, log, snapshot);
+    log.debug('HCS emulator: pre-loading a guest agent', { pid: child.pid, entry, uptimeMs: Math.round(uptimeMs()) });
+    return new WarmGuest(entry, setpriv !== undefined, child, log);
   }
 
   /** Alive, its channel open, not yet taken. */
@@ -148,7 +139,6 @@ export class WarmGuest {
   /** Ends the process group (it has done nothing yet); idempotent. */
   discard(): void {
     this.taken = true;
-    this.discarded = true;
     clearTimeout(this.idle);
     const pid = this.child.pid;
     if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
