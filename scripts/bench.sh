@@ -7,7 +7,8 @@
 #   (b) 50 containers started at once, wall time until all exited, both shims
 #   (c) RSS of the shim daemon (and of the emulated VM's guest agent) with one running container, 1 s after
 #       `ctr run -d` (the target's figure) and, on the same container, 12 s after (V8 settled: the daemon lives
-#       as long as its container)
+#       as long as its container); at the 1 s read also the minor page faults each process has taken (counts:
+#       what a fault costs depends on the machine)
 #   (d) ttrpc unary calls/s and p50/p99 at 1 and 16 in flight: go→go, ours→ours, go→ours, ours→go
 #   (e) GCS bridge round trips/s and p50/p99 against the real guest agent
 #   (f) the start-up breakdown of one container, from the log timestamps
