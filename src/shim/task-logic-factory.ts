@@ -34,6 +34,17 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
     log: r.log,
     connect: connectTtrpc((address, signal) => r.transport.dial(address, signal)),
   });
+  // The released marker for `delete` (released-marker.ts), for a task (TaskService) or a Sandbox API sandbox
+  // (PodSandbox). Not written: `delete` then cleans up as after a dead daemon (it finds nothing), so a failure is
+  // only logged.
+  const leaveReleasedMarker = (what: 'task' | 'sandbox', bundle: string): void => {
+    try {
+      writeReleasedMarker(bundle);
+      r.log.debug(`${what} released: marker left for delete`, { bundle });
+    } catch (err) {
+      r.log.warn(`${what} released, but its marker for delete could not be written`, { bundle, error: (err as Error).message });
+    }
+  };
   const sandboxes = createLcowSandboxFactory({ log: r.log, debug: r.flags.debug, transport: r.transport });
   const tasks: TaskService = new TaskService({
     shimId: r.flags.id,
@@ -45,22 +56,13 @@ export async function createShimLogic(r: TaskLogicRequest): Promise<{ tasks: Tas
     requestExit: r.requestExit,
     onTaskReleased: (bundle) => {
       markTaskReleased();
-      writeReleasedMarker(bundle);
-      r.log.debug('task released: marker left for delete', { bundle });
+      leaveReleasedMarker('task', bundle);
     },
     pod: { vm: () => pod.vm(), active: () => pod.active() },
   });
   const pod = new PodSandbox({
     shimId: r.flags.id, log: r.log, sandboxes, workloads: tasks, options: () => decodeRuntimeOptions(r.runtimeOptions), requestExit: () => r.requestExit(false, true),
-    onReleased: (bundle) => {
-      try {
-        writeReleasedMarker(bundle);
-        r.log.debug('sandbox released: marker left for delete', { bundle });
-      } catch (err) {
-        // delete then cleans up as after a dead daemon (it finds nothing)
-        r.log.warn('sandbox released, but its marker for delete could not be written', { bundle, error: (err as Error).message });
-      }
-    },
+    onReleased: (bundle) => leaveReleasedMarker('sandbox', bundle),
   });
   return { tasks, pod };
 }

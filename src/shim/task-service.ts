@@ -35,7 +35,8 @@ export interface TaskServiceDeps {
   readonly requestExit: (now: boolean) => void;
   /**
    * Called once the task of `bundle` is deleted with everything released (VM exited, rootfs released):
-   * the daemon leaves the released marker there for `delete`. Errors are logged.
+   * the daemon leaves the released marker there for `delete`. Does not throw: a marker that cannot be written
+   * is logged by the daemon (task-logic-factory.ts), as PodSandbox's onReleased.
    */
   readonly onTaskReleased?: (bundle: string) => void;
   /**
@@ -216,13 +217,7 @@ export class TaskService implements TaskLogic {
     const t = this.get(id);
     const exit = await t.delete(execId);
     if (execId === '' && id !== this.d.shimId) this.tasks.delete(id);
-    if (execId === '' && t.released && this.d.onTaskReleased !== undefined) {
-      try {
-        this.d.onTaskReleased(t.bundle);
-      } catch (err) {
-        this.d.log.warn('cannot write the released marker', { error: (err as Error).message });
-      }
-    }
+    if (execId === '' && t.released) this.d.onTaskReleased?.(t.bundle);
     return exit;
   }
 

@@ -62,6 +62,7 @@ export interface PodSandboxDeps {
   /**
    * ShutdownSandbox tore the sandbox down without an error: its VM is closed and gone (or never started), so
    * `delete` has nothing to clean up after this daemon in `bundle` (the released marker: released-marker.ts).
+   * Does not throw: a marker that cannot be written is logged by the daemon (task-logic-factory.ts).
    */
   readonly onReleased?: (bundle: string) => void;
   readonly now?: () => Date;
