@@ -42,7 +42,7 @@ export const LAYERS = {
   proto: [],
   vhd: ['async', 'guid', 'random'],
   guid: ['random', 'errdefs'],
-  random: ['errdefs'],
+  random: ['async', 'errdefs'],
   tar2ext4: ['vhd', 'errdefs'],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];

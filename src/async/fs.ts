@@ -13,8 +13,8 @@ import {
   chmod as chmodCb, lstat as lstatCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, realpath as realpathCb,
   rename as renameCb, rm as rmCb, rmdir as rmdirCb, stat as statCb, symlink as symlinkCb, unlink as unlinkCb, writeFile as writeFileCb,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import { loadBuiltin } from './builtin.js';
 
 export const chmod = promisify(chmodCb);
 export const lstat = promisify(lstatCb);
@@ -32,11 +32,7 @@ export const writeFile = promisify(writeFileCb);
 
 type FsPromises = typeof import('node:fs/promises');
 
-/**
- * node:fs/promises' `open` (a FileHandle), that module loaded on the first call. process.getBuiltinModule is
- * Node >= 20.16; an older Node requires it through a require made for any absolute path (as src/random does).
- */
+/** node:fs/promises' `open` (a FileHandle), that module loaded on the first call (builtin.ts). */
 export function openFileHandle(...args: Parameters<FsPromises['open']>): ReturnType<FsPromises['open']> {
-  const fsp = process.getBuiltinModule?.('node:fs/promises') ?? (createRequire(process.execPath)('node:fs/promises') as FsPromises);
-  return fsp.open(...args);
+  return loadBuiltin<FsPromises>('node:fs/promises').open(...args);
 }

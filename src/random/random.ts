@@ -7,7 +7,7 @@
  * The platform is chosen once, when this module loads.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadBuiltin } from '../async/index.js';
 import { ErrorCode, ShimError } from '../errdefs/index.js';
 
 export const URANDOM = '/dev/urandom';
@@ -58,14 +58,11 @@ export function fillFromDevice(bytes: Uint8Array, path: string = URANDOM): void 
 }
 
 /**
- * node:crypto, loaded on the first call and not before: the one place the shim loads it (the Windows random
- * path below; socket names use src/transport's own sha256, so no Linux process of the shim loads it).
- * process.getBuiltinModule is Node >= 20.16; an older Node requires it, through a require made for any absolute
- * path (a built-in resolves from anywhere): not import.meta.url, which is empty where this module is bundled as
- * CommonJS (the guest agent's bundle).
+ * node:crypto, loaded on the first call and not before (loadBuiltin): the one place the shim loads it (the Windows
+ * random path below; socket names use src/transport's own sha256, so no Linux process of the shim loads it).
  */
 export function nodeCrypto(): typeof import('node:crypto') {
-  return process.getBuiltinModule?.('node:crypto') ?? (createRequire(process.execPath)('node:crypto') as typeof import('node:crypto'));
+  return loadBuiltin<typeof import('node:crypto')>('node:crypto');
 }
 
 /** Fills `bytes` through node:crypto (nodeCrypto: loaded on the first call). */
