@@ -25,10 +25,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * tar2ext4 (OCI layers → layer.vhd, used by cmd's lcow-layers tool) appends VHD footers with it.
  * random (the OS's random bytes and v4 UUIDs, /dev/urandom on Linux so the daemon never loads node:crypto) is a
  * leaf under everything that makes ids, nonces or the VM's entropy.
+ * reclaim (the `serve` daemon's idle memory reclaim through its Node-API addon) is a leaf only the shim uses.
  */
 export const LAYERS = {
   cmd: ['shim', 'tar2ext4', 'log', 'errdefs'],
-  shim: ['async', 'sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'log', 'errdefs'],
+  shim: ['async', 'sandbox', 'transport', 'ttrpc', 'proto', 'vhd', 'reclaim', 'log', 'errdefs'],
   sandbox: ['async', 'uvm', 'gcs', 'hcs', 'transport', 'guid', 'log', 'errdefs'],
   uvm: ['async', 'hcs', 'gcs/protocol', 'transport', 'random', 'log', 'errdefs'],
   gcs: ['async', 'transport', 'random', 'log', 'errdefs'],
@@ -44,6 +45,7 @@ export const LAYERS = {
   guid: ['random', 'errdefs'],
   random: ['async', 'errdefs'],
   tar2ext4: ['vhd', 'errdefs'],
+  reclaim: [],
 };
 const KOFFI_ALLOWED = ['hcs', 'transport'];
 

@@ -3,7 +3,7 @@
  * serve), the Task service (ttrpc edge + logic), task/exec state machines, events and stdio.
  * Layer boundaries: the top of src/: the VM and the guest only through sandbox; nothing imports it but cmd/.
  * Protobuf types stop at its edge (service.ts, events).
- * May import: async, sandbox, transport, ttrpc, proto, vhd, log, errdefs.
+ * May import: async, sandbox, transport, ttrpc, proto, vhd, reclaim, log, errdefs.
  */
 export { main } from './entry.js';
 export { hasReleasedTask } from './released-task.js';

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { settlesWithin } from '../async/index.js';
 import { createLogger, Field, isoTime, setRootLogger, type Logger } from '../log/index.js';
+import { IdleReclaim, loadReclaimer } from '../reclaim/index.js';
 import type { PlatformTransport } from '../transport/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { installCrashGuard } from './crash-guard.js';
@@ -20,6 +21,7 @@ import { openShimLogPipe } from './shim-log-pipe.js';
 import { shimSocketPath } from './socket-address.js';
 import { SANDBOX_SERVICE_V1, sandboxServiceMethods } from './sandbox-api/index.js';
 import { createShimLogic } from './task-logic-factory.js';
+import { watchedMethods } from './idle-watch.js';
 
 /**
  * After ShutdownSandbox containerd closes its connection (ShimManager.Delete); closing ours first races its
@@ -27,6 +29,14 @@ import { createShimLogic } from './task-logic-factory.js';
  * and the closed connection). So the daemon waits for its peers to go, at most this long.
  */
 const PEERS_GONE_MS = 2_000;
+
+/**
+ * The idle reclaim (src/reclaim): how long the daemon must have had no request, with its container running,
+ * before it gives back its start-up memory (V8's start-up heap, the malloc heap's free pages), once. 250 ms:
+ * well after a Create/Start burst's last reply, long before V8's own reducer (~8 s); a `ctr run --rm` of a
+ * short command is deleted and gone before it.
+ */
+const RECLAIM_IDLE_MS = 250;
 
 /** Windows: the -socket pipe, listened on once the services are registered (reexec-start.ts signals then). */
 async function pipeListener(path: string): Promise<Server> {
@@ -88,11 +98,25 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
 
   const statsWire = statsWireFor(transport.platform); // the types this host's containerd decodes
   const server = new TtrpcServer({ logger: log });
+  // Made before `exit`, which closes it; `due` reads the task logic made below, only once requests have come.
+  const idle = new IdleReclaim({
+    idleMs: RECLAIM_IDLE_MS,
+    due: () => logic.hasRunningProcess() || pod.active(),
+    rss: () => process.memoryUsage.rss(),
+    load: () => loadReclaimer(),
+    onReclaimed: (r) => log.debug('memory returned while idle', {
+      'rss-before-mb': mb(r.rssBefore), 'rss-after-mb': mb(r.rssAfter), cpuMs: Math.round(r.cpuMs * 10) / 10,
+      v8: r.result.v8, 'malloc-trim': r.result.mallocTrim,
+    }),
+    onUnavailable: (reason) => log.debug('memory reclaim unavailable: V8 returns the heap on its own schedule', { reason }),
+    onError: (err) => log.warn('memory reclaim failed', { error: err.message }),
+  });
   let exiting = false;
   const exit = async (reason: string, graceful: boolean, afterPeers = false): Promise<void> => {
     if (exiting) return;
     exiting = true;
     log.info('shim exiting', { reason });
+    idle.close(); // first: no reclaim while tearing down
     if (afterPeers && !(await settlesWithin(server.whenNoConnections(), PEERS_GONE_MS))) {
       log.warn('peers still connected after shutdown, closing', { waitedMs: PEERS_GONE_MS, connections: server.connectionCount });
     }
@@ -111,12 +135,12 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
   const runtimeOptions = takeRuntimeOptions(process.env); // what containerd gave `start` (a Sandbox API pod's VM)
   const { tasks: logic, pod } = await createShimLogic({ flags, bundle, log, transport, runtimeOptions, requestExit: (now, afterPeers) => void exit('shutdown', !now, afterPeers) });
   installCrashGuard(log, (reason) => void exit(reason, false)); // log uncaught errors, keep serving
-  const methods = taskServiceMethods(logic, log, statsWire);
+  const methods = watchedMethods(taskServiceMethods(logic, log, statsWire), idle);
   server.register(TASK_SERVICE_V2, methods);
   server.register(TASK_SERVICE_V3, methods);
-  server.register(SANDBOX_SERVICE_V1, sandboxServiceMethods(pod, log, statsWire));
+  server.register(SANDBOX_SERVICE_V1, watchedMethods(sandboxServiceMethods(pod, log, statsWire), idle));
   const diag = new ShimDiagLogic({ shimId: flags.id, namespace: flags.namespace, log, tasks: logic, transport });
-  for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, diagMethods);
+  for (const [name, diagMethods] of diagServices(diag, log)) server.register(name, watchedMethods(diagMethods, idle));
   // The handlers before we serve and say so: whoever sees that (containerd, its log, a test) may signal at once,
   // and until a handler is in place SIGTERM's default action ends the process without its cleanup.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void exit(sig, false));
@@ -133,3 +157,5 @@ async function serveOn(flags: ShimFlags, transport: PlatformTransport, early: Se
     'events-address': process.env.TTRPC_ADDRESS ?? '', 'runtime-options': runtimeOptions?.typeUrl ?? '',
   });
 }
+
+const mb = (bytes: number): number => Math.round(bytes / 104857.6) / 10;

@@ -73,6 +73,12 @@ export class TaskService implements TaskLogic {
     return t;
   }
 
+  /** Whether any process of any task is running (the daemon's idle reclaim: serve.ts). */
+  hasRunningProcess(): boolean {
+    for (const t of this.tasks.values()) if (t.processes().some((e) => e.state === ExecState.Running)) return true;
+    return false;
+  }
+
   /** A live task (NotFound otherwise); for the diagnostics. */
   task(id: string): LcowTask {
     return this.get(id);

@@ -24,8 +24,11 @@ async function setup(spec?: Record<string, unknown> | string): Promise<Harness> 
 describe('the init process', { timeout: 60_000 }, () => {
   it('Start runs the container spec process; State, Wait and Delete follow its exit', async () => {
     const h = await setup();
+    assert.equal(h.svc.hasRunningProcess(), false, 'no task');
     await h.svc.create(h.createOptions());
+    assert.equal(h.svc.hasRunningProcess(), false, 'created, not started');
     assert.deepEqual(await h.svc.start(TASK_ID, ''), { pid: 100 });
+    assert.equal(h.svc.hasRunningProcess(), true, 'the init runs (the idle reclaim is due)');
     assert.deepEqual(h.container.requests, [{ stdin: false, stdout: false, stderr: false, terminal: false }]);
     let s = await h.svc.state(TASK_ID, '');
     assert.equal(s.status, ProcessStatus.Running);
@@ -36,6 +39,7 @@ describe('the init process', { timeout: 60_000 }, () => {
     assert.equal(waited, false, 'Wait returns only after the exit');
     h.container.process(0).exit(3);
     const x = await wait;
+    assert.equal(h.svc.hasRunningProcess(), false, 'the init exited');
     assert.equal(x.pid, 100);
     assert.equal(x.exitStatus, 3);
     assert.ok(x.exitedAt instanceof Date);
