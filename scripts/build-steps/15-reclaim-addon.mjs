@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const RECLAIM_ADDON = 'lcow-reclaim.node';
+/** The file name the daemon looks for (RECLAIM_ADDON in src/reclaim/native-reclaim.ts; test/reclaim checks both agree). */
+const RECLAIM_ADDON = 'lcow-reclaim.node';
 
 export default async function reclaimAddon(outDir, rootDir) {
   const out = join(outDir, 'bin', RECLAIM_ADDON);
@@ -17,7 +18,8 @@ export default async function reclaimAddon(outDir, rootDir) {
   const src = join(rootDir, 'src', 'reclaim', 'lcow-reclaim.c');
   mkdirSync(join(outDir, 'bin'), { recursive: true });
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-o', out, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // Warnings are shown, not fatal: another compiler's new warning must not stop a build of working code.
+    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-o', out, src], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
     if (err.code !== 'ENOENT') throw new Error(`build: ${cc} failed to compile ${src}: ${err.message}`);
     process.stderr.write(`build: no C compiler (${cc}): ${RECLAIM_ADDON} not built; the daemon's idle memory reclaim is off (scripts/setup.sh installs gcc)\n`);
