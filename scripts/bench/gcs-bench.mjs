@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -25,6 +25,8 @@ const { values: o } = parseArgs({
 const build = resolve(o.build);
 const gcs = await import(pathToFileURL(join(build, 'src', 'gcs', 'index.js')).href);
 const { createLogger } = await import(pathToFileURL(join(build, 'src', 'log', 'index.js')).href);
+// The emulator's teardown step for the VM's cgroups (runc made /lcow/<vm dir's name>/<cid>; runc delete leaves the parent).
+const { removeVmCgroups } = await import(pathToFileURL(join(build, 'src', 'hcs', 'emulator', 'teardown.js')).href);
 
 /** The guest entry the emulator would boot: the boot-files manifest's, else the compiled main.js. */
 function guestEntry() {
@@ -147,6 +149,7 @@ try {
   } catch {
     /* nothing mounted */
   }
+  await removeVmCgroups(basename(vmDir));
   rmSync(vmDir, { recursive: true, force: true });
 }
 process.exit(0);

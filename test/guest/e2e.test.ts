@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connectGuest, containerConfig, GcsRpcError, type Container, type GuestConnection } from '../../src/gcs/index.js';
 import { LinuxGcsVsockPort, stringifyExact } from '../../src/gcs/protocol/index.js';
-import { buildBusyboxRootfs, cleanupVmDir, haveRunc, ociSpec, startGuest, tempDir, type GuestChild } from './support/fixtures.js';
+import { buildBusyboxRootfs, cleanupVmDir, haveRunc, ociSpec, startGuest, tempDir, vmCgroupDirs, type GuestChild } from './support/fixtures.js';
 import { UnixListener } from './support/unix-listener.js';
 
 const skip = haveRunc() ? false : 'needs root, runc and /bin/busybox';
@@ -74,6 +74,8 @@ describe('guest agent end to end (runc + busybox)', { skip, timeout: 180_000 }, 
       if (vmDir) cleanupVmDir(vmDir);
       if (shareDir) cleanupVmDir(shareDir);
     }
+    // runc placed the containers under /lcow/<vm dir's name>: nothing of it is left in any hierarchy.
+    if (vmDir) assert.deepEqual(vmCgroupDirs(vmDir), []);
   });
 
   async function newContainer(id: string, args: string[], terminal = false): Promise<Container> {

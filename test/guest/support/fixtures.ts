@@ -1,8 +1,9 @@
 /** Fixtures for the guest tests: temp VM dirs, a busybox root filesystem, OCI specs, the guest process. */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CGROUP_ROOT, removeVmCgroups } from '../../../src/hcs/emulator/teardown.js';
 
 export const BUSYBOX = '/bin/busybox';
 export const haveRunc = (): boolean => {
@@ -83,6 +84,16 @@ export function startGuest(vmDir: string, extraEnv: Record<string, string> = {},
 }
 
 /** Best-effort cleanup of everything a test VM dir may hold: runc containers, mounts, files. */
+/**
+ * The cgroups runc made for a guest started on `vmDir` (src/guest/bundle.ts: `/lcow/<basename of vmDir>/<cid>`),
+ * in every hierarchy, that still exist. Without the emulator, whose teardown removes them, the test does.
+ */
+export function vmCgroupDirs(vmDir: string): string[] {
+  const root = CGROUP_ROOT;
+  const hierarchies = [root, ...(existsSync(root) ? readdirSync(root).map((c) => join(root, c)) : [])];
+  return hierarchies.map((h) => join(h, 'lcow', basename(vmDir))).filter((d) => existsSync(d));
+}
+
 export function cleanupVmDir(vmDir: string): void {
   const runcRoot = join(vmDir, 'runc');
   if (existsSync(runcRoot)) {
@@ -111,5 +122,8 @@ export function cleanupVmDir(vmDir: string): void {
       /* not mounted any more */
     }
   }
+  // The emulator's own teardown step (runc delete removed each container's cgroup, not their parent); its work is
+  // synchronous (rmdirSync), so it is done when the call returns, and it logs anything but "gone" or "busy".
+  void removeVmCgroups(basename(vmDir));
   rmSync(vmDir, { recursive: true, force: true });
 }
