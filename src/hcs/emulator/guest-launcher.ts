@@ -17,6 +17,7 @@ import { delimiter, join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/index.js';
 import { UnixTransport, emulatedVsockPath } from '../../transport/index.js';
+import { guestCommand } from './guest-command.js';
 import type { GuestLaunchPlan } from './kernel-cmdline.js';
 import { WarmGuestNotReady, type WarmGuest } from './warm-guest.js';
 
@@ -73,8 +74,7 @@ export async function launchGuest(opts: LaunchOptions): Promise<ChildProcess> {
     env['LCOW_EMULATOR_MEMORY_MB'] = String(opts.memoryMB);
     env['LCOW_EMULATOR_PROCESSORS'] = String(opts.processorCount);
     const setpriv = opts.dieWithParent ? findOnPath('setpriv') : undefined;
-    const nodeArgs = ['--no-warnings', opts.guestEntry, ...plan.gcsArgs];
-    const [file, args] = setpriv === undefined ? [process.execPath, nodeArgs] : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
+    const [file, args] = guestCommand(opts.guestEntry, plan.gcsArgs, setpriv);
     opts.log.info('HCS emulator: booting emulated utility VM (the guest agent runs as a host process, not in a VM)', {
       runtimeId: opts.runtimeId,
       vmDir: opts.vmDir,

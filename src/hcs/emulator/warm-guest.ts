@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { handledElsewhere } from '../../async/index.js';
 import type { Logger } from '../../log/index.js';
+import { guestCommand } from './guest-command.js';
 
 /** A pre-loaded agent nobody took within this long is discarded (a shim that never starts a VM). */
 export const WARM_IDLE_MS = 30_000;
@@ -87,14 +88,12 @@ export class WarmGuest {
   }
 
   /**
-   * Spawns `<node> --no-warnings <entry>` (under `setpriv` when given) in its own process group, stdio /dev/null plus the IPC channel, environment `env` (the agent's base
-   * environment) with the wait flag.
+   * Spawns the agent's command without its arguments (guest-command.ts: `<node> --no-warnings <entry>`, under
+   * `setpriv` when given) in its own process group, stdio /dev/null plus the IPC channel, environment `env` (the
+   * agent's base environment) with the wait flag.
    */
   static spawn(entry: string, env: NodeJS.ProcessEnv, setpriv: string | undefined, log: Logger): WarmGuest {
-    const nodeArgs = ['--no-warnings', entry];
-    const [file, args] = setpriv === undefined
-      ? [process.execPath, nodeArgs]
-      : [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]];
+    const [file, args] = guestCommand(entry, [], setpriv);
     const child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       env: { ...env, [AWAIT_BOOT_ENV]: '1' },
